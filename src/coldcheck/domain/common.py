@@ -1,0 +1,82 @@
+"""Small helpers shared by the decision modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from . import rules
+from .errors import InvalidInput, RuleViolation, Violation
+from .events import NewEvent
+from .state import ProductionState
+
+
+def ev(type_: str, **payload: Any) -> NewEvent:
+    return NewEvent(type_, payload)
+
+
+def refuse_or_pass(s: ProductionState, violations: Iterable[Violation], *,
+                   record: list[NewEvent] | None = None,
+                   refusal: tuple[str, dict[str, Any]] | None = None) -> list[str]:
+    """Apply the rule engine. If the action is refused, attach the events that
+    record the attempt (``refusal`` names the refusal event type and its fixed
+    payload; codes and messages are filled in). Returns the ids of the soft rules
+    that were bent by a standing override."""
+    try:
+        bent = rules.enforce(s, violations)
+    except RuleViolation as err:
+        recs = list(record or [])
+        if refusal is not None:
+            type_, payload = refusal
+            recs.insert(0, NewEvent(type_, dict(
+                payload, codes=[v.code for v in err.violations],
+                messages=[v.message for v in err.violations])))
+        err.record = recs
+        raise
+    return [f"{v.code}@{v.subject}" for v in bent]
+
+
+def refused_action(action: str, subject: str) -> tuple[str, dict[str, Any]]:
+    return "action.refused", {"action": action, "subject": subject}
+
+
+def text(value: str, what: str, *, min_len: int = 1, max_len: int = 2000) -> str:
+    v = (value or "").strip()
+    if not min_len <= len(v) <= max_len:
+        raise InvalidInput("INVALID_INPUT",
+                           f"{what} must be {min_len} to {max_len} characters", field=what)
+    return v
+
+
+def count(value: int, what: str, *, low: int = 0, high: int = 100_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput("INVALID_INPUT", f"{what} must be a whole number from {low} to "
+                           f"{high}, not {value!r}", field=what)
+    return value
+
+
+def iso_date(value: str, what: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise InvalidInput("INVALID_INPUT", f"{what} must be a date like 2026-11-24, "
+                           f"not {value!r}", field=what) from None
+
+
+def same_calibre(a: str, b: str) -> bool:
+    def norm(x: str) -> str:
+        return x.strip().casefold().replace(" ", "").lstrip(".")
+    return norm(a) == norm(b)
+
+
+def open_day(s: ProductionState) -> str:
+    if s.current_day is None:
+        raise InvalidInput("DAY_NOT_OPEN", "no shooting day is open: run `coldcheck day open`")
+    return s.current_day
+
+
+def aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise InvalidInput("INVALID_INPUT", "times must carry a timezone")
+    return at

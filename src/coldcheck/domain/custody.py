@@ -1,0 +1,489 @@
+"""Decisions about weapons and ammunition: intake, verification, inspection,
+witnessing, issue, return, storage, evidence. Pure functions of the state:
+they return the events to record or raise (refusals carry events to record)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from .ammunition import BLANK_LOADS, LOT_KINDS, Lot
+from .common import count, ev, refuse_or_pass, refused_action, same_calibre, text
+from .errors import Conflict, InvalidInput, Violation
+from .events import NewEvent, parse_utc, utc_text
+from .incidents import COMPLAINT_ACK_HOURS
+from .people import armorer_violations
+from .state import ProductionState
+from .weapons import KINDS, Weapon, next_state
+
+VERIFY_METHODS = ("visual", "shake", "weight", "xray", "drilled", "other")
+CONTENTS = ("empty", "dummy", "blank")
+
+
+def _handoff_refusal(w: Weapon, action: str, frm: str | None,
+                     to: str | None) -> tuple[str, dict[str, Any]]:
+    return "weapon.handoff_refused", {"weapon": w.id, "action": action, "from": frm, "to": to}
+
+
+def receive_weapon(s: ProductionState, *, serial: str, make: str, model: str, calibre: str,
+                   kind: str, chambers: int, magazine_capacity: int, storage: str,
+                   armorer: str, at: datetime) -> list[NewEvent]:
+    serial = text(serial, "serial", max_len=64)
+    if serial.casefold() in s.serials:
+        raise InvalidInput("DUPLICATE_SERIAL", f"serial {serial!r} is already weapon "
+                           f"{s.serials[serial.casefold()]}", serial=serial)
+    if kind not in KINDS:
+        raise InvalidInput("INVALID_INPUT", f"weapon kind must be one of {', '.join(KINDS)}")
+    count(chambers, "chambers", low=1, high=20)
+    count(magazine_capacity, "magazine capacity", low=0, high=200)
+    s.storage_loc(storage)
+    a = s.person(armorer)
+    wid = s.next_id("W")
+    refuse_or_pass(s, armorer_violations(a, at), refusal=refused_action("weapon.receive", wid))
+    return [ev("weapon.received", weapon=wid, serial=serial, make=text(make, "make"),
+               model=text(model, "model"), calibre=text(calibre, "calibre", max_len=32),
+               kind=kind, chambers=chambers, magazine_capacity=magazine_capacity,
+               storage=storage)]
+
+
+def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
+                supplier_lot: str, count_: int, storage: str, armorer: str, at: datetime,
+                load: str | None = None) -> list[NewEvent]:
+    if kind not in LOT_KINDS:
+        raise InvalidInput("INVALID_INPUT", f"lot kind must be one of {', '.join(LOT_KINDS)}")
+    count(count_, "round count", low=1, high=100_000)
+    calibre = text(calibre, "calibre", max_len=32)
+    supplier, supplier_lot = text(supplier, "supplier"), text(supplier_lot, "supplier lot")
+    s.storage_loc(storage)
+    a = s.person(armorer)
+    if kind == "live":
+        inc = s.next_id("INC")
+        v = Violation("AMMO_LIVE_FORBIDDEN",
+                      f"live ammunition is never accepted on a production: {count_} rounds of "
+                      f"{calibre} from {supplier} lot {supplier_lot} refused; incident {inc} "
+                      "opened. Remove it from the property.", "intake")
+        refuse_or_pass(s, [v], record=[
+            ev("ammo.intake_refused", kind=kind, calibre=calibre, supplier=supplier,
+               supplier_lot=supplier_lot, count=count_, codes=[v.code], incident=inc),
+            ev("incident.opened", incident=inc, kind="live_ammunition",
+               description=f"Live ammunition presented at intake by {a.name}: {count_} x "
+                           f"{calibre}, {supplier} lot {supplier_lot}",
+               weapons=[], lots=[], reported_by=armorer, rule=v.code)])
+    if kind == "blank" and load not in BLANK_LOADS:
+        raise InvalidInput("INVALID_INPUT", f"blanks need a load: {', '.join(BLANK_LOADS)}")
+    if kind == "dummy" and load is not None:
+        raise InvalidInput("INVALID_INPUT", "dummies have no load")
+    lid = s.next_id("L")
+    refuse_or_pass(s, armorer_violations(a, at), refusal=refused_action("ammo.intake", lid))
+    return [ev("ammo.lot_received", lot=lid, kind=kind, load=load, calibre=calibre,
+               supplier=supplier, supplier_lot=supplier_lot, count=count_, storage=storage)]
+
+
+def _lot_usable(s: ProductionState, lot: Lot) -> list[Violation]:
+    subj = f"lot:{lot.id}"
+    if lot.kind == "evidence":
+        inc = s.incidents.get(lot.incident or "")
+        if inc is not None and inc.open:
+            return [Violation("INCIDENT_EVIDENCE_PRESERVED",
+                              f"lot {lot.id} holds evidence for open incident {inc.id}", subj)]
+    if lot.quarantined:
+        why = ("failed dummy verification" if lot.failed_verification
+               else f"named by open incident(s) {', '.join(lot.quarantined_by)}")
+        return [Violation("AMMO_LOT_QUARANTINED", f"lot {lot.id} is quarantined: {why}", subj)]
+    return []
+
+
+def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, armorer: str,
+                  at: datetime, failed_finding: str | None = None) -> list[NewEvent]:
+    """Round-by-round dummy verification: one event per round. ``failed_finding``
+    records one more round, after the good ones, that failed."""
+    lt = s.lot(lot)
+    if lt.kind != "dummy":
+        raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} holds {lt.kind}s; only dummies "
+                           "are verified round by round")
+    if method not in VERIFY_METHODS:
+        raise InvalidInput("INVALID_INPUT", f"method must be one of {', '.join(VERIFY_METHODS)}")
+    total = count_ + (1 if failed_finding else 0)
+    unverified = lt.on_hand - lt.verified_in_stock
+    count(count_, "rounds verified", low=0 if failed_finding else 1, high=100_000)
+    if total > unverified:
+        raise InvalidInput("INVALID_INPUT", f"lot {lot} has {unverified} unverified rounds on "
+                           f"hand; cannot verify {total}", unverified=unverified)
+    a = s.person(armorer)
+    refuse_or_pass(s, armorer_violations(a, at) + _lot_usable(s, lt),
+                   refusal=refused_action("ammo.verify", f"lot:{lot}"))
+    out = [ev("ammo.round_verified", lot=lot, round=lt.verified_total + i + 1, method=method,
+              verified_by=armorer) for i in range(count_)]
+    if failed_finding:
+        inc = s.next_id("INC")
+        out += [ev("ammo.verification_failed", lot=lot, round=lt.verified_total + count_ + 1,
+                   method=method, finding=text(failed_finding, "finding"), verified_by=armorer,
+                   incident=inc),
+                ev("incident.opened", incident=inc, kind="failed_verification",
+                   description=f"Dummy round failed verification in lot {lot}: "
+                               f"{failed_finding}",
+                   weapons=[], lots=[lot], reported_by=armorer, rule="AMMO_LOT_QUARANTINED")]
+    return out
+
+
+def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[dict[str, str]],
+            barrel_clear: bool, magazine_checked: bool, at: datetime, lot: str | None = None,
+            magazine_rounds: int = 0, scene: str | None = None) -> list[NewEvent]:
+    """The armorer's show-clear record, position by position, declaring the load."""
+    w = s.weapon(weapon)
+    a = s.person(armorer)
+    sc = s.scene(scene) if scene else None
+    iid = s.next_id("IN")
+    violations = armorer_violations(a, at)
+    if w.state == "frozen":
+        violations.append(Violation("CUSTODY_WEAPON_FROZEN",
+                                    f"weapon {w.id} is frozen by incident(s) "
+                                    f"{', '.join(w.frozen_by)}", f"weapon:{w.id}"))
+    else:
+        next_state(w, "inspect")
+    expected = w.positions()
+    seen: dict[str, str] = {}
+    for pos in positions:
+        name, content = str(pos.get("position", "")), str(pos.get("content", ""))
+        if name not in expected:
+            raise InvalidInput("INVALID_INPUT", f"weapon {w.id} has no position {name!r}; "
+                               f"its positions are {', '.join(expected)}")
+        if content not in CONTENTS:
+            raise InvalidInput("INVALID_INPUT", f"position {name}: content must be one of "
+                               f"{', '.join(CONTENTS)}")
+        if name in seen:
+            raise InvalidInput("INVALID_INPUT", f"position {name} recorded twice")
+        seen[name] = content
+    count(magazine_rounds, "magazine rounds", low=0, high=max(w.magazine_capacity, 0))
+    missing = [p for p in expected if p not in seen]
+    if not barrel_clear:
+        missing.append("barrel")
+    if w.magazine_capacity and not magazine_checked:
+        missing.append("magazine")
+    kinds = {c for c in seen.values() if c != "empty"}
+    n = sum(1 for c in seen.values() if c != "empty") + magazine_rounds
+    if len(kinds) > 1:
+        raise InvalidInput("INVALID_INPUT", "a weapon is loaded from one lot: dummies and "
+                           "blanks cannot be mixed")
+    if magazine_rounds and not kinds:
+        raise InvalidInput("INVALID_INPUT", "say what the magazine rounds are: give at least the "
+                           "chamber content or use --lot with a loaded position")
+    unloaded = ({"lot": w.load_lot, "count": w.load_count} if w.load_count else None)
+    load: dict[str, object] = {"kind": "empty", "lot": None, "count": 0}
+    if n:
+        content = kinds.pop()
+        if not w.is_firearm:
+            raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is a {w.kind}; it takes no rounds")
+        if lot is None:
+            raise InvalidInput("INVALID_INPUT", "loaded positions need the lot the rounds came "
+                               "from")
+        lt = s.lot(lot)
+        if lt.kind not in (content, "evidence"):
+            raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} holds {lt.kind}s, not {content}s")
+        violations += _lot_usable(s, lt)
+        if lt.kind == "evidence" and not violations:
+            raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} is an evidence lot")
+        if not same_calibre(lt.calibre, w.calibre):
+            violations.append(Violation("AMMO_CALIBRE_MISMATCH",
+                                        f"lot {lot} is {lt.calibre}; weapon {w.id} takes "
+                                        f"{w.calibre}", f"weapon:{w.id}"))
+        back = unloaded["count"] if unloaded and unloaded["lot"] == lot else 0
+        assert isinstance(back, int)
+        if content == "dummy" and n > lt.verified_in_stock + back:
+            violations.append(Violation(
+                "AMMO_DUMMY_UNVERIFIED",
+                f"lot {lot} has {lt.verified_in_stock + back} verified dummies on hand; "
+                f"{n} cannot be loaded until each round is verified", f"lot:{lot}"))
+        if content == "blank" and n > lt.on_hand + back:
+            raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} has only {lt.on_hand + back} "
+                               "rounds on hand")
+        if content == "blank" and sc is not None and not sc.hot:
+            violations.append(Violation("SCENE_BLANKS_NEED_HOT",
+                                        f"scene {sc.id} is cold; blanks need a hot scene",
+                                        f"scene:{sc.id}"))
+        load = {"kind": content, "lot": lot, "count": n}
+    elif lot is not None:
+        s.lot(lot)
+    refuse_or_pass(s, violations, refusal=refused_action("weapon.inspect", f"weapon:{w.id}"))
+    return [ev("weapon.inspected", inspection=iid, weapon=w.id, armorer=armorer, scene=scene,
+               positions=[{"position": p, "content": seen[p]} for p in expected if p in seen],
+               barrel_clear=barrel_clear, magazine_checked=magazine_checked, load=load,
+               unloaded=unloaded, missing=missing)]
+
+
+WITNESS_ROLES = ("performer", "first_ad", "safety_supervisor")
+
+
+def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
+            role: str | None = None) -> list[NewEvent]:
+    """A witness confirms a complete inspection (the PIN is checked by the service)."""
+    insp = s.inspection(inspection)
+    w = s.weapon(insp.weapon)
+    p = s.person(witness_)
+    roles = [r for r in WITNESS_ROLES if r in p.roles]
+    if role is not None:
+        if role not in roles:
+            raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a {role}")
+        roles = [role]
+    if not roles:
+        raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a performer, 1st AD or "
+                           "safety supervisor and cannot witness an inspection")
+    subj = f"inspection:{insp.id}"
+    violations: list[Violation] = []
+    if not insp.complete:
+        violations.append(Violation("CUSTODY_INSPECTION_INCOMPLETE",
+                                    f"inspection {insp.id} does not cover "
+                                    f"{', '.join(insp.missing)}", subj))
+    if p.id == insp.armorer:
+        violations.append(Violation("CUSTODY_WITNESS_REQUIRED",
+                                    "nobody witnesses their own inspection", subj))
+    if w.inspection != insp.id or insp.used or w.last_custody_seq > insp.seq:
+        violations.append(Violation("CUSTODY_INSPECTION_REQUIRED",
+                                    f"inspection {insp.id} is no longer the current inspection "
+                                    f"of weapon {w.id}", subj))
+    if any(x["person"] == p.id for x in insp.witnesses):
+        raise Conflict("ALREADY_WITNESSED", f"{p.name} already witnessed inspection {insp.id}")
+    refuse_or_pass(s, violations, refusal=refused_action("inspection.witness", subj))
+    return [ev("inspection.witnessed", inspection=insp.id, weapon=w.id, witness=p.id,
+               role=roles[0])]
+
+
+def _meeting_ok(s: ProductionState, scene_id: str, people: set[str], hot: bool) -> bool:
+    sc = s.scenes[scene_id]
+    attended: set[str] = set()
+    for m in s.meetings.values():
+        if m.day == sc.day and (not hot or scene_id in m.scenes):
+            attended |= set(m.attendees)
+    return people <= attended
+
+
+def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scene: str,
+          at: datetime) -> list[NewEvent]:
+    w = s.weapon(weapon)
+    a = s.person(armorer)
+    p = s.person(performer)
+    sc = s.scene(scene)
+    subj = f"weapon:{w.id}"
+    refusal = _handoff_refusal(w, "issue", armorer, performer)
+    v: list[Violation] = armorer_violations(a, at)
+    if "performer" not in p.roles:
+        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
+                           f"{p.name} ({p.id}) is not a performer: weapons pass only armorer → "
+                           "performer → armorer", subj))
+    if w.custodian != armorer and w.state not in ("in_storage", "returned"):
+        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
+                           f"weapon {w.id} is held by {w.custodian}, not by {a.name}", subj))
+    if w.state == "frozen":
+        v.append(Violation("CUSTODY_WEAPON_FROZEN", f"weapon {w.id} is frozen by open "
+                           f"incident(s) {', '.join(w.frozen_by)}", subj))
+    elif w.state in ("in_storage", "returned"):
+        v.append(Violation("CUSTODY_INSPECTION_REQUIRED",
+                           f"weapon {w.id} is {w.state}: inspect it (witnessed) before issuing",
+                           subj))
+    else:
+        next_state(w, "issue")
+    if s.current_day is None or sc.day != s.current_day:
+        raise InvalidInput("DAY_NOT_OPEN", f"scene {sc.id} is not on the open shooting day")
+    if w.id not in sc.weapons or p.id not in sc.performers:
+        raise InvalidInput("SCENE_NOT_PLANNED", f"scene {sc.id} plans weapons "
+                           f"{', '.join(sc.weapons) or 'none'} and performers "
+                           f"{', '.join(sc.performers) or 'none'}")
+    day = s.days[sc.day]
+    if day.meal_break:
+        v.append(Violation("CUSTODY_OVERDUE", "no weapon is issued during a meal break",
+                           f"day:{day.id}"))
+    insp = s.inspections.get(w.inspection or "")
+    if w.is_firearm and w.state == "inspected":
+        if insp is None or insp.used or insp.seq < w.last_custody_seq:
+            v.append(Violation("CUSTODY_INSPECTION_REQUIRED",
+                               f"weapon {w.id} has no inspection since its last custody change",
+                               subj))
+        else:
+            if not insp.complete:
+                v.append(Violation("CUSTODY_INSPECTION_INCOMPLETE",
+                                   f"inspection {insp.id} does not cover "
+                                   f"{', '.join(insp.missing)}", subj))
+            by = {x["person"]: x["role"] for x in insp.witnesses}
+            if by.get(p.id) != "performer":
+                v.append(Violation("CUSTODY_WITNESS_REQUIRED",
+                                   f"{p.name} ({p.id}) has not confirmed inspection {insp.id} "
+                                   "with their PIN", subj))
+            if not any(r in ("first_ad", "safety_supervisor") for r in by.values()):
+                v.append(Violation("CUSTODY_WITNESS_REQUIRED",
+                                   f"inspection {insp.id} needs the 1st AD or the safety "
+                                   "supervisor as witness", subj))
+        if not p.briefed:
+            v.append(Violation("PEOPLE_TRAINING_REQUIRED",
+                               f"{p.name} ({p.id}) has had no recorded weapons-safety briefing",
+                               f"person:{p.id}"))
+        if not _meeting_ok(s, sc.id, set(sc.performers) | {p.id}, sc.hot):
+            v.append(Violation("SCENE_SAFETY_MEETING",
+                               f"scene {sc.id} needs a safety meeting today attended by everyone "
+                               "in it" + (" and naming the scene (it is hot)" if sc.hot else ""),
+                               f"scene:{sc.id}"))
+        if w.load_kind == "blank" and not sc.hot:
+            v.append(Violation("SCENE_BLANKS_NEED_HOT", f"weapon {w.id} holds blanks; scene "
+                               f"{sc.id} is cold", f"scene:{sc.id}"))
+        if w.load_kind == "blank" and not sc.shielded and (
+                sc.min_distance_m is None or sc.min_distance_m < 6):
+            v.append(Violation("SCENE_BLANK_DISTANCE",
+                               f"scene {sc.id}: nearest person in the line of fire is "
+                               f"{sc.min_distance_m if sc.min_distance_m is not None else '?'} m; "
+                               "6 m (20 ft) or a shield is required", f"scene:{sc.id}"))
+        if sc.rehearsal:
+            v.append(Violation("SCENE_REHEARSAL_REPLICA",
+                               f"scene {sc.id} is a rehearsal: use a non-firing replica or "
+                               "rubber weapon", f"scene:{sc.id}"))
+        if w.load_lot:
+            v += _lot_usable(s, s.lots[w.load_lot])
+        for c in s.complaints.values():
+            if c.acknowledged_at is None and parse_utc(c.filed_at) + timedelta(
+                    hours=COMPLAINT_ACK_HOURS) < at:
+                v.append(Violation("COMPLAINT_ACKNOWLEDGE",
+                                   f"safety complaint {c.id} has waited more than "
+                                   f"{COMPLAINT_ACK_HOURS} h for acknowledgement",
+                                   f"complaint:{c.id}"))
+    if sc.pointing:
+        missing = [r for r in ("armorer", "first_ad") if r not in sc.pointing_acks]
+        if missing:
+            v.append(Violation("SCENE_POINTING_PLAN",
+                               f"scene {sc.id} points a weapon at or near a person; the plan "
+                               f"is not acknowledged by {' and '.join(missing)}",
+                               f"scene:{sc.id}"))
+        if w.is_firearm and w.load_kind == "blank":
+            v.append(Violation("SCENE_POINTING_PLAN",
+                               f"scene {sc.id} points at a person: weapon {w.id} must be empty "
+                               "or hold verified dummies, not blanks", f"scene:{sc.id}"))
+    bent = refuse_or_pass(s, v, refusal=refusal)
+    due = at + timedelta(minutes=sc.overdue_minutes)
+    return [ev("weapon.issued", weapon=w.id, inspection=w.inspection, armorer=armorer,
+               performer=p.id, scene=sc.id, due_at=utc_text(due), overrides=bent)]
+
+
+def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: str,
+                  at: datetime, fired: int = 0, lost: int = 0,
+                  misfire: str | None = None) -> list[NewEvent]:
+    """The performer hands the weapon back to the armorer, who unloads it and counts."""
+    w = s.weapon(weapon)
+    a = s.person(armorer)
+    p = s.person(performer)
+    subj = f"weapon:{w.id}"
+    v = armorer_violations(a, at)
+    if w.custodian != p.id or w.state not in ("issued", "frozen"):
+        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
+                           f"weapon {w.id} is not held by {p.name} ({p.id}); it is "
+                           f"{w.state}" + (f" with {w.custodian}" if w.custodian else ""), subj))
+    else:
+        next_state(w, "return")
+    count(fired, "rounds fired", high=w.load_count)
+    count(lost, "rounds lost", high=w.load_count - fired)
+    if fired and w.load_kind != "blank":
+        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} held {w.load_kind} rounds, which "
+                           "cannot fire: if it discharged, report an incident "
+                           "(`coldcheck incident report --kind discharge`)")
+    refuse_or_pass(s, v, refusal=_handoff_refusal(w, "return", performer, armorer))
+    keep = w.state == "frozen" or misfire is not None  # rounds stay in as evidence
+    returned = 0 if keep else w.load_count - fired - lost
+    out = [ev("weapon.returned", weapon=w.id, performer=p.id, armorer=armorer,
+              lot=w.load_lot, fired=fired, lost=lost, returned=returned)]
+    if misfire is not None:
+        out += open_incident(s, kind="misfire", description=text(misfire, "misfire report"),
+                             weapons=[w.id], lots=[w.load_lot] if w.load_lot else [],
+                             reported_by=armorer)
+    return out
+
+
+def store(s: ProductionState, *, weapon: str, storage: str, armorer: str,
+          at: datetime) -> list[NewEvent]:
+    w = s.weapon(weapon)
+    a = s.person(armorer)
+    s.storage_loc(storage)
+    v = armorer_violations(a, at)
+    if w.custodian != armorer:
+        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
+                           f"weapon {w.id} is held by {w.custodian or 'storage'}, not {a.name}",
+                           f"weapon:{w.id}"))
+    else:
+        next_state(w, "store")
+    if w.state == "frozen" and w.load_count:
+        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
+                           f"frozen weapon {w.id} still holds {w.load_count} rounds: record "
+                           "each one as evidence first", f"weapon:{w.id}"))
+    refuse_or_pass(s, v, refusal=refused_action("weapon.store", f"weapon:{w.id}"))
+    unloaded = ({"lot": w.load_lot, "count": w.load_count}
+                if w.load_count and w.state != "frozen" else None)
+    return [ev("weapon.stored", weapon=w.id, storage=storage, armorer=armorer,
+               unloaded=unloaded)]
+
+
+def handoff(s: ProductionState, *, weapon: str, from_: str, to: str, at: datetime,
+            scene: str | None = None) -> list[NewEvent]:
+    """Any transfer of a weapon between two people. Only armorer → performer (an
+    issue) and performer → armorer (a return) exist; everything else is refused."""
+    w = s.weapon(weapon)
+    f, t = s.person(from_), s.person(to)
+    if f.is_armorer and "performer" in t.roles:
+        if scene is None:
+            raise InvalidInput("INVALID_INPUT", "an issue to a performer names the scene")
+        return issue(s, weapon=weapon, armorer=from_, performer=to, scene=scene, at=at)
+    if "performer" in f.roles and t.is_armorer:
+        return return_weapon(s, weapon=weapon, performer=from_, armorer=to, at=at)
+    v = Violation("CUSTODY_DIRECT_HANDOFF",
+                  f"{f.name} ({', '.join(f.roles)}) cannot hand weapon {w.id} to {t.name} "
+                  f"({', '.join(t.roles)}): weapons pass only armorer → performer → armorer",
+                  f"weapon:{w.id}")
+    refuse_or_pass(s, [v], refusal=_handoff_refusal(w, "handoff", from_, to))
+    raise AssertionError("unreachable: a hard rule always refuses")
+
+
+def open_incident(s: ProductionState, *, kind: str, description: str, weapons: list[str],
+                  lots: list[str], reported_by: str, rule: str = "INCIDENT_DISCHARGE",
+                  taken: dict[str, int] | None = None) -> list[NewEvent]:
+    inc = s.next_id("INC", taken)
+    out = [ev("incident.opened", incident=inc, kind=kind, description=description,
+              weapons=weapons, lots=lots, reported_by=reported_by, rule=rule)]
+    out += [ev("weapon.frozen", weapon=wid, incident=inc) for wid in weapons]
+    return out
+
+
+def record_evidence(s: ProductionState, *, weapon: str, incident: str, position: str,
+                    description: str, armorer: str, at: datetime) -> list[NewEvent]:
+    """INCIDENT_EVIDENCE_PRESERVED: each round out of a frozen weapon, one by one."""
+    w = s.weapon(weapon)
+    inc = s.incident(incident)
+    a = s.person(armorer)
+    if w.id not in inc.weapons or not inc.open:
+        raise InvalidInput("INVALID_INPUT", f"incident {inc.id} is not an open incident naming "
+                           f"weapon {w.id}")
+    next_state(w, "record_evidence")
+    refuse_or_pass(s, armorer_violations(a, at),
+                   refusal=refused_action("ammo.evidence", f"weapon:{w.id}"))
+    out: list[NewEvent] = []
+    lot = inc.evidence_lot
+    if lot is None:
+        lot = s.next_id("L")
+        out.append(ev("ammo.evidence_lot_created", lot=lot, incident=inc.id, weapon=w.id,
+                      calibre=w.calibre))
+    out.append(ev("ammo.evidence_recorded", lot=lot, incident=inc.id, weapon=w.id,
+                  position=text(position, "position", max_len=40),
+                  description=text(description, "round description"), recorded_by=armorer))
+    return out
+
+
+def destroy_rounds(s: ProductionState, *, lot: str, count_: int, reason: str, armorer: str,
+                   at: datetime) -> list[NewEvent]:
+    lt = s.lot(lot)
+    a = s.person(armorer)
+    count(count_, "rounds destroyed", low=1, high=max(lt.on_hand, 1))
+    if count_ > lt.on_hand:
+        raise InvalidInput("INVALID_INPUT", f"lot {lot} has {lt.on_hand} rounds on hand")
+    v = armorer_violations(a, at)
+    open_incs = [i for i in ([lt.incident] if lt.incident else []) + lt.quarantined_by
+                 if s.incidents[i].open]
+    if open_incs:
+        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
+                           f"lot {lot} is evidence for open incident(s) {', '.join(open_incs)}; "
+                           "nothing in it may be destroyed", f"lot:{lot}"))
+    refuse_or_pass(s, v, refusal=refused_action("ammo.destroy", f"lot:{lot}"))
+    return [ev("ammo.rounds_destroyed", lot=lot, count=count_, reason=text(reason, "reason"),
+               armorer=armorer)]

@@ -1,0 +1,120 @@
+"""One error vocabulary for every surface (CLI, API, web).
+
+Every error carries a stable ``code``. Rule violations use the rule codes of the
+catalogue verbatim (``CUSTODY_DIRECT_HANDOFF`` …); other errors use the codes
+below. Codes are part of the product's interface: never rename one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ColdcheckError(Exception):
+    """Base of every expected error. ``kind`` tells a surface how to render it."""
+
+    code: str = "ERROR"
+    kind: str = "invalid"  # invalid | not_found | conflict | refused | forbidden | locked
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details
+        # Events the domain wants recorded about this refusal (the attempt itself,
+        # an incident it opens). The service commits them, then re-raises.
+        self.record: list[Any] = []
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+class InvalidInput(ColdcheckError):
+    kind = "invalid"
+
+
+class NotFound(ColdcheckError):
+    kind = "not_found"
+
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__("NOT_FOUND", f"no {what} with id {ident!r} in this production",
+                         what=what, id=ident)
+
+
+class Conflict(ColdcheckError):
+    kind = "conflict"
+
+
+class Forbidden(ColdcheckError):
+    kind = "forbidden"
+
+
+class Locked(ColdcheckError):
+    kind = "locked"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule that an action would break."""
+
+    code: str
+    message: str
+    subject: str = ""  # what the rule is about, e.g. "weapon:W1"; overrides name it
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class RuleViolation(ColdcheckError):
+    """An action refused by the rule engine. Carries every violation found."""
+
+    kind = "refused"
+
+    def __init__(self, violations: list[Violation]) -> None:
+        first = violations[0]
+        super().__init__(first.code, first.message,
+                         violations=[{"code": v.code, "message": v.message,
+                                      "subject": v.subject} for v in violations])
+        self.violations = violations
+
+
+class InvalidTransition(ColdcheckError):
+    """The weapon state machine has no such move from the current state."""
+
+    kind = "conflict"
+
+    def __init__(self, weapon_id: str, state: str, action: str) -> None:
+        super().__init__(
+            "WEAPON_INVALID_TRANSITION",
+            f"weapon {weapon_id} is {state}; '{action}' is not allowed from that state",
+            weapon=weapon_id, state=state, action=action,
+        )
+
+
+# Codes that are not rules. Each is documented in docs/errors.md.
+ERROR_CODES: dict[str, str] = {
+    "NOT_FOUND": "An id that does not exist in this production.",
+    "INVALID_INPUT": "Malformed or out-of-range input (dates, counts, names).",
+    "ROLE_REQUIRED": "The person named does not hold the role the action needs.",
+    "DUPLICATE_SERIAL": "A weapon with this serial number is already on the production.",
+    "DUPLICATE_BADGE": "A person with this badge code is already on the production.",
+    "ALREADY_INITIALISED": "The database already holds a production with this id.",
+    "NOT_INITIALISED": "The database has no coldcheck schema or no production yet.",
+    "PRODUCTION_REQUIRED": "Several productions share the database: name one.",
+    "WEAPON_INVALID_TRANSITION": "The weapon state machine has no such move from its state.",
+    "LOT_NOT_USABLE": "The lot cannot be used for this (kind, balance or evidence).",
+    "PIN_INVALID": "A witness PIN did not match.",
+    "PIN_LOCKED": "Too many wrong PINs: that person's PIN is locked for a while.",
+    "PIN_WEAK": "A PIN must be 4 to 12 digits.",
+    "OVERRIDE_NOT_ALLOWED": "Hard rules never bend; only the safety supervisor may override.",
+    "INCIDENT_CLOSED": "The incident is already closed.",
+    "DAY_NOT_OPEN": "No shooting day is open.",
+    "DAY_ALREADY_OPEN": "A shooting day is already open; wrap it first.",
+    "SCENE_NOT_PLANNED": "The weapon or performer is not in the scene's plan.",
+    "CONCURRENT_UPDATE": "Someone else changed the production at the same moment; retry.",
+}

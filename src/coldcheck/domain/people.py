@@ -1,0 +1,88 @@
+"""People and their roles on a production."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .errors import InvalidInput, Violation
+
+ROLES = ("armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
+         "safety_supervisor", "producer", "investigator")
+ARMORER_ROLES = frozenset({"armorer", "assistant_armorer"})
+PIN_MAX_FAILURES = 5
+PIN_LOCK_MINUTES = 15
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    roles: list[str]
+    badge: str
+    department: str = ""
+    qualification_expires: str | None = None  # ISO date, armorers only
+    briefed: bool = False
+    pin_set: bool = False
+    pin_failures: int = 0
+    pin_locked_until: str | None = None
+    role_conflicts: list[str] = field(default_factory=list)
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_armorer(self) -> bool:
+        return bool(ARMORER_ROLES & set(self.roles))
+
+
+def validate_roles(roles: list[str]) -> list[str]:
+    if not roles:
+        raise InvalidInput("INVALID_INPUT", "a person needs at least one role",
+                           allowed=list(ROLES))
+    bad = [r for r in roles if r not in ROLES]
+    if bad:
+        raise InvalidInput("INVALID_INPUT", f"unknown role(s) {', '.join(bad)}; "
+                           f"roles are {', '.join(ROLES)}", allowed=list(ROLES))
+    return sorted(set(roles), key=ROLES.index)
+
+
+def role_conflicts(roles: list[str], department: str = "") -> list[str]:
+    """The combinations PEOPLE_ROLE_CONFLICT warns about."""
+    found: list[str] = []
+    rs = set(roles)
+    other = rs - ARMORER_ROLES - {"investigator"}
+    dept = department.strip().lower()
+    if rs & ARMORER_ROLES and (other or dept not in ("", "armory", "armoury", "weapons")):
+        found.append("armorer_other_department")
+    if {"first_ad", "safety_supervisor"} <= rs:
+        found.append("first_ad_safety_supervisor")
+    return found
+
+
+def armorer_violations(person: Person, at: datetime) -> list[Violation]:
+    """Can this person act as armorer right now?"""
+    subj = f"person:{person.id}"
+    if not person.is_armorer:
+        return [Violation("CUSTODY_ARMORER_ONLY",
+                          f"{person.name} ({person.id}) is not an armorer of this production; "
+                          "only the armorer handles weapons", subj)]
+    out: list[Violation] = []
+    exp = person.qualification_expires
+    if exp is None or date.fromisoformat(exp) < at.date():
+        out.append(Violation("CUSTODY_QUALIFICATION_EXPIRED",
+                             f"armorer {person.name} ({person.id}) has no valid qualification "
+                             f"(expiry {exp or 'not recorded'})", subj))
+    if person.role_conflicts:
+        out.append(Violation("PEOPLE_ROLE_CONFLICT",
+                             f"{person.name} ({person.id}) holds conflicting roles "
+                             f"({', '.join(person.role_conflicts)}); the safety supervisor "
+                             "must acknowledge", subj))
+    return out
+
+
+def require_role(person: Person, *roles: str) -> None:
+    if not set(roles) & set(person.roles):
+        raise InvalidInput("ROLE_REQUIRED",
+                           f"{person.name} ({person.id}) is not a {' or '.join(roles)}",
+                           person=person.id, needed=list(roles))

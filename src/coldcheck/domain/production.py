@@ -1,0 +1,308 @@
+"""Decisions about the production itself: people, storage, days, scenes, safety
+meetings, incidents, complaints, overrides and the wrap."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from . import rules
+from .common import count, ev, iso_date, open_day, refuse_or_pass, refused_action, text
+from .custody import open_incident
+from .errors import Conflict, InvalidInput, Violation
+from .events import NewEvent, utc_text
+from .incidents import DISCHARGE_KINDS, INCIDENT_KINDS
+from .people import armorer_violations, require_role, role_conflicts, validate_roles
+from .state import ProductionState
+
+STORAGE_KINDS = ("safe", "cart", "vault", "locker")
+
+
+def create_production(*, production: str, name: str, origin: str,
+                      key_id: str) -> list[NewEvent]:
+    return [ev("production.created", production=production, name=text(name, "name"),
+               origin=origin, key_id=key_id)]
+
+
+def add_person(s: ProductionState, *, name: str, roles: list[str], badge: str,
+               department: str = "", qualification_expires: str | None = None,
+               with_pin: bool = False) -> list[NewEvent]:
+    roles = validate_roles(roles)
+    badge = text(badge, "badge", max_len=64)
+    if badge in s.badges:
+        raise InvalidInput("DUPLICATE_BADGE", f"badge {badge!r} already belongs to "
+                           f"{s.badges[badge]}")
+    q = iso_date(qualification_expires, "qualification expiry") \
+        if qualification_expires else None
+    pid = s.next_id("P")
+    out = [ev("person.added", person=pid, name=text(name, "name", max_len=200), roles=roles,
+              badge=badge, department=department.strip(), qualification_expires=q)]
+    if with_pin:
+        out.append(ev("person.pin_set", person=pid))
+    out += [ev("person.role_conflict_flagged", person=pid, conflict=c)
+            for c in role_conflicts(roles, department)]
+    return out
+
+
+def renew_qualification(s: ProductionState, *, person: str, expires: str) -> list[NewEvent]:
+    p = s.person(person)
+    require_role(p, "armorer", "assistant_armorer")
+    return [ev("person.qualification_renewed", person=p.id,
+               expires=iso_date(expires, "qualification expiry"))]
+
+
+def brief(s: ProductionState, *, person: str, briefed_by: str, topic: str) -> list[NewEvent]:
+    p, by = s.person(person), s.person(briefed_by)
+    require_role(by, "armorer", "assistant_armorer", "safety_supervisor")
+    return [ev("person.safety_briefed", person=p.id, briefed_by=by.id,
+               topic=text(topic, "topic"))]
+
+
+def add_storage(s: ProductionState, *, name: str, kind: str) -> list[NewEvent]:
+    if kind not in STORAGE_KINDS:
+        raise InvalidInput("INVALID_INPUT", f"storage kind must be one of "
+                           f"{', '.join(STORAGE_KINDS)}")
+    return [ev("storage.added", storage=s.next_id("ST"), name=text(name, "name"), kind=kind)]
+
+
+def open_shooting_day(s: ProductionState, *, date: str) -> list[NewEvent]:
+    if s.current_day is not None:
+        raise Conflict("DAY_ALREADY_OPEN", f"day {s.current_day} is open; wrap it first")
+    return [ev("day.opened", day=s.next_id("D"), date=iso_date(date, "date"))]
+
+
+def meal_break(s: ProductionState, *, start: bool, by: str) -> list[NewEvent]:
+    day = open_day(s)
+    s.person(by)
+    if not start:
+        return [ev("day.meal_break_ended", day=day)]
+    out = [w for w in s.weapons.values() if w.state == "issued"]
+    v = [Violation("CUSTODY_OVERDUE", f"weapon {w.id} is still issued to {w.custodian}; every "
+                   "weapon comes back before a meal break", f"day:{day}") for w in out]
+    refuse_or_pass(s, v, refusal=refused_action("day.meal_break", f"day:{day}"))
+    return [ev("day.meal_break_started", day=day)]
+
+
+def plan_scene(s: ProductionState, *, name: str, hot: bool, rehearsal: bool,
+               weapons: list[str], performers: list[str], pointing: bool = False,
+               pointing_description: str = "", overdue_minutes: int = 30,
+               min_distance_m: int | None = None, shielded: bool = False) -> list[NewEvent]:
+    day = open_day(s)
+    for w in weapons:
+        s.weapon(w)
+    for p in performers:
+        require_role(s.person(p), "performer")
+    count(overdue_minutes, "overdue limit (minutes)", low=1, high=600)
+    if min_distance_m is not None:
+        count(min_distance_m, "minimum distance (m)", low=0, high=10_000)
+    if pointing and not pointing_description.strip():
+        raise InvalidInput("INVALID_INPUT", "a pointing plan describes who is pointed at and "
+                           "from where")
+    return [ev("scene.planned", scene=s.next_id("SC"), day=day, name=text(name, "name"),
+               hot=hot, rehearsal=rehearsal, weapons=sorted(set(weapons)),
+               performers=sorted(set(performers)), pointing=pointing,
+               pointing_description=pointing_description.strip(),
+               overdue_minutes=overdue_minutes, min_distance_m=min_distance_m,
+               shielded=shielded)]
+
+
+def acknowledge_pointing(s: ProductionState, *, scene: str, person: str,
+                         at: datetime) -> list[NewEvent]:
+    sc, p = s.scene(scene), s.person(person)
+    if not sc.pointing:
+        raise InvalidInput("INVALID_INPUT", f"scene {sc.id} has no pointing plan")
+    if p.is_armorer:
+        refuse_or_pass(s, armorer_violations(p, at),
+                       refusal=refused_action("scene.pointing_ack", f"scene:{sc.id}"))
+        role = "armorer"
+    else:
+        require_role(p, "first_ad")
+        role = "first_ad"
+    return [ev("scene.pointing_acknowledged", scene=sc.id, person=p.id, role=role)]
+
+
+def hold_meeting(s: ProductionState, *, scenes: list[str], attendees: list[str],
+                 led_by: str) -> list[NewEvent]:
+    day = open_day(s)
+    for sc in scenes:
+        if s.scene(sc).day != day:
+            raise InvalidInput("INVALID_INPUT", f"scene {sc} is not on today's schedule")
+    for a in attendees:
+        s.person(a)
+    lead = s.person(led_by)
+    require_role(lead, "armorer", "assistant_armorer", "safety_supervisor")
+    if not attendees:
+        raise InvalidInput("INVALID_INPUT", "a safety meeting records who attended")
+    return [ev("meeting.held", meeting=s.next_id("M"), day=day, scenes=sorted(set(scenes)),
+               attendees=sorted(set(attendees) | {lead.id}), led_by=lead.id)]
+
+
+def report_incident(s: ProductionState, *, kind: str, description: str, weapons: list[str],
+                    lots: list[str], reported_by: str) -> list[NewEvent]:
+    if kind not in INCIDENT_KINDS:
+        raise InvalidInput("INVALID_INPUT", f"incident kind must be one of "
+                           f"{', '.join(INCIDENT_KINDS)}")
+    s.person(reported_by)
+    for w in weapons:
+        if s.weapon(w).state == "retired":
+            raise InvalidInput("INVALID_INPUT", f"weapon {w} is retired")
+    for lot in lots:
+        s.lot(lot)
+    if kind in DISCHARGE_KINDS and not weapons:
+        refuse_or_pass(s, [Violation("INCIDENT_DISCHARGE",
+                                     f"a {kind} report names the weapon(s) involved so they "
+                                     "are frozen", "incident")])
+    return open_incident(s, kind=kind, description=text(description, "description"),
+                         weapons=sorted(set(weapons)), lots=sorted(set(lots)),
+                         reported_by=reported_by,
+                         rule="INCIDENT_DISCHARGE" if kind in DISCHARGE_KINDS else "")
+
+
+def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
+                   armorer: str, supervisor: str, at: datetime) -> list[NewEvent]:
+    """Both signatures' PINs are checked by the service before this is called."""
+    inc = s.incident(incident)
+    if not inc.open:
+        raise Conflict("INCIDENT_CLOSED", f"incident {inc.id} is already closed")
+    a, sup = s.person(armorer), s.person(supervisor)
+    subj = f"incident:{inc.id}"
+    v: list[Violation] = []
+    if len(corrective_action.strip()) < 10:
+        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
+                           "describe the corrective action (at least 10 characters)", subj))
+    if not a.is_armorer or armorer_violations(a, at):
+        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
+                           f"{a.name} ({a.id}) cannot sign as armorer", subj))
+    if "safety_supervisor" not in sup.roles:
+        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
+                           f"{sup.name} ({sup.id}) is not the safety supervisor", subj))
+    for wid in inc.weapons:
+        w = s.weapons[wid]
+        if w.custodian is not None and not s.people[w.custodian].is_armorer:
+            v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
+                               f"weapon {wid} is still with {w.custodian}: return it first",
+                               subj))
+    refuse_or_pass(s, v, refusal=refused_action("incident.close", subj))
+    return [ev("incident.closed", incident=inc.id, corrective_action=corrective_action.strip(),
+               armorer=a.id, supervisor=sup.id)] + [
+        ev("weapon.unfrozen", weapon=wid, incident=inc.id) for wid in inc.weapons]
+
+
+def file_complaint(s: ProductionState, *, by: str, text_: str) -> list[NewEvent]:
+    s.person(by)
+    return [ev("complaint.filed", complaint=s.next_id("C"), by=by,
+               text=text(text_, "complaint"))]
+
+
+def acknowledge_complaint(s: ProductionState, *, complaint: str, by: str,
+                          response: str) -> list[NewEvent]:
+    c, p = s.complaint(complaint), s.person(by)
+    require_role(p, "safety_supervisor", "producer")
+    if c.acknowledged_at is not None:
+        raise Conflict("ALREADY_ACKNOWLEDGED", f"complaint {c.id} was acknowledged already")
+    return [ev("complaint.acknowledged", complaint=c.id, by=p.id,
+               response=text(response, "response"))]
+
+
+_SUBJECT_TABLES = {"person": "people", "weapon": "weapons", "lot": "lots", "scene": "scenes",
+                   "day": "days", "complaint": "complaints", "inspection": "inspections",
+                   "incident": "incidents"}
+
+
+def override(s: ProductionState, *, rule: str, subject: str, reason: str,
+             supervisor: str) -> list[NewEvent]:
+    """Bend a soft rule for one subject, with a reason. Hard rules never bend."""
+    if rule not in rules.RULES:
+        raise InvalidInput("INVALID_INPUT", f"no rule {rule!r} in the catalogue")
+    kind, _, ident = subject.partition(":")
+    table: dict[str, Any] | None = getattr(s, _SUBJECT_TABLES.get(kind, ""), None)
+    if table is None or ident not in table:
+        raise InvalidInput("INVALID_INPUT", f"subject must name something on this production "
+                           f"as kind:id (e.g. scene:SC1), not {subject!r}")
+    sup = s.person(supervisor)
+    reason = text(reason, "reason", min_len=10)
+    problem = None
+    if not rules.is_soft(rule):
+        problem = f"{rule} is a hard rule: it never bends"
+    elif "safety_supervisor" not in sup.roles:
+        problem = f"only the safety supervisor can override {rule}"
+    if problem:
+        err = InvalidInput("OVERRIDE_NOT_ALLOWED", problem, rule=rule)
+        err.record = [ev("action.refused", action="rule.override", subject=subject,
+                         codes=["OVERRIDE_NOT_ALLOWED"], messages=[problem])]
+        raise err
+    return [ev("rule.overridden", override=s.next_id("O"), rule=rule, subject=subject,
+               reason=reason, supervisor=sup.id, day=s.current_day)]
+
+
+def wrap(s: ProductionState, *, armorer: str, at: datetime,
+         counts: dict[str, int] | None = None) -> list[NewEvent]:
+    """WRAP_RECONCILE: every weapon in storage, every lot balanced, physical
+    counts (when given) equal to the books; any difference opens an incident."""
+    day = open_day(s)
+    a = s.person(armorer)
+    v = armorer_violations(a, at)
+    for w in s.weapons.values():
+        if w.state != "retired" and w.storage is None:
+            v.append(Violation("WRAP_RECONCILE", f"weapon {w.id} ({w.serial}) is {w.state}"
+                               + (f", with {w.custodian}" if w.custodian else "")
+                               + "; store it before wrap", f"weapon:{w.id}"))
+    diff: list[str] = []
+    for lot in s.lots.values():
+        if not lot.balanced:
+            v.append(Violation("WRAP_RECONCILE", f"lot {lot.id}: {lot.in_weapons} rounds "
+                               "unaccounted for (loaded ≠ fired + returned + lost)",
+                               f"lot:{lot.id}"))
+    for lot_id, counted in (counts or {}).items():
+        lot = s.lot(lot_id)
+        count(counted, f"count of lot {lot_id}")
+        if counted != lot.on_hand:
+            diff.append(lot_id)
+            v.append(Violation("WRAP_RECONCILE", f"lot {lot_id}: counted {counted}, the "
+                               f"record says {lot.on_hand} on hand", f"lot:{lot_id}"))
+    record: list[NewEvent] = []
+    if diff:
+        record = open_incident(s, kind="count_discrepancy",
+                               description="Wrap count differs from the record for lot(s) "
+                                           + ", ".join(diff),
+                               weapons=[], lots=diff, reported_by=armorer,
+                               rule="WRAP_RECONCILE")
+    refuse_or_pass(s, v, record=record, refusal=refused_action("day.wrap", f"day:{day}"))
+    return [ev("day.wrapped", day=day,
+               lots={lot.id: lot.summary() for lot in s.lots.values()},
+               weapons={w.id: w.state for w in s.weapons.values()})]
+
+
+def add_note(s: ProductionState, *, refers_to: int, text_: str) -> list[NewEvent]:
+    if not 0 <= refers_to < s.seq:
+        raise InvalidInput("INVALID_INPUT", f"there is no event {refers_to}")
+    return [ev("note.added", refers_to=refers_to, text=text(text_, "note"))]
+
+
+def alerts(s: ProductionState, at: datetime) -> list[dict[str, str]]:
+    """What the board shows in red: overdue and frozen weapons, open incidents,
+    unacknowledged complaints, unacknowledged role conflicts."""
+    now = utc_text(at)
+    out: list[dict[str, str]] = []
+    day = s.day()
+    for w in s.weapons.values():
+        if w.state == "issued" and w.due_at and (w.due_at < now or (day and day.meal_break)):
+            out.append({"code": "CUSTODY_OVERDUE", "subject": f"weapon:{w.id}",
+                        "message": f"weapon {w.id} with {w.custodian} was due back at "
+                                   f"{w.due_at}"})
+        if w.state == "frozen":
+            out.append({"code": "CUSTODY_WEAPON_FROZEN", "subject": f"weapon:{w.id}",
+                        "message": f"weapon {w.id} frozen by {', '.join(w.frozen_by)}"})
+    for i in s.incidents.values():
+        if i.open:
+            out.append({"code": "INCIDENT_OPEN", "subject": f"incident:{i.id}",
+                        "message": f"incident {i.id} ({i.kind}) open: {i.description}"})
+    for c in s.complaints.values():
+        if c.acknowledged_at is None:
+            out.append({"code": "COMPLAINT_ACKNOWLEDGE", "subject": f"complaint:{c.id}",
+                        "message": f"complaint {c.id} not acknowledged: {c.text}"})
+    for p in s.people.values():
+        if p.role_conflicts and not s.has_override("PEOPLE_ROLE_CONFLICT", f"person:{p.id}"):
+            out.append({"code": "PEOPLE_ROLE_CONFLICT", "subject": f"person:{p.id}",
+                        "message": f"{p.name}: {', '.join(p.role_conflicts)}"})
+    return out

@@ -1,0 +1,493 @@
+"""The state of one production, derived from its events only.
+
+:func:`ProductionState.apply` is the single place where events change state.
+It returns the entities it touched so the store can write exactly those
+projection rows in the same transaction as the event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .ammunition import Lot
+from .errors import NotFound
+from .events import Event
+from .incidents import Complaint, Incident, Inspection, Override
+from .people import Person
+from .scenes import Day, Meeting, Scene
+from .weapons import EMPTY_LOAD, Weapon
+
+# Projection kinds, their id prefixes and classes.
+KINDS: dict[str, tuple[str, type]] = {
+    "person": ("P", Person), "storage": ("ST", dict), "weapon": ("W", Weapon),
+    "lot": ("L", Lot), "day": ("D", Day), "scene": ("SC", Scene), "meeting": ("M", Meeting),
+    "inspection": ("IN", Inspection), "incident": ("INC", Incident),
+    "complaint": ("C", Complaint), "override": ("O", Override),
+}
+Touched = set[tuple[str, str]]
+
+
+class ProductionState:
+    def __init__(self, production: str = "") -> None:
+        self.production = production
+        self.name = ""
+        self.origin = ""
+        self.key_id = ""
+        self.seq = 0  # number of events applied == next seq
+        self.people: dict[str, Person] = {}
+        self.storage: dict[str, dict[str, Any]] = {}
+        self.weapons: dict[str, Weapon] = {}
+        self.lots: dict[str, Lot] = {}
+        self.days: dict[str, Day] = {}
+        self.scenes: dict[str, Scene] = {}
+        self.meetings: dict[str, Meeting] = {}
+        self.inspections: dict[str, Inspection] = {}
+        self.incidents: dict[str, Incident] = {}
+        self.complaints: dict[str, Complaint] = {}
+        self.overrides: dict[str, Override] = {}
+        self.current_day: str | None = None
+        self.counters: dict[str, int] = {}
+        self.serials: dict[str, str] = {}
+        self.badges: dict[str, str] = {}
+
+    # ---- lookups -------------------------------------------------------
+    def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
+        try:
+            return table[ident]
+        except KeyError:
+            raise NotFound(what, ident) from None
+
+    def person(self, i: str) -> Person:
+        return self._get(self.people, "person", i)  # type: ignore[no-any-return]
+
+    def weapon(self, i: str) -> Weapon:
+        return self._get(self.weapons, "weapon", i)  # type: ignore[no-any-return]
+
+    def lot(self, i: str) -> Lot:
+        return self._get(self.lots, "lot", i)  # type: ignore[no-any-return]
+
+    def scene(self, i: str) -> Scene:
+        return self._get(self.scenes, "scene", i)  # type: ignore[no-any-return]
+
+    def incident(self, i: str) -> Incident:
+        return self._get(self.incidents, "incident", i)  # type: ignore[no-any-return]
+
+    def inspection(self, i: str) -> Inspection:
+        return self._get(self.inspections, "inspection", i)  # type: ignore[no-any-return]
+
+    def complaint(self, i: str) -> Complaint:
+        return self._get(self.complaints, "complaint", i)  # type: ignore[no-any-return]
+
+    def storage_loc(self, i: str) -> dict[str, Any]:
+        return self._get(self.storage, "storage location", i)  # type: ignore[no-any-return]
+
+    def day(self) -> Day | None:
+        return self.days.get(self.current_day) if self.current_day else None
+
+    def has_override(self, code: str, subject: str) -> bool:
+        for o in self.overrides.values():
+            if o.rule != code or o.subject != subject:
+                continue
+            if code == "PEOPLE_ROLE_CONFLICT" or o.day is None or o.day == self.current_day:
+                return True
+        return False
+
+    def next_id(self, prefix: str, taken: dict[str, int] | None = None) -> str:
+        n = self.counters.get(prefix, 0) + 1 + (taken or {}).get(prefix, 0)
+        if taken is not None:
+            taken[prefix] = taken.get(prefix, 0) + 1
+        return f"{prefix}{n}"
+
+    def _bump(self, prefix: str, ident: str) -> None:
+        n = int(ident[len(prefix):])
+        self.counters[prefix] = max(self.counters.get(prefix, 0), n)
+
+    # ---- projections ---------------------------------------------------
+    def entity(self, kind: str, ident: str) -> dict[str, Any] | None:
+        table: dict[str, Any] = getattr(self, _TABLES[kind])
+        obj = table.get(ident)
+        if obj is None:
+            return None
+        return dict(obj) if isinstance(obj, dict) else dataclasses.asdict(obj)
+
+    def all_entities(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        for kind, attr in _TABLES.items():
+            for ident in getattr(self, attr):
+                row = self.entity(kind, ident)
+                assert row is not None
+                yield kind, ident, row
+
+    # ---- applying events ----------------------------------------------
+    def apply(self, ev: Event) -> Touched:
+        if ev.seq != self.seq:
+            raise ValueError(f"event seq {ev.seq} applied to state at seq {self.seq}")
+        handler = _HANDLERS.get(ev.type)
+        touched: Touched = set() if handler is None else handler(self, ev, dict(ev.payload))
+        self.seq += 1
+        return touched
+
+
+_TABLES = {"person": "people", "storage": "storage", "weapon": "weapons", "lot": "lots",
+           "day": "days", "scene": "scenes", "meeting": "meetings",
+           "inspection": "inspections", "incident": "incidents", "complaint": "complaints",
+           "override": "overrides"}
+
+Handler = Callable[[ProductionState, Event, dict[str, Any]], Touched]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def on(event_type: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        _HANDLERS[event_type] = fn
+        return fn
+    return deco
+
+
+@on("production.created")
+def _production(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.production, s.name, s.origin, s.key_id = p["production"], p["name"], p["origin"], \
+        p["key_id"]
+    return set()
+
+
+@on("person.added")
+def _person(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("P", p["person"])
+    s.people[p["person"]] = Person(id=p["person"], name=p["name"], roles=list(p["roles"]),
+                                   badge=p["badge"], department=p["department"],
+                                   qualification_expires=p["qualification_expires"])
+    s.badges[p["badge"]] = p["person"]
+    return {("person", p["person"])}
+
+
+@on("person.pin_set")
+def _pin_set(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    person = s.people[p["person"]]
+    person.pin_set, person.pin_failures, person.pin_locked_until = True, 0, None
+    return {("person", person.id)}
+
+
+@on("person.qualification_renewed")
+def _renewed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.people[p["person"]].qualification_expires = p["expires"]
+    return {("person", p["person"])}
+
+
+@on("person.safety_briefed")
+def _briefed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.people[p["person"]].briefed = True
+    return {("person", p["person"])}
+
+
+@on("person.role_conflict_flagged")
+def _conflict(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.people[p["person"]].role_conflicts.append(p["conflict"])
+    return {("person", p["person"])}
+
+
+@on("person.pin_failed")
+def _pin_failed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.people[p["person"]].pin_failures = p["failures"]
+    return {("person", p["person"])}
+
+
+@on("person.pin_locked")
+def _pin_locked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    person = s.people[p["person"]]
+    person.pin_locked_until, person.pin_failures = p["until"], 0
+    return {("person", person.id)}
+
+
+@on("storage.added")
+def _storage(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("ST", p["storage"])
+    s.storage[p["storage"]] = {"id": p["storage"], "name": p["name"], "kind": p["kind"]}
+    return {("storage", p["storage"])}
+
+
+@on("day.opened")
+def _day(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("D", p["day"])
+    s.days[p["day"]] = Day(id=p["day"], date=p["date"])
+    s.current_day = p["day"]
+    return {("day", p["day"])}
+
+
+@on("day.meal_break_started")
+def _meal(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.days[p["day"]].meal_break = True
+    return {("day", p["day"])}
+
+
+@on("day.meal_break_ended")
+def _meal_end(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.days[p["day"]].meal_break = False
+    return {("day", p["day"])}
+
+
+@on("day.wrapped")
+def _wrapped(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.days[p["day"]].open = False
+    s.current_day = None
+    return {("day", p["day"])}
+
+
+@on("weapon.received")
+def _weapon(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("W", p["weapon"])
+    w = Weapon(id=p["weapon"], serial=p["serial"], make=p["make"], model=p["model"],
+               calibre=p["calibre"], kind=p["kind"], chambers=p["chambers"],
+               magazine_capacity=p["magazine_capacity"], storage=p["storage"],
+               last_custody_seq=ev.seq)
+    s.weapons[w.id] = w
+    s.serials[w.serial.casefold()] = w.id
+    return {("weapon", w.id)}
+
+
+def _unload_back(s: ProductionState, unloaded: dict[str, Any] | None, verified: bool) -> Touched:
+    """Rounds taken out of a weapon by the armorer go back to their lot."""
+    if not unloaded or not unloaded.get("count"):
+        return set()
+    lot = s.lots[unloaded["lot"]]
+    lot.returned += unloaded["count"]
+    if verified and lot.kind == "dummy":
+        lot.verified_in_stock += unloaded["count"]
+    return {("lot", lot.id)}
+
+
+@on("weapon.inspected")
+def _inspected(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    touched: Touched = {("weapon", w.id)}
+    touched |= _unload_back(s, p["unloaded"], verified=True)
+    s._bump("IN", p["inspection"])
+    load = p["load"]
+    if load["count"]:
+        lot = s.lots[load["lot"]]
+        lot.loaded += load["count"]
+        if lot.kind == "dummy":
+            lot.verified_in_stock -= load["count"]
+        touched.add(("lot", lot.id))
+    missing = p.get("missing", [])
+    s.inspections[p["inspection"]] = Inspection(
+        id=p["inspection"], weapon=w.id, armorer=p["armorer"], scene=p["scene"], seq=ev.seq,
+        at=ev.at, positions=list(p["positions"]), barrel_clear=p["barrel_clear"],
+        magazine_checked=p["magazine_checked"], load=dict(load),
+        complete=not missing, missing=list(missing))
+    touched.add(("inspection", p["inspection"]))
+    if w.state != "inspected":
+        # Taking the weapon out of storage is a custody change.
+        w.last_custody_seq = ev.seq
+    w.state, w.custodian, w.storage = "inspected", p["armorer"], None
+    w.load = dict(load)
+    w.inspection = p["inspection"]
+    return touched
+
+
+@on("inspection.witnessed")
+def _witnessed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.inspections[p["inspection"]].witnesses.append({"person": p["witness"], "role": p["role"]})
+    return {("inspection", p["inspection"])}
+
+
+@on("weapon.issued")
+def _issued(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state, w.custodian = "issued", p["performer"]
+    w.issued_at, w.due_at, w.scene = ev.at, p["due_at"], p["scene"]
+    w.last_custody_seq = ev.seq
+    s.inspections[p["inspection"]].used = True
+    return {("weapon", w.id), ("inspection", p["inspection"])}
+
+
+@on("weapon.returned")
+def _returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    touched: Touched = {("weapon", w.id)}
+    if w.state != "frozen":
+        w.state = "returned"
+    w.custodian = p["armorer"]
+    w.issued_at = w.due_at = w.scene = None
+    w.last_custody_seq = ev.seq
+    if p["lot"] is not None:
+        lot = s.lots[p["lot"]]
+        lot.fired += p["fired"]
+        lot.lost += p["lost"]
+        lot.returned += p["returned"]
+        touched.add(("lot", lot.id))
+        left = w.load_count - p["fired"] - p["lost"] - p["returned"]
+        w.load = dict(w.load, count=left) if left else dict(EMPTY_LOAD)
+    return touched
+
+
+@on("weapon.stored")
+def _stored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    touched: Touched = {("weapon", w.id)}
+    touched |= _unload_back(s, p["unloaded"], verified=True)
+    if p["unloaded"]:
+        w.load = dict(EMPTY_LOAD)
+    if w.state != "frozen":
+        w.state = "in_storage"
+    w.custodian, w.storage, w.inspection = None, p["storage"], None
+    w.last_custody_seq = ev.seq
+    return touched
+
+
+@on("weapon.frozen")
+def _frozen(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = "frozen"
+    if p["incident"] not in w.frozen_by:
+        w.frozen_by.append(p["incident"])
+    w.inspection = None
+    return {("weapon", w.id)}
+
+
+@on("weapon.unfrozen")
+def _unfrozen(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.frozen_by.remove(p["incident"])
+    if not w.frozen_by:
+        w.state = "in_storage" if w.storage else "returned"
+    w.last_custody_seq = ev.seq  # released weapons are inspected again before use
+    return {("weapon", w.id)}
+
+
+@on("weapon.retired")
+def _retired(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.weapons[p["weapon"]].state = "retired"
+    return {("weapon", p["weapon"])}
+
+
+@on("ammo.lot_received")
+def _lot(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("L", p["lot"])
+    s.lots[p["lot"]] = Lot(id=p["lot"], kind=p["kind"], calibre=p["calibre"],
+                           supplier=p["supplier"], supplier_lot=p["supplier_lot"],
+                           storage=p["storage"], load=p["load"], received=p["count"])
+    return {("lot", p["lot"])}
+
+
+@on("ammo.round_verified")
+def _verified(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    lot = s.lots[p["lot"]]
+    lot.verified_total += 1
+    lot.verified_in_stock += 1
+    return {("lot", lot.id)}
+
+
+@on("ammo.verification_failed")
+def _failed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    lot = s.lots[p["lot"]]
+    lot.verified_total += 1
+    lot.failed_verification = True
+    return {("lot", lot.id)}
+
+
+@on("ammo.evidence_lot_created")
+def _evidence_lot(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("L", p["lot"])
+    s.lots[p["lot"]] = Lot(id=p["lot"], kind="evidence", calibre=p["calibre"],
+                           supplier="", supplier_lot="", storage=None, incident=p["incident"])
+    s.incidents[p["incident"]].evidence_lot = p["lot"]
+    return {("lot", p["lot"]), ("incident", p["incident"])}
+
+
+@on("ammo.evidence_recorded")
+def _evidence(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    ev_lot = s.lots[p["lot"]]
+    ev_lot.received += 1
+    w = s.weapons[p["weapon"]]
+    touched: Touched = {("lot", ev_lot.id), ("weapon", w.id)}
+    if w.load_count > 0 and w.load_lot is not None:
+        src = s.lots[w.load_lot]
+        src.to_evidence += 1
+        touched.add(("lot", src.id))
+        left = w.load_count - 1
+        w.load = dict(w.load, count=left) if left else dict(EMPTY_LOAD)
+    return touched
+
+
+@on("ammo.rounds_destroyed")
+def _destroyed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    lot = s.lots[p["lot"]]
+    lot.destroyed += p["count"]
+    lot.verified_in_stock = min(lot.verified_in_stock, lot.on_hand)
+    return {("lot", lot.id)}
+
+
+@on("scene.planned")
+def _scene(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("SC", p["scene"])
+    s.scenes[p["scene"]] = Scene(
+        id=p["scene"], day=p["day"], name=p["name"], hot=p["hot"], rehearsal=p["rehearsal"],
+        weapons=list(p["weapons"]), performers=list(p["performers"]), pointing=p["pointing"],
+        pointing_description=p["pointing_description"], overdue_minutes=p["overdue_minutes"],
+        min_distance_m=p["min_distance_m"], shielded=p["shielded"])
+    return {("scene", p["scene"])}
+
+
+@on("scene.pointing_acknowledged")
+def _pointing_ack(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.scenes[p["scene"]].pointing_acks[p["role"]] = p["person"]
+    return {("scene", p["scene"])}
+
+
+@on("meeting.held")
+def _meeting(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("M", p["meeting"])
+    s.meetings[p["meeting"]] = Meeting(id=p["meeting"], day=p["day"], scenes=list(p["scenes"]),
+                                       attendees=list(p["attendees"]), led_by=p["led_by"])
+    return {("meeting", p["meeting"])}
+
+
+@on("incident.opened")
+def _incident(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("INC", p["incident"])
+    s.incidents[p["incident"]] = Incident(
+        id=p["incident"], kind=p["kind"], description=p["description"],
+        weapons=list(p["weapons"]), lots=list(p["lots"]), reported_by=p["reported_by"],
+        opened_at=ev.at)
+    touched: Touched = {("incident", p["incident"])}
+    for lot_id in p["lots"]:
+        s.lots[lot_id].quarantined_by.append(p["incident"])
+        touched.add(("lot", lot_id))
+    return touched
+
+
+@on("incident.closed")
+def _incident_closed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    inc = s.incidents[p["incident"]]
+    inc.open, inc.corrective_action, inc.closed_at = False, p["corrective_action"], ev.at
+    touched: Touched = {("incident", inc.id)}
+    for lot_id in inc.lots:
+        s.lots[lot_id].quarantined_by.remove(inc.id)
+        touched.add(("lot", lot_id))
+    return touched
+
+
+@on("complaint.filed")
+def _complaint(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("C", p["complaint"])
+    s.complaints[p["complaint"]] = Complaint(id=p["complaint"], by=p["by"], text=p["text"],
+                                             filed_at=ev.at)
+    return {("complaint", p["complaint"])}
+
+
+@on("complaint.acknowledged")
+def _complaint_ack(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    c = s.complaints[p["complaint"]]
+    c.acknowledged_by, c.acknowledged_at, c.response = p["by"], ev.at, p["response"]
+    return {("complaint", c.id)}
+
+
+@on("rule.overridden")
+def _override(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("O", p["override"])
+    s.overrides[p["override"]] = Override(id=p["override"], rule=p["rule"],
+                                          subject=p["subject"], reason=p["reason"],
+                                          supervisor=p["supervisor"], day=p["day"], at=ev.at)
+    return {("override", p["override"])}

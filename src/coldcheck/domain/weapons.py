@@ -1,0 +1,97 @@
+"""Weapons and their state machine.
+
+The state machine is data: :data:`TRANSITIONS` maps (state, action) to the next
+state. An action missing from the table raises one error naming both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import InvalidTransition
+
+KINDS = ("firearm", "blank_only", "non_firing_replica", "rubber", "airsoft", "other")
+# Replicas, rubber and airsoft are tracked but not subject to the firearm rules.
+# `other` is unknown, so it is treated as a firearm: the safe reading.
+NON_FIREARM_KINDS = frozenset({"non_firing_replica", "rubber", "airsoft"})
+STATES = ("in_storage", "inspected", "issued", "returned", "frozen", "retired")
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("in_storage", "inspect"): "inspected",
+    ("inspected", "inspect"): "inspected",
+    ("returned", "inspect"): "inspected",
+    ("inspected", "issue"): "issued",
+    ("issued", "return"): "returned",
+    ("returned", "store"): "in_storage",
+    ("inspected", "store"): "in_storage",
+    ("in_storage", "retire"): "retired",
+    ("in_storage", "freeze"): "frozen",
+    ("inspected", "freeze"): "frozen",
+    ("issued", "freeze"): "frozen",
+    ("returned", "freeze"): "frozen",
+    ("frozen", "freeze"): "frozen",
+    ("frozen", "return"): "frozen",
+    ("frozen", "store"): "frozen",
+    ("frozen", "record_evidence"): "frozen",
+    ("frozen", "unfreeze_stored"): "in_storage",
+    ("frozen", "unfreeze_held"): "returned",
+}
+
+
+def next_state(weapon: Weapon, action: str) -> str:
+    try:
+        return TRANSITIONS[(weapon.state, action)]
+    except KeyError:
+        raise InvalidTransition(weapon.id, weapon.state, action) from None
+
+
+EMPTY_LOAD: dict[str, object] = {"kind": "empty", "lot": None, "count": 0}
+
+
+@dataclass
+class Weapon:
+    id: str
+    serial: str
+    make: str
+    model: str
+    calibre: str
+    kind: str
+    chambers: int  # cylinder positions, or 1 for a chamber
+    magazine_capacity: int  # 0 when the weapon has no magazine
+    state: str = "in_storage"
+    custodian: str | None = None
+    storage: str | None = None
+    load: dict[str, object] = field(default_factory=lambda: dict(EMPTY_LOAD))
+    last_custody_seq: int = 0
+    inspection: str | None = None
+    issued_at: str | None = None
+    due_at: str | None = None
+    scene: str | None = None
+    frozen_by: list[str] = field(default_factory=list)
+
+    @property
+    def is_firearm(self) -> bool:
+        return self.kind not in NON_FIREARM_KINDS
+
+    @property
+    def load_kind(self) -> str:
+        return str(self.load["kind"])
+
+    @property
+    def load_count(self) -> int:
+        c = self.load["count"]
+        assert isinstance(c, int)
+        return c
+
+    @property
+    def load_lot(self) -> str | None:
+        lot = self.load["lot"]
+        return None if lot is None else str(lot)
+
+    def positions(self) -> list[str]:
+        """The positions an inspection must cover, in order."""
+        if self.magazine_capacity > 0:
+            return ["chamber"] if self.chambers == 1 else [
+                f"chamber {i}" for i in range(1, self.chambers + 1)]
+        return [f"cylinder {i}" for i in range(1, self.chambers + 1)] if self.chambers > 1 \
+            else ["chamber"]

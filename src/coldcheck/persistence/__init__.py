@@ -1,0 +1,1 @@
+"""Storage: the append-only event store, projections and ledger hashes."""

@@ -1,0 +1,96 @@
+"""Table definitions (SQLAlchemy Core) with an explicit naming convention.
+
+The event table is the record; everything else is derived from it (projections,
+ledger hashes) or is a secret that never enters the record (credentials).
+Triggers created by the migrations make events, ledger hashes and checkpoints
+append-only inside the database itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+productions = Table(
+    "productions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("key_name", Text, nullable=False),
+    Column("verifier_key", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("head", BigInteger, nullable=False, default=0),
+    CheckConstraint("head >= 0", name="head_not_negative"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("device", String(128), nullable=False),
+    Column("entry", LargeBinary, nullable=False),  # canonical bytes, exactly as hashed
+    PrimaryKeyConstraint("production_id", "seq", name="pk_events"),  # UNIQUE(production_id, seq)
+    CheckConstraint("seq >= 0", name="seq_not_negative"),
+)
+
+ledger_hashes = Table(
+    "ledger_hashes", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("idx", BigInteger, nullable=False),  # Go tlog stored-hash index
+    Column("hash", LargeBinary(32), nullable=False),
+    PrimaryKeyConstraint("production_id", "idx", name="pk_ledger_hashes"),
+)
+
+checkpoints = Table(
+    "checkpoints", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),  # the signed note, exactly as signed
+    Column("reason", String(32), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    PrimaryKeyConstraint("production_id", "tree_size", name="pk_checkpoints"),
+)
+
+projections = Table(
+    "projections", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("entity_id", String(32), nullable=False),
+    Column("data", Text, nullable=False),  # canonical JSON of the entity
+    Column("seq", BigInteger, nullable=False),  # last event that touched it
+    PrimaryKeyConstraint("production_id", "kind", "entity_id", name="pk_projections"),
+)
+
+credentials = Table(
+    "credentials", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("person_id", String(32), nullable=False),
+    Column("pin_hash", Text, nullable=False),
+    PrimaryKeyConstraint("production_id", "person_id", name="pk_credentials"),
+)
+
+APPEND_ONLY = ("events", "ledger_hashes", "checkpoints")
+__all__ = ["APPEND_ONLY", "Integer", "checkpoints", "credentials", "events", "ledger_hashes",
+           "metadata", "productions", "projections"]

@@ -1,0 +1,246 @@
+"""The custody use cases, one verb each, keyword-only arguments.
+
+Each returns the events it recorded. Witness and signer PINs are checked here,
+outside the write transaction (argon2 is deliberately slow), then the decision
+runs in one transaction against the then-current state.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ..config import Settings
+from ..domain import custody, production as prod
+from ..domain.errors import InvalidInput
+from ..domain.events import Event, NewEvent
+from ..persistence.store import Store
+from ..security import check_pin_format, hasher
+from .context import Context, utc_now
+from .core import check_pin, execute
+from .ledger import new_key, sign_checkpoint
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def init_production(*, store: Store, settings: Settings, production: str, name: str,
+                    at: datetime | None = None) -> Context:
+    """Create the schema if needed, the production, its signing key, and its first
+    event and checkpoint."""
+    if not SLUG.match(production):
+        raise InvalidInput("INVALID_INPUT", "a production id is 2-63 lowercase letters, digits "
+                           "and dashes, like 'rust-2021'")
+    at = at or utc_now()
+    store.migrate()
+    if any(r["id"] == production for r in store.productions()):
+        raise InvalidInput("ALREADY_INITIALISED", f"production {production!r} already exists "
+                           "in this database; nothing was changed")
+    origin = f"{settings.origin_host}/productions/{production}"
+    key = new_key(settings.resolved_key_dir(), production, origin)
+    store.create_production(
+        production=production, name=name, origin=origin, key_name=origin,
+        verifier_key=key.verifier_key(),
+        first=prod.create_production(production=production, name=name, origin=origin,
+                                     key_id=key.key_id.hex()),
+        actor="system", device=settings.device, at=at)
+    ctx = Context(store=store, production=production, settings=settings,
+                  device=settings.device, ph=hasher(settings.argon2_profile))
+    sign_checkpoint(ctx, reason="init", at=at)
+    return ctx
+
+
+def add_person(ctx: Context, *, name: str, roles: list[str], badge: str, pin: str | None,
+               department: str = "", qualification_expires: str | None = None,
+               actor: str = "system", at: datetime | None = None) -> list[Event]:
+    at = ctx.now(at)
+    pin_hash = ctx.ph.hash(check_pin_format(pin)) if pin is not None else None
+    with ctx.store.write(ctx.production) as tx:
+        new = prod.add_person(tx.state, name=name, roles=roles, badge=badge,
+                              department=department,
+                              qualification_expires=qualification_expires,
+                              with_pin=pin_hash is not None)
+        events = tx.append(new, actor=actor, device=ctx.device, at=at)
+        if pin_hash is not None:
+            ctx.store.set_pin_hash(tx.conn, ctx.production, events[0].payload["person"],
+                                   pin_hash)
+    return events
+
+
+def set_pin(ctx: Context, *, person: str, pin: str, actor: str,
+            at: datetime | None = None) -> list[Event]:
+    at = ctx.now(at)
+    pin_hash = ctx.ph.hash(check_pin_format(pin))
+    with ctx.store.write(ctx.production) as tx:
+        tx.state.person(person)
+        events = tx.append([prod.ev("person.pin_set", person=person)], actor=actor,
+                           device=ctx.device, at=at)
+        ctx.store.set_pin_hash(tx.conn, ctx.production, person, pin_hash)
+    return events
+
+
+def _run(ctx: Context, actor: str, at: datetime | None, fn: Callable[..., list[NewEvent]],
+         **kw: Any) -> list[Event]:
+    """Run a domain decision; decisions that depend on the time get ``at``."""
+    when = ctx.now(at)
+    if "at" in inspect.signature(fn).parameters:
+        kw["at"] = when
+    return execute(ctx, lambda s: fn(s, **kw), actor=actor, at=when)
+
+
+def renew_qualification(ctx: Context, *, person: str, expires: str, actor: str,
+                        at: datetime | None = None) -> list[Event]:
+    return _run(ctx, actor, at, prod.renew_qualification, person=person, expires=expires)
+
+
+def brief(ctx: Context, *, person: str, briefed_by: str, topic: str,
+          at: datetime | None = None) -> list[Event]:
+    return _run(ctx, briefed_by, at, prod.brief, person=person, briefed_by=briefed_by,
+                topic=topic)
+
+
+def add_storage(ctx: Context, *, name: str, kind: str, actor: str,
+                at: datetime | None = None) -> list[Event]:
+    return _run(ctx, actor, at, prod.add_storage, name=name, kind=kind)
+
+
+def open_day(ctx: Context, *, date: str, actor: str, at: datetime | None = None) -> list[Event]:
+    return _run(ctx, actor, at, prod.open_shooting_day, date=date)
+
+
+def meal_break(ctx: Context, *, start: bool, actor: str,
+               at: datetime | None = None) -> list[Event]:
+    return _run(ctx, actor, at, prod.meal_break, start=start, by=actor)
+
+
+def plan_scene(ctx: Context, *, actor: str, at: datetime | None = None,
+               **kw: object) -> list[Event]:
+    return _run(ctx, actor, at, prod.plan_scene, **kw)
+
+
+def acknowledge_pointing(ctx: Context, *, scene: str, person: str,
+                         at: datetime | None = None) -> list[Event]:
+    return _run(ctx, person, at, prod.acknowledge_pointing, scene=scene, person=person)
+
+
+def hold_meeting(ctx: Context, *, scenes: list[str], attendees: list[str], led_by: str,
+                 at: datetime | None = None) -> list[Event]:
+    return _run(ctx, led_by, at, prod.hold_meeting, scenes=scenes, attendees=attendees,
+                led_by=led_by)
+
+
+def receive_weapon(ctx: Context, *, armorer: str, at: datetime | None = None,
+                   **kw: object) -> list[Event]:
+    return _run(ctx, armorer, at, custody.receive_weapon, armorer=armorer, **kw)
+
+
+def receive_lot(ctx: Context, *, armorer: str, count: int, at: datetime | None = None,
+                **kw: object) -> list[Event]:
+    return _run(ctx, armorer, at, custody.receive_lot, armorer=armorer, count_=count, **kw)
+
+
+def verify_rounds(ctx: Context, *, lot: str, count: int, method: str, armorer: str,
+                  failed_finding: str | None = None, at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.verify_rounds, lot=lot, count_=count, method=method,
+                armorer=armorer, failed_finding=failed_finding)
+
+
+def inspect_weapon(ctx: Context, *, weapon: str, armorer: str,
+                   positions: list[dict[str, str]], barrel_clear: bool,
+                   magazine_checked: bool, lot: str | None = None, magazine_rounds: int = 0,
+                   scene: str | None = None, at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.inspect, weapon=weapon, armorer=armorer,
+                positions=positions, barrel_clear=barrel_clear,
+                magazine_checked=magazine_checked, lot=lot, magazine_rounds=magazine_rounds,
+                scene=scene)
+
+
+def witness_inspection(ctx: Context, *, inspection: str, witness: str, pin: str | None,
+                       role: str | None = None, at: datetime | None = None) -> list[Event]:
+    when = ctx.now(at)
+    check_pin(ctx, person=witness, pin=pin, action=f"witness {inspection}", at=when)
+    return _run(ctx, witness, when, custody.witness, inspection=inspection, witness_=witness,
+                role=role)
+
+
+def issue_weapon(ctx: Context, *, weapon: str, armorer: str, performer: str, scene: str,
+                 at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.issue, weapon=weapon, armorer=armorer,
+                performer=performer, scene=scene)
+
+
+def return_weapon(ctx: Context, *, weapon: str, performer: str, armorer: str, fired: int = 0,
+                  lost: int = 0, misfire: str | None = None,
+                  at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.return_weapon, weapon=weapon, performer=performer,
+                armorer=armorer, fired=fired, lost=lost, misfire=misfire)
+
+
+def handoff(ctx: Context, *, weapon: str, from_: str, to: str, scene: str | None = None,
+            at: datetime | None = None) -> list[Event]:
+    return _run(ctx, from_, at, custody.handoff, weapon=weapon, from_=from_, to=to,
+                scene=scene)
+
+
+def store_weapon(ctx: Context, *, weapon: str, storage: str, armorer: str,
+                 at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.store, weapon=weapon, storage=storage,
+                armorer=armorer)
+
+
+def record_evidence(ctx: Context, *, weapon: str, incident: str, position: str,
+                    description: str, armorer: str, at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.record_evidence, weapon=weapon, incident=incident,
+                position=position, description=description, armorer=armorer)
+
+
+def destroy_rounds(ctx: Context, *, lot: str, count: int, reason: str, armorer: str,
+                   at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.destroy_rounds, lot=lot, count_=count,
+                reason=reason, armorer=armorer)
+
+
+def report_incident(ctx: Context, *, kind: str, description: str, weapons: list[str],
+                    lots: list[str], reported_by: str,
+                    at: datetime | None = None) -> list[Event]:
+    return _run(ctx, reported_by, at, prod.report_incident, kind=kind,
+                description=description, weapons=weapons, lots=lots, reported_by=reported_by)
+
+
+def close_incident(ctx: Context, *, incident: str, corrective_action: str, armorer: str,
+                   armorer_pin: str | None, supervisor: str, supervisor_pin: str | None,
+                   at: datetime | None = None) -> list[Event]:
+    when = ctx.now(at)
+    check_pin(ctx, person=armorer, pin=armorer_pin, action=f"close {incident}", at=when)
+    check_pin(ctx, person=supervisor, pin=supervisor_pin, action=f"close {incident}", at=when)
+    return _run(ctx, supervisor, when, prod.close_incident, incident=incident,
+                corrective_action=corrective_action, armorer=armorer, supervisor=supervisor)
+
+
+def file_complaint(ctx: Context, *, by: str, text: str,
+                   at: datetime | None = None) -> list[Event]:
+    return _run(ctx, by, at, prod.file_complaint, by=by, text_=text)
+
+
+def acknowledge_complaint(ctx: Context, *, complaint: str, by: str, response: str,
+                          at: datetime | None = None) -> list[Event]:
+    return _run(ctx, by, at, prod.acknowledge_complaint, complaint=complaint, by=by,
+                response=response)
+
+
+def override(ctx: Context, *, rule: str, subject: str, reason: str, supervisor: str,
+             at: datetime | None = None) -> list[Event]:
+    return _run(ctx, supervisor, at, prod.override, rule=rule, subject=subject,
+                reason=reason, supervisor=supervisor)
+
+
+def wrap(ctx: Context, *, armorer: str, counts: dict[str, int] | None = None,
+         at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, prod.wrap, armorer=armorer, counts=counts)
+
+
+def add_note(ctx: Context, *, refers_to: int, text: str, actor: str,
+             at: datetime | None = None) -> list[Event]:
+    return _run(ctx, actor, at, prod.add_note, refers_to=refers_to, text_=text)

@@ -1,0 +1,79 @@
+"""Running a decision: one transaction, refusals recorded, checkpoints signed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from ..domain.errors import ColdcheckError, InvalidInput, Locked, NotFound
+from ..domain.events import Event, NewEvent, parse_utc, utc_text
+from ..domain.people import PIN_LOCK_MINUTES, PIN_MAX_FAILURES
+from ..domain.state import ProductionState
+from ..security import verify
+from .context import Context
+
+Decide = Callable[[ProductionState], list[NewEvent]]
+CHECKPOINT_TRIGGERS = {"day.wrapped": "wrap", "incident.opened": "incident"}
+
+
+def execute(ctx: Context, decide: Decide, *, actor: str, at: datetime) -> list[Event]:
+    """Decide against the current state and append the result atomically. A
+    refusal that carries events to record (the attempt, an incident) is committed
+    in the same transaction, then raised."""
+    refusal: ColdcheckError | None = None
+    with ctx.store.write(ctx.production) as tx:
+        try:
+            new = decide(tx.state)
+        except ColdcheckError as err:
+            if not err.record:
+                raise
+            refusal, new = err, err.record
+        events = tx.append(new, actor=actor, device=ctx.device, at=at)
+    after_commit(ctx, events, at)
+    if refusal is not None:
+        refusal.details["recorded"] = [e.seq for e in events]
+        raise refusal
+    return events
+
+
+def after_commit(ctx: Context, events: list[Event], at: datetime) -> None:
+    reasons = {CHECKPOINT_TRIGGERS[e.type] for e in events if e.type in CHECKPOINT_TRIGGERS}
+    if reasons:
+        from .ledger import sign_checkpoint
+
+        sign_checkpoint(ctx, reason=sorted(reasons)[0], at=at)
+
+
+def check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
+              at: datetime) -> None:
+    """A witness or signer proves presence with their own PIN. Wrong PINs are
+    recorded; PIN_MAX_FAILURES of them lock the PIN for PIN_LOCK_MINUTES."""
+    row = ctx.store.entity(ctx.production, "person", person)
+    if row is None:
+        raise NotFound("person", person)
+    name, locked = row["name"], row["pin_locked_until"]
+    if locked and at < parse_utc(locked):
+        raise Locked("PIN_LOCKED", f"{name}'s PIN is locked until {locked} after "
+                     f"{PIN_MAX_FAILURES} wrong entries", person=person, until=locked)
+    if pin is None or pin == "":
+        raise InvalidInput("PIN_INVALID", f"{name} ({person}) must enter their PIN",
+                           person=person)
+    # argon2 runs outside any transaction: a slow hash never holds the write lock.
+    if verify(ctx.ph, ctx.store.pin_hash(ctx.production, person), pin):
+        return
+
+    def record(s: ProductionState) -> list[NewEvent]:
+        q = s.person(person)
+        failures = q.pin_failures + 1
+        out = [NewEvent("person.pin_failed", {"person": q.id, "failures": failures,
+                                              "action": action})]
+        if failures >= PIN_MAX_FAILURES:
+            until = utc_text(at + timedelta(minutes=PIN_LOCK_MINUTES))
+            out.append(NewEvent("person.pin_locked", {"person": q.id, "until": until}))
+        return out
+
+    events = execute(ctx, record, actor=person, at=at)
+    if any(e.type == "person.pin_locked" for e in events):
+        raise Locked("PIN_LOCKED", f"wrong PIN for {name}; the PIN is now locked for "
+                     f"{PIN_LOCK_MINUTES} minutes", person=person)
+    raise InvalidInput("PIN_INVALID", f"wrong PIN for {name} ({person})", person=person)

@@ -1,0 +1,130 @@
+"""Signing keys, checkpoints and proofs over a production's ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..domain.errors import ColdcheckError, InvalidInput
+from ..domain.events import utc_text
+from ..ledger import (
+    Checkpoint,
+    Signer,
+    generate_key_file,
+    load_signer,
+    prove_record,
+    prove_tree,
+    sign_checkpoint as sign_note,
+    tree_hash,
+)
+from ..persistence import tables as t
+from ..persistence.store import DbHashes
+from .context import Context
+
+
+def key_path(key_dir: Path, production: str) -> Path:
+    return key_dir / f"{production}.ed25519"
+
+
+def new_key(key_dir: Path, production: str, name: str) -> Signer:
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = key_path(key_dir, production)
+    try:
+        return generate_key_file(path, name)
+    except FileExistsError:
+        raise ColdcheckError("ALREADY_INITIALISED",
+                             f"a signing key for {production!r} already exists at {path}; "
+                             "refusing to replace it") from None
+
+
+def signer(ctx: Context) -> Signer:
+    prod = ctx.store.production(ctx.production)
+    path = key_path(ctx.settings.resolved_key_dir(), ctx.production)
+    if not path.exists():
+        raise ColdcheckError("KEY_MISSING", f"the signing key of {ctx.production!r} is not at "
+                             f"{path}; set COLDCHECK_KEY_DIR")
+    s = load_signer(path, prod["key_name"])
+    if s.verifier_key() != prod["verifier_key"]:
+        raise ColdcheckError("KEY_MISMATCH", f"the key at {path} is not the key this "
+                             "production was created with")
+    return s
+
+
+def latest_checkpoint(ctx: Context) -> tuple[int, str] | None:
+    with ctx.store.engine.connect() as c:
+        row = c.execute(select(t.checkpoints.c.tree_size, t.checkpoints.c.note)
+                        .where(t.checkpoints.c.production_id == ctx.production)
+                        .order_by(t.checkpoints.c.tree_size.desc()).limit(1)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, str]:
+    """Sign the current tree head if it grew since the last checkpoint; return the
+    latest checkpoint (size, signed note)."""
+    prod = ctx.store.production(ctx.production)
+    key = signer(ctx)
+    with ctx.store.write(ctx.production) as tx:
+        size = tx.head
+        last = tx.conn.execute(select(t.checkpoints.c.tree_size, t.checkpoints.c.note)
+                               .where(t.checkpoints.c.production_id == ctx.production)
+                               .order_by(t.checkpoints.c.tree_size.desc()).limit(1)).first()
+        if last is not None and int(last[0]) >= size:
+            return int(last[0]), str(last[1])
+        root = tree_hash(size, DbHashes(tx.conn, ctx.production))
+        note = sign_note(Checkpoint(prod["origin"], size, root), key)
+        tx.conn.execute(t.checkpoints.insert().values(
+            production_id=ctx.production, tree_size=size, note=note, reason=reason,
+            created_at=utc_text(at)))
+    return size, note
+
+
+def _size(ctx: Context, size: int | None) -> int:
+    head = ctx.store.head(ctx.production)
+    s = head if size is None else size
+    if not 0 < s <= head:
+        raise InvalidInput("INVALID_INPUT", f"tree size must be 1..{head}, not {s}")
+    return s
+
+
+def inclusion_proof(ctx: Context, index: int, size: int | None = None) -> dict[str, object]:
+    import base64
+
+    s = _size(ctx, size)
+    if not 0 <= index < s:
+        raise InvalidInput("INVALID_INPUT", f"entry index must be 0..{s - 1}, not {index}")
+    with ctx.store.engine.connect() as c:
+        r = DbHashes(c, ctx.production)
+        from ..ledger import stored_hash_index
+
+        leaf = r.read_hashes([stored_hash_index(0, index)])[0]
+        proof = prove_record(s, index, r)
+        root = tree_hash(s, r)
+    b = base64.b64encode
+    return {"index": index, "tree_size": s, "leaf_hash": b(leaf).decode(),
+            "root_hash": b(root).decode(), "proof": [b(p).decode() for p in proof]}
+
+
+def consistency_proof(ctx: Context, old: int, size: int | None = None) -> dict[str, object]:
+    import base64
+
+    s = _size(ctx, size)
+    if not 0 < old <= s:
+        raise InvalidInput("INVALID_INPUT", f"old size must be 1..{s}, not {old}")
+    with ctx.store.engine.connect() as c:
+        r = DbHashes(c, ctx.production)
+        proof = prove_tree(s, old, r)
+        old_root, root = tree_hash(old, r), tree_hash(s, r)
+    b = base64.b64encode
+    return {"old_size": old, "old_root": b(old_root).decode(), "tree_size": s,
+            "root_hash": b(root).decode(), "proof": [b(p).decode() for p in proof]}
+
+
+def entry(ctx: Context, index: int) -> bytes:
+    with ctx.store.engine.connect() as c:
+        v = c.execute(select(t.events.c.entry).where(
+            t.events.c.production_id == ctx.production, t.events.c.seq == index)).scalar()
+    if v is None:
+        raise InvalidInput("NOT_FOUND", f"no entry {index} in the ledger of {ctx.production}")
+    return bytes(v)

@@ -1,0 +1,87 @@
+"""Read-side use cases: the status board and timelines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.events import Event
+from ..domain.production import alerts
+from ..domain.state import ProductionState
+from .context import Context
+
+
+def status(ctx: Context, at: datetime | None = None) -> dict[str, Any]:
+    st = ctx.store.state(ctx.production)
+    return board(st, ctx.now(at))
+
+
+def board(st: ProductionState, at: datetime) -> dict[str, Any]:
+    people = st.people
+    weapons = []
+    for w in st.weapons.values():
+        weapons.append({
+            "id": w.id, "serial": w.serial, "make": w.make, "model": w.model, "kind": w.kind,
+            "calibre": w.calibre, "state": w.state,
+            "custodian": w.custodian,
+            "custodian_name": people[w.custodian].name if w.custodian else None,
+            "storage": w.storage, "load": dict(w.load), "issued_at": w.issued_at,
+            "due_at": w.due_at, "scene": w.scene, "frozen_by": list(w.frozen_by)})
+    lots = [{"id": lot.id, "kind": lot.kind, "load": lot.load, "calibre": lot.calibre,
+             "supplier": lot.supplier, "supplier_lot": lot.supplier_lot,
+             "quarantined": lot.quarantined, "balanced": lot.balanced, **lot.summary()}
+            for lot in st.lots.values()]
+    day = st.day()
+    return {
+        "production": st.production, "name": st.name, "events": st.seq,
+        "day": None if day is None else {"id": day.id, "date": day.date,
+                                         "meal_break": day.meal_break},
+        "weapons": weapons, "lots": lots,
+        "incidents": [{"id": i.id, "kind": i.kind, "open": i.open,
+                       "description": i.description, "weapons": i.weapons, "lots": i.lots}
+                      for i in st.incidents.values()],
+        "complaints": [{"id": c.id, "text": c.text, "filed_at": c.filed_at,
+                        "acknowledged": c.acknowledged_at is not None}
+                       for c in st.complaints.values()],
+        "alerts": alerts(st, at),
+    }
+
+
+def _mentions(e: Event, key: str, ident: str) -> bool:
+    p = e.payload
+    if p.get(key) == ident:
+        return True
+    if key == "weapon" and ident in (p.get("weapons") or []):
+        return True
+    if key == "lot":
+        if ident in (p.get("lots") or []):
+            return True
+        for field in ("load", "unloaded"):
+            v = p.get(field)
+            if isinstance(v, dict) and v.get("lot") == ident:
+                return True
+    return False
+
+
+def timeline(ctx: Context, *, weapon: str | None = None, lot: str | None = None,
+             person: str | None = None) -> list[dict[str, Any]]:
+    """Every event that names the weapon, lot or person, in order, with who and when.
+    Events about a weapon include the rounds loaded into it and the incidents
+    naming it; events about a lot include every load drawn from it."""
+    st = ctx.store.state(ctx.production)
+    if weapon:
+        st.weapon(weapon)
+    if lot:
+        st.lot(lot)
+    if person:
+        st.person(person)
+    out = []
+    for e in ctx.store.events(ctx.production):
+        hit = ((weapon and _mentions(e, "weapon", weapon))
+               or (lot and _mentions(e, "lot", lot))
+               or (person and (e.actor == person or person in e.payload.values())))
+        if hit:
+            out.append({"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
+                        "actor_name": st.people[e.actor].name if e.actor in st.people
+                        else e.actor, "device": e.device, "payload": dict(e.payload)})
+    return out
