@@ -1,0 +1,17 @@
+"""The `coldcheck` command line. Every command calls the services layer only."""
+
+from __future__ import annotations
+
+from . import ledger as _ledger
+from .app import app
+from .commands import register
+
+register(app)
+app.add_typer(_ledger.app, name="ledger")
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,548 @@
+"""Custody commands: thin wrappers that parse options and call services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from ..demo import DEMO_PRODUCTION, run_demo, summary
+from ..domain.errors import InvalidInput
+from ..persistence.store import Store
+from ..services import actions as a
+from ..services import queries as q
+from .common import (
+    DbOpt,
+    JsonOpt,
+    ProdOpt,
+    ctx_for,
+    guarded,
+    out,
+    read_pin,
+    run,
+    settings,
+    show_events,
+    table,
+)
+
+Req = typer.Option
+Many = Annotated[list[str] | None, typer.Option()]
+
+person = typer.Typer(help="People on the production: roles, badges, PINs, briefings.",
+                     no_args_is_help=True)
+storage = typer.Typer(help="Safes and lockable carts.", no_args_is_help=True)
+weapon = typer.Typer(help="Weapons: intake into storage.", no_args_is_help=True)
+ammo = typer.Typer(help="Ammunition lots: intake, round-by-round dummy verification, "
+                        "destruction, evidence.", no_args_is_help=True)
+day = typer.Typer(help="Shooting days and meal breaks.", no_args_is_help=True)
+scene = typer.Typer(help="Scenes: hot or cold, rehearsal, weapons, performers, pointing plan.",
+                    no_args_is_help=True)
+meeting = typer.Typer(help="Safety meetings with attendance.", no_args_is_help=True)
+incident = typer.Typer(help="Incidents: report (freezes what it names) and close.",
+                       no_args_is_help=True)
+complaint = typer.Typer(help="Safety complaints: file and acknowledge.", no_args_is_help=True)
+
+
+def _lines(values: list[str] | None) -> list[str]:
+    return [v for v in (values or []) if v]
+
+
+# ---------------------------------------------------------------- init & demo
+def init(production: Annotated[str, Req(help="Production id, e.g. dusty-trails.")],
+         name: Annotated[str, Req(help="Production title.")],
+         db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Create the database schema (if needed), a production, its signing key and ledger."""
+    s = settings(db)
+
+    def go() -> dict[str, Any]:
+        store = Store(s.database_url)
+        ctx = a.init_production(store=store, settings=s, production=production, name=name)
+        p = store.production(ctx.production)
+        return {"production": p["id"], "name": p["name"], "origin": p["origin"],
+                "verifier_key": p["verifier_key"],
+                "key_file": str(s.resolved_key_dir() / f"{production}.ed25519")}
+
+    run(as_json, go, lambda r: out.print(
+        f"[green]✔[/] production [bold]{r['production']}[/] created; ledger key "
+        f"{r['verifier_key']}\n  private key: {r['key_file']} (mode 0600, keep it safe)"))
+
+
+def demo(db: DbOpt = None, production: Annotated[str, Req(help="Demo production id.")] =
+         DEMO_PRODUCTION, as_json: JsonOpt = False) -> None:
+    """Build a realistic shooting day (people, weapons, lots, scenes, witnessed
+    handoffs, refused violations, a misfire, a wrap) in a fresh database."""
+    s = settings(db)
+
+    def go() -> dict[str, Any]:
+        return summary(run_demo(Store(s.database_url), s, production=production))
+
+    def show(r: dict[str, Any]) -> None:
+        out.print(f"[bold]{r['name']}[/] ({r['production']}): {r['events']} events recorded\n")
+        table("People (demo PINs for trying the witness steps)", ["id", "name", "roles", "PIN"],
+              [[p["id"], p["name"], ", ".join(p["roles"]), p["demo_pin"]] for p in r["people"]])
+        table("Weapons at wrap", ["id", "serial", "kind", "state"],
+              [[w["id"], w["serial"], w["kind"], w["state"]] for w in r["weapons"]])
+        table("Lots at wrap", ["id", "kind", "calibre", "received", "on hand", "fired",
+                               "evidence"],
+              [[x["id"], x["kind"], x["calibre"], x["received"], x["on_hand"], x["fired"],
+                x["evidence"]] for x in r["lots"]])
+        table("Attempted violations, refused and recorded", ["attempt", "rule"],
+              [[x["attempt"], x["code"]] for x in r["refused_attempts"]])
+        out.print("Signed checkpoint at wrap:\n" + (r["checkpoint"] or ""))
+
+    run(as_json, go, show)
+
+
+# ---------------------------------------------------------------- people
+@person.command("add")
+def person_add(name: Annotated[str, Req()],
+               role: Annotated[list[str], Req(help="Role (repeat): armorer, assistant_armorer, "
+                                              "prop_master, first_ad, performer, "
+                                              "safety_supervisor, producer, investigator.")],
+               badge: Annotated[str, Req(help="Badge code (printed as QR).")],
+               department: str = "",
+               qualification_expires: Annotated[str | None, Req(
+                   help="Armorer qualification expiry, YYYY-MM-DD.")] = None,
+               no_pin: Annotated[bool, Req(help="Add without a PIN (set it later).")] = False,
+               by: str = "system", db: DbOpt = None, production: ProdOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """Add a person; their PIN is prompted (or read from standard input)."""
+    def go() -> Any:
+        ctx = ctx_for(db, production)
+        pin = None if no_pin else read_pin(f"PIN for {name}")
+        return a.add_person(ctx, name=name, roles=role, badge=badge, pin=pin,
+                            department=department, qualification_expires=qualification_expires,
+                            actor=by)
+    run(as_json, go)
+
+
+@person.command("pin")
+def person_pin(person_id: str, by: Annotated[str, Req()], db: DbOpt = None,
+               production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Set or change a person's witness PIN (prompted)."""
+    def go() -> Any:
+        ctx = ctx_for(db, production)
+        return a.set_pin(ctx, person=person_id, pin=read_pin(f"new PIN for {person_id}"),
+                         actor=by)
+    run(as_json, go)
+
+
+@person.command("brief")
+def person_brief(person_id: str, by: Annotated[str, Req()],
+                 topic: str = "Weapons safety briefing", db: DbOpt = None,
+                 production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Record a weapons-safety briefing (PEOPLE_TRAINING_REQUIRED)."""
+    run(as_json, lambda: a.brief(ctx_for(db, production), person=person_id, briefed_by=by,
+                                 topic=topic))
+
+
+@person.command("renew")
+def person_renew(person_id: str, expires: Annotated[str, Req()], by: Annotated[str, Req()],
+                 db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Record an armorer's renewed qualification."""
+    run(as_json, lambda: a.renew_qualification(ctx_for(db, production), person=person_id,
+                                               expires=expires, actor=by))
+
+
+@person.command("list")
+def person_list(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """People, roles and warnings."""
+    def go() -> Any:
+        st = ctx_for(db, production)
+        s = st.store.state(st.production)
+        return [{"id": p.id, "name": p.name, "roles": p.roles, "badge": p.badge,
+                 "briefed": p.briefed, "qualification_expires": p.qualification_expires,
+                 "role_conflicts": p.role_conflicts} for p in s.people.values()]
+    run(as_json, go, lambda r: table("People", ["id", "name", "roles", "briefed", "qualified to",
+                                                "conflicts"],
+                                     [[p["id"], p["name"], ", ".join(p["roles"]), p["briefed"],
+                                       p["qualification_expires"], ", ".join(p["role_conflicts"])]
+                                      for p in r]))
+
+
+@storage.command("add")
+def storage_add(name: Annotated[str, Req()], kind: Annotated[str, Req(
+                help="safe, cart, vault or locker")], by: Annotated[str, Req()],
+                db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Register a safe or lockable cart."""
+    run(as_json, lambda: a.add_storage(ctx_for(db, production), name=name, kind=kind, actor=by))
+
+
+# ---------------------------------------------------------------- weapons & ammo
+@weapon.command("add")
+def weapon_add(serial: Annotated[str, Req()], make: Annotated[str, Req()],
+               model: Annotated[str, Req()], calibre: Annotated[str, Req()],
+               kind: Annotated[str, Req(help="firearm, blank_only, non_firing_replica, "
+                                        "rubber, airsoft, other")],
+               storage_id: Annotated[str, Req("--storage")], armorer: Annotated[str, Req()],
+               chambers: Annotated[int, Req(help="Cylinder positions, or 1.")] = 1,
+               magazine: Annotated[int, Req(help="Magazine capacity, 0 if none.")] = 0,
+               db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Take a weapon into inventory, into storage."""
+    run(as_json, lambda: a.receive_weapon(
+        ctx_for(db, production), armorer=armorer, serial=serial, make=make, model=model,
+        calibre=calibre, kind=kind, chambers=chambers, magazine_capacity=magazine,
+        storage=storage_id))
+
+
+@ammo.command("intake")
+def ammo_intake(kind: Annotated[str, Req(help="dummy or blank (live is refused)")],
+                calibre: Annotated[str, Req()], supplier: Annotated[str, Req()],
+                supplier_lot: Annotated[str, Req()], count: Annotated[int, Req()],
+                storage_id: Annotated[str, Req("--storage")], armorer: Annotated[str, Req()],
+                load: Annotated[str | None, Req(help="Blanks: full, half or quarter.")] = None,
+                db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Take an ammunition lot into inventory. Live ammunition is refused and opens an
+    incident."""
+    run(as_json, lambda: a.receive_lot(
+        ctx_for(db, production), armorer=armorer, kind=kind, calibre=calibre,
+        supplier=supplier, supplier_lot=supplier_lot, count=count, storage=storage_id,
+        load=load))
+
+
+@ammo.command("verify")
+def ammo_verify(lot: str, count: Annotated[int, Req(help="Rounds verified good.")],
+                method: Annotated[str, Req(help="visual, shake, weight, xray, drilled, other")],
+                armorer: Annotated[str, Req()],
+                failed: Annotated[str | None, Req(help="One more round FAILED: what was found "
+                                                  "(quarantines the lot, opens an incident).")]
+                = None,
+                db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Verify dummy rounds one by one (one event per round)."""
+    run(as_json, lambda: a.verify_rounds(ctx_for(db, production), lot=lot, count=count,
+                                         method=method, armorer=armorer,
+                                         failed_finding=failed))
+
+
+@ammo.command("destroy")
+def ammo_destroy(lot: str, count: Annotated[int, Req()], reason: Annotated[str, Req()],
+                 armorer: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """Destroy rounds from a lot (never evidence of an open incident)."""
+    run(as_json, lambda: a.destroy_rounds(ctx_for(db, production), lot=lot, count=count,
+                                          reason=reason, armorer=armorer))
+
+
+@ammo.command("evidence")
+def ammo_evidence(weapon_id: str, incident_id: Annotated[str, Req("--incident")],
+                  position: Annotated[str, Req()], description: Annotated[str, Req()],
+                  armorer: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    """Record one round unloaded from a frozen weapon into the incident's evidence lot."""
+    run(as_json, lambda: a.record_evidence(ctx_for(db, production), weapon=weapon_id,
+                                           incident=incident_id, position=position,
+                                           description=description, armorer=armorer))
+
+
+# ---------------------------------------------------------------- days, scenes, meetings
+@day.command("open")
+def day_open(by: Annotated[str, Req()], date: Annotated[str | None, Req(
+             help="YYYY-MM-DD (default today, UTC)")] = None, db: DbOpt = None,
+             production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Open a shooting day."""
+    d = date or datetime.now(UTC).date().isoformat()
+    run(as_json, lambda: a.open_day(ctx_for(db, production), date=d, actor=by))
+
+
+@day.command("meal-break")
+def day_meal(action: Annotated[str, typer.Argument(help="start or end")],
+             by: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
+             as_json: JsonOpt = False) -> None:
+    """Start or end a meal break (no weapon may be out: CUSTODY_OVERDUE)."""
+    def go() -> Any:
+        if action not in ("start", "end"):
+            raise InvalidInput("INVALID_INPUT", "meal-break takes 'start' or 'end'")
+        return a.meal_break(ctx_for(db, production), start=action == "start", actor=by)
+    run(as_json, go)
+
+
+@scene.command("add")
+def scene_add(name: Annotated[str, Req()], by: Annotated[str, Req()],
+              weapon_ids: Annotated[list[str] | None, Req("--weapon")] = None,
+              performer: Many = None,
+              hot: Annotated[bool, Req(help="Blanks allowed (a hot scene).")] = False,
+              rehearsal: bool = False,
+              pointing: Annotated[str | None, Req(
+                  help="Describe any pointing at or near a person (camera crew included).")]
+              = None,
+              overdue_minutes: int = 30,
+              min_distance: Annotated[int | None, Req(
+                  help="Metres from the muzzle to the nearest person in the line of fire.")]
+              = None,
+              shielded: bool = False, db: DbOpt = None, production: ProdOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """Plan a scene on the open day (repeat --weapon W1 --performer P6 as needed)."""
+    run(as_json, lambda: a.plan_scene(
+        ctx_for(db, production), actor=by, name=name, hot=hot, rehearsal=rehearsal,
+        weapons=_lines(weapon_ids), performers=_lines(performer), pointing=pointing is not None,
+        pointing_description=pointing or "", overdue_minutes=overdue_minutes,
+        min_distance_m=min_distance, shielded=shielded))
+
+
+@scene.command("ack-pointing")
+def scene_ack(scene_id: str, by: Annotated[str, Req()], db: DbOpt = None,
+              production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Armorer or 1st AD acknowledges a scene's pointing plan."""
+    run(as_json, lambda: a.acknowledge_pointing(ctx_for(db, production), scene=scene_id,
+                                                person=by))
+
+
+@meeting.command("record")
+def meeting_record(led_by: Annotated[str, Req()], attendee: Many = None,
+                   scene_ids: Annotated[list[str] | None, Req(
+                       "--scene", help="Hot scenes the meeting covers (repeat).")] = None,
+                   db: DbOpt = None, production: ProdOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """Record a safety meeting with its attendance."""
+    run(as_json, lambda: a.hold_meeting(ctx_for(db, production), scenes=_lines(scene_ids),
+                                        attendees=_lines(attendee), led_by=led_by))
+
+
+# ---------------------------------------------------------------- the handoff
+def inspect(weapon_id: str, armorer: Annotated[str, Req()],
+            position: Annotated[list[str] | None, Req(
+                help="POSITION=CONTENT, e.g. 'cylinder 3=dummy' (repeat for each).")] = None,
+            all_: Annotated[str | None, Req("--all", help="Same content in every position: "
+                                            "empty, dummy or blank.")] = None,
+            barrel_clear: Annotated[bool, Req("--barrel-clear/--barrel-not-checked")] = False,
+            magazine_checked: bool = False,
+            lot: Annotated[str | None, Req(help="Lot the loaded rounds come from.")] = None,
+            magazine_rounds: int = 0, scene_id: Annotated[str | None, Req("--scene")] = None,
+            witness: Annotated[list[str] | None, Req(
+                help="Witness confirming now (repeat); their PINs are prompted in order.")]
+            = None,
+            db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Record the armorer's show-clear inspection, position by position, with the
+    resulting load; optionally collect the witnesses' PINs straight away."""
+    def go() -> Any:
+        ctx = ctx_for(db, production)
+        st = ctx.store.state(ctx.production)
+        w = st.weapon(weapon_id)
+        positions = []
+        if all_:
+            positions = [{"position": p, "content": all_} for p in w.positions()]
+        for spec in position or []:
+            name, sep, content = spec.rpartition("=")
+            if not sep:
+                raise InvalidInput("INVALID_INPUT", f"--position takes POSITION=CONTENT, not "
+                                   f"{spec!r}; positions of {w.id}: {', '.join(w.positions())}")
+            positions = [p for p in positions if p["position"] != name.strip()]
+            positions.append({"position": name.strip(), "content": content.strip()})
+        events = a.inspect_weapon(ctx, weapon=weapon_id, armorer=armorer, positions=positions,
+                                  barrel_clear=barrel_clear, magazine_checked=magazine_checked,
+                                  lot=lot, magazine_rounds=magazine_rounds, scene=scene_id)
+        insp = events[0].payload["inspection"]
+        for who in _lines(witness):
+            events += a.witness_inspection(ctx, inspection=insp, witness=who,
+                                           pin=read_pin(f"{who}, your PIN to witness {insp}"))
+        return events
+    run(as_json, go)
+
+
+def witness_cmd(inspection_id: str, by: Annotated[str, Req()],
+                role: Annotated[str | None, Req(help="performer, first_ad or "
+                                                "safety_supervisor")] = None,
+                db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """A witness confirms an inspection with their own PIN (prompted)."""
+    def go() -> Any:
+        ctx = ctx_for(db, production)
+        return a.witness_inspection(ctx, inspection=inspection_id, witness=by, role=role,
+                                    pin=read_pin(f"{by}, your PIN to witness {inspection_id}"))
+    run(as_json, go)
+
+
+def issue(weapon_id: str, to: Annotated[str, Req(help="The performer.")],
+          armorer: Annotated[str, Req()], scene_id: Annotated[str, Req("--scene")],
+          db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Armorer → performer, after a witnessed inspection."""
+    run(as_json, lambda: a.issue_weapon(ctx_for(db, production), weapon=weapon_id,
+                                        armorer=armorer, performer=to, scene=scene_id))
+
+
+def return_(weapon_id: str, from_: Annotated[str, Req("--from", help="The performer.")],
+            armorer: Annotated[str, Req()], fired: int = 0, lost: int = 0,
+            misfire: Annotated[str | None, Req(help="Report a misfire: what happened (opens "
+                                               "an incident and freezes the weapon).")] = None,
+            db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Performer → armorer; the armorer unloads and counts what came back."""
+    run(as_json, lambda: a.return_weapon(ctx_for(db, production), weapon=weapon_id,
+                                         performer=from_, armorer=armorer, fired=fired,
+                                         lost=lost, misfire=misfire))
+
+
+def handoff(weapon_id: str, from_: Annotated[str, Req("--from")], to: Annotated[str, Req()],
+            scene_id: Annotated[str | None, Req("--scene")] = None, db: DbOpt = None,
+            production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Any transfer between two people: only armorer → performer and performer →
+    armorer exist; anything else is refused and recorded."""
+    run(as_json, lambda: a.handoff(ctx_for(db, production), weapon=weapon_id, from_=from_,
+                                   to=to, scene=scene_id))
+
+
+def store_cmd(weapon_id: str, storage_id: Annotated[str, Req("--storage")],
+              armorer: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """Lock a weapon in storage (unloading it back to its lot)."""
+    run(as_json, lambda: a.store_weapon(ctx_for(db, production), weapon=weapon_id,
+                                        storage=storage_id, armorer=armorer))
+
+
+# ---------------------------------------------------------------- incidents etc.
+@incident.command("report")
+def incident_report(kind: Annotated[str, Req(help="discharge, misfire, squib, "
+                                             "live_ammunition, failed_verification, "
+                                             "count_discrepancy, complaint, other")],
+                    description: Annotated[str, Req()], by: Annotated[str, Req()],
+                    weapon_ids: Annotated[list[str] | None, Req("--weapon")] = None,
+                    lot: Many = None, db: DbOpt = None, production: ProdOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """Open an incident; it freezes the weapons and lots it names."""
+    run(as_json, lambda: a.report_incident(ctx_for(db, production), kind=kind,
+                                           description=description,
+                                           weapons=_lines(weapon_ids), lots=_lines(lot),
+                                           reported_by=by))
+
+
+@incident.command("close")
+def incident_close(incident_id: str, action: Annotated[str, Req(help="The corrective action.")],
+                   armorer: Annotated[str, Req()], supervisor: Annotated[str, Req()],
+                   db: DbOpt = None, production: ProdOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """Close an incident: corrective action signed by armorer and safety supervisor
+    (both PINs prompted, armorer first)."""
+    def go() -> Any:
+        ctx = ctx_for(db, production)
+        ap = read_pin(f"{armorer} (armorer), your PIN to sign")
+        sp = read_pin(f"{supervisor} (safety supervisor), your PIN to sign")
+        return a.close_incident(ctx, incident=incident_id, corrective_action=action,
+                                armorer=armorer, armorer_pin=ap, supervisor=supervisor,
+                                supervisor_pin=sp)
+    run(as_json, go)
+
+
+@complaint.command("file")
+def complaint_file(by: Annotated[str, Req()], text: Annotated[str, Req()], db: DbOpt = None,
+                   production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """File a safety complaint (must be acknowledged within 24 h)."""
+    run(as_json, lambda: a.file_complaint(ctx_for(db, production), by=by, text=text))
+
+
+@complaint.command("ack")
+def complaint_ack(complaint_id: str, by: Annotated[str, Req()],
+                  response: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    """Acknowledge a safety complaint (safety supervisor or producer)."""
+    run(as_json, lambda: a.acknowledge_complaint(ctx_for(db, production),
+                                                 complaint=complaint_id, by=by,
+                                                 response=response))
+
+
+def override(rule: str, subject: Annotated[str, Req(help="kind:id, e.g. scene:SC2")],
+             reason: Annotated[str, Req()], by: Annotated[str, Req()], db: DbOpt = None,
+             production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Safety supervisor bends a SOFT rule for one subject, with a reason."""
+    run(as_json, lambda: a.override(ctx_for(db, production), rule=rule, subject=subject,
+                                    reason=reason, supervisor=by))
+
+
+def wrap(armorer: Annotated[str, Req()],
+         count: Annotated[list[str] | None, Req(help="Physical count LOT=N (repeat).")] = None,
+         db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Wrap the day: every weapon stored, every lot balanced and counted."""
+    def go() -> Any:
+        counts: dict[str, int] = {}
+        for c in count or []:
+            lot, sep, n = c.partition("=")
+            if not sep or not n.strip().lstrip("-").isdigit():
+                raise InvalidInput("INVALID_INPUT", f"--count takes LOT=N, not {c!r}")
+            counts[lot.strip()] = int(n)
+        return a.wrap(ctx_for(db, production), armorer=armorer, counts=counts or None)
+    run(as_json, go)
+
+
+def note(seq: int, text: Annotated[str, Req()], by: Annotated[str, Req()], db: DbOpt = None,
+         production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Add a correction or remark about an earlier event (events are never edited)."""
+    run(as_json, lambda: a.add_note(ctx_for(db, production), refers_to=seq, text=text, actor=by))
+
+
+# ---------------------------------------------------------------- reading
+def status(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """The board: every weapon's state, custodian and load; lots; alerts."""
+    def show(r: dict[str, Any]) -> None:
+        d = r["day"]
+        out.print(f"[bold]{r['name']}[/] ({r['production']}) · {r['events']} events · "
+                  + (f"day {d['id']} {d['date']}" + (" · MEAL BREAK" if d["meal_break"] else "")
+                     if d else "no day open"))
+        table("Weapons", ["id", "serial", "kind", "state", "custodian / storage", "load", "due"],
+              [[w["id"], w["serial"], w["kind"], w["state"].upper(),
+                w["custodian_name"] or w["storage"],
+                f"{w['load']['count']} {w['load']['kind']} {w['load']['lot'] or ''}"
+                if w["load"]["count"] else "empty", w["due_at"] or ""] for w in r["weapons"]])
+        table("Lots", ["id", "kind", "calibre", "on hand", "verified", "in weapons", "fired",
+                       "status"],
+              [[x["id"], x["kind"], x["calibre"], x["on_hand"], x["verified_in_stock"],
+                x["in_weapons"], x["fired"], "QUARANTINED" if x["quarantined"] else "ok"]
+               for x in r["lots"]])
+        if r["alerts"]:
+            table("ALERTS", ["code", "about", "message"],
+                  [[x["code"], x["subject"], x["message"]] for x in r["alerts"]])
+        else:
+            out.print("[green]No alerts.[/]")
+    run(as_json, lambda: q.status(ctx_for(db, production)), show)
+
+
+def timeline(weapon_id: Annotated[str | None, Req("--weapon")] = None,
+             lot: str | None = None, person_id: Annotated[str | None, Req("--person")] = None,
+             db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Every event about a weapon, lot or person: who, what, when, from which lot."""
+    def go() -> Any:
+        if not (weapon_id or lot or person_id):
+            raise InvalidInput("INVALID_INPUT", "name --weapon, --lot or --person")
+        return q.timeline(ctx_for(db, production), weapon=weapon_id, lot=lot, person=person_id)
+    run(as_json, go, lambda r: table(
+        "Timeline", ["#", "at (UTC)", "event", "by", "details"],
+        [[e["seq"], e["at"][:19].replace("T", " "), e["type"], e["actor_name"],
+          ", ".join(f"{k}={v}" for k, v in e["payload"].items() if v not in (None, [], {}))
+          [:90]] for e in r]))
+
+
+def rebuild(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Rebuild every projection from the events, and report whether it matched."""
+    def go() -> dict[str, Any]:
+        ctx = ctx_for(db, production)
+        before = ctx.store.projection_rows(ctx.production)
+        n = ctx.store.rebuild(ctx.production)
+        after = ctx.store.projection_rows(ctx.production)
+        differ = sorted(f"{k}:{i}" for (k, i) in set(before) | set(after)
+                        if before.get((k, i)) != after.get((k, i)))
+        return {"events": n, "rows": len(after), "differed": differ}
+    run(as_json, go, lambda r: out.print(
+        f"[green]✔[/] replayed {r['events']} events into {r['rows']} projection rows"
+        + (f"; [yellow]{len(r['differed'])} rows had differed and were rewritten: "
+           f"{', '.join(r['differed'][:20])}[/]" if r["differed"] else "; all matched")))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(demo)
+    for name, sub in [("person", person), ("storage", storage), ("weapon", weapon),
+                      ("ammo", ammo), ("day", day), ("scene", scene), ("meeting", meeting),
+                      ("incident", incident), ("complaint", complaint)]:
+        app.add_typer(sub, name=name)
+    app.command()(inspect)
+    app.command("witness")(witness_cmd)
+    app.command()(issue)
+    app.command("return")(return_)
+    app.command()(handoff)
+    app.command("store")(store_cmd)
+    app.command()(override)
+    app.command()(wrap)
+    app.command()(note)
+    app.command()(status)
+    app.command()(timeline)
+    app.command()(rebuild)
+
+
+__all__ = ["guarded", "register", "show_events"]

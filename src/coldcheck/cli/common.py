@@ -1,0 +1,116 @@
+"""Shared CLI plumbing: options, context, PIN entry, output, error rendering."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..config import Settings
+from ..domain.errors import ColdcheckError
+from ..domain.events import Event
+from ..services.context import Context, context
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", envvar="COLDCHECK_DATABASE_URL",
+    help="Database URL or SQLite file path (default ./coldcheck.db).")]
+ProdOpt = Annotated[str | None, typer.Option(
+    "--production", "-p", help="Production id (needed when a database holds several).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+EXIT = {"invalid": 2, "not_found": 2, "refused": 3, "conflict": 4, "locked": 4,
+        "forbidden": 4}
+
+
+def settings(db: str | None) -> Settings:
+    s = Settings()
+    if db:
+        s = s.model_copy(update={"database_url": db})
+    return s
+
+
+def ctx_for(db: str | None, production: str | None) -> Context:
+    return context(settings(db), production)
+
+
+def fail(e: ColdcheckError, as_json: bool) -> NoReturn:
+    if as_json:
+        out.print_json(data={"error": e.to_dict()})
+    else:
+        err.print(f"[bold red]{e.code}[/]: {e.message}")
+        for v in e.details.get("violations", [])[1:]:
+            err.print(f"  also [bold]{v['code']}[/]: {v['message']}")
+        if e.details.get("recorded"):
+            err.print(f"  (the attempt is recorded as event(s) "
+                      f"{', '.join(map(str, e.details['recorded']))})")
+    raise typer.Exit(EXIT.get(e.kind, 1))
+
+
+@contextmanager
+def guarded(as_json: bool) -> Iterator[None]:
+    try:
+        yield
+    except ColdcheckError as e:
+        fail(e, as_json)
+
+
+def run(as_json: bool, fn: Callable[[], Any], show: Callable[[Any], None] | None = None) -> Any:
+    with guarded(as_json):
+        result = fn()
+    if as_json:
+        out.print_json(data=jsonable(result))
+    elif show is not None:
+        show(result)
+    else:
+        show_events(result)
+    return result
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Event):
+        return {"seq": value.seq, "type": value.type, "at": value.at, "actor": value.actor,
+                "device": value.device, "payload": dict(value.payload)}
+    return value
+
+
+def show_events(events: list[Event]) -> None:
+    for e in events:
+        brief = ", ".join(f"{k}={v}" for k, v in e.payload.items()
+                          if isinstance(v, str | int) and k not in ("at",))[:110]
+        out.print(f"[green]✔[/] #{e.seq} [bold]{e.type}[/] {brief}")
+
+
+def read_pin(prompt: str) -> str:
+    """Hidden prompt on a terminal; one line of standard input for scripts. PINs
+    are never command-line arguments (they would land in shell history and ps)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{prompt}: ")
+    line = sys.stdin.readline()
+    if not line:
+        raise ColdcheckError("PIN_INVALID", f"{prompt}: no PIN on standard input")
+    return line.strip()
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    t = Table(title=title, title_justify="left")
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    out.print(t)
+
+
+def dump(data: Any) -> None:
+    out.print_json(json.dumps(data))
