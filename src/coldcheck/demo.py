@@ -103,9 +103,9 @@ def run_demo(store: Store, settings: Settings, *, production: str = DEMO_PRODUCT
         ("rubber_rifle", "RUB-WIN-003", "Props Inc.", "Winchester rubber stunt rifle", "n/a",
          "rubber", 1, 0, cart),
     ]
-    for key, serial, make, model, cal, kind, ch, mag, where in arsenal:
+    for key, serial, make, model, cal, kind, ch, mag_cap, where in arsenal:
         ev = a.receive_weapon(ctx, armorer=arm, serial=serial, make=make, model=model,
-                              calibre=cal, kind=kind, chambers=ch, magazine_capacity=mag,
+                              calibre=cal, kind=kind, chambers=ch, magazine_capacity=mag_cap,
                               storage=where)
         res.weapons[key] = ev[0].payload["weapon"]
     W = res.weapons

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from ..config import Settings
-from ..domain import custody, production as prod
+from ..domain import custody
+from ..domain import production as prod
 from ..domain.errors import InvalidInput
 from ..domain.events import Event, NewEvent
 from ..persistence.store import Store
@@ -75,7 +76,7 @@ def set_pin(ctx: Context, *, person: str, pin: str, actor: str,
     pin_hash = ctx.ph.hash(check_pin_format(pin))
     with ctx.store.write(ctx.production) as tx:
         tx.state.person(person)
-        events = tx.append([prod.ev("person.pin_set", person=person)], actor=actor,
+        events = tx.append([NewEvent("person.pin_set", {"person": person})], actor=actor,
                            device=ctx.device, at=at)
         ctx.store.set_pin_hash(tx.conn, ctx.production, person, pin_hash)
     return events

@@ -16,8 +16,10 @@ from ..ledger import (
     load_signer,
     prove_record,
     prove_tree,
-    sign_checkpoint as sign_note,
     tree_hash,
+)
+from ..ledger import (
+    sign_checkpoint as sign_note,
 )
 from ..persistence import tables as t
 from ..persistence.store import DbHashes

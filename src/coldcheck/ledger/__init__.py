@@ -1,0 +1,82 @@
+"""The pure ledger library: RFC 9162 Merkle tree, signed checkpoints, signing keys.
+
+No database code lives here; see ``docs/ledger.md`` (``../shared/docs/ledger.md``)
+for the format. Everything is interoperable with Go's
+``golang.org/x/mod/sumdb/tlog`` and ``golang.org/x/mod/sumdb/note``.
+"""
+
+from coldcheck.ledger.keys import KEY_FILE_MODE, generate_key_file, load_signer
+from coldcheck.ledger.merkle import (
+    EMPTY_TREE_HASH,
+    HASH_SIZE,
+    HashReader,
+    MemoryHashes,
+    build_stored_hashes,
+    check_record,
+    check_tree,
+    leaf_hash,
+    leaf_hashes,
+    node_hash,
+    prove_record,
+    prove_tree,
+    root_from_leaves,
+    split_stored_hash_index,
+    stored_hash_count,
+    stored_hash_index,
+    stored_hashes_batch,
+    stored_hashes_for_record,
+    tree_hash,
+)
+from coldcheck.ledger.note import (
+    ALG_ED25519,
+    Checkpoint,
+    InvalidSignatureError,
+    MalformedNoteError,
+    NoteError,
+    Signer,
+    UnknownKeyError,
+    Verifier,
+    is_valid_key_name,
+    key_id,
+    open_checkpoint,
+    open_note,
+    sign_checkpoint,
+)
+
+__all__ = [
+    "ALG_ED25519",
+    "EMPTY_TREE_HASH",
+    "HASH_SIZE",
+    "KEY_FILE_MODE",
+    "Checkpoint",
+    "HashReader",
+    "InvalidSignatureError",
+    "MalformedNoteError",
+    "MemoryHashes",
+    "NoteError",
+    "Signer",
+    "UnknownKeyError",
+    "Verifier",
+    "build_stored_hashes",
+    "check_record",
+    "check_tree",
+    "generate_key_file",
+    "is_valid_key_name",
+    "key_id",
+    "leaf_hash",
+    "leaf_hashes",
+    "load_signer",
+    "node_hash",
+    "open_checkpoint",
+    "open_note",
+    "prove_record",
+    "prove_tree",
+    "root_from_leaves",
+    "sign_checkpoint",
+    "split_stored_hash_index",
+    "stored_hash_count",
+    "stored_hash_index",
+    "stored_hashes_batch",
+    "stored_hashes_for_record",
+    "tree_hash",
+]

@@ -1,0 +1,143 @@
+"""Checkpoint signing keys on disk.
+
+Key file format: the Ed25519 private key as an unencrypted PKCS#8 PEM block
+(``-----BEGIN PRIVATE KEY-----``), the format ``openssl genpkey -algorithm
+ed25519`` writes, so ``openssl pkey -in <file> -pubout`` can inspect it. The key
+name is not stored in the file: it is the production's log origin, passed to
+:func:`load_signer`.
+
+The file is created with mode 0600 from the start (never world-readable, not
+even briefly), written in full to a temporary file in the same directory,
+fsynced, then linked into place, which fails rather than overwrite an existing
+key. Loading refuses a file whose mode lets group or others read or write it.
+Key material never appears in exception messages or reprs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
+from coldcheck.ledger.note import Signer, _check_key_name
+
+__all__ = ["KEY_FILE_MODE", "generate_key_file", "load_signer"]
+
+KEY_FILE_MODE = 0o600
+_MAX_KEY_FILE_SIZE = 64 * 1024
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - platforms that cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def generate_key_file(path: Path, name: str) -> Signer:
+    """Generate a new Ed25519 signing key, save it at ``path`` (mode 0600), return its Signer.
+
+    Raises FileExistsError if ``path`` already exists: a signing key is never
+    overwritten, since losing it would orphan every checkpoint it signed.
+    """
+    path = Path(path)
+    _check_key_name(name)
+    if os.path.lexists(path):
+        raise FileExistsError(
+            f"refusing to overwrite existing key file {path}; move it away first "
+            "if you really mean to replace the production's signing key"
+        )
+    private_key = Ed25519PrivateKey.generate()
+    pem = private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+    directory = path.parent
+    tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, KEY_FILE_MODE)
+    try:
+        try:
+            # The umask can only have removed bits; make the mode exact anyway.
+            os.fchmod(fd, KEY_FILE_MODE)
+            view = memoryview(pem)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            # link() never replaces an existing file, unlike rename().
+            os.link(tmp, path)
+        except FileExistsError:
+            raise FileExistsError(
+                f"refusing to overwrite existing key file {path} (it appeared while "
+                "the new key was being written)"
+            ) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    _fsync_dir(directory)
+    return Signer(name, private_key)
+
+
+def load_signer(path: Path, name: str) -> Signer:
+    """Load the signing key at ``path`` for key name ``name``.
+
+    Raises PermissionError if the file's mode grants any access to group or
+    others (fix with ``chmod 600 <path>``), ValueError if it is not an Ed25519
+    PKCS#8 PEM private key.
+    """
+    path = Path(path)
+    _check_key_name(name)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"key file {path} is not a regular file")
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077:
+            raise PermissionError(
+                f"key file {path} has mode {mode:04o}, which gives group or other users "
+                f"access to the production's signing key; run `chmod 600 {path}` "
+                "(and consider rotating the key if others could have read it)"
+            )
+        if st.st_size > _MAX_KEY_FILE_SIZE:
+            raise ValueError(f"key file {path} is too large to be a key file")
+        chunks = []
+        while True:
+            chunk = os.read(fd, _MAX_KEY_FILE_SIZE)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    try:
+        key = load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # Deliberately drop the underlying error: it must not echo key bytes.
+        raise ValueError(
+            f"key file {path} is not an unencrypted PKCS#8 PEM Ed25519 private key"
+        ) from None
+    finally:
+        del data
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"key file {path} holds a {type(key).__name__}, not an Ed25519 key")
+    return Signer(name, key)

@@ -1,0 +1,617 @@
+"""RFC 9162 Merkle tree hashing and proofs, in the Go ``tlog`` stored-hash layout.
+
+This module is a faithful port of the algorithms of Go's
+``golang.org/x/mod/sumdb/tlog`` (``tlog.go``), which follows RFC 6962 / RFC 9162:
+
+* the leaf hash of an entry is ``SHA-256(0x00 || entry)``;
+* an interior node is ``SHA-256(0x01 || left || right)``;
+* the tree over *n* leaves splits at the largest power of two smaller than *n*.
+
+Hashes of complete subtrees are *stored* as records are appended, in the dense
+linear order of Crosby and Wallach (the order ``tlog.StoredHashIndex`` defines):
+record *n* adds its leaf hash and then the hash of every subtree that the leaf
+completes. With that array a root or a proof for any past tree size costs
+``O(log n)`` hash reads and a single :meth:`HashReader.read_hashes` call.
+
+Vocabulary used throughout: an *entry* is the raw bytes of a log record, a
+*leaf* (or leaf hash) is ``leaf_hash(entry)``; every function taking ``leaves``
+takes leaf hashes, never entries.
+
+One deliberate difference from ``tlog``: the hash of the empty tree is the RFC
+9162 value ``SHA-256("")`` (:data:`EMPTY_TREE_HASH`), not ``tlog``'s all-zero
+hash. ``tlog`` never uses that value in a proof, so proofs are unaffected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+__all__ = [
+    "EMPTY_TREE_HASH",
+    "HASH_SIZE",
+    "HashReader",
+    "MemoryHashes",
+    "build_stored_hashes",
+    "check_record",
+    "check_tree",
+    "leaf_hash",
+    "leaf_hashes",
+    "node_hash",
+    "prove_record",
+    "prove_tree",
+    "root_from_leaves",
+    "split_stored_hash_index",
+    "stored_hash_count",
+    "stored_hash_index",
+    "stored_hashes_batch",
+    "stored_hashes_for_record",
+    "tree_hash",
+]
+
+HASH_SIZE = 32
+"""Size in bytes of every hash in the tree (SHA-256)."""
+
+EMPTY_TREE_HASH = hashlib.sha256(b"").digest()
+"""RFC 9162 §2.1.1: the hash of the empty tree is the hash of the empty string."""
+
+_sha256 = hashlib.sha256
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+_MAX_SIZE = (1 << 63) - 1  # tlog uses int64 sizes and indexes
+
+
+class HashReader(Protocol):
+    """Read access to stored hashes (same contract as Go's ``tlog.HashReader``).
+
+    ``read_hashes`` returns the hashes stored at the given stored-hash indexes
+    (see :func:`stored_hash_index`), in the order asked, one per index, or raises.
+    It may run faster when the indexes are sorted in increasing order; every
+    call made by this module asks for sorted indexes.
+    """
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]: ...
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    """Return the leaf hash of a log entry: ``SHA-256(0x00 || entry)`` (``tlog.RecordHash``)."""
+    return _sha256(_LEAF_PREFIX + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Return the hash of an interior node: ``SHA-256(0x01 || left || right)``."""
+    return _sha256(_NODE_PREFIX + left + right).digest()
+
+
+def leaf_hashes(entries: Iterable[bytes]) -> list[bytes]:
+    """Return ``[leaf_hash(e) for e in entries]``, computed without per-call overhead."""
+    sha = _sha256
+    prefix = _LEAF_PREFIX
+    return [sha(prefix + e).digest() for e in entries]
+
+
+# --------------------------------------------------------------------- validation
+
+
+def _check_int(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+
+
+def _check_hash(name: str, value: bytes) -> None:
+    if not isinstance(value, bytes | bytearray | memoryview) or len(value) != HASH_SIZE:
+        raise ValueError(f"{name} must be a {HASH_SIZE}-byte hash")
+
+
+def _is_hash(value: object) -> bool:
+    return isinstance(value, bytes | bytearray) and len(value) == HASH_SIZE
+
+
+def _read(reader: HashReader, indexes: list[int]) -> list[bytes]:
+    hashes = reader.read_hashes(indexes)
+    if len(hashes) != len(indexes):
+        raise ValueError(f"read_hashes({len(indexes)} indexes) returned {len(hashes)} hashes")
+    for h in hashes:
+        if not _is_hash(h):
+            raise ValueError(f"read_hashes returned a value that is not a {HASH_SIZE}-byte hash")
+    return [bytes(h) for h in hashes]
+
+
+# ------------------------------------------------------------------ stored layout
+
+
+def _maxpow2(n: int) -> tuple[int, int]:
+    """Return ``(k, l)``: k is the largest power of two smaller than n, ``k == 1 << l``.
+
+    For n <= 2 this returns (1, 0), as tlog's ``maxpow2`` does.
+    """
+    level = (n - 1).bit_length() - 1 if n > 2 else 0
+    return 1 << level, level
+
+
+def _trailing_ones(n: int) -> int:
+    """Number of trailing 1 bits of n (= trailing zeros of n+1)."""
+    return ((n + 1) & -(n + 1)).bit_length() - 1
+
+
+def stored_hash_index(level: int, n: int) -> int:
+    """Map tree coordinates (level, n) to the dense stored-hash index (``tlog.StoredHashIndex``).
+
+    ``level`` 0 holds leaf hashes; the n'th hash at ``level`` covers leaves
+    ``[n << level, (n + 1) << level)``.
+    """
+    _check_int("level", level)
+    _check_int("n", n)
+    if level < 0 or n < 0:
+        raise ValueError(f"stored_hash_index: level ({level}) and n ({n}) must be >= 0")
+    # Level L's n'th hash is written right after level L+1's 2n+1'th hash:
+    # work down to the level 0 ordering, then add back the level count.
+    n = ((n + 1) << level) - 1
+    # Level 0's n'th hash is at n + n/2 + n/4 + ... (= 2n - popcount(n)).
+    return 2 * n - n.bit_count() + level
+
+
+def split_stored_hash_index(index: int) -> tuple[int, int]:
+    """Inverse of :func:`stored_hash_index`: return ``(level, n)``."""
+    _check_int("index", index)
+    if index < 0:
+        raise ValueError(f"split_stored_hash_index: index ({index}) must be >= 0")
+    # stored_hash_index(0, n) < 2n, so the n we want is in [index/2, index/2 + log2(index)].
+    n = index // 2
+    index_n = stored_hash_index(0, n)
+    if index_n > index:  # pragma: no cover - impossible by the math above
+        raise AssertionError("bad math in split_stored_hash_index")
+    while True:
+        # Each new record n adds 1 + trailing_ones(n) hashes.
+        x = index_n + 1 + _trailing_ones(n)
+        if x > index:
+            break
+        n += 1
+        index_n = x
+    # The hash we want was committed with record n: one of (0, n), (1, n/2), ...
+    level = index - index_n
+    return level, n >> level
+
+
+def stored_hash_count(n: int) -> int:
+    """Return how many stored hashes a tree with n records has (``tlog.StoredHashCount``)."""
+    _check_int("n", n)
+    if n < 0:
+        raise ValueError(f"stored_hash_count: n ({n}) must be >= 0")
+    if n == 0:
+        return 0
+    # Hashes up to the last leaf hash, plus those of subtrees that leaf completes.
+    return stored_hash_index(0, n - 1) + 1 + _trailing_ones(n - 1)
+
+
+def stored_hashes_for_record(n: int, leaf: bytes, reader: HashReader) -> list[bytes]:
+    """Return the hashes to store when adding record n (``tlog.StoredHashesForRecordHash``).
+
+    ``leaf`` is the record's leaf hash (``leaf_hash(entry)``). ``reader`` must
+    hold the ``stored_hash_count(n)`` hashes of the first n records. The result
+    is to be stored starting at index ``stored_hash_index(0, n)``
+    (== ``stored_hash_count(n)``); it reads at most ``log2 n`` earlier hashes
+    in a single call.
+    """
+    _check_int("n", n)
+    if n < 0 or n >= _MAX_SIZE:
+        raise ValueError(f"stored_hashes_for_record: record index n ({n}) out of range")
+    _check_hash("leaf", leaf)
+    h = bytes(leaf)
+    hashes = [h]
+    # Each trailing 1 bit of n completes a subtree and consumes the hash of the
+    # adjacent (left) subtree; indexes are arranged in increasing order.
+    m = _trailing_ones(n)
+    if m == 0:
+        return hashes
+    indexes = [0] * m
+    for i in range(m):
+        indexes[m - 1 - i] = stored_hash_index(i, (n >> i) - 1)
+    old = _read(reader, indexes)
+    for i in range(m):
+        h = node_hash(old[m - 1 - i], h)
+        hashes.append(h)
+    return hashes
+
+
+def _compact_range_indexes(size: int) -> list[int]:
+    """Stored indexes of the perfect subtrees that tile ``[0, size)``, left to right."""
+    return _sub_tree_index(0, size, [])
+
+
+def _append_records(stack: list[bytes], start: int, leaves: Iterable[bytes]) -> list[bytes]:
+    """Core of batch append: ``stack`` is the compact range of ``[0, start)``.
+
+    ``stack`` holds the hashes of the perfect subtrees tiling the first
+    ``start`` leaves, largest (leftmost) first; it is updated in place. Returns
+    the stored hashes for the new records, in storage order.
+    """
+    out: list[bytes] = []
+    append = out.append
+    push = stack.append
+    pop = stack.pop
+    sha = _sha256
+    one = _NODE_PREFIX
+    n = start
+    for h in leaves:
+        if len(h) != HASH_SIZE:
+            raise ValueError(f"leaf hash for record {n} must be {HASH_SIZE} bytes")
+        append(h)
+        # Each trailing 1 bit of n merges the new subtree with its left neighbour.
+        m = n
+        while m & 1:
+            h = sha(one + pop() + h).digest()
+            append(h)
+            m >>= 1
+        push(h)
+        n += 1
+    return out
+
+
+def stored_hashes_batch(start: int, leaves: Sequence[bytes], reader: HashReader) -> list[bytes]:
+    """Return the stored hashes for records ``start, start+1, ...`` with the given leaf hashes.
+
+    Equivalent to concatenating :func:`stored_hashes_for_record` for each
+    record in turn, but it reads from ``reader`` only the ``O(log start)``
+    hashes that existed before the batch (one ``read_hashes`` call) and keeps
+    the new ones in memory. The result is to be stored starting at index
+    ``stored_hash_count(start)``.
+    """
+    _check_int("start", start)
+    if start < 0:
+        raise ValueError(f"stored_hashes_batch: start ({start}) must be >= 0")
+    if start + len(leaves) > _MAX_SIZE:
+        raise ValueError("stored_hashes_batch: tree size would overflow int64")
+    if not leaves:
+        return []
+    indexes = _compact_range_indexes(start)
+    stack = _read(reader, indexes) if indexes else []
+    return _append_records(stack, start, (bytes(h) for h in leaves))
+
+
+def build_stored_hashes(leaves: Iterable[bytes]) -> list[bytes]:
+    """Compute the whole stored-hash array for a log from its leaf hashes, in order.
+
+    ``build_stored_hashes(ls)[i]`` is the hash that incremental appends store at
+    index i; ``len(result) == stored_hash_count(len(ls))``. Leaf hashes must be
+    ``bytes`` (use :func:`leaf_hashes` to compute them from entries).
+    """
+    return _append_records([], 0, leaves)
+
+
+# ----------------------------------------------------------------------- subtrees
+
+
+def _sub_tree_index(lo: int, hi: int, need: list[int]) -> list[int]:
+    """Append the stored indexes needed to hash the subtree of records [lo, hi)."""
+    while lo < hi:
+        k, level = _maxpow2(hi - lo + 1)
+        if lo & (k - 1):  # pragma: no cover - impossible by construction
+            raise AssertionError("bad math in _sub_tree_index")
+        need.append(stored_hash_index(level, lo >> level))
+        lo += k
+    return need
+
+
+def _sub_tree_hash(lo: int, hi: int, hashes: list[bytes], pos: int) -> tuple[bytes, int]:
+    """Hash the subtree [lo, hi) from ``hashes[pos:]`` (laid out as ``_sub_tree_index``).
+
+    Returns the hash and the position of the first unused hash.
+    """
+    num_tree = 0
+    while lo < hi:
+        k, _ = _maxpow2(hi - lo + 1)
+        if lo & (k - 1):  # pragma: no cover - impossible by construction
+            raise AssertionError("bad math in _sub_tree_hash")
+        num_tree += 1
+        lo += k
+    if len(hashes) - pos < num_tree:  # pragma: no cover
+        raise AssertionError("bad index math in _sub_tree_hash")
+    h = hashes[pos + num_tree - 1]
+    for i in range(num_tree - 2, -1, -1):
+        h = node_hash(hashes[pos + i], h)
+    return h, pos + num_tree
+
+
+def tree_hash(n: int, reader: HashReader) -> bytes:
+    """Return the root hash of the tree of the first n records (``tlog.TreeHash``).
+
+    Makes a single ``read_hashes`` call for at most ``1 + log2 n`` hashes. The
+    empty tree hashes to :data:`EMPTY_TREE_HASH` (RFC 9162).
+    """
+    _check_int("n", n)
+    if n < 0:
+        raise ValueError(f"tree_hash: tree size n ({n}) must be >= 0")
+    if n == 0:
+        return EMPTY_TREE_HASH
+    indexes = _sub_tree_index(0, n, [])
+    hashes = _read(reader, indexes)
+    h, pos = _sub_tree_hash(0, n, hashes, 0)
+    if pos != len(hashes):  # pragma: no cover
+        raise AssertionError("bad index math in tree_hash")
+    return h
+
+
+def root_from_leaves(leaves: Sequence[bytes]) -> bytes:
+    """Reference RFC 9162 §2.1.1 Merkle Tree Hash over leaf hashes (recursive definition).
+
+    ``MTH({}) = SHA-256()``, ``MTH({d}) = leaf``, otherwise split at the largest
+    power of two k < n: ``node_hash(MTH(D[0:k]), MTH(D[k:n]))``. Simple and
+    slow by design: tests use it to cross-check the stored-hash algorithms.
+    """
+    n = len(leaves)
+    if n == 0:
+        return EMPTY_TREE_HASH
+    if n == 1:
+        _check_hash("leaf", leaves[0])
+        return bytes(leaves[0])
+    k = 1 << ((n - 1).bit_length() - 1)
+    return node_hash(root_from_leaves(leaves[:k]), root_from_leaves(leaves[k:]))
+
+
+# ------------------------------------------------------------------ record proofs
+
+
+def _leaf_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
+    if not (lo <= n < hi):  # pragma: no cover
+        raise AssertionError("bad math in _leaf_proof_index")
+    if lo + 1 == hi:
+        return need
+    k, _ = _maxpow2(hi - lo)
+    if n < lo + k:
+        _leaf_proof_index(lo, lo + k, n, need)
+        _sub_tree_index(lo + k, hi, need)
+    else:
+        _sub_tree_index(lo, lo + k, need)
+        _leaf_proof_index(lo + k, hi, n, need)
+    return need
+
+
+def _leaf_proof(lo: int, hi: int, n: int, hashes: list[bytes], pos: int) -> tuple[list[bytes], int]:
+    if not (lo <= n < hi):  # pragma: no cover
+        raise AssertionError("bad math in _leaf_proof")
+    if lo + 1 == hi:
+        # Reached the leaf: the verifier knows its hash.
+        return [], pos
+    # Walk down toward n, recording the hash of the path not taken.
+    k, _ = _maxpow2(hi - lo)
+    if n < lo + k:
+        p, pos = _leaf_proof(lo, lo + k, n, hashes, pos)
+        th, pos = _sub_tree_hash(lo + k, hi, hashes, pos)
+    else:
+        th, pos = _sub_tree_hash(lo, lo + k, hashes, pos)
+        p, pos = _leaf_proof(lo + k, hi, n, hashes, pos)
+    p.append(th)
+    return p, pos
+
+
+def prove_record(t: int, n: int, reader: HashReader) -> list[bytes]:
+    """Return the inclusion proof of record n in the tree of size t (``tlog.ProveRecord``).
+
+    The proof is the RFC 9162 §2.1.3 audit path, nearest sibling first.
+    """
+    _check_int("t", t)
+    _check_int("n", n)
+    if t < 0 or n < 0 or n >= t:
+        raise ValueError(f"prove_record: need 0 <= record index n < tree size t, got n={n}, t={t}")
+    indexes = _leaf_proof_index(0, t, n, [])
+    if not indexes:
+        return []
+    hashes = _read(reader, indexes)
+    p, pos = _leaf_proof(0, t, n, hashes, 0)
+    if pos != len(hashes):  # pragma: no cover
+        raise AssertionError("bad index math in prove_record")
+    return p
+
+
+def _run_record_proof(
+    p: Sequence[bytes], end: int, lo: int, hi: int, n: int, leaf: bytes
+) -> bytes | None:
+    """Hash of subtree [lo, hi) implied by ``p[:end]``; None if the proof has the wrong shape."""
+    if lo + 1 == hi:
+        # Reached the leaf: the proof must not have unnecessary hashes.
+        return leaf if end == 0 else None
+    if end == 0:
+        return None
+    k, _ = _maxpow2(hi - lo)
+    last = p[end - 1]
+    if n < lo + k:
+        th = _run_record_proof(p, end - 1, lo, lo + k, n, leaf)
+        return None if th is None else node_hash(th, last)
+    th = _run_record_proof(p, end - 1, lo + k, hi, n, leaf)
+    return None if th is None else node_hash(last, th)
+
+
+def check_record(proof: Sequence[bytes], t: int, th: bytes, n: int, h: bytes) -> bool:
+    """Report whether ``proof`` proves that the tree of size t with root ``th`` has
+    record n with leaf hash ``h`` (``tlog.CheckRecord``).
+
+    Raises ValueError for impossible sizes (``n >= t``, negatives); returns
+    False for any proof, root or leaf hash that does not verify, including
+    malformed hashes.
+    """
+    _check_int("t", t)
+    _check_int("n", n)
+    if t < 0 or n < 0 or n >= t:
+        raise ValueError(f"check_record: need 0 <= record index n < tree size t, got n={n}, t={t}")
+    if not (_is_hash(th) and _is_hash(h) and all(_is_hash(x) for x in proof)):
+        return False
+    p = [bytes(x) for x in proof]
+    th2 = _run_record_proof(p, len(p), 0, t, n, bytes(h))
+    return th2 is not None and th2 == bytes(th)
+
+
+# -------------------------------------------------------------------- tree proofs
+
+
+def _tree_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
+    if not (lo < n <= hi):  # pragma: no cover
+        raise AssertionError("bad math in _tree_proof_index")
+    if n == hi:
+        if lo == 0:
+            return need
+        return _sub_tree_index(lo, hi, need)
+    k, _ = _maxpow2(hi - lo)
+    if n <= lo + k:
+        _tree_proof_index(lo, lo + k, n, need)
+        _sub_tree_index(lo + k, hi, need)
+    else:
+        _sub_tree_index(lo, lo + k, need)
+        _tree_proof_index(lo + k, hi, n, need)
+    return need
+
+
+def _tree_proof(lo: int, hi: int, n: int, hashes: list[bytes], pos: int) -> tuple[list[bytes], int]:
+    if not (lo < n <= hi):  # pragma: no cover
+        raise AssertionError("bad math in _tree_proof")
+    if n == hi:
+        if lo == 0:
+            # This subtree is exactly the old tree, whose hash the verifier knows.
+            return [], pos
+        th, pos = _sub_tree_hash(lo, hi, hashes, pos)
+        return [th], pos
+    k, _ = _maxpow2(hi - lo)
+    if n <= lo + k:
+        p, pos = _tree_proof(lo, lo + k, n, hashes, pos)
+        th, pos = _sub_tree_hash(lo + k, hi, hashes, pos)
+    else:
+        th, pos = _sub_tree_hash(lo, lo + k, hashes, pos)
+        p, pos = _tree_proof(lo + k, hi, n, hashes, pos)
+    p.append(th)
+    return p, pos
+
+
+def prove_tree(t: int, n: int, reader: HashReader) -> list[bytes]:
+    """Return the consistency proof that the tree of size t extends the tree of size n
+    (``tlog.ProveTree``; RFC 9162 §2.1.4 order). Requires ``1 <= n <= t``.
+    """
+    _check_int("t", t)
+    _check_int("n", n)
+    if t < 1 or n < 1 or n > t:
+        raise ValueError(f"prove_tree: need 1 <= old size n <= tree size t, got n={n}, t={t}")
+    indexes = _tree_proof_index(0, t, n, [])
+    if not indexes:
+        return []
+    hashes = _read(reader, indexes)
+    p, pos = _tree_proof(0, t, n, hashes, 0)
+    if pos != len(hashes):  # pragma: no cover
+        raise AssertionError("bad index math in prove_tree")
+    return p
+
+
+def _run_tree_proof(
+    p: Sequence[bytes], end: int, lo: int, hi: int, n: int, old: bytes
+) -> tuple[bytes, bytes] | None:
+    """(old hash, new hash) of subtree [lo, hi) implied by ``p[:end]``; None on bad shape."""
+    if n == hi:
+        if lo == 0:
+            return (old, old) if end == 0 else None
+        return (p[0], p[0]) if end == 1 else None
+    if end == 0:
+        return None
+    k, _ = _maxpow2(hi - lo)
+    last = p[end - 1]
+    if n <= lo + k:
+        r = _run_tree_proof(p, end - 1, lo, lo + k, n, old)
+        if r is None:
+            return None
+        return r[0], node_hash(r[1], last)
+    r = _run_tree_proof(p, end - 1, lo + k, hi, n, old)
+    if r is None:
+        return None
+    return node_hash(last, r[0]), node_hash(last, r[1])
+
+
+def check_tree(proof: Sequence[bytes], t: int, th: bytes, n: int, h: bytes) -> bool:
+    """Report whether ``proof`` proves that the tree of size t with root ``th`` contains
+    as a prefix the tree of size n with root ``h`` (``tlog.CheckTree``).
+
+    Raises ValueError for impossible sizes (need ``1 <= n <= t``); returns
+    False for any proof or root that does not verify, including malformed hashes.
+    """
+    _check_int("t", t)
+    _check_int("n", n)
+    if t < 1 or n < 1 or n > t:
+        raise ValueError(f"check_tree: need 1 <= old size n <= tree size t, got n={n}, t={t}")
+    if not (_is_hash(th) and _is_hash(h) and all(_is_hash(x) for x in proof)):
+        return False
+    p = [bytes(x) for x in proof]
+    r = _run_tree_proof(p, len(p), 0, t, n, bytes(h))
+    return r is not None and r[0] == bytes(h) and r[1] == bytes(th)
+
+
+# ------------------------------------------------------------------------ storage
+
+
+class MemoryHashes:
+    """An in-memory, list-backed stored-hash array implementing :class:`HashReader`.
+
+    >>> store = MemoryHashes()
+    >>> store.add_leaves([leaf_hash(b"a"), leaf_hash(b"b")])
+    >>> tree_hash(2, store) == node_hash(leaf_hash(b"a"), leaf_hash(b"b"))
+    True
+    """
+
+    __slots__ = ("_hashes",)
+
+    def __init__(self, hashes: Iterable[bytes] = ()) -> None:
+        self._hashes: list[bytes] = [bytes(h) for h in hashes]
+
+    @classmethod
+    def from_leaves(cls, leaves: Iterable[bytes]) -> MemoryHashes:
+        """Build the stored hashes of a whole log from its leaf hashes."""
+        store = cls()
+        store._hashes = build_stored_hashes(leaves)
+        return store
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __repr__(self) -> str:
+        return f"MemoryHashes(<{len(self._hashes)} hashes>)"
+
+    @property
+    def hashes(self) -> list[bytes]:
+        """A copy of the stored hashes, in storage order."""
+        return list(self._hashes)
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        stored = self._hashes
+        size = len(stored)
+        out = []
+        for i in indexes:
+            if not 0 <= i < size:
+                raise IndexError(f"stored hash index {i} out of range (have {size} hashes)")
+            out.append(stored[i])
+        return out
+
+    def append(self, h: bytes) -> None:
+        """Append one hash to storage."""
+        _check_hash("hash", h)
+        self._hashes.append(bytes(h))
+
+    def extend(self, hashes: Iterable[bytes]) -> None:
+        """Append hashes to storage, in order."""
+        for h in hashes:
+            self.append(h)
+
+    def add_leaves(self, leaves: Sequence[bytes]) -> None:
+        """Append records with the given leaf hashes (the storage must hold whole records)."""
+        start = _record_count(len(self._hashes))
+        self._hashes.extend(stored_hashes_batch(start, leaves, self))
+
+
+def _record_count(stored: int) -> int:
+    """Inverse of :func:`stored_hash_count`; raises ValueError if no record count matches."""
+    if stored == 0:
+        return 0
+    level, n = split_stored_hash_index(stored - 1)
+    # The last stored hash was committed with record (n << level) + 2**level - 1.
+    records = (n + 1) << level
+    if stored_hash_count(records) != stored:
+        raise ValueError(f"{stored} stored hashes do not form a whole number of records")
+    return records
