@@ -502,10 +502,8 @@ def timeline(weapon_id: Annotated[str | None, Req("--weapon")] = None,
             raise InvalidInput("INVALID_INPUT", "name --weapon, --lot or --person")
         return q.timeline(ctx_for(db, production), weapon=weapon_id, lot=lot, person=person_id)
     run(as_json, go, lambda r: table(
-        "Timeline", ["#", "at (UTC)", "event", "by", "details"],
-        [[e["seq"], e["at"][:19].replace("T", " "), e["type"], e["actor_name"],
-          ", ".join(f"{k}={v}" for k, v in e["payload"].items() if v not in (None, [], {}))
-          [:90]] for e in r]))
+        "Timeline", ["#", "at (UTC)", "event", "what happened"],
+        [[e["seq"], e["at"][:19].replace("T", " "), e["type"], e["text"]] for e in r]))
 
 
 def rebuild(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.events import Event
+from ..domain.narrative import describe
 from ..domain.production import alerts
 from ..domain.state import ProductionState
 from .context import Context
@@ -75,6 +76,10 @@ def timeline(ctx: Context, *, weapon: str | None = None, lot: str | None = None,
         st.lot(lot)
     if person:
         st.person(person)
+    def names(ident: str | None) -> str:
+        p = st.people.get(ident or "")
+        return f"{p.name} ({p.id})" if p else str(ident)
+
     out = []
     for e in ctx.store.events(ctx.production):
         hit = ((weapon and _mentions(e, "weapon", weapon))
@@ -83,5 +88,6 @@ def timeline(ctx: Context, *, weapon: str | None = None, lot: str | None = None,
         if hit:
             out.append({"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
                         "actor_name": st.people[e.actor].name if e.actor in st.people
-                        else e.actor, "device": e.device, "payload": dict(e.payload)})
+                        else e.actor, "device": e.device, "payload": dict(e.payload),
+                        "text": describe(e.type, e.payload, names)})
     return out

@@ -1,0 +1,115 @@
+"""One plain-English sentence per event, for timelines and reports.
+
+An investigator reads "Sam Reyes (P1) handed W1 to Alex Stone (P6) for SC3",
+not a JSON payload. Every event type has a sentence (a test checks it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Names = Callable[[str | None], str]
+
+
+def _load(load: Mapping[str, Any] | None) -> str:
+    if not load or not load.get("count"):
+        return "empty"
+    return f"{load['count']} {load['kind']} from {load['lot']}"
+
+
+def _codes(p: Mapping[str, Any]) -> str:
+    return ", ".join(p.get("codes") or [])
+
+
+TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
+    "production.created": lambda p, n: f"Production {p['name']} created; ledger {p['origin']}",
+    "person.added": lambda p, n: f"{p['name']} ({p['person']}) joined as "
+                                 f"{', '.join(p['roles'])}",
+    "person.pin_set": lambda p, n: f"{n(p['person'])} set a witness PIN",
+    "person.qualification_renewed": lambda p, n: f"{n(p['person'])}'s armorer qualification "
+                                                 f"renewed to {p['expires']}",
+    "person.safety_briefed": lambda p, n: f"{n(p['person'])} received the weapons-safety "
+                                          f"briefing from {n(p['briefed_by'])}",
+    "person.role_conflict_flagged": lambda p, n: f"Role conflict flagged for "
+                                                 f"{n(p['person'])}: {p['conflict']}",
+    "person.pin_failed": lambda p, n: f"Wrong PIN for {n(p['person'])} "
+                                      f"({p['failures']} so far) at {p['action']}",
+    "person.pin_locked": lambda p, n: f"{n(p['person'])}'s PIN locked until {p['until']}",
+    "storage.added": lambda p, n: f"Storage {p['storage']} registered: {p['name']} "
+                                  f"({p['kind']})",
+    "day.opened": lambda p, n: f"Shooting day {p['day']} opened ({p['date']})",
+    "day.meal_break_started": lambda p, n: "Meal break started",
+    "day.meal_break_ended": lambda p, n: "Meal break ended",
+    "day.wrapped": lambda p, n: f"Day {p['day']} wrapped: every weapon stored, every lot "
+                                "balanced",
+    "weapon.received": lambda p, n: f"{p['weapon']} received into {p['storage']}: {p['make']} "
+                                    f"{p['model']} ({p['kind']}, {p['calibre']}, serial "
+                                    f"{p['serial']})",
+    "weapon.inspected": lambda p, n: (
+        f"{n(p['armorer'])} inspected {p['weapon']} ({p['inspection']}): "
+        f"{_load(p['load'])}"
+        + (f"; NOT COVERED: {', '.join(p['missing'])}" if p.get("missing") else
+           "; every position, barrel and magazine checked")
+        + (f"; unloaded {_load(dict(p['unloaded'], kind='rounds'))}" if p.get("unloaded")
+           else "")),
+    "inspection.witnessed": lambda p, n: f"{n(p['witness'])} witnessed inspection "
+                                         f"{p['inspection']} of {p['weapon']} as {p['role']}",
+    "weapon.issued": lambda p, n: f"{n(p['armorer'])} handed {p['weapon']} to "
+                                  f"{n(p['performer'])} for {p['scene']}, due back "
+                                  f"{p['due_at'][11:16]} UTC"
+                                  + (f" (overrides: {', '.join(p['overrides'])})"
+                                     if p.get("overrides") else ""),
+    "weapon.returned": lambda p, n: f"{n(p['performer'])} returned {p['weapon']} to "
+                                    f"{n(p['armorer'])}: fired {p['fired']}, lost {p['lost']}, "
+                                    f"{p['returned']} back to {p['lot'] or 'no lot'}",
+    "weapon.stored": lambda p, n: f"{n(p['armorer'])} locked {p['weapon']} in {p['storage']}",
+    "weapon.handoff_refused": lambda p, n: f"REFUSED {p['action']} of {p['weapon']} from "
+                                           f"{n(p['from'])} to {n(p['to'])}: {_codes(p)}",
+    "weapon.frozen": lambda p, n: f"{p['weapon']} FROZEN by {p['incident']}",
+    "weapon.unfrozen": lambda p, n: f"{p['weapon']} released by the close of {p['incident']}",
+    "weapon.retired": lambda p, n: f"{p['weapon']} retired: {p['reason']}",
+    "ammo.lot_received": lambda p, n: f"Lot {p['lot']} received: {p['count']} {p['kind']} "
+                                      f"{p['calibre']} from {p['supplier']} "
+                                      f"({p['supplier_lot']})",
+    "ammo.intake_refused": lambda p, n: f"REFUSED intake of {p['count']} {p['kind']} "
+                                        f"{p['calibre']} from {p['supplier']}: {_codes(p)}; "
+                                        f"incident {p['incident']}",
+    "ammo.round_verified": lambda p, n: f"{n(p['verified_by'])} verified round {p['round']} of "
+                                        f"{p['lot']} ({p['method']})",
+    "ammo.verification_failed": lambda p, n: f"Round {p['round']} of {p['lot']} FAILED "
+                                             f"verification: {p['finding']}",
+    "ammo.evidence_lot_created": lambda p, n: f"Evidence lot {p['lot']} opened for "
+                                              f"{p['incident']}",
+    "ammo.evidence_recorded": lambda p, n: f"{n(p['recorded_by'])} recorded a round from "
+                                           f"{p['weapon']} {p['position']} as evidence: "
+                                           f"{p['description']}",
+    "ammo.rounds_destroyed": lambda p, n: f"{p['count']} rounds of {p['lot']} destroyed: "
+                                          f"{p['reason']}",
+    "scene.planned": lambda p, n: f"Scene {p['scene']} planned: {p['name']} "
+                                  f"({'HOT' if p['hot'] else 'cold'}"
+                                  f"{', rehearsal' if p['rehearsal'] else ''}"
+                                  f"{', pointing plan' if p['pointing'] else ''})",
+    "scene.pointing_acknowledged": lambda p, n: f"{n(p['person'])} acknowledged the pointing "
+                                                f"plan of {p['scene']} as {p['role']}",
+    "meeting.held": lambda p, n: f"Safety meeting {p['meeting']} led by {n(p['led_by'])}, "
+                                 f"{len(p['attendees'])} attending",
+    "incident.opened": lambda p, n: f"INCIDENT {p['incident']} ({p['kind']}): "
+                                    f"{p['description']}",
+    "incident.closed": lambda p, n: f"Incident {p['incident']} closed by {n(p['armorer'])} and "
+                                    f"{n(p['supervisor'])}: {p['corrective_action']}",
+    "complaint.filed": lambda p, n: f"{n(p['by'])} filed complaint {p['complaint']}: "
+                                    f"{p['text']}",
+    "complaint.acknowledged": lambda p, n: f"{n(p['by'])} acknowledged {p['complaint']}: "
+                                           f"{p['response']}",
+    "rule.overridden": lambda p, n: f"{n(p['supervisor'])} overrode {p['rule']} for "
+                                    f"{p['subject']}: {p['reason']}",
+    "action.refused": lambda p, n: f"REFUSED {p['action']} ({p['subject']}): {_codes(p)}",
+    "note.added": lambda p, n: f"Note on event {p['refers_to']}: {p['text']}",
+}
+
+
+def describe(event_type: str, payload: Mapping[str, Any], names: Names) -> str:
+    fn = TEMPLATES.get(event_type)
+    if fn is None:
+        return event_type
+    return fn(payload, names)
