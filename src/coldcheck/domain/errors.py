@@ -116,5 +116,10 @@ ERROR_CODES: dict[str, str] = {
     "DAY_NOT_OPEN": "No shooting day is open.",
     "DAY_ALREADY_OPEN": "A shooting day is already open; wrap it first.",
     "SCENE_NOT_PLANNED": "The weapon or performer is not in the scene's plan.",
+    "ALREADY_WITNESSED": "The person has already witnessed this inspection.",
+    "ALREADY_ACKNOWLEDGED": "The complaint was acknowledged already.",
+    "KEY_MISSING": "The production's signing key is not in the key folder.",
+    "KEY_MISMATCH": "The key in the key folder is not the key the production was created with.",
+    "LEDGER_CORRUPT": "A stored ledger hash is missing.",
     "CONCURRENT_UPDATE": "Someone else changed the production at the same moment; retry.",
 }
