@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..domain.errors import InvalidInput
 from ..services import ledger as L
-from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, guarded, out, run
+from ..services.verify import VerifyReport, verify_ledger
+from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, guarded, out, run
+
+VERIFY_FAILED = 5  # exit status when the ledger does not verify (docs/cli.md)
 
 app = typer.Typer(help="The tamper-evident ledger (RFC 9162 Merkle tree, signed C2SP "
                        "checkpoints).", no_args_is_help=True)
@@ -64,3 +70,85 @@ def _show(r: dict[str, Any]) -> None:
     out.print("proof:")
     for p in r["proof"]:
         out.print(f"  {p}")
+
+
+KeyOpt = Annotated[str | None, typer.Option(
+    "--key", "--trusted-key", metavar="KEY",
+    help="The verifier key you hold (the line `coldcheck ledger key` prints and the daily "
+         "report shows), or a file holding it. Checkpoints must be signed by this key; the "
+         "database and the key file must agree with it.")]
+CheckpointOpt = Annotated[list[Path] | None, typer.Option(
+    "--checkpoint", metavar="FILE",
+    help="A file holding a signed checkpoint you kept (the printed one); '-' reads "
+         "standard input. Repeat for several. Each must verify against the ledger.")]
+
+
+@app.command("verify")
+def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
+           checkpoint: CheckpointOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute the whole ledger and compare: entries, Merkle tree and stored hashes,
+    signed checkpoints, projections. Exit 0 when sound; exit 5 naming the first entry
+    that differs and what differs."""
+    with guarded(as_json):
+        ctx = ctx_for(db, production)
+        held = [(str(p), _read_note(p)) for p in checkpoint or []]
+        trusted = _read_key(key) if key is not None else None
+        with Progress(TextColumn("verifying {task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                      transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task(ctx.production, total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = verify_ledger(ctx, progress=progress, trusted_key=trusted,
+                                   checkpoints=held)
+    if as_json:
+        out.print_json(data=report.to_dict())
+    else:
+        _show_report(report)
+    if not report.ok:
+        raise typer.Exit(VERIFY_FAILED)
+
+
+def _read_note(path: Path) -> str:
+    try:
+        return sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput("INVALID_INPUT", f"cannot read the checkpoint {path}: {e}") from None
+
+
+def _read_key(value: str) -> str:
+    """A verifier key line, or the first non-empty line of a file holding one."""
+    if "+" not in value:
+        try:
+            lines = Path(value).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidInput("INVALID_INPUT", f"--key is neither a verifier key nor a "
+                               f"readable file: {e}") from None
+        return next((x.strip() for x in lines if x.strip()), "")
+    return value.strip()
+
+
+def _show_report(r: VerifyReport) -> None:
+    import base64
+
+    if r.ok:
+        out.print(f"[green]✔[/] ledger of [bold]{r.production}[/] verified: {r.entries} "
+                  f"entries, root {base64.b64encode(r.root).decode()}", soft_wrap=True)
+        good = [c for c in r.checkpoints if c.ok]
+        out.print(f"  checkpoints: {len(good)} verified (latest at size {r.verified_size}) "
+                  f"with {r.trusted_key} ({r.key_source})", soft_wrap=True)
+        if r.projections is not None:
+            out.print(f"  projections: {r.projections} rows match the events")
+    else:
+        err.print(f"[bold red]✘ the ledger of {r.production} does not verify[/] "
+                  f"({len(r.failures)} failure{'s' if len(r.failures) != 1 else ''}"
+                  + (f", {r.consequences} consequent mismatches" if r.consequences else "")
+                  + ")", soft_wrap=True)
+        first, *rest = r.failures
+        err.print(first.line(), markup=False, highlight=False, soft_wrap=True)
+        for f in rest:
+            err.print("  also " + f.line(), markup=False, highlight=False, soft_wrap=True)
+    for w in r.warnings:
+        err.print(f"  note: {w}", markup=False, highlight=False, soft_wrap=True)
