@@ -270,7 +270,9 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
         v.append(Violation("CUSTODY_DIRECT_HANDOFF",
                            f"{p.name} ({p.id}) is not a performer: weapons pass only armorer → "
                            "performer → armorer", subj))
-    if w.custodian != armorer and w.state not in ("in_storage", "returned"):
+    # A weapon in storage (frozen or not) has no custodian: nobody is holding it.
+    if w.custodian is not None and w.custodian != armorer and w.state not in (
+            "in_storage", "returned"):
         v.append(Violation("CUSTODY_DIRECT_HANDOFF",
                            f"weapon {w.id} is held by {w.custodian}, not by {a.name}", subj))
     if w.state == "frozen":
@@ -284,7 +286,9 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
         next_state(w, "issue")
     if s.current_day is None or sc.day != s.current_day:
         raise InvalidInput("DAY_NOT_OPEN", f"scene {sc.id} is not on the open shooting day")
-    if w.id not in sc.weapons or p.id not in sc.performers:
+    # A non-performer is never in a plan; that attempt is CUSTODY_DIRECT_HANDOFF
+    # (recorded), not a planning error.
+    if w.id not in sc.weapons or ("performer" in p.roles and p.id not in sc.performers):
         raise InvalidInput("SCENE_NOT_PLANNED", f"scene {sc.id} plans weapons "
                            f"{', '.join(sc.weapons) or 'none'} and performers "
                            f"{', '.join(sc.performers) or 'none'}")

@@ -170,7 +170,8 @@ def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
     if len(corrective_action.strip()) < 10:
         v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
                            "describe the corrective action (at least 10 characters)", subj))
-    if not a.is_armorer or armorer_violations(a, at):
+    # Only what still blocks: an acknowledged role conflict does not stop a signature.
+    if not a.is_armorer or rules.blocking(s, armorer_violations(a, at)):
         v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
                            f"{a.name} ({a.id}) cannot sign as armorer", subj))
     if "safety_supervisor" not in sup.roles:
@@ -226,6 +227,8 @@ def override(s: ProductionState, *, rule: str, subject: str, reason: str,
         problem = f"{rule} is a hard rule: it never bends"
     elif "safety_supervisor" not in sup.roles:
         problem = f"only the safety supervisor can override {rule}"
+    elif rule == "PEOPLE_ROLE_CONFLICT" and ident == sup.id:
+        problem = "nobody acknowledges their own role conflict"
     if problem:
         err = InvalidInput("OVERRIDE_NOT_ALLOWED", problem, rule=rule)
         err.record = [ev("action.refused", action="rule.override", subject=subject,

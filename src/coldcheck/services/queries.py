@@ -52,6 +52,8 @@ def _mentions(e: Event, key: str, ident: str) -> bool:
     p = e.payload
     if p.get(key) == ident:
         return True
+    if p.get("subject") == f"{key}:{ident}":  # refused attempts (action.refused)
+        return True
     if key == "weapon" and ident in (p.get("weapons") or []):
         return True
     if key == "lot":

@@ -1,0 +1,1253 @@
+"""Every rule of the catalogue, allowed and refused, through the services on SQLite.
+
+Each test is registered with ``@covers(code, kind)``; the wrapper fails the
+test unless it actually asserted that outcome for that code (through
+``refused``/``allowed``/``soft_cycle``), and the last test checks that every
+code in ``coldcheck.domain.rules.RULES`` has an allowed and a refused test (and
+every soft rule an override test).
+
+A refused case asserts the code, the exact events the refusal recorded, and
+that no weapon or lot changed (live projection rows and a fresh replay).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import World, WorldTemplate, codes, cyl, refusal, subject_of
+
+from coldcheck.domain.errors import ColdcheckError
+from coldcheck.domain.events import Event
+from coldcheck.domain.rules import RULES, Strength
+from coldcheck.services import actions as a
+from coldcheck.services.queries import status
+
+HARD = sorted(c for c, r in RULES.items() if r.strength is Strength.HARD)
+SOFT = sorted(c for c, r in RULES.items() if r.strength is Strength.SOFT)
+KINDS = ("allowed", "refused", "overridden")
+
+REGISTRY: dict[str, dict[str, list[str]]] = {c: {k: [] for k in KINDS} for c in RULES}
+_checked: list[tuple[str, str]] = []
+
+
+def covers(code: str, kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a test as covering ``kind`` of rule ``code``; fail it if it never
+    asserted that outcome."""
+    assert code in RULES, code
+    assert kind in KINDS, kind
+
+    def deco(fn: Callable[..., None]) -> Callable[..., None]:
+        REGISTRY[code][kind].append(fn.__name__)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kw: Any) -> None:
+            _checked.clear()
+            fn(*args, **kw)
+            assert (kind, code) in _checked, (
+                f"{fn.__name__} is registered as {kind} for {code} but never checked it")
+
+        return wrapper
+
+    return deco
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> WorldTemplate:
+    return WorldTemplate.build(tmp_path_factory.mktemp("rules-world") / "w")
+
+
+@pytest.fixture(scope="session")
+def template_no_meeting(tmp_path_factory: pytest.TempPathFactory) -> WorldTemplate:
+    return WorldTemplate.build(tmp_path_factory.mktemp("rules-world") / "w", meeting=False)
+
+
+@pytest.fixture
+def w(template: WorldTemplate, tmp_path: Path, clock: Any) -> Iterator[World]:
+    """A fresh copy of the world (see helpers.build_world) on SQLite."""
+    world = template.clone(tmp_path / "world", clock)
+    yield world
+    world.store.dispose()
+
+
+def refused(w: World, code: str, fn: Callable[..., Any], *args: Any,
+            records: Iterable[str] = ("action.refused",), primary: bool = True,
+            changes: bool = False, **kw: Any) -> ColdcheckError:
+    """``fn`` must be refused with ``code`` (the reported code unless ``primary`` is
+    false), record exactly ``records`` and, unless ``changes``, leave every weapon
+    and lot as it was."""
+    before, seq = w.snapshot(), w.seq()
+    err = refusal(fn, *args, **kw)
+    if primary:
+        assert err.code == code, f"expected {code}, got {err}"
+    else:
+        assert code in codes(err), f"expected {code} among {codes(err)}"
+    recorded = w.events_since(seq)
+    assert [e.type for e in recorded] == list(records), err
+    for e in recorded:
+        if e.type in ("action.refused", "weapon.handoff_refused", "ammo.intake_refused"):
+            assert code in e.payload["codes"]
+    if not changes:
+        assert w.snapshot() == before, "a refused action changed a weapon or a lot"
+    _checked.append(("refused", code))
+    return err
+
+
+def allowed(w: World, code: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> list[Event]:
+    """``fn`` goes through and records events, none of them a refusal."""
+    seq = w.seq()
+    out = fn(*args, **kw)
+    types = w.types_since(seq)
+    assert types, "an allowed action recorded nothing"
+    assert not {"action.refused", "weapon.handoff_refused", "ammo.intake_refused"} & set(types)
+    _checked.append(("allowed", code))
+    return list(out) if out is not None else []
+
+
+def soft_cycle(w: World, code: str, attempt: Callable[[], Any], *,
+               records: Iterable[str] = ("action.refused",)) -> list[Event]:
+    """A soft rule: refused without an override; someone other than the safety
+    supervisor cannot override it; the supervisor can, naming the violation's
+    subject; then the same attempt goes through."""
+    records = tuple(records)
+    err = refused(w, code, attempt, records=records)
+    subject = subject_of(err, code)
+    for who in ("ad", "producer", "armorer"):
+        refused(w, "OVERRIDE_NOT_ALLOWED", w.override, code, subject, by=who)
+    refused(w, code, attempt, records=records)  # still refused
+    seq = w.seq()
+    w.override(code, subject)
+    (ov,) = w.events_since(seq)
+    assert ov.type == "rule.overridden"
+    assert ov.payload["rule"] == code and ov.payload["subject"] == subject
+    assert ov.payload["supervisor"] == w.people["supervisor"]
+    out = allowed(w, code, attempt)
+    _checked.append(("overridden", code))
+    return out
+
+
+def incident_of(w: World, weapon: str | None = None, lot: str | None = None) -> str:
+    st = w.state()
+    return next(i.id for i in st.incidents.values() if i.open
+                and (weapon is None or w.weapons[weapon] in i.weapons)
+                and (lot is None or w.lots[lot] in i.lots))
+
+
+def new_dummy_lot(w: World, n: int = 10, verify: int = 0, calibre: str = ".45 Colt") -> str:
+    ev = a.receive_lot(w.ctx, armorer=w.people["armorer"], kind="dummy", calibre=calibre,
+                       supplier="Props Ammo Ltd", supplier_lot=f"D-{w.seq()}", count=n,
+                       storage=w.storage["safe"])
+    lot = str(ev[0].payload["lot"])
+    if verify:
+        a.verify_rounds(w.ctx, lot=lot, count=verify, method="drilled",
+                        armorer=w.people["armorer"])
+    return lot
+
+
+# ---------------------------------------------------------------- AMMO_LIVE_FORBIDDEN
+
+
+@covers("AMMO_LIVE_FORBIDDEN", "refused")
+def test_live_rounds_are_refused_at_intake_and_open_an_incident(w: World) -> None:
+    seq = w.seq()
+    refused(w, "AMMO_LIVE_FORBIDDEN", a.receive_lot, w.ctx, armorer=w.people["armorer"],
+            kind="live", calibre=".45 Colt", supplier="unknown", supplier_lot="mixed box",
+            count=6, storage=w.storage["safe"],
+            records=("ammo.intake_refused", "incident.opened"))
+    refusal_ev, opened = w.events_since(seq)
+    assert opened.payload["kind"] == "live_ammunition"
+    assert opened.payload["rule"] == "AMMO_LIVE_FORBIDDEN"
+    assert refusal_ev.payload["incident"] == opened.payload["incident"]
+    st = w.state()
+    assert st.incidents[opened.payload["incident"]].open
+    assert all(lot.kind != "live" for lot in st.lots.values())
+
+
+@covers("AMMO_LIVE_FORBIDDEN", "refused")
+def test_live_rounds_are_refused_even_from_a_qualified_armorer_with_a_load(w: World) -> None:
+    refused(w, "AMMO_LIVE_FORBIDDEN", a.receive_lot, w.ctx, armorer=w.people["assistant"],
+            kind="live", load="full", calibre="9mm", supplier="gun shop", supplier_lot="X1",
+            count=50, storage=w.storage["cart"],
+            records=("ammo.intake_refused", "incident.opened"))
+
+
+@covers("AMMO_LIVE_FORBIDDEN", "allowed")
+def test_dummy_and_blank_lots_are_taken_into_inventory(w: World) -> None:
+    st0 = w.state()
+    ev = allowed(w, "AMMO_LIVE_FORBIDDEN", a.receive_lot, w.ctx, armorer=w.people["armorer"],
+                 kind="blank", load="half", calibre="9mm PAK", supplier="Blank Supply Co.",
+                 supplier_lot="B9-HALF-1", count=40, storage=w.storage["safe"])
+    assert [e.type for e in ev] == ["ammo.lot_received"]
+    lot = w.state().lots[ev[0].payload["lot"]]
+    assert (lot.kind, lot.load, lot.received, lot.on_hand) == ("blank", "half", 40, 40)
+    assert len(w.state().incidents) == len(st0.incidents)
+
+
+# ---------------------------------------------------------------- AMMO_DUMMY_UNVERIFIED
+
+
+@covers("AMMO_DUMMY_UNVERIFIED", "refused")
+def test_dummies_cannot_be_loaded_beyond_the_number_verified(w: World) -> None:
+    lot = new_dummy_lot(w, n=10, verify=3)
+    err = refused(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=4,
+                  lot=lot, scene="cold")
+    assert subject_of(err, "AMMO_DUMMY_UNVERIFIED") == f"lot:{lot}"
+
+
+@covers("AMMO_DUMMY_UNVERIFIED", "refused")
+def test_an_unverified_dummy_lot_cannot_be_loaded_at_all(w: World) -> None:
+    lot = new_dummy_lot(w, n=10)
+    refused(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=1, lot=lot)
+
+
+@covers("AMMO_DUMMY_UNVERIFIED", "allowed")
+def test_verified_dummies_can_be_loaded_up_to_the_verified_count(w: World) -> None:
+    lot = new_dummy_lot(w, n=10, verify=3)
+    allowed(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=3, lot=lot)
+    x = w.state().lots[lot]
+    assert (x.verified_in_stock, x.on_hand, x.in_weapons) == (0, 7, 3)
+    # The three verified rounds are in the revolver now: none left for another weapon.
+    refused(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver2", content="dummy", n=1, lot=lot)
+
+
+def test_reinspecting_a_loaded_weapon_counts_its_own_verified_dummies_back(w: World) -> None:
+    lot = new_dummy_lot(w, n=10, verify=4)
+    w.inspect("revolver", content="dummy", n=4, lot=lot)
+    # Unload and reload the same four: they were verified, so this is allowed.
+    w.inspect("revolver", content="dummy", n=4, lot=lot)
+    x = w.state().lots[lot]
+    assert (x.verified_in_stock, x.in_weapons, x.on_hand) == (0, 4, 6)
+    err = refusal(w.inspect, "revolver", content="dummy", n=5, lot=lot)
+    assert err.code == "AMMO_DUMMY_UNVERIFIED"
+
+
+# ---------------------------------------------------------------- AMMO_LOT_QUARANTINED
+
+
+@covers("AMMO_LOT_QUARANTINED", "refused")
+def test_a_dummy_lot_with_a_failed_round_is_quarantined(w: World) -> None:
+    lot = new_dummy_lot(w, n=10)
+    seq = w.seq()
+    a.verify_rounds(w.ctx, lot=lot, count=4, method="shake", armorer=w.people["armorer"],
+                    failed_finding="round 5 has a primer and rattles no powder check")
+    assert w.types_since(seq) == ["ammo.round_verified"] * 4 + [
+        "ammo.verification_failed", "incident.opened"]
+    assert w.state().lots[lot].quarantined
+    err = refused(w, "AMMO_LOT_QUARANTINED", w.inspect, "revolver", content="dummy", n=1,
+                  lot=lot)
+    assert subject_of(err, "AMMO_LOT_QUARANTINED") == f"lot:{lot}"
+    # Verifying more of it is refused too.
+    refused(w, "AMMO_LOT_QUARANTINED", a.verify_rounds, w.ctx, lot=lot, count=1,
+            method="shake", armorer=w.people["armorer"])
+
+
+@covers("AMMO_LOT_QUARANTINED", "refused")
+def test_a_lot_named_by_an_open_incident_cannot_be_loaded(w: World) -> None:
+    a.report_incident(w.ctx, kind="other", description="Box found open on the cart",
+                      weapons=[], lots=[w.lots["blanks45"]], reported_by=w.people["props"])
+    refused(w, "AMMO_LOT_QUARANTINED", w.inspect, "revolver", content="blank", n=6,
+            lot="blanks45", scene="hot")
+
+
+@covers("AMMO_LOT_QUARANTINED", "refused")
+def test_a_weapon_loaded_from_a_lot_quarantined_after_inspection_is_not_issued(
+        w: World) -> None:
+    w.ready("revolver", "rita", content="blank", n=6, lot="blanks45", scene="hot")
+    a.report_incident(w.ctx, kind="other", description="Supplier recalled the lot",
+                      weapons=[], lots=[w.lots["blanks45"]], reported_by=w.people["armorer"])
+    refused(w, "AMMO_LOT_QUARANTINED", w.issue, "revolver", "rita", "hot",
+            records=("weapon.handoff_refused",))
+
+
+@covers("AMMO_LOT_QUARANTINED", "allowed")
+def test_a_lot_is_usable_again_once_its_incident_closes(w: World) -> None:
+    a.report_incident(w.ctx, kind="other", description="Box found open on the cart",
+                      weapons=[], lots=[w.lots["blanks45"]], reported_by=w.people["props"])
+    w.close(incident_of(w, lot="blanks45"))
+    assert not w.state().lots[w.lots["blanks45"]].quarantined
+    allowed(w, "AMMO_LOT_QUARANTINED", w.inspect, "revolver", content="blank", n=6,
+            lot="blanks45", scene="hot")
+
+
+def test_a_lot_that_failed_verification_stays_quarantined_after_its_incident_closes(
+        w: World) -> None:
+    lot = new_dummy_lot(w, n=10)
+    a.verify_rounds(w.ctx, lot=lot, count=2, method="shake", armorer=w.people["armorer"],
+                    failed_finding="live primer")
+    inc = next(i.id for i in w.state().incidents.values() if lot in i.lots)
+    w.close(inc, action="Lot returned to supplier; every box now drilled on arrival.")
+    assert refusal(w.inspect, "revolver", content="dummy", n=1,
+                   lot=lot).code == "AMMO_LOT_QUARANTINED"
+
+
+# ---------------------------------------------------------------- AMMO_CALIBRE_MISMATCH
+
+
+@covers("AMMO_CALIBRE_MISMATCH", "refused")
+def test_rounds_of_another_calibre_cannot_be_loaded(w: World) -> None:
+    err = refused(w, "AMMO_CALIBRE_MISMATCH", w.inspect, "revolver", content="blank", n=6,
+                  lot="blanks9", scene="hot")
+    assert subject_of(err, "AMMO_CALIBRE_MISMATCH") == f"weapon:{w.weapons['revolver']}"
+
+
+@covers("AMMO_CALIBRE_MISMATCH", "allowed")
+def test_rounds_of_the_weapons_calibre_load_however_the_calibre_is_spelled(
+        w: World) -> None:
+    allowed(w, "AMMO_CALIBRE_MISMATCH", w.inspect, "revolver", content="blank", n=6,
+            lot="blanks45", scene="hot")
+    lot = new_dummy_lot(w, n=6, verify=6, calibre="45 colt")
+    allowed(w, "AMMO_CALIBRE_MISMATCH", w.inspect, "revolver2", content="dummy", n=6,
+            lot=lot)
+
+
+# ---------------------------------------------------------------- CUSTODY_ARMORER_ONLY
+
+
+@covers("CUSTODY_ARMORER_ONLY", "refused")
+@pytest.mark.parametrize("who", ["ad", "props", "supervisor", "producer", "alex"])
+def test_only_an_armorer_inspects_or_declares_a_weapon_cold(w: World, who: str) -> None:
+    err = refused(w, "CUSTODY_ARMORER_ONLY", w.inspect, "revolver", armorer=who)
+    assert subject_of(err, "CUSTODY_ARMORER_ONLY") == f"person:{w.people[who]}"
+
+
+@covers("CUSTODY_ARMORER_ONLY", "refused")
+def test_a_performer_cannot_issue_a_weapon(w: World) -> None:
+    w.ready("revolver", "alex", scene="cold")
+    refused(w, "CUSTODY_ARMORER_ONLY", w.issue, "revolver", "alex", "cold", armorer="rita",
+            records=("weapon.handoff_refused",))
+
+
+@covers("CUSTODY_ARMORER_ONLY", "refused")
+def test_only_an_armorer_takes_ammunition_into_inventory(w: World) -> None:
+    refused(w, "CUSTODY_ARMORER_ONLY", a.receive_lot, w.ctx, armorer=w.people["props"],
+            kind="dummy", calibre=".45 Colt", supplier="Props Ammo Ltd", supplier_lot="D9",
+            count=20, storage=w.storage["cart"])
+
+
+@covers("CUSTODY_ARMORER_ONLY", "allowed")
+def test_an_assistant_armorer_inspects_issues_and_stores(w: World) -> None:
+    allowed(w, "CUSTODY_ARMORER_ONLY", w.inspect, "pistol", armorer="assistant")
+    ins = w.state().weapons[w.weapons["pistol"]].inspection
+    assert ins is not None
+    w.witness(ins, "alex", "supervisor")
+    allowed(w, "CUSTODY_ARMORER_ONLY", w.issue, "pistol", "alex", "cold", armorer="assistant")
+    w.take_back("pistol", "alex", armorer="assistant")
+    allowed(w, "CUSTODY_ARMORER_ONLY", w.put_away, "pistol", armorer="assistant")
+
+
+# ---------------------------------------------------------- CUSTODY_QUALIFICATION_EXPIRED
+
+
+@covers("CUSTODY_QUALIFICATION_EXPIRED", "refused")
+def test_an_armorer_with_an_expired_qualification_cannot_inspect(w: World) -> None:
+    err = refused(w, "CUSTODY_QUALIFICATION_EXPIRED", w.inspect, "revolver",
+                  armorer="expired")
+    assert subject_of(err, "CUSTODY_QUALIFICATION_EXPIRED") == f"person:{w.people['expired']}"
+
+
+@covers("CUSTODY_QUALIFICATION_EXPIRED", "refused")
+def test_an_armorer_with_no_recorded_qualification_cannot_receive_a_weapon(
+        w: World) -> None:
+    ev = a.add_person(w.ctx, name="Quinn Doe", roles=["assistant_armorer"], badge="B-QD",
+                      pin="1357", department="armory")
+    refused(w, "CUSTODY_QUALIFICATION_EXPIRED", a.receive_weapon, w.ctx,
+            armorer=ev[0].payload["person"], serial="SW-29-1", make="S&W", model="29",
+            calibre=".44 Magnum", kind="firearm", chambers=6, magazine_capacity=0,
+            storage=w.storage["safe"])
+
+
+@covers("CUSTODY_QUALIFICATION_EXPIRED", "allowed")
+def test_a_renewed_armorer_can_inspect_again(w: World) -> None:
+    a.renew_qualification(w.ctx, person=w.people["expired"], expires="2031-01-31",
+                          actor=w.people["producer"])
+    allowed(w, "CUSTODY_QUALIFICATION_EXPIRED", w.inspect, "revolver", armorer="expired")
+
+
+@covers("CUSTODY_QUALIFICATION_EXPIRED", "allowed")
+def test_a_qualification_is_valid_through_its_expiry_day(w: World, clock: Any) -> None:
+    today = clock.t.date().isoformat()
+    a.renew_qualification(w.ctx, person=w.people["expired"], expires=today,
+                          actor=w.people["producer"])
+    allowed(w, "CUSTODY_QUALIFICATION_EXPIRED", w.inspect, "revolver", armorer="expired")
+    clock.t += timedelta(days=1)
+    refused(w, "CUSTODY_QUALIFICATION_EXPIRED", w.put_away, "revolver", armorer="expired")
+
+
+# ---------------------------------------------------------------- CUSTODY_DIRECT_HANDOFF
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
+def test_first_ad_cannot_hand_weapon_to_performer(w: World) -> None:
+    w.ready("revolver", "alex", scene="cold")
+    seq = w.seq()
+    refused(w, "CUSTODY_DIRECT_HANDOFF", a.handoff, w.ctx, weapon=w.weapons["revolver"],
+            from_=w.people["ad"], to=w.people["alex"], scene=w.scenes["cold"],
+            records=("weapon.handoff_refused",))
+    (rec,) = w.events_since(seq)
+    assert rec.payload["from"] == w.people["ad"] and rec.payload["to"] == w.people["alex"]
+    assert rec.actor == w.people["ad"]
+    assert w.state().weapons[w.weapons["revolver"]].custodian == w.people["armorer"]
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
+def test_a_performer_cannot_pass_a_weapon_to_another_performer(w: World) -> None:
+    w.give("replica", "alex", "cold")
+    refused(w, "CUSTODY_DIRECT_HANDOFF", a.handoff, w.ctx, weapon=w.weapons["replica"],
+            from_=w.people["alex"], to=w.people["rita"], records=("weapon.handoff_refused",))
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
+def test_a_weapon_is_never_issued_to_someone_who_is_not_a_performer(w: World) -> None:
+    ins = w.inspect("revolver")
+    w.witness(ins, "ad")
+    refused(w, "CUSTODY_DIRECT_HANDOFF", w.issue, "revolver", "ad", "cold",
+            records=("weapon.handoff_refused",))
+    refused(w, "CUSTODY_DIRECT_HANDOFF", a.handoff, w.ctx, weapon=w.weapons["revolver"],
+            from_=w.people["armorer"], to=w.people["ad"], scene=w.scenes["cold"],
+            records=("weapon.handoff_refused",))
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
+def test_a_weapon_comes_back_only_from_the_performer_holding_it(w: World) -> None:
+    w.give("revolver", "alex", "cold")
+    refused(w, "CUSTODY_DIRECT_HANDOFF", w.take_back, "revolver", "rita",
+            records=("weapon.handoff_refused",))
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
+def test_an_armorer_cannot_issue_a_weapon_another_armorer_holds(w: World) -> None:
+    w.ready("revolver", "alex", scene="cold")
+    refused(w, "CUSTODY_DIRECT_HANDOFF", w.issue, "revolver", "alex", "cold",
+            armorer="assistant", records=("weapon.handoff_refused",))
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "allowed")
+def test_weapons_pass_armorer_to_performer_to_armorer(w: World) -> None:
+    w.ready("revolver", "alex", scene="cold")
+    ev = allowed(w, "CUSTODY_DIRECT_HANDOFF", a.handoff, w.ctx, weapon=w.weapons["revolver"],
+                 from_=w.people["armorer"], to=w.people["alex"], scene=w.scenes["cold"])
+    assert [e.type for e in ev] == ["weapon.issued"]
+    assert w.state().weapons[w.weapons["revolver"]].custodian == w.people["alex"]
+    ev = allowed(w, "CUSTODY_DIRECT_HANDOFF", a.handoff, w.ctx, weapon=w.weapons["revolver"],
+                 from_=w.people["alex"], to=w.people["armorer"])
+    assert [e.type for e in ev] == ["weapon.returned"]
+    wp = w.state().weapons[w.weapons["revolver"]]
+    assert (wp.state, wp.custodian) == ("returned", w.people["armorer"])
+
+
+# ---------------------------------------------------------- CUSTODY_INSPECTION_REQUIRED
+
+
+@covers("CUSTODY_INSPECTION_REQUIRED", "refused")
+def test_a_weapon_in_storage_cannot_be_issued_without_an_inspection(w: World) -> None:
+    refused(w, "CUSTODY_INSPECTION_REQUIRED", w.issue, "revolver", "alex", "cold",
+            records=("weapon.handoff_refused",))
+
+
+@covers("CUSTODY_INSPECTION_REQUIRED", "refused")
+def test_an_inspection_serves_one_issue_so_a_returned_weapon_needs_a_new_one(
+        w: World) -> None:
+    ins = w.ready("revolver", "alex", scene="cold")
+    w.issue("revolver", "alex", "cold")
+    w.take_back("revolver", "alex")
+    refused(w, "CUSTODY_INSPECTION_REQUIRED", w.issue, "revolver", "alex", "cold",
+            records=("weapon.handoff_refused",))
+    # Nor can the old inspection be witnessed again.
+    refused(w, "CUSTODY_INSPECTION_REQUIRED", w.witness, ins, "supervisor")
+
+
+@covers("CUSTODY_INSPECTION_REQUIRED", "refused")
+def test_a_superseded_inspection_cannot_be_witnessed(w: World) -> None:
+    first = w.inspect("revolver")
+    w.inspect("revolver")
+    refused(w, "CUSTODY_INSPECTION_REQUIRED", w.witness, first, "alex")
+
+
+@covers("CUSTODY_INSPECTION_REQUIRED", "allowed")
+def test_a_fresh_witnessed_inspection_after_return_allows_the_next_issue(w: World) -> None:
+    w.give("revolver", "alex", "cold")
+    w.take_back("revolver", "alex")
+    w.ready("revolver", "alex", scene="cold")
+    allowed(w, "CUSTODY_INSPECTION_REQUIRED", w.issue, "revolver", "alex", "cold")
+
+
+# -------------------------------------------------------- CUSTODY_INSPECTION_INCOMPLETE
+
+
+@covers("CUSTODY_INSPECTION_INCOMPLETE", "refused")
+def test_a_cylinder_inspection_with_missing_positions_cannot_be_witnessed(w: World) -> None:
+    ins = a.inspect_weapon(w.ctx, weapon=w.weapons["revolver"], armorer=w.people["armorer"],
+                           positions=cyl(3), barrel_clear=True,
+                           magazine_checked=False)[0].payload["inspection"]
+    insp = w.state().inspections[ins]
+    assert not insp.complete
+    assert insp.missing == ["cylinder 4", "cylinder 5", "cylinder 6"]
+    err = refused(w, "CUSTODY_INSPECTION_INCOMPLETE", w.witness, ins, "alex")
+    assert subject_of(err, "CUSTODY_INSPECTION_INCOMPLETE") == f"inspection:{ins}"
+    assert w.state().inspections[ins].witnesses == []
+
+
+@covers("CUSTODY_INSPECTION_INCOMPLETE", "refused")
+def test_an_incomplete_inspection_cannot_be_used_to_issue(w: World) -> None:
+    w.inspect("revolver", complete=False)
+    err = refused(w, "CUSTODY_INSPECTION_INCOMPLETE", w.issue, "revolver", "alex", "cold",
+                  records=("weapon.handoff_refused",))
+    assert "CUSTODY_WITNESS_REQUIRED" in codes(err)
+
+
+@covers("CUSTODY_INSPECTION_INCOMPLETE", "refused")
+@pytest.mark.parametrize(("weapon", "flag", "missing"), [
+    ("revolver", "barrel_clear", "barrel"), ("pistol", "magazine_checked", "magazine")])
+def test_an_inspection_covers_the_barrel_and_the_magazine(w: World, weapon: str, flag: str,
+                                                          missing: str) -> None:
+    ins = w.inspect(weapon, **{flag: False})
+    assert w.state().inspections[ins].missing == [missing]
+    refused(w, "CUSTODY_INSPECTION_INCOMPLETE", w.witness, ins, "alex")
+
+
+@covers("CUSTODY_INSPECTION_INCOMPLETE", "allowed")
+def test_a_complete_inspection_can_be_witnessed(w: World) -> None:
+    ins = w.inspect("revolver", content="dummy", n=6, lot="dummies")
+    insp = w.state().inspections[ins]
+    assert insp.complete and len(insp.positions) == 6
+    allowed(w, "CUSTODY_INSPECTION_INCOMPLETE", w.witness, ins, "alex")
+    # A revolver has no magazine: it need not be checked.
+    ins2 = w.inspect("revolver2", magazine_checked=False)
+    allowed(w, "CUSTODY_INSPECTION_INCOMPLETE", w.witness, ins2, "alex")
+
+
+# ---------------------------------------------------------- CUSTODY_WITNESS_REQUIRED
+
+
+@covers("CUSTODY_WITNESS_REQUIRED", "refused")
+@pytest.mark.parametrize("witnesses", [(), ("alex",), ("ad",), ("rita", "ad"),
+                                       ("alex", "rita")])
+def test_a_weapon_is_issued_only_on_the_performers_and_ads_confirmation(
+        w: World, witnesses: tuple[str, ...]) -> None:
+    ins = w.inspect("revolver")
+    w.witness(ins, *witnesses)
+    refused(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold",
+            records=("weapon.handoff_refused",))
+
+
+@covers("CUSTODY_WITNESS_REQUIRED", "refused")
+def test_nobody_witnesses_their_own_inspection(w: World) -> None:
+    ev = a.add_person(w.ctx, name="Jamie Cole", roles=["armorer", "safety_supervisor"],
+                      badge="B-JC", pin="2468", department="armory",
+                      qualification_expires="2030-01-01")
+    jc = ev[0].payload["person"]
+    w.people["jamie"], w.pins["jamie"] = jc, "2468"
+    w.override("PEOPLE_ROLE_CONFLICT", f"person:{jc}")
+    ins = w.inspect("revolver", armorer="jamie")
+    refused(w, "CUSTODY_WITNESS_REQUIRED", w.witness, ins, "jamie")
+
+
+@covers("CUSTODY_WITNESS_REQUIRED", "allowed")
+@pytest.mark.parametrize("second", ["ad", "supervisor"])
+def test_the_performer_and_the_ad_or_safety_supervisor_confirm_the_inspection(
+        w: World, second: str) -> None:
+    ins = w.inspect("revolver")
+    w.witness(ins, "alex", second)
+    roles = [x["role"] for x in w.state().inspections[ins].witnesses]
+    assert roles == ["performer", "first_ad" if second == "ad" else "safety_supervisor"]
+    allowed(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold")
+
+
+def test_a_wrong_pin_confirms_nothing_and_five_lock_the_pin(w: World) -> None:
+    ins = w.inspect("revolver")
+    for n in range(1, 5):
+        err = refusal(w.witness, ins, "alex", pin="0000")
+        assert err.code == "PIN_INVALID"
+        assert w.state().people[w.people["alex"]].pin_failures == n
+    assert refusal(w.witness, ins, "alex", pin="0000").code == "PIN_LOCKED"
+    # Even the right PIN is refused while locked.
+    assert refusal(w.witness, ins, "alex").code == "PIN_LOCKED"
+    assert w.state().inspections[ins].witnesses == []
+    assert w.types_since(0).count("inspection.witnessed") == 0
+
+
+def test_a_person_who_is_not_a_witness_role_cannot_confirm(w: World) -> None:
+    ins = w.inspect("revolver")
+    assert refusal(w.witness, ins, "props").code == "ROLE_REQUIRED"
+
+
+# ---------------------------------------------------------- CUSTODY_WEAPON_FROZEN
+
+
+@covers("CUSTODY_WEAPON_FROZEN", "refused")
+def test_a_weapon_named_by_an_open_incident_cannot_be_issued(w: World) -> None:
+    w.ready("revolver", "alex", scene="cold")
+    a.report_incident(w.ctx, kind="other", description="Cylinder binds; check before use",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    assert w.state().weapons[w.weapons["revolver"]].state == "frozen"
+    refused(w, "CUSTODY_WEAPON_FROZEN", w.issue, "revolver", "alex", "cold",
+            records=("weapon.handoff_refused",))
+    refused(w, "CUSTODY_WEAPON_FROZEN", w.inspect, "revolver")
+
+
+@covers("CUSTODY_WEAPON_FROZEN", "refused")
+def test_a_frozen_weapon_in_storage_is_refused_as_frozen(w: World) -> None:
+    a.report_incident(w.ctx, kind="other", description="Serial plate loose",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    err = refused(w, "CUSTODY_WEAPON_FROZEN", w.issue, "revolver", "alex", "cold",
+                  records=("weapon.handoff_refused",))
+    assert all("None" not in v.message for v in err.violations)  # type: ignore[attr-defined]
+    refused(w, "CUSTODY_WEAPON_FROZEN", w.inspect, "revolver")
+
+
+@covers("CUSTODY_WEAPON_FROZEN", "allowed")
+def test_a_weapon_is_released_when_its_incident_closes(w: World) -> None:
+    a.report_incident(w.ctx, kind="other", description="Cylinder binds; check before use",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    w.close(incident_of(w, weapon="revolver"))
+    wp = w.state().weapons[w.weapons["revolver"]]
+    assert (wp.state, wp.frozen_by) == ("in_storage", [])
+    w.ready("revolver", "alex", scene="cold")
+    allowed(w, "CUSTODY_WEAPON_FROZEN", w.issue, "revolver", "alex", "cold")
+
+
+def test_a_weapon_frozen_by_two_incidents_stays_frozen_until_both_close(w: World) -> None:
+    for text in ("first report", "second report"):
+        a.report_incident(w.ctx, kind="other", description=text,
+                          weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    incs = [i.id for i in w.state().incidents.values() if i.open]
+    w.close(incs[0])
+    assert w.state().weapons[w.weapons["revolver"]].state == "frozen"
+    assert refusal(w.inspect, "revolver").code == "CUSTODY_WEAPON_FROZEN"
+    w.close(incs[1])
+    assert w.state().weapons[w.weapons["revolver"]].state == "in_storage"
+
+
+# ---------------------------------------------------------------- CUSTODY_OVERDUE
+
+
+def meal(w: World, start: bool = True) -> list[Event]:
+    return a.meal_break(w.ctx, start=start, actor=w.people["ad"])
+
+
+@covers("CUSTODY_OVERDUE", "refused")
+@covers("CUSTODY_OVERDUE", "overridden")
+def test_a_meal_break_is_refused_while_a_weapon_is_out_unless_overridden(w: World) -> None:
+    w.give("revolver", "alex", "cold")
+    soft_cycle(w, "CUSTODY_OVERDUE", lambda: meal(w))
+    assert w.state().days[w.day].meal_break
+    # The weapon still out during the break shows as overdue.
+    board = status(w.ctx)
+    assert {"CUSTODY_OVERDUE"} <= {x["code"] for x in board["alerts"]}
+
+
+@covers("CUSTODY_OVERDUE", "refused")
+def test_no_weapon_is_issued_during_a_meal_break(w: World) -> None:
+    meal(w)
+    w.ready("revolver", "alex", scene="cold")
+    err = refused(w, "CUSTODY_OVERDUE", w.issue, "revolver", "alex", "cold",
+                  records=("weapon.handoff_refused",))
+    assert subject_of(err, "CUSTODY_OVERDUE") == f"day:{w.day}"
+
+
+@covers("CUSTODY_OVERDUE", "allowed")
+def test_a_meal_break_starts_when_every_weapon_is_back(w: World) -> None:
+    w.give("revolver", "alex", "cold")
+    w.take_back("revolver", "alex")
+    allowed(w, "CUSTODY_OVERDUE", meal, w)
+    meal(w, start=False)
+    w.ready("revolver", "alex", scene="cold")
+    allowed(w, "CUSTODY_OVERDUE", w.issue, "revolver", "alex", "cold")
+
+
+def test_a_weapon_kept_past_the_scene_limit_shows_as_overdue(w: World, clock: Any) -> None:
+    ev = w.give("revolver", "alex", "cold")
+    due = ev[0].payload["due_at"]
+    assert "CUSTODY_OVERDUE" not in {x["code"] for x in status(w.ctx)["alerts"]}
+    clock.t += timedelta(minutes=31)
+    alerts = [x for x in status(w.ctx)["alerts"] if x["code"] == "CUSTODY_OVERDUE"]
+    assert [x["subject"] for x in alerts] == [f"weapon:{w.weapons['revolver']}"]
+    assert due in alerts[0]["message"]
+
+
+# ---------------------------------------------------------------- SCENE_BLANKS_NEED_HOT
+
+
+@covers("SCENE_BLANKS_NEED_HOT", "refused")
+def test_blanks_cannot_be_loaded_for_a_cold_scene(w: World) -> None:
+    err = refused(w, "SCENE_BLANKS_NEED_HOT", w.inspect, "pistol", content="blank", n=10,
+                  lot="blanks9", scene="cold")
+    assert subject_of(err, "SCENE_BLANKS_NEED_HOT") == f"scene:{w.scenes['cold']}"
+
+
+@covers("SCENE_BLANKS_NEED_HOT", "refused")
+def test_a_weapon_holding_blanks_is_not_issued_into_a_cold_scene(w: World) -> None:
+    w.ready("pistol", "rita", content="blank", n=10, lot="blanks9")
+    refused(w, "SCENE_BLANKS_NEED_HOT", w.issue, "pistol", "rita", "cold",
+            records=("weapon.handoff_refused",))
+
+
+@covers("SCENE_BLANKS_NEED_HOT", "allowed")
+def test_blanks_are_loaded_and_issued_for_a_hot_scene(w: World) -> None:
+    allowed(w, "SCENE_BLANKS_NEED_HOT", w.inspect, "pistol", content="blank", n=10,
+            lot="blanks9", scene="hot")
+    ins = w.state().weapons[w.weapons["pistol"]].inspection
+    assert ins is not None
+    w.witness(ins, "rita", "ad")
+    allowed(w, "SCENE_BLANKS_NEED_HOT", w.issue, "pistol", "rita", "hot")
+    assert w.state().lots[w.lots["blanks9"]].in_weapons == 10
+
+
+# ---------------------------------------------------------------- SCENE_SAFETY_MEETING
+
+
+@pytest.fixture
+def w_no_meeting(template_no_meeting: WorldTemplate, tmp_path: Path,
+                 clock: Any) -> Iterator[World]:
+    world = template_no_meeting.clone(tmp_path / "world", clock)
+    yield world
+    world.store.dispose()
+
+
+@covers("SCENE_SAFETY_MEETING", "refused")
+def test_no_firearm_is_issued_for_a_scene_without_that_days_safety_meeting(
+        w_no_meeting: World) -> None:
+    w = w_no_meeting
+    w.ready("revolver", "alex", scene="cold")
+    err = refused(w, "SCENE_SAFETY_MEETING", w.issue, "revolver", "alex", "cold",
+                  records=("weapon.handoff_refused",))
+    assert subject_of(err, "SCENE_SAFETY_MEETING") == f"scene:{w.scenes['cold']}"
+
+
+@covers("SCENE_SAFETY_MEETING", "refused")
+def test_a_hot_scene_needs_a_meeting_that_names_it(w: World) -> None:
+    w.plan("hot2", hot=True, min_distance_m=10)
+    w.ready("pistol", "rita", content="blank", n=5, lot="blanks9", scene="hot2")
+    refused(w, "SCENE_SAFETY_MEETING", w.issue, "pistol", "rita", "hot2",
+            records=("weapon.handoff_refused",))
+
+
+@covers("SCENE_SAFETY_MEETING", "refused")
+def test_everyone_in_the_scene_must_have_attended_the_meeting(w_no_meeting: World) -> None:
+    w = w_no_meeting
+    w.hold_meeting(["cold"], attendees=["armorer", "ad", "alex"])
+    w.ready("revolver", "alex", scene="cold")
+    # The scene also has rita, chris and nico, who were not there.
+    refused(w, "SCENE_SAFETY_MEETING", w.issue, "revolver", "alex", "cold",
+            records=("weapon.handoff_refused",))
+    w.plan("solo", weapons=["revolver"], performers=["alex"])
+    allowed(w, "SCENE_SAFETY_MEETING", w.issue, "revolver", "alex", "solo")
+
+
+@covers("SCENE_SAFETY_MEETING", "allowed")
+def test_a_firearm_is_issued_once_the_safety_meeting_is_held(w_no_meeting: World) -> None:
+    w = w_no_meeting
+    w.ready("revolver", "alex", scene="cold")
+    assert refusal(w.issue, "revolver", "alex", "cold").code == "SCENE_SAFETY_MEETING"
+    w.hold_meeting(["cold"])
+    allowed(w, "SCENE_SAFETY_MEETING", w.issue, "revolver", "alex", "cold")
+
+
+@covers("SCENE_SAFETY_MEETING", "allowed")
+def test_a_replica_needs_no_safety_meeting(w_no_meeting: World) -> None:
+    w = w_no_meeting
+    w.inspect("replica")
+    allowed(w, "SCENE_SAFETY_MEETING", w.issue, "replica", "newbie", "cold")
+
+
+# ---------------------------------------------------------------- SCENE_POINTING_PLAN
+
+
+def ack(w: World, *who: str, scene: str = "pointing") -> None:
+    for k in who:
+        a.acknowledge_pointing(w.ctx, scene=w.scenes[scene], person=w.people[k])
+
+
+@covers("SCENE_POINTING_PLAN", "refused")
+@pytest.mark.parametrize("acks", [(), ("armorer",), ("ad",)])
+def test_pointing_at_a_person_needs_the_plan_acknowledged_by_armorer_and_ad(
+        w: World, acks: tuple[str, ...]) -> None:
+    ack(w, *acks)
+    w.ready("revolver", "alex", content="dummy", n=6, lot="dummies", scene="pointing")
+    err = refused(w, "SCENE_POINTING_PLAN", w.issue, "revolver", "alex", "pointing",
+                  records=("weapon.handoff_refused",))
+    assert subject_of(err, "SCENE_POINTING_PLAN") == f"scene:{w.scenes['pointing']}"
+
+
+@covers("SCENE_POINTING_PLAN", "refused")
+def test_a_weapon_loaded_with_blanks_is_never_pointed_at_a_person(w: World) -> None:
+    w.plan("hot_pointing", hot=True, min_distance_m=10, pointing=True,
+           pointing_description="Rita fires toward the camera position")
+    w.hold_meeting(["hot_pointing"])
+    ack(w, "armorer", "ad", scene="hot_pointing")
+    w.ready("pistol", "rita", content="blank", n=3, lot="blanks9", scene="hot_pointing")
+    refused(w, "SCENE_POINTING_PLAN", w.issue, "pistol", "rita", "hot_pointing",
+            records=("weapon.handoff_refused",))
+
+
+def test_only_the_armorer_and_the_ad_acknowledge_a_pointing_plan(w: World) -> None:
+    err = refusal(ack, w, "alex")
+    assert err.code == "ROLE_REQUIRED"
+    assert w.state().scenes[w.scenes["pointing"]].pointing_acks == {}
+
+
+@covers("SCENE_POINTING_PLAN", "allowed")
+@pytest.mark.parametrize("load", [{}, {"content": "dummy", "n": 6, "lot": "dummies"}])
+def test_an_acknowledged_plan_allows_pointing_an_empty_or_dummy_loaded_weapon(
+        w: World, load: dict[str, Any]) -> None:
+    ack(w, "armorer", "ad")
+    w.ready("revolver", "alex", scene="pointing", **load)
+    allowed(w, "SCENE_POINTING_PLAN", w.issue, "revolver", "alex", "pointing")
+
+
+# ---------------------------------------------------------------- SCENE_BLANK_DISTANCE
+
+
+@covers("SCENE_BLANK_DISTANCE", "refused")
+@covers("SCENE_BLANK_DISTANCE", "overridden")
+def test_blanks_closer_than_six_metres_are_refused_unless_overridden(w: World) -> None:
+    w.plan("close", hot=True, min_distance_m=3)
+    w.hold_meeting(["close"])
+    w.ready("pistol", "rita", content="blank", n=5, lot="blanks9", scene="close")
+    ev = soft_cycle(w, "SCENE_BLANK_DISTANCE", lambda: w.issue("pistol", "rita", "close"),
+                    records=("weapon.handoff_refused",))
+    assert ev[0].payload["overrides"] == [f"SCENE_BLANK_DISTANCE@scene:{w.scenes['close']}"]
+
+
+@covers("SCENE_BLANK_DISTANCE", "refused")
+def test_blanks_need_a_recorded_distance(w: World) -> None:
+    w.plan("unmeasured", hot=True)
+    w.hold_meeting(["unmeasured"])
+    w.ready("pistol", "rita", content="blank", n=5, lot="blanks9", scene="unmeasured")
+    refused(w, "SCENE_BLANK_DISTANCE", w.issue, "pistol", "rita", "unmeasured",
+            records=("weapon.handoff_refused",))
+
+
+@covers("SCENE_BLANK_DISTANCE", "allowed")
+@pytest.mark.parametrize("plan", [{"min_distance_m": 6}, {"min_distance_m": 2, "shielded": True}])
+def test_blanks_at_six_metres_or_behind_a_shield_are_allowed(
+        w: World, plan: dict[str, Any]) -> None:
+    w.plan("ok", hot=True, **plan)
+    w.hold_meeting(["ok"])
+    w.ready("pistol", "rita", content="blank", n=5, lot="blanks9", scene="ok")
+    ev = allowed(w, "SCENE_BLANK_DISTANCE", w.issue, "pistol", "rita", "ok")
+    assert ev[0].payload["overrides"] == []
+
+
+# ---------------------------------------------------------------- SCENE_REHEARSAL_REPLICA
+
+
+@covers("SCENE_REHEARSAL_REPLICA", "refused")
+@covers("SCENE_REHEARSAL_REPLICA", "overridden")
+def test_a_rehearsal_with_a_real_firearm_is_refused_unless_overridden(w: World) -> None:
+    w.ready("revolver", "alex", scene="rehearsal")
+    soft_cycle(w, "SCENE_REHEARSAL_REPLICA", lambda: w.issue("revolver", "alex", "rehearsal"),
+               records=("weapon.handoff_refused",))
+
+
+@covers("SCENE_REHEARSAL_REPLICA", "allowed")
+@pytest.mark.parametrize("weapon", ["replica", "rubber"])
+def test_a_rehearsal_uses_a_replica_or_rubber_weapon(w: World, weapon: str) -> None:
+    w.inspect(weapon)
+    allowed(w, "SCENE_REHEARSAL_REPLICA", w.issue, weapon, "alex", "rehearsal")
+
+
+# ---------------------------------------------------------------- INCIDENT_DISCHARGE
+
+
+@covers("INCIDENT_DISCHARGE", "refused")
+@pytest.mark.parametrize("kind", ["discharge", "misfire", "squib"])
+def test_a_discharge_report_must_name_the_weapon(w: World, kind: str) -> None:
+    refused(w, "INCIDENT_DISCHARGE", a.report_incident, w.ctx, kind=kind,
+            description="Heard a shot near the cart", weapons=[], lots=[],
+            reported_by=w.people["ad"], records=())
+    assert w.state().incidents == {}
+
+
+@covers("INCIDENT_DISCHARGE", "allowed")
+def test_a_discharge_opens_an_incident_and_freezes_the_weapon_and_lot(w: World) -> None:
+    w.give("pistol", "rita", "hot", content="blank", n=8, lot="blanks9")
+    ev = allowed(w, "INCIDENT_DISCHARGE", a.report_incident, w.ctx, kind="discharge",
+                 description="Pistol discharged between takes, muzzle down",
+                 weapons=[w.weapons["pistol"]], lots=[w.lots["blanks9"]],
+                 reported_by=w.people["ad"])
+    assert [e.type for e in ev] == ["incident.opened", "weapon.frozen"]
+    assert ev[0].payload["rule"] == "INCIDENT_DISCHARGE"
+    st = w.state()
+    assert st.weapons[w.weapons["pistol"]].state == "frozen"
+    assert st.lots[w.lots["blanks9"]].quarantined
+
+
+@covers("INCIDENT_DISCHARGE", "allowed")
+def test_a_misfire_at_return_freezes_the_weapon_and_keeps_its_rounds(w: World) -> None:
+    w.give("pistol", "rita", "hot", content="blank", n=8, lot="blanks9")
+    ev = allowed(w, "INCIDENT_DISCHARGE", w.take_back, "pistol", "rita", fired=3,
+                 misfire="Round 4 failed to fire")
+    assert [e.type for e in ev] == ["weapon.returned", "incident.opened", "weapon.frozen"]
+    st = w.state()
+    wp, lot = st.weapons[w.weapons["pistol"]], st.lots[w.lots["blanks9"]]
+    assert (wp.state, wp.custodian, wp.load_count) == ("frozen", w.people["armorer"], 5)
+    assert (lot.fired, lot.in_weapons, lot.quarantined) == (3, 5, True)
+
+
+# ---------------------------------------------------------- INCIDENT_EVIDENCE_PRESERVED
+
+
+def misfired_pistol(w: World) -> str:
+    w.give("pistol", "rita", "hot", content="blank", n=4, lot="blanks9")
+    w.take_back("pistol", "rita", fired=1, misfire="Round 2 failed to fire")
+    return incident_of(w, weapon="pistol")
+
+
+def record_all(w: World, weapon: str, inc: str) -> None:
+    for n in range(w.state().weapons[w.weapons[weapon]].load_count):
+        a.record_evidence(w.ctx, weapon=w.weapons[weapon], incident=inc,
+                          position="chamber" if n == 0 else f"magazine {n}",
+                          description="9mm PAK blank, crimp intact",
+                          armorer=w.people["armorer"])
+
+
+@covers("INCIDENT_EVIDENCE_PRESERVED", "refused")
+def test_a_frozen_weapon_is_not_put_away_with_its_rounds_still_in_it(w: World) -> None:
+    misfired_pistol(w)
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", w.put_away, "pistol")
+
+
+@covers("INCIDENT_EVIDENCE_PRESERVED", "refused")
+def test_rounds_of_a_lot_under_an_open_incident_are_not_destroyed(w: World) -> None:
+    misfired_pistol(w)
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", a.destroy_rounds, w.ctx, lot=w.lots["blanks9"],
+            count=5, reason="clean-up", armorer=w.people["armorer"])
+
+
+@covers("INCIDENT_EVIDENCE_PRESERVED", "refused")
+def test_an_evidence_lot_is_neither_destroyed_nor_loaded_while_its_incident_is_open(
+        w: World) -> None:
+    a.report_incident(w.ctx, kind="discharge", description="Revolver fired off-camera",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    inc = incident_of(w, weapon="revolver")
+    a.record_evidence(w.ctx, weapon=w.weapons["revolver"], incident=inc,
+                      position="cylinder 1", description="spent case",
+                      armorer=w.people["armorer"])
+    ev_lot = w.state().incidents[inc].evidence_lot
+    assert ev_lot is not None
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", a.destroy_rounds, w.ctx, lot=ev_lot, count=1,
+            reason="thrown away", armorer=w.people["armorer"])
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", w.inspect, "revolver2", content="dummy", n=1,
+            lot=ev_lot)
+
+
+@covers("INCIDENT_EVIDENCE_PRESERVED", "allowed")
+def test_rounds_from_a_frozen_weapon_are_recorded_one_by_one_as_evidence(w: World) -> None:
+    inc = misfired_pistol(w)
+    seq = w.seq()
+    record_all(w, "pistol", inc)
+    _checked.append(("allowed", "INCIDENT_EVIDENCE_PRESERVED"))
+    assert w.types_since(seq) == ["ammo.evidence_lot_created"] + ["ammo.evidence_recorded"] * 3
+    st = w.state()
+    ev_lot = st.lots[st.incidents[inc].evidence_lot or ""]
+    src = st.lots[w.lots["blanks9"]]
+    assert (ev_lot.kind, ev_lot.received, ev_lot.incident) == ("evidence", 3, inc)
+    assert (src.to_evidence, src.fired, src.in_weapons, src.balanced) == (3, 1, 0, True)
+    assert st.weapons[w.weapons["pistol"]].load_count == 0
+    allowed(w, "INCIDENT_EVIDENCE_PRESERVED", w.put_away, "pistol")
+    w.close(inc)
+    allowed(w, "INCIDENT_EVIDENCE_PRESERVED", a.destroy_rounds, w.ctx, lot=ev_lot.id, count=3,
+            reason="released by investigators", armorer=w.people["armorer"])
+
+
+# ---------------------------------------------------------- INCIDENT_CLOSE_NEEDS_ACTION
+
+
+@covers("INCIDENT_CLOSE_NEEDS_ACTION", "refused")
+@pytest.mark.parametrize(("kw", "why"), [
+    ({"action": "fixed"}, "no real corrective action"),
+    ({"supervisor": "ad"}, "the 1st AD is not the safety supervisor"),
+    ({"armorer": "supervisor"}, "the supervisor cannot sign as armorer"),
+    ({"armorer": "expired"}, "an expired armorer cannot sign"),
+])
+def test_an_incident_closes_only_with_a_corrective_action_signed_by_armorer_and_supervisor(
+        w: World, kw: dict[str, str], why: str) -> None:
+    a.report_incident(w.ctx, kind="misfire", description="Revolver misfired on take 2",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    inc = incident_of(w, weapon="revolver")
+    refused(w, "INCIDENT_CLOSE_NEEDS_ACTION", w.close, inc, **kw)
+    assert w.state().incidents[inc].open, why
+
+
+@covers("INCIDENT_CLOSE_NEEDS_ACTION", "refused")
+def test_an_incident_does_not_close_while_its_weapon_is_with_a_performer(w: World) -> None:
+    w.give("revolver", "alex", "cold")
+    a.report_incident(w.ctx, kind="other", description="Alex reports the hammer slips",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["alex"])
+    refused(w, "INCIDENT_CLOSE_NEEDS_ACTION", w.close, incident_of(w, weapon="revolver"))
+
+
+@covers("INCIDENT_CLOSE_NEEDS_ACTION", "allowed")
+def test_an_incident_closes_with_a_signed_corrective_action(w: World) -> None:
+    a.report_incident(w.ctx, kind="misfire", description="Revolver misfired on take 2",
+                      weapons=[w.weapons["revolver"]], lots=[w.lots["blanks45"]],
+                      reported_by=w.people["ad"])
+    inc = incident_of(w, weapon="revolver")
+    ev = allowed(w, "INCIDENT_CLOSE_NEEDS_ACTION", w.close, inc)
+    assert [e.type for e in ev] == ["incident.closed", "weapon.unfrozen"]
+    st = w.state()
+    assert not st.incidents[inc].open
+    assert st.incidents[inc].corrective_action
+    assert not st.lots[w.lots["blanks45"]].quarantined
+    assert refusal(w.close, inc).code == "INCIDENT_CLOSED"
+
+
+def test_an_armorer_with_an_acknowledged_role_conflict_can_sign_an_incident_closed(
+        w: World) -> None:
+    a.report_incident(w.ctx, kind="other", description="Cart left unlocked",
+                      weapons=[], lots=[], reported_by=w.people["ad"])
+    inc = incident_of(w)
+    err = refusal(w.close, inc, armorer="props_armorer")
+    assert err.code == "INCIDENT_CLOSE_NEEDS_ACTION"
+    w.override("PEOPLE_ROLE_CONFLICT", f"person:{w.people['props_armorer']}")
+    w.close(inc, armorer="props_armorer")
+    assert not w.state().incidents[inc].open
+
+
+def test_closing_an_incident_needs_both_signers_pins(w: World) -> None:
+    a.report_incident(w.ctx, kind="other", description="Cart left unlocked",
+                      weapons=[], lots=[], reported_by=w.people["ad"])
+    inc = incident_of(w)
+    w.pins["supervisor"] = "0000"
+    assert refusal(w.close, inc).code == "PIN_INVALID"
+    assert w.state().incidents[inc].open
+
+
+# ---------------------------------------------------------------- COMPLAINT_ACKNOWLEDGE
+
+
+def complain(w: World, by: str = "chris") -> str:
+    ev = a.file_complaint(w.ctx, by=w.people[by], text="Blank smoke drifts into video village")
+    return str(ev[0].payload["complaint"])
+
+
+@covers("COMPLAINT_ACKNOWLEDGE", "refused")
+@covers("COMPLAINT_ACKNOWLEDGE", "overridden")
+def test_a_complaint_unacknowledged_for_a_day_stops_firearm_issues_unless_overridden(
+        w: World, clock: Any) -> None:
+    c = complain(w)
+    clock.t += timedelta(hours=25)
+    w.ready("revolver", "alex", scene="cold")
+    soft_cycle(w, "COMPLAINT_ACKNOWLEDGE", lambda: w.issue("revolver", "alex", "cold"),
+               records=("weapon.handoff_refused",))
+    # The override does not acknowledge the complaint: it stays on the board.
+    assert ("COMPLAINT_ACKNOWLEDGE", f"complaint:{c}") in {
+        (x["code"], x["subject"]) for x in status(w.ctx)["alerts"]}
+
+
+@covers("COMPLAINT_ACKNOWLEDGE", "allowed")
+def test_a_fresh_complaint_does_not_block_but_shows_on_the_board(w: World) -> None:
+    c = complain(w)
+    assert f"complaint:{c}" in {x["subject"] for x in status(w.ctx)["alerts"]}
+    w.ready("revolver", "alex", scene="cold")
+    allowed(w, "COMPLAINT_ACKNOWLEDGE", w.issue, "revolver", "alex", "cold")
+
+
+@covers("COMPLAINT_ACKNOWLEDGE", "allowed")
+def test_an_acknowledged_complaint_no_longer_blocks(w: World, clock: Any) -> None:
+    c = complain(w)
+    clock.t += timedelta(hours=30)
+    a.acknowledge_complaint(w.ctx, complaint=c, by=w.people["producer"],
+                            response="Monitors moved upwind")
+    assert f"complaint:{c}" not in {x["subject"] for x in status(w.ctx)["alerts"]}
+    w.ready("revolver", "alex", scene="cold")
+    allowed(w, "COMPLAINT_ACKNOWLEDGE", w.issue, "revolver", "alex", "cold")
+
+
+def test_only_the_safety_supervisor_or_producer_acknowledges_a_complaint(w: World) -> None:
+    c = complain(w)
+    assert refusal(a.acknowledge_complaint, w.ctx, complaint=c, by=w.people["ad"],
+                   response="noted").code == "ROLE_REQUIRED"
+
+
+# ---------------------------------------------------------------- WRAP_RECONCILE
+
+
+def wrap(w: World, counts: dict[str, int] | None = None) -> list[Event]:
+    st = w.state()
+    if counts is None:
+        counts = {lid: lot.on_hand for lid, lot in st.lots.items()}
+    return a.wrap(w.ctx, armorer=w.people["armorer"], counts=counts)
+
+
+@covers("WRAP_RECONCILE", "refused")
+def test_the_day_does_not_wrap_with_a_weapon_out_of_storage(w: World) -> None:
+    w.give("pistol", "rita", "hot", content="blank", n=6, lot="blanks9")
+    err = refused(w, "WRAP_RECONCILE", wrap, w)
+    subjects = {v.subject for v in err.violations}  # type: ignore[attr-defined]
+    assert {f"weapon:{w.weapons['pistol']}", f"lot:{w.lots['blanks9']}"} <= subjects
+    assert w.state().current_day == w.day
+
+
+@covers("WRAP_RECONCILE", "refused")
+def test_a_count_that_differs_from_the_record_opens_an_incident(w: World) -> None:
+    lot = w.lots["blanks45"]
+    err = refused(w, "WRAP_RECONCILE", wrap, w, {lot: 49},
+                  records=("action.refused", "incident.opened"), changes=True)
+    assert subject_of(err, "WRAP_RECONCILE") == f"lot:{lot}"
+    st = w.state()
+    (inc,) = [i for i in st.incidents.values() if i.kind == "count_discrepancy"]
+    assert inc.lots == [lot] and inc.open
+    # The only change to any lot: the counted one is now quarantined by the incident.
+    assert st.lots[lot].quarantined_by == [inc.id]
+    assert st.lots[lot].on_hand == 50
+
+
+@covers("WRAP_RECONCILE", "allowed")
+def test_the_day_wraps_when_everything_is_stored_and_counted(w: World) -> None:
+    w.give("pistol", "rita", "hot", content="blank", n=6, lot="blanks9")
+    w.take_back("pistol", "rita", fired=4, lost=1)
+    w.put_away("pistol")
+    ev = allowed(w, "WRAP_RECONCILE", wrap, w)
+    assert ev[0].type == "day.wrapped"
+    assert ev[0].payload["lots"][w.lots["blanks9"]]["on_hand"] == 95
+    st = w.state()
+    assert st.current_day is None and not st.days[w.day].open
+
+
+# ---------------------------------------------------------------- PEOPLE_TRAINING_REQUIRED
+
+
+@covers("PEOPLE_TRAINING_REQUIRED", "refused")
+def test_a_performer_without_the_safety_briefing_is_not_issued_a_firearm(w: World) -> None:
+    w.ready("revolver", "newbie", scene="cold")
+    err = refused(w, "PEOPLE_TRAINING_REQUIRED", w.issue, "revolver", "newbie", "cold",
+                  records=("weapon.handoff_refused",))
+    assert subject_of(err, "PEOPLE_TRAINING_REQUIRED") == f"person:{w.people['newbie']}"
+
+
+@covers("PEOPLE_TRAINING_REQUIRED", "allowed")
+def test_a_briefed_performer_is_issued_a_firearm(w: World) -> None:
+    a.brief(w.ctx, person=w.people["newbie"], briefed_by=w.people["armorer"],
+            topic="Weapons safety briefing")
+    w.ready("revolver", "newbie", scene="cold")
+    allowed(w, "PEOPLE_TRAINING_REQUIRED", w.issue, "revolver", "newbie", "cold")
+
+
+@covers("PEOPLE_TRAINING_REQUIRED", "allowed")
+def test_a_performer_without_the_briefing_may_hold_a_replica(w: World) -> None:
+    w.inspect("replica")
+    allowed(w, "PEOPLE_TRAINING_REQUIRED", w.issue, "replica", "newbie", "cold")
+
+
+def test_only_an_armorer_or_the_safety_supervisor_gives_the_briefing(w: World) -> None:
+    assert refusal(a.brief, w.ctx, person=w.people["newbie"], briefed_by=w.people["ad"],
+                   topic="quick chat").code == "ROLE_REQUIRED"
+    assert not w.state().people[w.people["newbie"]].briefed
+
+
+# ---------------------------------------------------------------- PEOPLE_ROLE_CONFLICT
+
+
+@covers("PEOPLE_ROLE_CONFLICT", "refused")
+@covers("PEOPLE_ROLE_CONFLICT", "overridden")
+def test_an_armorer_who_is_also_props_acts_only_after_the_supervisor_acknowledges(
+        w: World) -> None:
+    pid = w.people["props_armorer"]
+    assert w.state().people[pid].role_conflicts == ["armorer_other_department"]
+    soft_cycle(w, "PEOPLE_ROLE_CONFLICT", lambda: w.inspect("revolver", armorer="props_armorer"))
+    assert f"person:{pid}" not in {x["subject"] for x in status(w.ctx)["alerts"]}
+
+
+@covers("PEOPLE_ROLE_CONFLICT", "allowed")
+def test_an_armorer_of_the_armory_department_has_no_conflict(w: World) -> None:
+    assert w.state().people[w.people["armorer"]].role_conflicts == []
+    allowed(w, "PEOPLE_ROLE_CONFLICT", w.inspect, "revolver", armorer="armorer")
+
+
+def add_ad_supervisor(w: World) -> str:
+    ev = a.add_person(w.ctx, name="Dale Reese", roles=["first_ad", "safety_supervisor"],
+                      badge="B-DR", pin="1470")
+    assert [e.type for e in ev] == ["person.added", "person.pin_set",
+                                    "person.role_conflict_flagged"]
+    assert ev[2].payload["conflict"] == "first_ad_safety_supervisor"
+    pid = str(ev[0].payload["person"])
+    w.people["dale"], w.pins["dale"] = pid, "1470"
+    return pid
+
+
+def test_a_first_ad_who_is_also_safety_supervisor_is_flagged_until_acknowledged(
+        w: World) -> None:
+    pid = add_ad_supervisor(w)
+    alert = [x for x in status(w.ctx)["alerts"] if x["subject"] == f"person:{pid}"]
+    assert [x["code"] for x in alert] == ["PEOPLE_ROLE_CONFLICT"]
+    w.override("PEOPLE_ROLE_CONFLICT", f"person:{pid}")
+    assert f"person:{pid}" not in {x["subject"] for x in status(w.ctx)["alerts"]}
+
+
+def test_nobody_acknowledges_their_own_role_conflict(w: World) -> None:
+    pid = add_ad_supervisor(w)
+    err = refused(w, "OVERRIDE_NOT_ALLOWED", w.override, "PEOPLE_ROLE_CONFLICT",
+                  f"person:{pid}", by="dale")
+    assert err.details["rule"] == "PEOPLE_ROLE_CONFLICT"
+    assert f"person:{pid}" in {x["subject"] for x in status(w.ctx)["alerts"]}
+
+
+# ---------------------------------------------------------------- overrides
+
+
+@pytest.mark.parametrize("code", HARD)
+def test_the_safety_supervisor_cannot_override_a_hard_rule(w: World, code: str) -> None:
+    err = refused(w, "OVERRIDE_NOT_ALLOWED", w.override, code,
+                  f"weapon:{w.weapons['revolver']}")
+    assert err.details["rule"] == code
+    assert w.state().overrides == {}
+
+
+def test_an_override_names_a_real_rule_and_subject(w: World) -> None:
+    assert refusal(w.override, "NO_SUCH_RULE", f"scene:{w.scenes['cold']}").code == \
+        "INVALID_INPUT"
+    assert refusal(w.override, "SCENE_REHEARSAL_REPLICA", "scene:SC999").code == \
+        "INVALID_INPUT"
+    assert refusal(w.override, "SCENE_REHEARSAL_REPLICA", f"scene:{w.scenes['cold']}",
+                   reason="ok").code == "INVALID_INPUT"
+
+
+def test_an_override_for_one_subject_does_not_bend_the_rule_for_another(w: World) -> None:
+    w.plan("rehearsal2", rehearsal=True)
+    w.hold_meeting(["rehearsal2"])
+    w.override("SCENE_REHEARSAL_REPLICA", f"scene:{w.scenes['rehearsal']}")
+    w.ready("revolver", "alex", scene="rehearsal2")
+    assert refusal(w.issue, "revolver", "alex", "rehearsal2").code == "SCENE_REHEARSAL_REPLICA"
+
+
+def test_an_override_lapses_when_the_day_wraps_but_a_role_conflict_acknowledgement_stands(
+        w: World, clock: Any) -> None:
+    c = complain(w)
+    clock.t += timedelta(hours=25)
+    w.override("COMPLAINT_ACKNOWLEDGE", f"complaint:{c}")
+    w.override("PEOPLE_ROLE_CONFLICT", f"person:{w.people['props_armorer']}")
+    w.give("revolver", "alex", "cold")
+    w.take_back("revolver", "alex")
+    w.put_away("revolver")
+    wrap(w)
+    a.open_day(w.ctx, date=clock().date().isoformat(), actor=w.people["ad"])
+    w.plan("day2")
+    w.hold_meeting(["day2"])
+    w.ready("revolver", "alex", scene="day2", armorer="props_armorer")
+    err = refusal(w.issue, "revolver", "alex", "day2", armorer="props_armorer")
+    assert codes(err) == ["COMPLAINT_ACKNOWLEDGE"]
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+def test_every_rule_in_the_catalogue_has_an_allowed_and_a_refused_test() -> None:
+    missing = [(code, kind) for code in RULES for kind in ("allowed", "refused")
+               if not REGISTRY[code][kind]]
+    missing += [(code, "overridden") for code in SOFT if not REGISTRY[code]["overridden"]]
+    assert not missing, f"rules without tests: {missing}"
+    assert len(RULES) == 24
+    assert sorted(["CUSTODY_OVERDUE", "SCENE_BLANK_DISTANCE", "SCENE_REHEARSAL_REPLICA",
+                           "COMPLAINT_ACKNOWLEDGE", "PEOPLE_ROLE_CONFLICT"]) == SOFT
+
+
+def test_every_registered_rule_test_exists_in_this_module() -> None:
+    names = {n for n, v in globals().items() if n.startswith("test_") and callable(v)}
+    registered = {t for kinds in REGISTRY.values() for tests in kinds.values() for t in tests}
+    assert registered <= names
