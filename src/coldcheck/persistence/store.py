@@ -25,10 +25,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
-from ..domain.events import Event, NewEvent, canonical, utc_text
+from ..domain.events import Event, NewEvent, utc_text
 from ..domain.state import ProductionState
-from ..ledger import leaf_hash, stored_hash_count, stored_hashes_batch
+from ..ledger import (
+    leaf_hash,
+    stored_hash_count,
+    stored_hashes_batch,
+    stored_hashes_for_record,
+)
 from . import tables as t
+from .hotpath import ENTITY_TABLES, CursorHashes, Frontier, HotSql, projection_data, read_entry
 
 
 def database_url(value: str) -> str:
@@ -58,7 +64,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             write = conn.get_execution_options().get("coldcheck_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            # Straight to the driver: this runs once per transaction, on the hot path.
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -93,6 +101,7 @@ class Tx:
     conn: Connection
     state: ProductionState
     head: int
+    cursor: Any = None  # DBAPI cursor of ``conn`` for the hot statements
 
     @property
     def production(self) -> str:
@@ -109,37 +118,55 @@ class Tx:
         touched: dict[tuple[str, str], int] = {}
         for ne in new:
             entry = Event(prod, st.seq, ne.type, when, actor, device, ne.payload).entry()
-            e = Event.from_entry(entry)  # apply exactly what a replay will read back
+            e = read_entry(entry)  # apply exactly what a replay will read back
             for key in st.apply(e):
                 touched[key] = e.seq
             stored.append(e)
             entries.append(entry)
+        if self.cursor is None:
+            self.cursor = self.conn.connection.cursor()
+        cur, sql = self.cursor, self.store.sql
         leaves = [leaf_hash(x) for x in entries]
-        hashes = stored_hashes_batch(start, leaves, DbHashes(self.conn, prod))
         base = stored_hash_count(start)
-        c = self.conn
-        c.execute(insert(t.events), [
-            {"production_id": prod, "seq": e.seq, "type": e.type, "at": e.at, "actor": actor,
-             "device": device, "entry": x} for e, x in zip(stored, entries, strict=True)])
-        c.execute(insert(t.ledger_hashes), [
-            {"production_id": prod, "idx": base + i, "hash": h} for i, h in enumerate(hashes)])
-        self.store.write_projections(c, st, touched)
-        moved = c.execute(t.productions.update().where(
-            t.productions.c.id == prod, t.productions.c.head == start).values(head=st.seq))
-        if moved.rowcount != 1:
+        front = self.store._frontiers.get(prod)
+        if front is not None and front.size == start:
+            hashes = (stored_hashes_for_record(start, leaves[0], front) if len(leaves) == 1
+                      else stored_hashes_batch(start, leaves, front))
+        else:
+            reader = CursorHashes(cur, sql, prod)
+            hashes = stored_hashes_batch(start, leaves, reader)
+            front = Frontier(start, tuple(reader.last))
+        self.store._frontiers[prod] = front.advanced(base, hashes, len(leaves))
+        cur.executemany(sql.event, [(prod, e.seq, e.type, e.at, actor, device, x)
+                                    for e, x in zip(stored, entries, strict=True)])
+        cur.executemany(sql.hash, [(prod, base + i, h) for i, h in enumerate(hashes)])
+        if touched:
+            cur.executemany(sql.projection, [(prod, kind, ident, projection_data(st, kind, ident),
+                                              seq) for (kind, ident), seq in touched.items()])
+        cur.execute(sql.move, (st.seq, prod, start))
+        if cur.rowcount != 1:
             raise Conflict("CONCURRENT_UPDATE", "the production changed underneath; retry")
         self.head = st.seq
         return stored
 
 
 class Store:
+    IDLE_WRITERS = 2  # SQLite has one writer at a time: two spare connections are plenty
+
     def __init__(self, url: str) -> None:
         self.url = database_url(url)
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
+        self.sql = HotSql(self.dialect)
+        dbapi = self.engine.dialect.loaded_dbapi
+        # Hot statements run on the driver's cursor, so its IntegrityError too.
+        self._integrity: tuple[type[BaseException], ...] = (IntegrityError,
+                                                             dbapi.IntegrityError)
         self._states: dict[str, ProductionState] = {}
+        self._frontiers: dict[str, Frontier] = {}  # per production, valid at its size
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._idle: list[Connection] = []  # SQLite write connections, see _connect_write
 
     # ---- schema --------------------------------------------------------
     def migrate(self) -> None:
@@ -161,6 +188,10 @@ class Store:
                                "`coldcheck init` first")
 
     def dispose(self) -> None:
+        with self._guard:
+            idle, self._idle = self._idle, []
+        for c in idle:
+            c.close()
         self.engine.dispose()
 
     # ---- productions ---------------------------------------------------
@@ -188,29 +219,57 @@ class Store:
     def create_production(self, *, production: str, name: str, origin: str, key_name: str,
                           verifier_key: str, first: Sequence[NewEvent], actor: str,
                           device: str, at: datetime) -> list[Event]:
-        with self._connect_write() as c, c.begin():
-            exists = c.execute(select(t.productions.c.id).where(
-                t.productions.c.id == production)).first()
-            if exists:
-                raise Conflict("ALREADY_INITIALISED", f"production {production!r} already "
-                               "exists in this database; nothing was changed")
-            c.execute(insert(t.productions).values(
-                id=production, name=name, origin=origin, key_name=key_name,
-                verifier_key=verifier_key, created_at=utc_text(at), head=0))
-            tx = Tx(self, c, ProductionState(production), 0)
-            try:
+        try:
+            with self._connect_write() as c, c.begin():
+                exists = c.execute(select(t.productions.c.id).where(
+                    t.productions.c.id == production)).first()
+                if exists:
+                    raise Conflict("ALREADY_INITIALISED", f"production {production!r} "
+                                   "already exists in this database; nothing was changed")
+                c.execute(insert(t.productions).values(
+                    id=production, name=name, origin=origin, key_name=key_name,
+                    verifier_key=verifier_key, created_at=utc_text(at), head=0))
+                tx = Tx(self, c, ProductionState(production), 0)
                 out = tx.append(first, actor=actor, device=device, at=at)
-            except BaseException:
-                self._states.pop(production, None)
-                raise
+        except BaseException:
+            self.forget(production)  # the append may have cached an uncommitted frontier
+            raise
         self._states[production] = tx.state
         return out
 
     # ---- writing -------------------------------------------------------
     @contextmanager
     def _connect_write(self) -> Iterator[Connection]:
-        with self.engine.connect() as c:
-            yield c.execution_options(coldcheck_write=True)
+        """A connection for one write transaction. On SQLite, up to
+        ``IDLE_WRITERS`` idle write connections are kept open and reused (there
+        is no server to lose them; checking one out per append cost a third of
+        an append); the others go back to the pool, which readers share.
+        PostgreSQL goes through the pool and its pre-ping every time."""
+        if self.dialect != "sqlite":
+            with self.engine.connect() as c:
+                yield c.execution_options(coldcheck_write=True)
+            return
+        with self._guard:
+            idle = self._idle.pop() if self._idle else None
+        c = idle or self.engine.connect().execution_options(coldcheck_write=True)
+        clean = False
+        try:
+            yield c
+            clean = not (c.invalidated or c.in_transaction()
+                         or c.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
+        finally:
+            with self._guard:
+                keep = clean and len(self._idle) < self.IDLE_WRITERS
+                if keep:
+                    self._idle.append(c)
+            if not keep:  # back to the pool (whose reset rolls back whatever is left)
+                c.close()
+
+    def forget(self, production: str) -> None:
+        """Drop what this process cached about a production (its state and tree
+        frontier may hold applied events that were never committed)."""
+        self._states.pop(production, None)
+        self._frontiers.pop(production, None)
 
     def _lock(self, production: str) -> threading.Lock:
         with self._guard:
@@ -224,48 +283,39 @@ class Store:
         with self._lock(production), self._connect_write() as c:
             try:
                 with c.begin():
-                    q = select(t.productions.c.head).where(t.productions.c.id == production)
-                    if self.dialect == "postgresql":
-                        q = q.with_for_update()
-                    row = c.execute(q).first()
+                    cur = c.connection.cursor()
+                    cur.execute(self.sql.head, (production,))
+                    row = cur.fetchone()
                     if row is None:
                         raise InvalidInput("NOT_FOUND", f"no production {production!r}")
-                    state = self._catch_up(c, production, int(row[0]))
-                    tx = Tx(self, c, state, int(row[0]))
+                    state = self._catch_up(cur, production, int(row[0]))
+                    tx = Tx(self, c, state, int(row[0]), cur)
                     yield tx
-            except IntegrityError as err:
-                self._states.pop(production, None)
+            except self._integrity as err:
+                self.forget(production)
                 raise Conflict("CONCURRENT_UPDATE",
                                "another writer appended at the same moment; retry") from err
             except BaseException:
-                self._states.pop(production, None)
+                self.forget(production)
                 raise
 
-    def _catch_up(self, c: Connection, production: str, head: int) -> ProductionState:
+    def _catch_up(self, cur: Any, production: str, head: int) -> ProductionState:
         st = self._states.get(production)
         if st is None or st.seq > head:
             st = ProductionState(production)
         if st.seq < head:
-            for e in self.read_events(c, production, st.seq, head):
+            for e in self._entries(cur, production, st.seq, head):
                 st.apply(e)
         self._states[production] = st
         return st
 
-    def write_projections(self, c: Connection, st: ProductionState,
-                          touched: dict[tuple[str, str], int]) -> None:
-        rows = []
-        for (kind, ident), seq in touched.items():
-            data = st.entity(kind, ident)
-            assert data is not None
-            rows.append({"production_id": st.production, "kind": kind, "entity_id": ident,
-                         "data": canonical(data).decode(), "seq": seq})
-        if not rows:
-            return
-        ins = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(t.projections)
-        stmt = ins.on_conflict_do_update(
-            index_elements=["production_id", "kind", "entity_id"],
-            set_={"data": ins.excluded.data, "seq": ins.excluded.seq})
-        c.execute(stmt, rows)
+    def _entries(self, cur: Any, production: str, start: int,
+                 end: int = 2**63 - 1) -> Iterator[Event]:
+        """Events ``start <= seq < end`` read on a DBAPI cursor, in order."""
+        cur.execute(self.sql.entries, (production, start, end))
+        while rows := cur.fetchmany(4096):
+            for (entry,) in rows:
+                yield read_entry(bytes(entry))
 
     # ---- reading -------------------------------------------------------
     def read_events(self, c: Connection, production: str, start: int = 0,
@@ -275,7 +325,7 @@ class Store:
         if end is not None:
             q = q.where(t.events.c.seq < end)
         for (entry,) in c.execute(q.order_by(t.events.c.seq)):
-            yield Event.from_entry(bytes(entry))
+            yield read_entry(bytes(entry))
 
     def events(self, production: str, start: int = 0, end: int | None = None) -> list[Event]:
         with self.engine.connect() as c:
@@ -327,17 +377,18 @@ class Store:
         """Replay every event and rewrite the projections from scratch, in one
         transaction. Returns the number of events replayed."""
         with self._lock(production), self._connect_write() as c, c.begin():
+            cur, sql = c.connection.cursor(), self.sql
             st = ProductionState(production)
             seqs: dict[tuple[str, str], int] = {}
-            for e in self.read_events(c, production):
-                for key in st.apply(e):
+            apply = st.apply
+            for e in self._entries(cur, production, 0):
+                for key in apply(e):
                     seqs[key] = e.seq
-            c.execute(t.projections.delete().where(t.projections.c.production_id == production))
-            rows = [{"production_id": production, "kind": k, "entity_id": i,
-                     "data": canonical(d).decode(), "seq": seqs.get((k, i), 0)}
-                    for k, i, d in st.all_entities()]
-            if rows:
-                c.execute(insert(t.projections), rows)
+            cur.execute(sql.q("DELETE FROM projections WHERE production_id = ?"), (production,))
+            cur.executemany(sql.projection, [
+                (production, k, i, projection_data(st, k, i), seqs.get((k, i), 0))
+                for k, attr in ENTITY_TABLES.items() for i in getattr(st, attr)])
+            self.forget(production)
             self._states[production] = st
             return st.seq
 

@@ -1,0 +1,149 @@
+"""The append path and the replay path, kept lean (see benchmarks/README.md).
+
+An acknowledged append on SQLite costs one flush plus whatever runs around it;
+on a disk that flushes in a few hundred microseconds, building and compiling
+SQLAlchemy statements, re-reading stored hashes and deep-copying entities cost
+more than the flush itself. The store (``store.py``) keeps SQLAlchemy for
+everything else; here are the pieces it uses on the hot path:
+
+* :class:`HotSql`: the statements, as plain SQL in the driver's paramstyle, run
+  on the DBAPI cursor of the transaction's own connection (same transaction,
+  same lock);
+* :class:`Frontier`: the right edge of a production's Merkle tree, cached beside
+  its state, so an append reads no stored hash back;
+* :func:`projection_data`: an entity's projection row without ``asdict``;
+* :func:`read_entry`: an entry parsed from text rather than bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.errors import ColdcheckError
+from ..domain.events import Event
+from ..domain.state import _TABLES as ENTITY_TABLES  # projection kind -> state attribute
+from ..domain.state import ProductionState
+
+__all__ = ["ENTITY_TABLES", "CursorHashes", "Frontier", "HotSql", "projection_data",
+           "read_entry"]
+
+
+def read_entry(entry: bytes) -> Event:
+    """``Event.from_entry``, handing JSON text rather than bytes to ``json.loads``
+    (which otherwise sniffs the encoding of every entry: 2.5x slower)."""
+    return Event.from_entry(entry.decode("utf-8"))  # type: ignore[arg-type]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(obj: object) -> dict[str, Any]:
+    names = _FIELDS.get(type(obj))
+    if names is None:
+        if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+            raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+        names = _FIELDS[type(obj)] = tuple(f.name for f in dataclasses.fields(obj))
+    return {n: getattr(obj, n) for n in names}
+
+
+_encode_entity = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                  allow_nan=False, default=_fields).encode
+
+
+def projection_data(st: ProductionState, kind: str, ident: str) -> str:
+    """The projection row of one entity: ``canonical(st.entity(kind, ident))``, the
+    same text, without ``dataclasses.asdict``'s deep copy (half of a rebuild's
+    time). The contract suite pins the equality on every entity of the demo."""
+    return _encode_entity(getattr(st, ENTITY_TABLES[kind])[ident])
+
+
+class HotSql:
+    """The statements of the append path as plain SQL in the driver's paramstyle.
+
+    They run on the DBAPI cursor of the transaction's own connection (same
+    transaction, same lock): building and compiling them through SQLAlchemy on
+    every append cost several times the commit itself (see benchmarks/README.md).
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+        lock = " FOR UPDATE" if self.pg else ""
+        self.head = self.q(f"SELECT head FROM productions WHERE id = ?{lock}")  # noqa: S608
+        self.event = self.q("INSERT INTO events (production_id, seq, type, at, actor, device, "
+                            "entry) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        self.hash = self.q("INSERT INTO ledger_hashes (production_id, idx, hash) "
+                           "VALUES (?, ?, ?)")
+        self.projection = self.q(
+            "INSERT INTO projections (production_id, kind, entity_id, data, seq) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (production_id, kind, entity_id) "
+            "DO UPDATE SET data = excluded.data, seq = excluded.seq")
+        self.move = self.q("UPDATE productions SET head = ? WHERE id = ? AND head = ?")
+        self.entries = self.q("SELECT entry FROM events WHERE production_id = ? AND seq >= ? "
+                              "AND seq < ? ORDER BY seq")
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.pg else sql
+
+    def hashes(self, n: int) -> str:
+        marks = ", ".join("?" * n)  # placeholders only: values are bound by the driver
+        where = f"production_id = ? AND idx IN ({marks})"
+        return self.q(f"SELECT idx, hash FROM ledger_hashes WHERE {where}")  # noqa: S608
+
+
+class CursorHashes:
+    """:class:`DbHashes` on a raw DBAPI cursor, for the append path. Remembers
+    what it read last (the compact range, when called by ``stored_hashes_batch``)."""
+
+    def __init__(self, cur: Any, sql: HotSql, production: str) -> None:
+        self.cur, self.sql, self.production = cur, sql, production
+        self.last: list[tuple[int, bytes]] = []
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        if not indexes:
+            return []
+        wanted = sorted(set(indexes))
+        self.cur.execute(self.sql.hashes(len(wanted)), (self.production, *wanted))
+        found = {int(i): bytes(h) for i, h in self.cur.fetchall()}
+        try:
+            out = [found[i] for i in indexes]
+        except KeyError as missing:
+            raise ColdcheckError("LEDGER_CORRUPT",
+                                 f"stored ledger hash {missing} is missing") from None
+        self.last = list(zip(indexes, out, strict=True))
+        return out
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The right edge of a production's tree: (stored index, hash) of the perfect
+    subtrees that tile entries ``[0, size)``, left to right. These are exactly the
+    stored hashes the next append reads, so the store keeps them beside the
+    cached state and an append reads no hash back from the database."""
+
+    size: int
+    nodes: tuple[tuple[int, bytes], ...]
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        found = dict(self.nodes)
+        return [found[i] for i in indexes]
+
+    def advanced(self, base: int, hashes: Sequence[bytes], count: int) -> Frontier:
+        """The frontier after appending ``count`` entries whose stored hashes
+        (``hashes``, in storage order) start at index ``base``. Entry n stores its
+        leaf hash then one hash per trailing 1 bit of n, each merging the
+        rightmost subtree; the last of them replaces the subtrees it merged."""
+        nodes, pos, n = list(self.nodes), 0, self.size
+        for _ in range(count):
+            merges = ((n + 1) & -(n + 1)).bit_length() - 1
+            if merges:
+                del nodes[-merges:]
+            pos += merges
+            nodes.append((base + pos, hashes[pos]))
+            pos, n = pos + 1, n + 1
+        if pos != len(hashes):
+            raise ColdcheckError("LEDGER_CORRUPT", "stored hash count does not match")
+        return Frontier(n, tuple(nodes))
