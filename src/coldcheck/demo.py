@@ -172,9 +172,9 @@ def run_demo(store: Store, settings: Settings, *, production: str = DEMO_PRODUCT
     refused("the 1st AD takes the revolver off the cart and hands it to the performer",
             a.handoff, weapon=W["revolver"], from_=ad, to=P["alex"], scene=closeup)
     a.witness_inspection(ctx, inspection=ins, witness=P["alex"], pin=res.pins["alex"])
+    a.witness_inspection(ctx, inspection=ins, witness=ad, pin=res.pins["ad"])
     refused("issuing before the pointing plan is acknowledged", a.issue_weapon,
             weapon=W["revolver"], armorer=arm, performer=P["alex"], scene=closeup)
-    a.witness_inspection(ctx, inspection=ins, witness=ad, pin=res.pins["ad"])
     a.acknowledge_pointing(ctx, scene=closeup, person=arm)
     a.acknowledge_pointing(ctx, scene=closeup, person=ad)
     a.issue_weapon(ctx, weapon=W["revolver"], armorer=arm, performer=P["alex"], scene=closeup)
@@ -206,8 +206,9 @@ def run_demo(store: Store, settings: Settings, *, production: str = DEMO_PRODUCT
                             "down, armorer cleared")
     st = store.state(ctx.production)
     inc = next(i.id for i in st.incidents.values() if i.open and W["rifle"] in i.weapons)
-    refused("re-issuing the rifle after the misfire", a.inspect_weapon, weapon=W["rifle"],
-            armorer=arm, positions=mag, barrel_clear=True, magazine_checked=True)
+    refused("re-inspecting the rifle to use it after the misfire", a.inspect_weapon,
+            weapon=W["rifle"], armorer=arm, positions=mag, barrel_clear=True,
+            magazine_checked=True, lot=L["rifle_blanks"], magazine_rounds=9, scene=shootout)
     for n in range(st.weapons[W["rifle"]].load_count):
         a.record_evidence(ctx, weapon=W["rifle"], incident=inc,
                           position="chamber" if n == 0 else f"magazine {n}",

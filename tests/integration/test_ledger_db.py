@@ -99,13 +99,13 @@ def test_the_demo_database_verifies_on_each_backend(backend_settings: Settings) 
     finally:
         store.dispose()
     assert r.ok, [f.line() for f in r.failures]
-    assert r.entries == r.head == 94
-    assert r.stored_hashes == stored_hash_count(94)
-    assert [c.size for c in r.checkpoints] == [1, 30, 80, 94]
-    assert all(c.ok for c in r.checkpoints) and r.verified_size == 94
+    assert r.entries == r.head == 95
+    assert r.stored_hashes == stored_hash_count(95)
+    assert [c.size for c in r.checkpoints] == [1, 30, 80, 95]
+    assert all(c.ok for c in r.checkpoints) and r.verified_size == 95
     assert r.key_source == "key file" and r.warnings == []
     assert r.projections is not None and r.projections > 20
-    assert steps and steps[-1] == (94, 94)
+    assert steps and steps[-1] == (95, 95)
 
 
 def test_the_cli_verifies_the_demo_database_on_each_backend(backend_settings: Settings,
@@ -117,12 +117,12 @@ def test_the_cli_verifies_the_demo_database_on_each_backend(backend_settings: Se
         store.dispose()
     code, out, err = cli(backend_settings, "verify")
     assert code == 0, err
-    assert out.startswith(f"✔ ledger of {PRODUCTION} verified: 94 entries, root ")
-    assert "checkpoints: 4 verified (latest at size 94)" in out and "(key file)" in out
+    assert out.startswith(f"✔ ledger of {PRODUCTION} verified: 95 entries, root ")
+    assert "checkpoints: 4 verified (latest at size 95)" in out and "(key file)" in out
     code, out, _ = cli(backend_settings, "verify", "--json")
     data = json.loads(out)
     assert code == 0 and data["ok"] is True and data["failures"] == []
-    assert data["entries"] == 94 and data["first"] is None
+    assert data["entries"] == 95 and data["first"] is None
     # The key and checkpoint printed for the producer verify it too.
     _, key, _ = cli(backend_settings, "key")
     _, note, _ = cli(backend_settings, "checkpoint")
@@ -152,11 +152,11 @@ def test_verify_reads_one_snapshot_while_the_production_goes_on(
         writer.store.dispose()
     finally:
         store.dispose()
-    assert appended == [94]
+    assert appended == [95]
     assert r.ok, [f.line() for f in r.failures]
-    assert r.entries == r.head == 94
+    assert r.entries == r.head == 95
     again = verify(backend_settings)
-    assert again.ok and again.entries == 95
+    assert again.ok and again.entries == 96
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 16, 1000])
@@ -183,8 +183,8 @@ def test_entries_after_the_latest_checkpoint_are_sound_but_noted(tmp_path: Path)
     finally:
         ctx.store.dispose()
     r = verify(s)
-    assert r.ok and r.entries == 95 and r.verified_size == 94
-    assert r.warnings == ["entries 94..94 come after the latest signed checkpoint: no "
+    assert r.ok and r.entries == 96 and r.verified_size == 95
+    assert r.warnings == ["entries 95..95 come after the latest signed checkpoint: no "
                           "signature covers them yet"]
 
 
@@ -201,7 +201,7 @@ def test_each_production_of_a_shared_database_verifies_on_its_own(tmp_path: Path
             r = verify_ledger(ctx)
         finally:
             ctx.store.dispose()
-        assert r.ok and r.entries == 94, (prod, [f.line() for f in r.failures])
+        assert r.ok and r.entries == 95, (prod, [f.line() for f in r.failures])
     with Attacker(Path(s.database_url)) as x:
         x.sql("DELETE FROM events WHERE production_id = 'second-unit' AND seq = 3")
     code, _, _ = cli(s, "verify", "--production", PRODUCTION)
@@ -264,9 +264,9 @@ def test_a_checkpoint_of_another_ledger_is_invalid(tmp_path: Path) -> None:
     finally:
         ctx.store.dispose()
     assert fork is not None
-    # A checkpoint of size 95 from a fork: the ledger has 94 entries.
+    # A checkpoint of size 96 from a fork: the ledger has 95 entries.
     r = verify(s, checkpoints=[("fork", fork[1])])
-    assert [(f.code, f.entry) for f in r.failures] == [("LEDGER_TRUNCATED", 94)]
+    assert [(f.code, f.entry) for f in r.failures] == [("LEDGER_TRUNCATED", 95)]
 
 
 # ------------------------------------------------------------------ PostgreSQL

@@ -681,7 +681,8 @@ def test_blanks_cannot_be_loaded_for_a_cold_scene(w: World) -> None:
 
 @covers("SCENE_BLANKS_NEED_HOT", "refused")
 def test_a_weapon_holding_blanks_is_not_issued_into_a_cold_scene(w: World) -> None:
-    w.ready("pistol", "rita", content="blank", n=10, lot="blanks9")
+    # Loaded for the hot scene, then taken to a cold one: the issue checks again.
+    w.ready("pistol", "rita", content="blank", n=10, lot="blanks9", scene="hot")
     refused(w, "SCENE_BLANKS_NEED_HOT", w.issue, "pistol", "rita", "cold",
             records=("weapon.handoff_refused",))
 
@@ -859,8 +860,8 @@ def test_a_rehearsal_uses_a_replica_or_rubber_weapon(w: World, weapon: str) -> N
 def test_a_discharge_report_must_name_the_weapon(w: World, kind: str) -> None:
     refused(w, "INCIDENT_DISCHARGE", a.report_incident, w.ctx, kind=kind,
             description="Heard a shot near the cart", weapons=[], lots=[],
-            reported_by=w.people["ad"], records=())
-    assert w.state().incidents == {}
+            reported_by=w.people["ad"], records=("action.refused",))
+    assert w.state().incidents == {}  # the attempt is on record, no incident opened
 
 
 @covers("INCIDENT_DISCHARGE", "allowed")
@@ -1251,3 +1252,11 @@ def test_every_registered_rule_test_exists_in_this_module() -> None:
     names = {n for n, v in globals().items() if n.startswith("test_") and callable(v)}
     registered = {t for kinds in REGISTRY.values() for tests in kinds.values() for t in tests}
     assert registered <= names
+
+
+def test_blanks_cannot_be_loaded_without_naming_the_scene_they_are_for(w: World) -> None:
+    before = w.state().lots[w.lots["blanks9"]].loaded
+    with pytest.raises(ColdcheckError) as e:
+        w.inspect("pistol", content="blank", n=10, lot="blanks9")
+    assert e.value.code == "INVALID_INPUT"
+    assert w.state().lots[w.lots["blanks9"]].loaded == before

@@ -48,7 +48,7 @@ def assert_caught(r: VerifyReport, code: str, entry: int | None) -> None:
 def test_the_untouched_copy_verifies(demo: Settings) -> None:
     r = verify(demo)
     assert r.ok, [f.line() for f in r.failures]
-    assert r.key_source == "key file" and r.verified_size == r.entries == r.head == 94
+    assert r.key_source == "key file" and r.verified_size == r.entries == r.head == 95
 
 
 # --------------------------------------------------------------- edited entries
@@ -131,13 +131,13 @@ def test_an_edit_with_rehashed_tree_is_caught_by_the_signed_checkpoints(
 # -------------------------------------------------------------- deleted rows
 
 
-@pytest.mark.parametrize("seq", [0, 40, 93])
+@pytest.mark.parametrize("seq", [0, 40, 94])
 def test_a_deleted_row_names_the_entry(demo: Settings, seq: int) -> None:
     with Attacker(db(demo)) as x:
         x.sql("DELETE FROM events WHERE seq = ?", seq)
     r = verify(demo)
-    if seq == 93:  # the last entry: the ledger now ends early
-        assert_caught(r, "LEDGER_TRUNCATED", 93)
+    if seq == 94:  # the last entry: the ledger now ends early
+        assert_caught(r, "LEDGER_TRUNCATED", 94)
     else:
         assert_caught(r, "LEDGER_ENTRY_MISSING", seq)
         assert r.consequences > 0  # every later leaf shifted: counted, not listed
@@ -163,10 +163,10 @@ def forged(seq: int, text: str = "nothing to see") -> bytes:
 
 def test_a_row_appended_behind_the_ledgers_back_names_the_entry(demo: Settings) -> None:
     with Attacker(db(demo)) as x:
-        x.sql("INSERT INTO events VALUES ('dusty-trails', 94, 'note.added', "
-              "'2026-11-24T12:00:00.000000Z', 'P1', 'pytest', ?)", forged(94))
+        x.sql("INSERT INTO events VALUES ('dusty-trails', 95, 'note.added', "
+              "'2026-11-24T12:00:00.000000Z', 'P1', 'pytest', ?)", forged(95))
     r = verify(demo)
-    assert_caught(r, "LEDGER_ENTRY_UNEXPECTED", 94)
+    assert_caught(r, "LEDGER_ENTRY_UNEXPECTED", 95)
     assert "not appended through the ledger" in r.failures[0].message
     assert "LEDGER_HEAD_MISMATCH" in codes(r)
 
@@ -175,11 +175,11 @@ def test_a_row_inserted_in_the_middle_names_the_entry(demo: Settings) -> None:
     """Make room by renumbering the later rows, insert a back-dated note, move the
     head: the forged entry does not hash to the stored leaf it sits on."""
     with Attacker(db(demo)) as x:
-        for seq in range(93, 49, -1):
+        for seq in range(94, 49, -1):
             x.sql("UPDATE events SET seq = ? WHERE seq = ?", seq + 1, seq)
         x.sql("INSERT INTO events VALUES ('dusty-trails', 50, 'note.added', "
               "'2026-11-24T12:00:00.000000Z', 'P1', 'pytest', ?)", forged(50))
-        x.sql("UPDATE productions SET head = 95")
+        x.sql("UPDATE productions SET head = 96")
     r = verify(demo)
     assert_caught(r, "LEDGER_ENTRY_ALTERED", 50)
     assert "LEDGER_ENTRY_REORDERED" in codes(r)  # row 51 now holds entry 50
@@ -193,7 +193,7 @@ def test_a_row_with_an_impossible_sequence_number_is_unexpected(demo: Settings) 
     r = verify(demo)
     assert_caught(r, "LEDGER_ENTRY_UNEXPECTED", 0)
     assert codes(r) == ["LEDGER_ENTRY_UNEXPECTED"]  # the real entries all verify
-    assert r.verified_size == 94
+    assert r.verified_size == 95
 
 
 # -------------------------------------------------------------- swapped rows
@@ -227,7 +227,7 @@ def test_truncating_the_tail_is_caught_by_the_old_checkpoints(demo: Settings) ->
         x.truncate(85)
     r = verify(demo)
     assert_caught(r, "LEDGER_TRUNCATED", 85)
-    assert "entries 85..93 were removed" in r.failures[0].message
+    assert "entries 85..94 were removed" in r.failures[0].message
 
 
 def test_truncate_and_resign_with_a_new_key_is_caught_by_the_key_file(
@@ -278,7 +278,7 @@ def load_name(s: Settings) -> str:
 def paper(s: Settings, tmp: Path) -> tuple[str, Path]:
     """What the producer holds: the verifier key and the wrap checkpoint, printed."""
     with Attacker(db(s)) as x:
-        note = x.checkpoints()[94]
+        note = x.checkpoints()[95]
     signer = load_signer(key_path(s.resolved_key_dir(), "dusty-trails"), load_name(s))
     (tmp / "wrap-checkpoint.txt").write_text("\n" + note + "\n\n", encoding="utf-8")
     return signer.verifier_key(), tmp / "wrap-checkpoint.txt"
@@ -317,7 +317,7 @@ def test_a_full_rewrite_needs_what_an_outside_party_holds(demo: Settings,
     assert_caught(r, "LEDGER_KEY_MISMATCH", 0)
     assert r.key_source == "given"
     truncated = [f for f in r.failures if f.code == "LEDGER_TRUNCATED"]
-    assert [(f.entry, f.details["signed_size"]) for f in truncated] == [(85, 94)]
+    assert [(f.entry, f.details["signed_size"]) for f in truncated] == [(85, 95)]
     assert "LEDGER_CHECKPOINT_INVALID" in codes(r)
     # The key alone is enough to refuse the re-signed checkpoints.
     r = verify(demo, trusted_key=key)
@@ -338,7 +338,7 @@ def test_the_cli_verifies_against_the_printed_key_and_checkpoint(
     assert bad.exit_code == 5
     assert "LEDGER_KEY_MISMATCH: entry 0: " in bad.output
     assert "LEDGER_TRUNCATED: entry 85: the checkpoint" in bad.output
-    assert "entries 85..93 were removed" in bad.output
+    assert "entries 85..94 were removed" in bad.output
 
 
 # ---------------------------------------------------------------- projections

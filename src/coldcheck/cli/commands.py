@@ -186,6 +186,15 @@ def weapon_add(serial: Annotated[str, Req()], make: Annotated[str, Req()],
         storage=storage_id))
 
 
+@weapon.command("retire")
+def weapon_retire(weapon_id: str, reason: Annotated[str, Req()], armorer: Annotated[str, Req()],
+                  db: DbOpt = None, production: ProdOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    """Take a stored weapon out of service for good (its record stays)."""
+    run(as_json, lambda: a.retire_weapon(ctx_for(db, production), weapon=weapon_id,
+                                         reason=reason, armorer=armorer))
+
+
 @ammo.command("intake")
 def ammo_intake(kind: Annotated[str, Req(help="dummy or blank (live is refused)")],
                 calibre: Annotated[str, Req()], supplier: Annotated[str, Req()],

@@ -39,7 +39,8 @@ def receive_weapon(s: ProductionState, *, serial: str, make: str, model: str, ca
     s.storage_loc(storage)
     a = s.person(armorer)
     wid = s.next_id("W")
-    refuse_or_pass(s, armorer_violations(a, at), refusal=refused_action("weapon.receive", wid))
+    refuse_or_pass(s, armorer_violations(a, at),
+                   refusal=refused_action("weapon.receive", f"serial:{serial}"))
     return [ev("weapon.received", weapon=wid, serial=serial, make=text(make, "make"),
                model=text(model, "model"), calibre=text(calibre, "calibre", max_len=32),
                kind=kind, chambers=chambers, magazine_capacity=magazine_capacity,
@@ -74,7 +75,8 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
     if kind == "dummy" and load is not None:
         raise InvalidInput("INVALID_INPUT", "dummies have no load")
     lid = s.next_id("L")
-    refuse_or_pass(s, armorer_violations(a, at), refusal=refused_action("ammo.intake", lid))
+    refuse_or_pass(s, armorer_violations(a, at),
+                   refusal=refused_action("ammo.intake", f"supplier_lot:{supplier_lot}"))
     return [ev("ammo.lot_received", lot=lid, kind=kind, load=load, calibre=calibre,
                supplier=supplier, supplier_lot=supplier_lot, count=count_, storage=storage)]
 
@@ -197,6 +199,9 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
         if content == "blank" and n > lt.on_hand + back:
             raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} has only {lt.on_hand + back} "
                                "rounds on hand")
+        if content == "blank" and sc is None:
+            raise InvalidInput("INVALID_INPUT", "blanks are loaded for a scene: name the hot "
+                               "scene (--scene)")
         if content == "blank" and sc is not None and not sc.hot:
             violations.append(Violation("SCENE_BLANKS_NEED_HOT",
                                         f"scene {sc.id} is cold; blanks need a hot scene",
@@ -443,6 +448,8 @@ def handoff(s: ProductionState, *, weapon: str, from_: str, to: str, at: datetim
 def open_incident(s: ProductionState, *, kind: str, description: str, weapons: list[str],
                   lots: list[str], reported_by: str, rule: str = "INCIDENT_DISCHARGE",
                   taken: dict[str, int] | None = None) -> list[NewEvent]:
+    for wid in weapons:
+        next_state(s.weapon(wid), "freeze")
     inc = s.next_id("INC", taken)
     out = [ev("incident.opened", incident=inc, kind=kind, description=description,
               weapons=weapons, lots=lots, reported_by=reported_by, rule=rule)]
@@ -460,7 +467,12 @@ def record_evidence(s: ProductionState, *, weapon: str, incident: str, position:
         raise InvalidInput("INVALID_INPUT", f"incident {inc.id} is not an open incident naming "
                            f"weapon {w.id}")
     next_state(w, "record_evidence")
-    refuse_or_pass(s, armorer_violations(a, at),
+    v = armorer_violations(a, at)
+    if w.custodian is not None and w.custodian != armorer:
+        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
+                           f"weapon {w.id} is with {w.custodian}: it comes back to the armorer "
+                           "before rounds are taken out", f"weapon:{w.id}"))
+    refuse_or_pass(s, v,
                    refusal=refused_action("ammo.evidence", f"weapon:{w.id}"))
     out: list[NewEvent] = []
     lot = inc.evidence_lot
@@ -491,3 +503,15 @@ def destroy_rounds(s: ProductionState, *, lot: str, count_: int, reason: str, ar
     refuse_or_pass(s, v, refusal=refused_action("ammo.destroy", f"lot:{lot}"))
     return [ev("ammo.rounds_destroyed", lot=lot, count=count_, reason=text(reason, "reason"),
                armorer=armorer)]
+
+
+def retire(s: ProductionState, *, weapon: str, reason: str, armorer: str,
+           at: datetime) -> list[NewEvent]:
+    """A weapon leaves service for good (sold, returned to the rental house,
+    destroyed). Only from storage; the record of it stays."""
+    w = s.weapon(weapon)
+    a = s.person(armorer)
+    next_state(w, "retire")
+    refuse_or_pass(s, armorer_violations(a, at),
+                   refusal=refused_action("weapon.retire", f"weapon:{w.id}"))
+    return [ev("weapon.retired", weapon=w.id, reason=text(reason, "reason"))]

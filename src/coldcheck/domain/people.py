@@ -26,6 +26,7 @@ class Person:
     pin_set: bool = False
     pin_failures: int = 0
     pin_locked_until: str | None = None
+    pin_failed_at: str | None = None  # last wrong PIN; older failures stop counting
     role_conflicts: list[str] = field(default_factory=list)
 
     def has(self, role: str) -> bool:

@@ -151,7 +151,8 @@ def report_incident(s: ProductionState, *, kind: str, description: str, weapons:
     if kind in DISCHARGE_KINDS and not weapons:
         refuse_or_pass(s, [Violation("INCIDENT_DISCHARGE",
                                      f"a {kind} report names the weapon(s) involved so they "
-                                     "are frozen", "incident")])
+                                     "are frozen", "incident")],
+                       refusal=refused_action("incident.report", f"person:{reported_by}"))
     return open_incident(s, kind=kind, description=text(description, "description"),
                          weapons=sorted(set(weapons)), lots=sorted(set(lots)),
                          reported_by=reported_by,
@@ -210,6 +211,16 @@ _SUBJECT_TABLES = {"person": "people", "weapon": "weapons", "lot": "lots", "scen
                    "incident": "incidents"}
 
 
+# The subject each soft rule's violations name (see the checks in custody.py).
+OVERRIDE_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "CUSTODY_OVERDUE": ("day",),
+    "SCENE_BLANK_DISTANCE": ("scene",),
+    "SCENE_REHEARSAL_REPLICA": ("scene",),
+    "COMPLAINT_ACKNOWLEDGE": ("complaint",),
+    "PEOPLE_ROLE_CONFLICT": ("person",),
+}
+
+
 def override(s: ProductionState, *, rule: str, subject: str, reason: str,
              supervisor: str) -> list[NewEvent]:
     """Bend a soft rule for one subject, with a reason. Hard rules never bend."""
@@ -222,6 +233,13 @@ def override(s: ProductionState, *, rule: str, subject: str, reason: str,
                            f"as kind:id (e.g. scene:SC1), not {subject!r}")
     sup = s.person(supervisor)
     reason = text(reason, "reason", min_len=10)
+    fits = OVERRIDE_SUBJECTS.get(rule)
+    if fits is not None and kind not in fits:
+        raise InvalidInput("INVALID_INPUT", f"{rule} is about {' or '.join(fits)}; name one "
+                           f"as {fits[0]}:ID, not {subject!r}")
+    if rule != "PEOPLE_ROLE_CONFLICT" and rules.is_soft(rule) and s.current_day is None:
+        raise InvalidInput("DAY_NOT_OPEN", "an override stands for the open shooting day: "
+                           "open the day first")
     problem = None
     if not rules.is_soft(rule):
         problem = f"{rule} is a hard rule: it never bends"
@@ -264,6 +282,9 @@ def wrap(s: ProductionState, *, armorer: str, at: datetime,
             v.append(Violation("WRAP_RECONCILE", f"lot {lot_id}: counted {counted}, the "
                                f"record says {lot.on_hand} on hand", f"lot:{lot_id}"))
     record: list[NewEvent] = []
+    investigated = {lot_id for i in s.incidents.values()
+                    if i.open and i.kind == "count_discrepancy" for lot_id in i.lots}
+    diff = [lot_id for lot_id in diff if lot_id not in investigated]
     if diff:
         record = open_incident(s, kind="count_discrepancy",
                                description="Wrap count differs from the record for lot(s) "

@@ -189,7 +189,8 @@ def _conflict(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 
 @on("person.pin_failed")
 def _pin_failed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
-    s.people[p["person"]].pin_failures = p["failures"]
+    person = s.people[p["person"]]
+    person.pin_failures, person.pin_failed_at = p["failures"], ev.at
     return {("person", p["person"])}
 
 

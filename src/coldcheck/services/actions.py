@@ -185,6 +185,12 @@ def handoff(ctx: Context, *, weapon: str, from_: str, to: str, scene: str | None
                 scene=scene)
 
 
+def retire_weapon(ctx: Context, *, weapon: str, reason: str, armorer: str,
+                  at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.retire, weapon=weapon, reason=reason,
+                armorer=armorer)
+
+
 def store_weapon(ctx: Context, *, weapon: str, storage: str, armorer: str,
                  at: datetime | None = None) -> list[Event]:
     return _run(ctx, armorer, at, custody.store, weapon=weapon, storage=storage,
