@@ -33,6 +33,38 @@ class Settings(BaseSettings):
         description="argon2id cost for PINs and passwords. The fast profile exists only so "
                     "test suites can hash thousands of PINs; never use it for real data.")
 
+    # ---- the JSON API and `coldcheck serve` ---------------------------------
+    api_host: str = Field(
+        "127.0.0.1",
+        description="Address `coldcheck serve` listens on. Any address but loopback needs "
+                    "tls_cert and tls_key, or the --insecure-lan flag.")
+    api_port: int = Field(
+        8000, ge=1, le=65535, description="TCP port `coldcheck serve` listens on.")
+    tls_cert: Path | None = Field(
+        None,
+        description="PEM certificate (chain) for HTTPS; with tls_key, lets `coldcheck serve` "
+                    "listen on a set network address.")
+    tls_key: Path | None = Field(
+        None, description="PEM private key of tls_cert (keep it mode 0600).")
+    max_body_bytes: int = Field(
+        65536, ge=1024, le=16 * 1024 * 1024,
+        description="Largest request body the API reads, in bytes; a bigger one is refused "
+                    "with 413 BODY_TOO_LARGE and nothing is recorded.")
+    session_hours: int = Field(
+        12, ge=1, le=24 * 14,
+        description="How long a browser session lasts after signing in (one shooting day).")
+    token_max_hours: int = Field(
+        720, ge=1, le=24 * 366,
+        description="Longest lifetime a bearer token may be given when it is created.")
+    cookie_secure: bool = Field(
+        True,
+        description="Mark the session cookie Secure, so browsers send it only over HTTPS or "
+                    "to localhost. Turn off only on a test rig served with --insecure-lan.")
+    idempotency_hours: int = Field(
+        24, ge=1, le=24 * 30,
+        description="How long an Idempotency-Key and the answer stored under it are kept, "
+                    "so a retried request is answered again instead of recorded twice.")
+
     def resolved_key_dir(self) -> Path:
         if self.key_dir is not None:
             return self.key_dir

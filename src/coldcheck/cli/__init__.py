@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from . import ledger as _ledger
+from . import serve as _serve
 from .app import app
 from .commands import register
 
 register(app)
 app.add_typer(_ledger.app, name="ledger")
+_serve.register(app)
 
 
 def main() -> None:

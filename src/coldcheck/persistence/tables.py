@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(naming_convention={
@@ -94,3 +95,89 @@ credentials = Table(
 APPEND_ONLY = ("events", "ledger_hashes", "checkpoints")
 __all__ = ["APPEND_ONLY", "Integer", "checkpoints", "credentials", "events", "ledger_hashes",
            "metadata", "productions", "projections"]
+
+
+# ---- API access (migration 0002): accounts, sessions, tokens, devices ---------
+# None of these is part of any ledger: they say who may ask, not what happened.
+# Secrets are stored only as hashes (argon2id for passwords, SHA-256 for the
+# 32-byte random session and bearer tokens).
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", String(32)),
+    CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+)
+
+memberships = Table(
+    "memberships", metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("person_id", String(32), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    PrimaryKeyConstraint("account_id", "production_id", name="pk_memberships"),
+    UniqueConstraint("production_id", "person_id", name="uq_memberships_production_person"),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("id", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("registered_by", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("registered_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+    PrimaryKeyConstraint("production_id", "id", name="pk_devices"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # HMAC-SHA256 of method, path, body
+    Column("status", Integer, nullable=False),  # 0 while the first request runs
+    Column("response", Text),  # the JSON body answered, replayed on a retry
+    Column("created_at", String(32), nullable=False),
+    PrimaryKeyConstraint("production_id", "account_id", "key", name="pk_idempotency_keys"),
+)
+
+auth_events = Table(
+    "auth_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("account_id", Integer),
+    Column("username", String(64)),
+    Column("production_id", String(64)),
+    Column("remote", String(64)),
+    Column("detail", Text, nullable=False),  # JSON; never a password, PIN or token
+)
+
+APPEND_ONLY_ACCESS = ("auth_events",)

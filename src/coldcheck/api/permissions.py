@@ -1,0 +1,93 @@
+"""Who may ask for what: the role × action matrix, written once.
+
+An account is a *member* of a production through one person; that person's
+roles on the production are the account's roles there. Every production route
+declares exactly one action from :data:`ACTIONS` (api/auth.py enforces it, in
+one place); an action not in the table is refused to everyone.
+docs/permissions.md carries the same matrix as a table, and a test compares
+the two.
+
+The matrix decides who may *ask*. The domain rules still decide whether the
+action is allowed on set (an armorer with an expired qualification may ask to
+issue a weapon; CUSTODY_QUALIFICATION_EXPIRED refuses it and the refusal is
+recorded). Handoffs, incidents, complaints and notes are open to every role
+but the investigator on purpose: a refused handoff attempt belongs in the
+record, and anyone on set must be able to report a hazard.
+
+A non-member (or a bearer token scoped to another production) gets 404
+NOT_FOUND for every route of the production, exactly as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..domain.people import ROLES
+
+ALL = frozenset(ROLES)
+ON_SET = ALL - {"investigator"}
+ARMORERS = frozenset({"armorer", "assistant_armorer"})
+
+
+def _r(*roles: str) -> frozenset[str]:
+    unknown = set(roles) - ALL
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    return frozenset(roles)
+
+
+ACTIONS: dict[str, frozenset[str]] = {
+    # reading: the board, timelines, people, events and their live stream, the ledger
+    "read": ALL,
+    # the account's own bearer tokens and witness PIN
+    "token.own": ALL,
+    "person.set_own_pin": ON_SET,
+    # people and the production's set-up
+    "person.add": _r("producer", "safety_supervisor"),
+    "person.brief": ARMORERS | _r("safety_supervisor"),
+    "person.renew_qualification": _r("producer", "safety_supervisor"),
+    "member.manage": _r("producer"),
+    "device.manage": _r("armorer", "producer"),
+    "storage.add": ARMORERS,
+    # weapons and ammunition
+    "weapon.receive": ARMORERS,
+    "lot.receive": ARMORERS,
+    "lot.verify": ARMORERS,
+    "lot.destroy": ARMORERS,
+    "weapon.inspect": ARMORERS,
+    "inspection.witness": ARMORERS | _r("first_ad", "performer", "safety_supervisor"),
+    "weapon.issue": ARMORERS,
+    "weapon.return": ARMORERS,
+    "weapon.handoff": ON_SET,
+    "weapon.store": ARMORERS,
+    "weapon.record_evidence": ARMORERS,
+    # the shooting day
+    "day.open": _r("first_ad", "producer"),
+    "day.meal_break": _r("first_ad"),
+    "scene.plan": _r("first_ad", "producer"),
+    "scene.acknowledge_pointing": ARMORERS | _r("first_ad"),
+    "meeting.hold": ARMORERS | _r("first_ad", "safety_supervisor"),
+    "day.wrap": ARMORERS,
+    # safety
+    "incident.report": ON_SET,
+    "incident.close": ARMORERS | _r("safety_supervisor"),
+    "complaint.file": ON_SET,
+    "complaint.acknowledge": _r("safety_supervisor", "producer"),
+    "rule.override": _r("safety_supervisor"),
+    "note.add": ON_SET,
+}
+
+# Actions that append events to the production's ledger: they need a registered
+# device (X-Coldcheck-Device), recorded in every event they write.
+RECORDING: frozenset[str] = frozenset(ACTIONS) - {
+    "read", "token.own", "member.manage", "device.manage"}
+
+
+def allowed(action: str, roles: Iterable[str]) -> bool:
+    """May someone holding ``roles`` ask for ``action``? Unknown actions: nobody."""
+    return bool(ACTIONS.get(action, frozenset()) & set(roles))
+
+
+def matrix() -> list[tuple[str, list[bool]]]:
+    """The table as rows of (action, allowed per role in ROLES order)."""
+    return [(a, [r in roles for r in ROLES]) for a, roles in ACTIONS.items()]

@@ -1,0 +1,434 @@
+"""Request and response shapes (the first of the three validation tiers: shape
+at the edge; the domain checks rules, the database checks constraints).
+
+Request bodies forbid unknown fields and bound every string, list and number,
+so a malformed request fails here with 422 INVALID_INPUT and writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ..domain.ammunition import BLANK_LOADS, LOT_KINDS
+from ..domain.custody import CONTENTS, VERIFY_METHODS, WITNESS_ROLES
+from ..domain.incidents import INCIDENT_KINDS
+from ..domain.people import ROLES
+from ..domain.production import STORAGE_KINDS
+from ..domain.weapons import KINDS as WEAPON_KINDS
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Pin = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Role = Literal["armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
+               "safety_supervisor", "producer", "investigator"]
+WitnessRole = Literal["performer", "first_ad", "safety_supervisor"]
+StorageKind = Literal["safe", "cart", "vault", "locker"]
+WeaponKind = Literal["firearm", "blank_only", "non_firing_replica", "rubber", "airsoft", "other"]
+LotKind = Literal["dummy", "blank", "live"]  # live is refused by the rules, and recorded
+BlankLoad = Literal["full", "half", "quarter"]
+VerifyMethod = Literal["visual", "shake", "weight", "xray", "drilled", "other"]
+Content = Literal["empty", "dummy", "blank"]
+IncidentKind = Literal["discharge", "misfire", "squib", "live_ammunition",
+                       "failed_verification", "count_discrepancy", "complaint", "other"]
+
+# The enums of the API are the domain's: they cannot drift apart.
+for _lit, _dom in ((Role, ROLES), (WitnessRole, WITNESS_ROLES), (StorageKind, STORAGE_KINDS),
+                   (WeaponKind, WEAPON_KINDS), (LotKind, LOT_KINDS), (BlankLoad, BLANK_LOADS),
+                   (VerifyMethod, VERIFY_METHODS), (Content, CONTENTS),
+                   (IncidentKind, INCIDENT_KINDS)):
+    if set(_lit.__args__) != set(_dom):  # type: ignore[attr-defined]
+        raise AssertionError(f"api/schemas.py is out of step with the domain: {_dom}")
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# ---- accounts, sessions, tokens, devices ---------------------------------------
+class LoginIn(In):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class MembershipOut(Out):
+    production: str
+    name: str
+    person: str
+    roles: list[str]
+
+
+class SessionOut(Out):
+    username: str
+    via: Literal["session", "token"]
+    csrf_token: str | None = None
+    expires_at: str | None = None
+    productions: list[MembershipOut]
+
+
+class TokenIn(In):
+    name: Name
+    expires_in_hours: Annotated[int, Field(ge=1, le=24 * 366)] = 12
+
+
+class TokenOut(Out):
+    id: str
+    name: str
+    created_at: str
+    expires_at: str
+    revoked_at: str | None
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The bearer token. Shown once: only its hash is kept.")
+
+
+class DeviceIn(In):
+    name: Name
+
+
+class DeviceOut(Out):
+    id: str
+    name: str
+    registered_at: str
+    revoked_at: str | None
+
+
+class MemberIn(In):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    person: Id
+    password: Annotated[str | None, Field(
+        default=None, min_length=1, max_length=256,
+        description="Needed only when the username is new (the account is created).")]
+
+
+class MemberOut(Out):
+    username: str
+    person_id: str
+    created_at: str
+
+
+class AddedMemberOut(Out):
+    username: str
+    person: str
+    production: str
+    created_account: bool
+
+
+# ---- people and set-up -----------------------------------------------------------
+class PersonIn(In):
+    name: Name
+    roles: Annotated[list[Role], Field(min_length=1, max_length=8)]
+    badge: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    department: Annotated[str, StringConstraints(max_length=200)] = ""
+    qualification_expires: IsoDate | None = None
+    pin: Pin | None = None
+
+
+class BriefingIn(In):
+    topic: Name = "Weapons safety briefing"
+
+
+class QualificationIn(In):
+    expires: IsoDate
+
+
+class PinIn(In):
+    pin: Pin
+    current_pin: Pin | None = Field(
+        default=None, description="Your current PIN, needed when one is set.")
+
+
+class StorageIn(In):
+    name: Name
+    kind: StorageKind
+
+
+class WeaponIn(In):
+    serial: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    make: Name
+    model: Name
+    calibre: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    kind: WeaponKind
+    chambers: Annotated[int, Field(ge=1, le=64)] = 1
+    magazine_capacity: Annotated[int, Field(ge=0, le=500)] = 0
+    storage: Id
+
+
+class LotIn(In):
+    kind: LotKind
+    calibre: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    supplier: Name
+    supplier_lot: Name
+    count: Count
+    storage: Id
+    load: BlankLoad | None = None
+
+
+class VerifyIn(In):
+    count: Count
+    method: VerifyMethod
+    failed_finding: Text | None = None
+
+
+class DestroyIn(In):
+    count: Count
+    reason: Text
+
+
+class DayIn(In):
+    date: IsoDate | None = Field(default=None, description="Default: today (UTC).")
+
+
+class MealBreakIn(In):
+    start: bool
+
+
+class SceneIn(In):
+    name: Name
+    hot: bool = False
+    rehearsal: bool = False
+    weapons: Annotated[list[Id], Field(max_length=100)] = []
+    performers: Annotated[list[Id], Field(max_length=200)] = []
+    pointing_description: Text | None = Field(
+        default=None, description="Any pointing at or near a person (camera crew included): "
+                                  "who is pointed at, from where. Makes it a pointing scene.")
+    overdue_minutes: Annotated[int, Field(ge=1, le=600)] = 30
+    min_distance_m: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    shielded: bool = False
+
+
+class MeetingIn(In):
+    scenes: Annotated[list[Id], Field(max_length=100)] = []
+    attendees: Annotated[list[Id], Field(min_length=1, max_length=500)]
+
+
+# ---- custody -----------------------------------------------------------------
+class PositionIn(In):
+    position: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    content: Content
+
+
+class InspectionIn(In):
+    positions: Annotated[list[PositionIn], Field(min_length=1, max_length=128)]
+    barrel_clear: bool
+    magazine_checked: bool = False
+    lot: Id | None = None
+    magazine_rounds: Annotated[int, Field(ge=0, le=500)] = 0
+    scene: Id | None = None
+
+
+class WitnessIn(In):
+    witness: Id = Field(description="The person confirming; their own PIN proves it is them.")
+    pin: Pin
+    role: WitnessRole | None = None
+
+
+class IssueIn(In):
+    performer: Id
+    scene: Id
+
+
+class ReturnIn(In):
+    performer: Id
+    fired: Count = 0
+    lost: Count = 0
+    misfire: Text | None = Field(default=None, description="Report a misfire: what happened "
+                                 "(opens an incident, freezes the weapon).")
+
+
+class HandoffIn(In):
+    to: Id
+    scene: Id | None = None
+
+
+class StoreIn(In):
+    storage: Id
+
+
+class EvidenceIn(In):
+    incident: Id
+    position: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    description: Text
+
+
+class IncidentIn(In):
+    kind: IncidentKind
+    description: Text
+    weapons: Annotated[list[Id], Field(max_length=100)] = []
+    lots: Annotated[list[Id], Field(max_length=100)] = []
+
+
+class CloseIncidentIn(In):
+    corrective_action: Text
+    armorer: Id
+    armorer_pin: Pin
+    supervisor: Id
+    supervisor_pin: Pin
+
+
+class ComplaintIn(In):
+    text: Text
+
+
+class AcknowledgeIn(In):
+    response: Text
+
+
+class OverrideIn(In):
+    rule: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reason: Text
+
+
+class WrapIn(In):
+    counts: Annotated[dict[Id, Count], Field(max_length=500)] | None = None
+
+
+class NoteIn(In):
+    refers_to: Annotated[int, Field(ge=0, le=2**53)]
+    text: Text
+
+
+# ---- answers -------------------------------------------------------------------
+class EventOut(Out):
+    seq: int
+    type: str
+    at: str
+    actor: str
+    device: str
+    payload: dict[str, Any]
+
+
+class Recorded(Out):
+    events: list[EventOut]
+
+
+class EventsOut(Out):
+    events: list[EventOut]
+    head: int
+
+
+class TimelineEntry(EventOut):
+    actor_name: str
+    text: str
+
+
+class PersonOut(Out):
+    id: str
+    name: str
+    roles: list[str]
+    badge: str
+    department: str
+    briefed: bool
+    qualification_expires: str | None
+    pin_set: bool
+    pin_locked_until: str | None
+    role_conflicts: list[str]
+
+
+class ProductionOut(Out):
+    id: str
+    name: str
+    origin: str
+    verifier_key: str
+    head: int
+    person: str
+    roles: list[str]
+
+
+class DayOut(Out):
+    id: str
+    date: str
+    meal_break: bool
+
+
+class WeaponRow(Out):
+    id: str
+    serial: str
+    kind: str
+    state: str
+    custodian: str | None
+    custodian_name: str | None
+    storage: str | None
+    load: dict[str, Any]
+    due_at: str | None
+    frozen_by: list[str]
+
+
+class LotRow(Out):
+    id: str
+    kind: str
+    calibre: str
+    quarantined: bool
+    balanced: bool
+    on_hand: int
+
+
+class Alert(Out):
+    code: str
+    subject: str
+    message: str
+
+
+class BoardOut(Out):
+    production: str
+    name: str
+    events: int
+    day: DayOut | None
+    weapons: list[WeaponRow]
+    lots: list[LotRow]
+    incidents: list[dict[str, Any]]
+    complaints: list[dict[str, Any]]
+    alerts: list[Alert]
+
+
+class CheckpointOut(Out):
+    tree_size: int
+    note: str = Field(description="The signed C2SP checkpoint note, exactly as signed.")
+
+
+class InclusionOut(Out):
+    index: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+class ConsistencyOut(Out):
+    old_size: int
+    old_root: str
+    tree_size: int
+    root_hash: str
+    proof: list[str]
+
+
+class HealthOut(Out):
+    status: Literal["ok"]
+    version: str
+
+
+class ProblemOut(Out):
+    """RFC 9457 problem details; extension members carry the error's details."""
+
+    type: str = Field(description="/api/v1/problems/<code>")
+    title: str = Field(description="What the code means (its catalogue text).")
+    status: int
+    detail: str = Field(description="What happened this time.")
+    code: str = Field(description="The rule or error code (docs/rules.md, docs/errors.md, "
+                                  "docs/api.md).")
+    instance: str | None = None
+
+
+class CodeOut(Out):
+    code: str
+    title: str

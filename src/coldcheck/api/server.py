@@ -1,0 +1,97 @@
+"""Running the API with uvicorn: ``coldcheck serve``.
+
+It listens on 127.0.0.1 unless told otherwise, and refuses any other address
+without TLS (``--tls-cert``/``--tls-key``) or an explicit ``--insecure-lan``,
+which prints a warning: on a set network, anyone on the Wi-Fi could otherwise
+read PINs and session cookies off the air.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..domain.errors import InvalidInput
+
+INSECURE_WARNING = (
+    "WARNING: serving {host}:{port} over plain HTTP (--insecure-lan). Everyone on this "
+    "network can read passwords, witness PINs, tokens and custody data in transit. Browsers "
+    "send the Secure session cookie only over HTTPS (or set COLDCHECK_COOKIE_SECURE=false on "
+    "a test rig). Use --tls-cert/--tls-key on set.")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, port: int, *, tls_cert: Path | None, tls_key: Path | None,
+               insecure_lan: bool) -> str | None:
+    """Refuse an unsafe address; return the warning to print, if any."""
+    if (tls_cert is None) != (tls_key is None):
+        raise InvalidInput("INVALID_INPUT", "--tls-cert and --tls-key go together")
+    for p in (tls_cert, tls_key):
+        if p is not None and not p.is_file():
+            raise InvalidInput("INVALID_INPUT", f"TLS file {p} does not exist")
+    if is_loopback(host) or tls_cert is not None:
+        return None
+    if not insecure_lan:
+        raise InvalidInput("INVALID_INPUT", f"refusing to listen on {host} without TLS: give "
+                           "--tls-cert and --tls-key (or COLDCHECK_TLS_CERT/KEY), or "
+                           "--insecure-lan to accept plain HTTP on this network")
+    return INSECURE_WARNING.format(host=host, port=port)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus coldcheck's own loggers (sign-ins, server failures)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    cfg = copy.deepcopy(LOGGING_CONFIG)
+    cfg["loggers"]["coldcheck"] = {"handlers": ["default"], "level": "INFO",
+                                   "propagate": False}
+    return cfg
+
+
+def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = None,
+          tls_key: Path | None = None, insecure_lan: bool = False) -> None:
+    """Check the address, build the app, run uvicorn until interrupted."""
+    import uvicorn
+
+    from .app import create_app
+
+    warning = check_bind(host, port, tls_cert=tls_cert, tls_key=tls_key,
+                         insecure_lan=insecure_lan)
+    import sys
+
+    if warning:
+        print(warning, file=sys.stderr)
+    from sqlalchemy.engine import make_url
+
+    from ..persistence.store import database_url
+
+    scheme = "https" if tls_cert is not None else "http"
+    shown = make_url(database_url(settings.database_url)).render_as_string(hide_password=True)
+    print(f"coldcheck API on {scheme}://{host}:{port}/api/v1 (database {shown})",
+          file=sys.stderr)
+    if tls_cert is not None:
+        settings = settings.model_copy(update={"tls_cert": tls_cert, "tls_key": tls_key})
+    app = create_app(settings)
+    from ..persistence.store import Store
+    from ..web.welcome import welcome
+
+    store = Store(settings.database_url)
+    try:
+        print(welcome(store, f"{scheme}://{host}:{port}"), file=sys.stderr)
+    finally:
+        store.dispose()
+    uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False,
+                proxy_headers=False, timeout_graceful_shutdown=5,
+                ssl_certfile=str(tls_cert) if tls_cert else None,
+                ssl_keyfile=str(tls_key) if tls_key else None)

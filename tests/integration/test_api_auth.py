@@ -1,0 +1,301 @@
+"""Accounts and sessions over HTTP: cookies and CSRF, sign-in and PIN lockouts
+(every failure recorded, never the secret), tokens scoped to a production,
+registered devices recorded in every event, and logs that never hold a
+password, PIN or token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from api_support import API, PASSWORD, api_world
+
+from coldcheck.config import Settings
+from coldcheck.persistence.store import Store
+from coldcheck.services import accounts
+
+LOGIN = f"{API}/auth/login"
+
+
+@pytest.fixture
+def aw(sqlite_store: Store, settings: Settings, clock: Any) -> Iterator[Any]:
+    with api_world(sqlite_store, settings, clock, production="auth-test") as aw:
+        yield aw
+
+
+@pytest.fixture
+def aw_any(store: Store, backend_settings: Settings, clock: Any) -> Iterator[Any]:
+    """The same, once on SQLite and once on PostgreSQL."""
+    with api_world(store, backend_settings, clock, production="auth-test") as aw:
+        yield aw
+
+
+def login(aw: Any, username: str = "alex", password: str = PASSWORD) -> Any:
+    return aw.client.post(LOGIN, json={"username": username, "password": password})
+
+
+def test_signing_in_sets_a_secure_httponly_strict_session_cookie_and_answers_csrf(
+        aw: Any) -> None:
+    r = login(aw)
+    assert r.status_code == 200, r.text
+    cookies = r.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith("coldcheck_session="))
+    for attr in ("Secure", "HttpOnly", "SameSite=strict", "Path=/"):
+        assert attr.lower() in session.lower(), session
+    csrf = next(c for c in cookies if c.startswith("coldcheck_csrf="))
+    assert "httponly" not in csrf.lower()
+    body = r.json()
+    assert body["username"] == "alex" and body["csrf_token"]
+    assert body["productions"] == [{"production": aw.production, "name": "Rules test production",
+                                    "person": aw.person("alex"), "roles": ["performer"]}]
+    assert aw.client.get(aw.url("/status")).status_code == 200
+
+
+def test_a_cookie_write_without_the_csrf_token_is_refused_and_writes_nothing(aw_any: Any) -> None:
+    aw = aw_any
+    csrf = login(aw).json()["csrf_token"]
+    head = aw.world.seq()
+    dev = {"X-Coldcheck-Device": aw.device}
+    r = aw.client.post(aw.url("/complaints"), json={"text": "smoke"}, headers=dev)
+    assert r.status_code == 403 and r.json()["code"] == "CSRF_FAILED"
+    r = aw.client.post(aw.url("/complaints"), json={"text": "smoke"},
+                       headers={**dev, "X-CSRF-Token": csrf + "x"})
+    assert r.status_code == 403 and r.json()["code"] == "CSRF_FAILED"
+    assert aw.world.seq() == head
+    r = aw.client.post(aw.url("/complaints"), json={"text": "smoke"},
+                       headers={**dev, "X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    assert r.json()["events"][0]["actor"] == aw.person("alex")
+
+
+def test_a_csrf_token_of_another_session_does_not_work(aw: Any) -> None:
+    other = login(aw, "rita").json()["csrf_token"]
+    aw.client.cookies.clear()
+    login(aw, "alex")
+    r = aw.client.post(aw.url("/complaints"), json={"text": "x"},
+                       headers={"X-Coldcheck-Device": aw.device, "X-CSRF-Token": other})
+    assert r.status_code == 403 and r.json()["code"] == "CSRF_FAILED"
+
+
+def test_signing_out_ends_the_session(aw: Any) -> None:
+    login(aw)
+    cookie = aw.client.cookies.get("coldcheck_session")
+    assert aw.client.post(f"{API}/auth/logout").status_code == 204
+    aw.client.cookies.set("coldcheck_session", cookie)
+    r = aw.client.get(aw.url("/status"))
+    assert r.status_code == 401 and r.json()["code"] == "SESSION_EXPIRED"
+
+
+def test_a_session_expires_after_session_hours(aw: Any) -> None:
+    login(aw)
+    aw.clock.t += timedelta(hours=aw.app.state.coldcheck.settings.session_hours, seconds=1)
+    r = aw.client.get(aw.url("/status"))
+    assert r.status_code == 401 and r.json()["code"] == "SESSION_EXPIRED"
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes_and_each_is_logged(
+        aw_any: Any) -> None:
+    aw = aw_any
+    codes = [login(aw, "rita", "wrong-password-1").json()["code"] for _ in range(5)]
+    assert codes == ["LOGIN_FAILED"] * 4 + ["ACCOUNT_LOCKED"]
+    r = login(aw, "rita")  # the right password does not open a locked account
+    assert r.status_code == 423 and r.json()["code"] == "ACCOUNT_LOCKED" and r.json()["until"]
+    log = accounts.auth_log(aw.world.store, username="rita")
+    assert [e["type"] for e in log if e["type"] != "member.added"] == [
+        "login.failed"] * 4 + ["login.locked", "login.refused"]
+    assert all("wrong-password" not in e["detail"] for e in log)
+    aw.clock.t += timedelta(minutes=15, seconds=1)
+    assert login(aw, "rita").status_code == 200
+
+
+def test_a_successful_sign_in_resets_the_failure_count(aw: Any) -> None:
+    for _ in range(4):
+        assert login(aw, "chris", "nope-nope-nope").status_code == 401
+    assert login(aw, "chris").status_code == 200
+    for _ in range(4):
+        assert login(aw, "chris", "nope-nope-nope").status_code == 401
+    assert login(aw, "chris").status_code == 200
+
+
+def test_an_unknown_username_fails_like_a_wrong_password(aw: Any) -> None:
+    a, b = login(aw, "nobody"), login(aw, "alex", "not-the-password")
+    assert a.status_code == b.status_code == 401
+    assert a.json()["detail"] == b.json()["detail"]
+
+
+def test_many_failed_sign_ins_from_one_address_are_rate_limited(aw: Any) -> None:
+    for i in range(20):
+        login(aw, f"user{i}", "whatever-password")
+    r = login(aw, "alex")
+    assert r.status_code == 429 and r.json()["code"] == "LOGIN_RATE_LIMITED"
+    assert int(r.headers["retry-after"]) > 0
+
+
+def test_five_wrong_witness_pins_lock_that_pin_and_every_failure_is_an_event(aw: Any) -> None:
+    w = aw.world
+    ins = w.inspect("revolver", scene="cold")
+    head = w.seq()
+    answers = [aw.post("armorer", f"/inspections/{ins}/witnesses",
+                       {"witness": w.people["alex"], "pin": "0000"}).json()["code"]
+               for _ in range(5)]
+    assert answers == ["PIN_INVALID"] * 4 + ["PIN_LOCKED"]
+    events = w.events_since(head)
+    assert [e.type for e in events] == ["person.pin_failed"] * 5 + ["person.pin_locked"]
+    assert {e.device for e in events} == {f"device:{aw.device}"}
+    r = aw.post("armorer", f"/inspections/{ins}/witnesses",
+                {"witness": w.people["alex"], "pin": w.pins["alex"]})
+    assert r.status_code == 423 and r.json()["code"] == "PIN_LOCKED"
+    aw.clock.t += timedelta(minutes=16)
+    r = aw.post("armorer", f"/inspections/{ins}/witnesses",
+                {"witness": w.people["alex"], "pin": w.pins["alex"]})
+    assert r.status_code == 200, r.text
+
+
+def test_every_event_written_over_the_api_records_the_device_and_the_person(aw: Any) -> None:
+    w = aw.world
+    head = w.seq()
+    aw.ready("revolver", "alex", "cold")
+    r = aw.post("armorer", f"/weapons/{w.weapons['revolver']}/issue",
+                {"performer": w.people["alex"], "scene": w.scenes["cold"]})
+    assert r.status_code == 200, r.text
+    events = w.events_since(head)
+    assert {e.device for e in events} == {f"device:{aw.device}"}
+    assert events[-1].type == "weapon.issued" and events[-1].actor == w.people["armorer"]
+    witnessed = [e for e in events if e.type == "inspection.witnessed"]
+    assert [e.actor for e in witnessed] == [w.people["alex"], w.people["ad"]]
+
+
+@pytest.mark.parametrize(("header", "code"), [
+    (None, "DEVICE_REQUIRED"), ("dev-not-registered", "DEVICE_UNKNOWN")])
+def test_a_write_without_a_registered_device_is_refused_and_writes_nothing(
+        aw: Any, header: str | None, code: str) -> None:
+    head = aw.world.seq()
+    hdrs = aw.h("alex", device=False)
+    if header:
+        hdrs["X-Coldcheck-Device"] = header
+    r = aw.client.post(aw.url("/complaints"), json={"text": "x"}, headers=hdrs)
+    assert r.status_code == 403 and r.json()["code"] == code
+    assert aw.world.seq() == head
+
+
+def test_a_revoked_device_can_no_longer_write(aw: Any) -> None:
+    r = aw.client.post(aw.url("/devices"), json={"name": "Spare tablet"},
+                       headers=aw.h("producer", device=False))
+    dev = r.json()["id"]
+    ok = aw.client.post(aw.url("/complaints"), json={"text": "x"},
+                        headers=aw.h("alex", device=False, **{"X-Coldcheck-Device": dev}))
+    assert ok.status_code == 200
+    assert aw.client.delete(aw.url(f"/devices/{dev}"),
+                            headers=aw.h("producer", device=False)).status_code == 200
+    r = aw.client.post(aw.url("/complaints"), json={"text": "x"},
+                       headers=aw.h("alex", device=False, **{"X-Coldcheck-Device": dev}))
+    assert r.status_code == 403 and r.json()["code"] == "DEVICE_REVOKED"
+
+
+def test_a_device_of_another_production_is_unknown_here(aw: Any, settings: Settings) -> None:
+    from coldcheck.services import actions as a
+
+    a.init_production(store=aw.world.store, settings=settings, production="other-prod",
+                      name="Other", at=aw.clock())
+    acc = accounts.account_of_username(aw.world.store, "producer")
+    dev = accounts.register_device(aw.world.store, production="other-prod", name="theirs",
+                                   account_id=acc, at=aw.clock())["id"]
+    r = aw.client.post(aw.url("/complaints"), json={"text": "x"},
+                       headers=aw.h("alex", device=False, **{"X-Coldcheck-Device": dev}))
+    assert r.status_code == 403 and r.json()["code"] == "DEVICE_UNKNOWN"
+
+
+def test_a_token_is_shown_once_listed_without_its_secret_and_scoped_to_its_production(
+        aw_any: Any) -> None:
+    aw = aw_any
+    r = aw.client.post(aw.url("/tokens"), json={"name": "wrap script",
+                                                "expires_in_hours": 2},
+                       headers=aw.h("armorer", device=False))
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert new["token"].startswith("cc_") and new["expires_at"] > new["created_at"]
+    listed = aw.client.get(aw.url("/tokens"), headers=aw.h("armorer")).json()
+    assert new["id"] in {t["id"] for t in listed}
+    assert new["token"] not in str(listed)
+    r = aw.client.get(f"{API}/productions/no-such/status",
+                      headers={"Authorization": f"Bearer {new['token']}"})
+    assert r.status_code == 404
+    r = aw.client.get(f"{API}/productions", headers={"Authorization": f"Bearer {new['token']}"})
+    assert [p["production"] for p in r.json()] == [aw.production]
+
+
+def test_a_token_lifetime_past_the_server_maximum_is_refused(aw: Any) -> None:
+    r = aw.client.post(aw.url("/tokens"), json={"name": "forever",
+                                                "expires_in_hours": 24 * 365},
+                       headers=aw.h("armorer", device=False))
+    assert r.status_code == 422 and r.json()["code"] == "INVALID_INPUT"
+
+
+def test_you_cannot_revoke_someone_elses_token(aw: Any) -> None:
+    mine = aw.client.get(aw.url("/tokens"), headers=aw.h("armorer")).json()[0]["id"]
+    r = aw.client.delete(aw.url(f"/tokens/{mine}"), headers=aw.h("alex", device=False))
+    assert r.status_code == 404
+    assert aw.client.get(aw.url("/status"), headers=aw.h("armorer")).status_code == 200
+
+
+def test_a_producer_links_an_account_to_a_person_and_it_gets_that_persons_roles(
+        aw: Any) -> None:
+    person = aw.person("newbie")
+    r = aw.client.post(aw.url("/members"), json={"username": "nico", "person": person,
+                                                 "password": "a-long-password"},
+                       headers=aw.h("producer", device=False))
+    assert r.status_code == 409 and r.json()["code"] == "PERSON_HAS_ACCOUNT"
+    created = aw.post("producer", "/people", {"name": "Gil Grey", "roles": ["performer"],
+                                              "badge": "B-GIL", "pin": "2468"})
+    gil = created.json()["events"][0]["payload"]["person"]
+    r = aw.client.post(aw.url("/members"), json={"username": "gil", "person": gil,
+                                                 "password": "short"},
+                       headers=aw.h("producer", device=False))
+    assert r.status_code == 422 and r.json()["code"] == "PASSWORD_WEAK"
+    r = aw.client.post(aw.url("/members"), json={"username": "gil", "person": gil,
+                                                 "password": "a-long-password"},
+                       headers=aw.h("producer", device=False))
+    assert r.status_code == 201, r.text
+    r = login(aw, "gil", "a-long-password")
+    assert r.json()["productions"][0]["roles"] == ["performer"]
+
+
+def test_a_person_changes_their_own_pin_only_with_the_current_one(aw: Any) -> None:
+    w = aw.world
+    r = aw.post("alex", "/me/pin", {"pin": "9999"})
+    assert r.status_code == 422 and r.json()["code"] == "PIN_INVALID"
+    r = aw.post("alex", "/me/pin", {"pin": "12", "current_pin": w.pins["alex"]})
+    assert r.status_code == 422 and r.json()["code"] == "PIN_WEAK"
+    r = aw.post("alex", "/me/pin", {"pin": "9999", "current_pin": w.pins["alex"]})
+    assert r.status_code == 200 and r.json()["events"][-1]["type"] == "person.pin_set"
+    assert r.json()["events"][-1]["payload"] == {"person": w.people["alex"]}
+
+
+SECRETS = (PASSWORD, "wrong-password-xyz", "48151623", "cc_")
+
+
+def test_secrets_never_reach_the_logs(aw: Any, caplog: pytest.LogCaptureFixture) -> None:
+    w = aw.world
+    caplog.set_level(logging.DEBUG)
+    login(aw, "alex")
+    login(aw, "alex", "wrong-password-xyz")
+    login(aw, "nobody", "wrong-password-xyz")
+    ins = w.inspect("revolver", scene="cold")
+    aw.post("armorer", f"/inspections/{ins}/witnesses", {"witness": w.people["ad"],
+                                                         "pin": "48151623"})
+    aw.post("armorer", "/people", {"name": "Pin Leak", "roles": ["performer"],
+                                   "badge": "B-LEAK", "pin": "48151623"})
+    token = aw.client.post(aw.url("/tokens"), json={"name": "t"},
+                           headers=aw.h("armorer", device=False)).json()["token"]
+    aw.client.post(aw.url("/members"), json={"username": "leak", "person": "P1",
+                                             "password": PASSWORD},
+                   headers=aw.h("producer", device=False))
+    assert "sign-in failed" in caplog.text and "locked" not in caplog.text
+    for secret in (*SECRETS, token, *aw.tokens.values()):
+        assert secret not in caplog.text, f"{secret!r} was logged"
+    rows = str(accounts.auth_log(aw.world.store))
+    for secret in (*SECRETS, token):
+        assert secret not in rows
