@@ -1,0 +1,379 @@
+"""Who is asking, and what they may do: the API's own machinery, used as it is.
+
+* Sign-in uses ``services.accounts.login`` and the API's ``LoginLimiter``; it sets
+  the very same cookies as ``POST /api/v1/auth/login`` (session: Secure,
+  HttpOnly, SameSite=Strict; CSRF token: readable by the page's script).
+* Every production page and every write is authorised by the API's own
+  ``api.auth._authorise`` (membership, then the role × action matrix of
+  api/permissions.py), then, for writes that record events, the registered
+  device (``accounts.check_device``), exactly as ``api.auth.Writer`` does:
+  :func:`authorised` is the one place this module calls them. Writes run
+  through ``Call.record``, so the idempotency store, the live-stream wake-up and
+  the error rendering are the API's too. The only difference: a form may carry
+  the session's CSRF token in a ``csrf_token`` field when it is not sent as the
+  ``X-CSRF-Token`` header.
+* The tablet's registered device id lives in a per-production cookie.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.responses import Response
+
+from ..api.auth import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Call,
+    _authorise,
+    remote,
+)
+from ..api.permissions import RECORDING, allowed
+from ..domain.errors import ColdcheckError, Conflict
+from ..domain.events import Event
+from ..domain.narrative import describe
+from ..domain.people import Person
+from ..domain.state import ProductionState
+from ..services import accounts
+from ..services.accounts import AccessError, NewSession, Principal
+from ..services.context import Context
+from .errors import Problem
+from .http import Req
+
+DEVICE_COOKIE = "coldcheck_device"
+SIGNIN_COOKIE = "coldcheck_signin"
+DEVICE_DAYS = 400
+# Refusals and PIN failures name a weapon or lot without changing it: they do not
+# make a page stale.
+NOT_CHANGES = frozenset({"action.refused", "weapon.handoff_refused", "ammo.intake_refused",
+                         "person.pin_failed", "person.pin_locked", "note.added"})
+IN_PROGRESS_WAIT = 0.2
+IN_PROGRESS_TRIES = 50
+
+
+# ---- signing in ----------------------------------------------------------------
+def signed_in(req: Req, *, csrf: bool = False) -> Principal:
+    """The account behind the session cookie; for writes, the CSRF token must match
+    (header first, else the form's ``csrf_token`` field)."""
+    token = req.request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise AccessError("AUTH_REQUIRED", "sign in to continue", kind="unauthenticated")
+    p = accounts.authenticate_session(req.api.store, session_token=token, at=req.now())
+    if csrf:
+        accounts.check_csrf(p, req.request.headers.get(CSRF_HEADER)
+                            or req.form.get("csrf_token"))
+    return p
+
+
+def sign_in(req: Req, username: str, password: str) -> NewSession:
+    """accounts.login behind the API's per-address limiter, exactly as the API does."""
+    api = req.api
+    ip = remote(req.request)
+    api.limiter.check(ip)
+    try:
+        return accounts.login(api.store, ph=api.ph, username=username, password=password,
+                              at=api.clock(), session_hours=api.settings.session_hours,
+                              remote=ip)
+    except AccessError as err:
+        if err.code in ("LOGIN_FAILED", "ACCOUNT_LOCKED"):
+            api.limiter.failed(ip)
+        raise
+
+
+def set_session_cookies(req: Req, resp: Response, s: NewSession) -> None:
+    """The cookies POST /api/v1/auth/login sets, with the same attributes."""
+    settings = req.api.settings
+    age = settings.session_hours * 3600
+    resp.set_cookie(SESSION_COOKIE, s.token, max_age=age, path="/",
+                    secure=settings.cookie_secure, httponly=True, samesite="strict")
+    resp.set_cookie(CSRF_COOKIE, s.csrf_token, max_age=age, path="/",
+                    secure=settings.cookie_secure, httponly=False, samesite="strict")
+
+
+def sign_out(req: Req, resp: Response) -> None:
+    token = req.request.cookies.get(SESSION_COOKIE)
+    if token:
+        accounts.logout(req.api.store, session_token=token, at=req.now())
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        resp.delete_cookie(name, path="/", secure=req.api.settings.cookie_secure,
+                           samesite="strict")
+
+
+def signin_token(req: Req) -> str:
+    """Double-submit token of the sign-in form (no session exists yet)."""
+    return req.request.cookies.get(SIGNIN_COOKIE) or secrets.token_urlsafe(24)
+
+
+def set_signin_cookie(req: Req, resp: Response, token: str) -> None:
+    resp.set_cookie(SIGNIN_COOKIE, token, max_age=3600, path="/", httponly=True,
+                    samesite="strict", secure=req.api.settings.cookie_secure)
+
+
+def check_signin_token(req: Req) -> None:
+    have = req.request.cookies.get(SIGNIN_COOKIE) or ""
+    sent = req.form.get("signin_token") or ""
+    if not have or not secrets.compare_digest(have.encode(), sent.encode()):
+        raise AccessError("CSRF_FAILED", "the sign-in form is out of date: reload the page "
+                          "and sign in", kind="forbidden")
+
+
+# ---- devices --------------------------------------------------------------------
+def device_path(production: str) -> str:
+    return f"/p/{production}/"
+
+
+def device_of(req: Req) -> str | None:
+    return req.request.cookies.get(DEVICE_COOKIE)
+
+
+def set_device_cookie(req: Req, resp: Response, production: str, device: str) -> None:
+    resp.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_DAYS * 86400,
+                    path=device_path(production), secure=req.api.settings.cookie_secure,
+                    httponly=True, samesite="strict")
+
+
+# ---- production pages -------------------------------------------------------------
+@dataclass
+class Page:
+    """A production page: the caller, their roles, and a private copy of the state."""
+
+    req: Req
+    call: Call
+    st: ProductionState
+    now: datetime
+    device_problem: str | None  # the code a write from this tablet would get, if any
+
+    @property
+    def production(self) -> str:
+        return self.call.production
+
+    @property
+    def me(self) -> Person:
+        return self.st.people[self.call.person]
+
+    @property
+    def csrf(self) -> str:
+        return self.call.principal.csrf_token or ""
+
+    def can(self, action: str) -> bool:
+        return allowed(action, self.call.roles)
+
+    def version(self, *ids: str) -> int:
+        return version(self.call, ids)
+
+    def name(self, person: str | None) -> str:
+        p = self.st.people.get(person or "")
+        return p.name if p else str(person or "")
+
+    def names(self, ids: Iterable[str]) -> str:
+        return ", ".join(self.name(i) for i in ids)
+
+    def url(self, path: str = "") -> str:
+        return f"/p/{self.production}/{path}"
+
+    def events(self, seqs: Iterable[int]) -> list[dict[str, Any]]:
+        """The events ``seqs`` as sentences (a 'recorded' confirmation)."""
+        rep = self.call.replica
+        out = []
+        with rep.lock:
+            evs = [rep.events[s] for s in seqs if 0 <= s < len(rep.events)]
+        for e in evs:
+            out.append({"seq": e.seq, "at": e.at, "type": e.type,
+                        "text": describe(e.type, e.payload, self._names)})
+        return out
+
+    def _names(self, ident: str | None) -> str:
+        p = self.st.people.get(ident or "")
+        return f"{p.name} ({p.id})" if p else str(ident)
+
+    def timeline(self, **kw: str) -> list[dict[str, Any]]:
+        return self.call.replica.timeline(**kw)
+
+    def done(self) -> dict[str, Any] | None:
+        """What the last write recorded (?done=first-last, ?again=1 for a replay)."""
+        raw = self.req.query("done")
+        first, _, last = raw.partition("-")
+        if not first.isdigit() or not (last or first).isdigit():
+            return None
+        a, b = int(first), int(last or first)
+        if b < a or b - a > 500:
+            return None
+        return {"events": self.events(range(a, b + 1)), "again": self.req.query("again") == "1"}
+
+    def ctx(self, **extra: Any) -> dict[str, Any]:
+        """What every production template gets."""
+        return {"page": self, "st": self.st, "me": self.me, "prod": self.production,
+                "csrf": self.csrf, "can": self.can, "now": self.now, "form": self.req.form,
+                "problem": None, "failed": None, "done": self.done(),
+                "device_problem": self.device_problem, **extra}
+
+
+def authorised(req: Req, principal: Principal, action: str, *, write: bool = False,
+               body: bytes = b"") -> Call:
+    """The API's authorisation of ``action`` on the production in the path, for a
+    principal this module authenticated (the CSRF token may come from a form
+    field). Mirrors ``api.auth.Reader`` / ``Writer`` step for step."""
+    api = req.api
+    production = req.param("production")
+    person, roles, rep = _authorise(api, req.request, action, production, principal)
+    call = Call(api=api, request=req.request, principal=principal, production=production,
+                person=person, roles=roles, action=action, replica=rep)
+    if not write:
+        return call
+    if action in RECORDING:
+        call.device = accounts.check_device(api.store, production=production,
+                                            device=device_of(req))
+    key = req.form.get("idem") or None
+    if key is not None and not (len(key) <= 255 and key.isascii() and key.isprintable()
+                                and key.strip()):
+        raise AccessError("IDEMPOTENCY_KEY_INVALID", "an Idempotency-Key is 1 to 255 visible "
+                          "ASCII characters")
+    call.key, call.body = key, body
+    return call
+
+
+def production_page(req: Req) -> Page:
+    """Authorise a read of the production in the path and copy its state."""
+    principal = signed_in(req)
+    call = authorised(req, principal, "read")
+    rep = call.replica
+    with rep.lock:
+        st = copy.deepcopy(rep.state)
+    problem = None
+    try:
+        accounts.check_device(req.api.store, production=call.production, device=device_of(req))
+    except AccessError as err:
+        problem = err.code
+    return Page(req, call, st, call.now(), problem)
+
+
+def version(call: Call, ids: Iterable[str]) -> int:
+    """The seq of the last event that changed any of ``ids`` (-1: none)."""
+    rep = call.api.reads.get(call.production)
+    best = -1
+    with rep.lock:
+        for ident in ids:
+            for seq in reversed(rep.index.get(ident, [])):
+                if rep.events[seq].type not in NOT_CHANGES:
+                    best = max(best, seq)
+                    break
+    return best
+
+
+# ---- writes ---------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """A write's answer: the events recorded, or the problem."""
+
+    events: list[dict[str, Any]]
+    problem: Problem | None
+    replayed: bool
+
+    @property
+    def first(self) -> int:
+        return int(self.events[0]["seq"]) if self.events else -1
+
+    @property
+    def last(self) -> int:
+        return int(self.events[-1]["seq"]) if self.events else -1
+
+    @property
+    def done(self) -> str:
+        return f"{self.first}-{self.last}"
+
+    def payload(self, type_: str, key: str) -> str | None:
+        for e in self.events:
+            if e["type"] == type_:
+                return str(e["payload"][key])
+        return None
+
+
+def _canonical(form: Iterable[tuple[str, str]]) -> bytes:
+    """The request as the idempotency fingerprint sees it: the fields that mean
+    something, not the CSRF token (it changes when a session is renewed)."""
+    pairs = sorted((k, v) for k, v in form if k not in ("csrf_token", "idem"))
+    return json.dumps(pairs, ensure_ascii=False).encode()
+
+
+def writer(req: Req, action: str) -> Call:
+    principal = signed_in(req, csrf=True)
+    return authorised(req, principal, action, write=True,
+                      body=_canonical(req.form.multi_items()))
+
+
+def stale(call: Call, subjects: Sequence[str], seen: str | None) -> None:
+    """CONCURRENT_UPDATE if any subject changed after the page was rendered."""
+    if not subjects or seen is None or not seen.lstrip("-").isdigit():
+        return
+    now = version(call, subjects)
+    if now > int(seen):
+        rep = call.api.reads.get(call.production)
+        with rep.lock:
+            e = rep.events[now]
+            people = rep.state.people
+
+            def names(i: str | None) -> str:
+                p = people.get(i or "")
+                return f"{p.name} ({p.id})" if p else str(i)
+
+            what = describe(e.type, e.payload, names)
+        raise Conflict("CONCURRENT_UPDATE", f"{', '.join(subjects)} changed after this page "
+                       f"was loaded (event #{now}, {e.at[11:16]} UTC: {what}). Nothing was "
+                       "recorded.", seen=int(seen), now=now)
+
+
+def record(req: Req, action: str, fn: Callable[[Context, Call], list[Event]], *,
+           subjects: Sequence[str] = ()) -> Outcome:
+    """Run a custody use case as the signed-in person from this tablet, through the
+    API's Writer and Call.record: authorised, idempotent, woken streams."""
+    try:
+        call = writer(req, action)
+    except ColdcheckError as err:
+        return Outcome([], Problem.from_error(err), False)
+    seen = req.form.get("seen")
+
+    def run(ctx: Context) -> list[Event]:
+        stale(call, subjects, seen)
+        return fn(ctx, call)
+
+    resp = call.record(run)
+    for _ in range(IN_PROGRESS_TRIES):  # a double tap: wait for the first tap's answer
+        if resp.status_code != 409 or b"IDEMPOTENCY_KEY_IN_PROGRESS" not in bytes(resp.body):
+            break
+        time.sleep(IN_PROGRESS_WAIT)
+        resp = call.record(run)
+    replayed = resp.headers.get("Idempotent-Replayed") == "true"
+    body = bytes(resp.body)
+    if resp.status_code >= 400:
+        problem = Problem.from_json(body, replayed=replayed)
+        problem.incidents = opened_incidents(call, problem.recorded)
+        return Outcome([], problem, replayed)
+    return Outcome(list(json.loads(body)["events"]), None, replayed)
+
+
+def run_plain(req: Req, action: str, fn: Callable[[Call], Any]) -> tuple[Any, Problem | None]:
+    """A write that records no custody event (registering a device)."""
+    try:
+        call = writer(req, action)
+    except ColdcheckError as err:
+        return None, Problem.from_error(err)
+    resp = call.run(lambda: fn(call))
+    body = json.loads(bytes(resp.body))
+    if resp.status_code >= 400:
+        return None, Problem.from_body(body)
+    return body, None
+
+
+def opened_incidents(call: Call, seqs: Iterable[int]) -> list[str]:
+    rep = call.api.reads.get(call.production)
+    with rep.lock:
+        return [str(rep.events[s].payload["incident"]) for s in seqs
+                if 0 <= s < len(rep.events) and rep.events[s].type == "incident.opened"]

@@ -1,0 +1,125 @@
+"""The web app: routes, error pages, static files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..api.auth import ApiState
+from ..config import Settings
+from ..domain.errors import ColdcheckError
+from .errors import Problem
+from .front import WebGuard, WebHeaders
+from .http import render_text
+from .views import auth, board, custody, day, safety
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("coldcheck.web")
+
+
+def routes() -> list[BaseRoute]:
+    def get(path: str, fn: object) -> Route:
+        return Route(path, fn, methods=["GET"])  # type: ignore[arg-type]
+
+    def post(path: str, fn: object) -> Route:
+        return Route(path, fn, methods=["POST"])  # type: ignore[arg-type]
+
+    p = "/p/{production}"
+    return [
+        get("/", auth.home),
+        get("/signin", auth.signin_page), post("/signin", auth.signin_post),
+        post("/signout", auth.signout),
+        get("/productions", auth.productions),
+        get(p + "/", board.board), get(p + "/armory", board.armory),
+        get(p + "/weapons/{weapon}", board.weapon_page), get(p + "/lots/{lot}", board.lot_page),
+        get(p + "/people/{person}", board.person_page),
+        get(p + "/scan", board.scan_page), get(p + "/resolve", board.resolve_json),
+        get(p + "/labels", board.labels),
+        get(p + "/labels/{kind}/{ident}.png", board.label_png),
+        get(p + "/device", auth.device_page), post(p + "/device", auth.device_register),
+        # custody
+        get(p + "/intake", custody.intake), post(p + "/intake/lot", custody.intake_lot),
+        post(p + "/intake/weapon", custody.intake_weapon),
+        post(p + "/lots/{lot}/verify", custody.verify),
+        get(p + "/weapons/{weapon}/inspect", custody.inspect_page),
+        post(p + "/weapons/{weapon}/inspect", custody.inspect),
+        get(p + "/inspections/{inspection}", custody.inspection_page),
+        post(p + "/inspections/{inspection}/witness", custody.witness),
+        post(p + "/weapons/{weapon}/issue", custody.issue),
+        post(p + "/weapons/{weapon}/return", custody.return_weapon),
+        post(p + "/weapons/{weapon}/store", custody.store),
+        post(p + "/weapons/{weapon}/evidence", custody.evidence),
+        post(p + "/weapons/{weapon}/handoff", custody.handoff),
+        # the day
+        get(p + "/day", day.day_page), post(p + "/day/open", day.open_day),
+        post(p + "/day/meal-break", day.meal_break), post(p + "/scenes", day.plan_scene),
+        post(p + "/scenes/{scene}/acknowledge", day.acknowledge),
+        post(p + "/meetings", day.meeting), post(p + "/briefings", day.briefing),
+        get(p + "/wrap", day.wrap_page), post(p + "/wrap", day.wrap),
+        # safety
+        get(p + "/report", safety.report_page), post(p + "/report", safety.report),
+        get(p + "/incidents", safety.incidents),
+        get(p + "/incidents/{incident}", safety.incident_page),
+        post(p + "/incidents/{incident}/close", safety.close_incident),
+        get(p + "/complaints", safety.complaints), post(p + "/complaints", safety.file_complaint),
+        post(p + "/complaints/{complaint}/acknowledge", safety.acknowledge_complaint),
+        get(p + "/overrides", safety.overrides), post(p + "/overrides", safety.override),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def on_error(request: Request, exc: Exception) -> Response:
+    """A ColdcheckError a view did not turn into its form's problem: sign in again,
+    or the error page (a fragment for htmx)."""
+    assert isinstance(exc, ColdcheckError)
+    problem = Problem.from_error(exc)
+    if problem.sign_in_again:
+        target = "/signin?next=" + request.url.path + ("&expired=1" if problem.code ==
+                                                       "SESSION_EXPIRED" else "")
+        if _htmx(request):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, 303)
+    html = render_text("error.html", {"problem": problem, "page": None},
+                       "content" if _htmx(request) else None)
+    return HTMLResponse(html, status_code=problem.status)
+
+
+def on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "NOT_FOUND", 405: "INVALID_INPUT"}.get(exc.status_code, "INVALID_INPUT")
+    detail = ("There is no page at this address." if exc.status_code == 404
+              else str(exc.detail))
+    problem = Problem(code, "", detail, exc.status_code)
+    return HTMLResponse(render_text("error.html", {"problem": problem, "page": None}),
+                        status_code=exc.status_code)
+
+
+def on_crash(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    problem = Problem("INTERNAL_ERROR", "The server failed.", "Nothing was shown; the details "
+                      "are in the server log. Check the timeline before trying again.", 500)
+    return HTMLResponse(render_text("error.html", {"problem": problem, "page": None}),
+                        status_code=500)
+
+
+def build_web(state: ApiState, settings: Settings) -> Starlette:
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(WebHeaders, hsts=settings.tls_cert is not None),
+                    Middleware(WebGuard, max_body=settings.max_body_bytes)],
+        exception_handlers={ColdcheckError: on_error, HTTPException: on_http,
+                            Exception: on_crash})
+    app.state.coldcheck = state
+    return app

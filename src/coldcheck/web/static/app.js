@@ -1,0 +1,226 @@
+/* coldcheck tablet: small progressive enhancements on server-rendered pages.
+   Every form also works without this script (plain POST, redirect, page). */
+(function () {
+  "use strict";
+
+  function cookie(name) {
+    const m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  // The session's CSRF token goes in a header on every htmx request: after a
+  // sign-in from the session dialog the form's hidden field is out of date, the
+  // cookie is not.
+  document.addEventListener("htmx:configRequest", function (e) {
+    const token = cookie("coldcheck_csrf");
+    if (token) e.detail.headers["X-CSRF-Token"] = token;
+  });
+
+  function focusFirst(root) {
+    const el = (root || document).querySelector("[data-autofocus]");
+    if (el) el.focus({ preventScroll: false });
+  }
+  document.addEventListener("htmx:afterSwap", function (e) {
+    focusFirst(e.detail.target.parentNode || document);
+    wire(e.detail.target.parentNode || document);
+  });
+
+  document.addEventListener("click", function (e) {
+    const t = e.target.closest("[data-dismiss-problem]");
+    if (t) { t.closest(".problem").classList.remove("fullscreen"); return; }
+    const c = e.target.closest("[data-close-dialog]");
+    if (c) { document.getElementById("session-dialog").innerHTML = ""; return; }
+    const p = e.target.closest("[data-print]");
+    if (p) { window.print(); }
+  });
+
+  // ---- inspection checklist: set every position at once; show the load ----
+  function wireInspect(form) {
+    const result = form.querySelector("[data-result]");
+    function update() {
+      const picked = Array.from(form.querySelectorAll("input[type=radio]:checked")).map(function (r) { return r.value; });
+      const loaded = picked.filter(function (v) { return v !== "empty"; });
+      const mag = form.querySelector("[name=magazine_rounds]");
+      const n = loaded.length + (mag && loaded.length ? parseInt(mag.value || "0", 10) : 0);
+      const lot = form.querySelector("[name=lot]");
+      if (!result) return;
+      if (!picked.length) { result.textContent = "record each position first"; return; }
+      if (!n) { result.textContent = "empty (cold)"; return; }
+      const kinds = Array.from(new Set(loaded));
+      result.textContent = kinds.length > 1 ? "mixed dummies and blanks: not allowed"
+        : n + " " + kinds[0] + (n === 1 ? "" : (kinds[0] === "dummy" ? " rounds" : "s")) +
+          (lot && lot.value ? " from " + lot.value : " (choose the lot)") + (kinds[0] === "blank" ? " — HOT" : " — cold");
+    }
+    form.querySelectorAll("[data-all]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        form.querySelectorAll("input[type=radio][value=" + b.dataset.all + "]").forEach(function (r) { r.checked = true; });
+        update();
+      });
+    });
+    form.addEventListener("change", update);
+    form.addEventListener("input", update);
+    update();
+  }
+
+  // ---- wrap: show each lot's difference as it is typed ----
+  function wireWrap(root) {
+    root.querySelectorAll(".count-input").forEach(function (input) {
+      input.addEventListener("input", function () {
+        const cell = input.closest("tr").querySelector("[data-balance]");
+        if (!cell || input.value === "") return;
+        const diff = parseInt(input.value, 10) - parseInt(input.dataset.expected, 10);
+        const row = input.closest("tr");
+        if (diff === 0) { cell.textContent = "✔ matches"; row.classList.remove("unbalanced"); }
+        else { cell.textContent = "✖ counted " + Math.abs(diff) + (diff > 0 ? " more" : " fewer") + " than the record"; row.classList.add("unbalanced"); }
+      });
+    });
+  }
+
+  function wire(root) {
+    root.querySelectorAll("form[data-inspect]").forEach(wireInspect);
+    wireWrap(root);
+  }
+
+  // ---- the live board: the API's event stream wakes a refresh of the board ----
+  function wireLive() {
+    const live = document.getElementById("live");
+    if (!live || !window.EventSource) return;
+    const text = live.querySelector(".live-text");
+    const dot = live.querySelector(".dot");
+    let timer = null;
+    function refresh() {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        const board = document.getElementById("board");
+        if (board && window.htmx) window.htmx.trigger(board, "refresh");
+      }, 150);
+    }
+    const es = new EventSource(live.dataset.stream);
+    es.onopen = function () { live.className = "live on"; dot.textContent = "●"; text.textContent = "Live: updates without reloading"; };
+    es.onerror = function () { live.className = "live off"; dot.textContent = "○"; text.textContent = "Reconnecting… (the board also refreshes every 30 s)"; };
+    live.dataset.types.split(" ").forEach(function (t) { es.addEventListener(t, refresh); });
+    es.addEventListener("error", function (e) {
+      if (e.data) { es.close(); live.className = "live off"; text.textContent = "Live updates stopped: sign in again."; }
+    });
+  }
+
+  // ---- scanning QR codes: BarcodeDetector where the browser has it, else jsQR ----
+  const scanner = { stream: null, onCode: null, running: false };
+  function loadJsQR() {
+    if (typeof window.jsQR === "function") return Promise.resolve(window.jsQR);
+    return new Promise(function (resolve, reject) {
+      const s = document.createElement("script");
+      s.src = "/static/vendor/jsQR.js";
+      s.onload = function () {
+        const lib = window.jsQR;
+        resolve(typeof lib === "function" ? lib : lib && lib.default);
+      };
+      s.onerror = reject;
+      document.head.appendChild(s);
+    });
+  }
+  function decodeCanvas(canvas) {
+    if ("BarcodeDetector" in window) {
+      const det = new window.BarcodeDetector({ formats: ["qr_code"] });
+      return det.detect(canvas).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+    }
+    return loadJsQR().then(function (jsQR) {
+      const ctx = canvas.getContext("2d", { willReadFrequently: true });
+      const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const code = jsQR(img.data, img.width, img.height, { inversionAttempts: "attemptBoth" });
+      return code ? code.data : null;
+    });
+  }
+  function status(msg) { const s = document.getElementById("scanner-status"); if (s) s.textContent = msg; }
+  function closeScanner() {
+    scanner.running = false;
+    if (scanner.stream) scanner.stream.getTracks().forEach(function (t) { t.stop(); });
+    scanner.stream = null;
+    const dlg = document.getElementById("scanner");
+    if (dlg) dlg.hidden = true;
+  }
+  function found(text) {
+    const cb = scanner.onCode;
+    closeScanner();
+    if (cb && text) cb(text);
+  }
+  function openScanner(onCode) {
+    const dlg = document.getElementById("scanner");
+    const video = document.getElementById("scanner-video");
+    scanner.onCode = onCode;
+    dlg.hidden = false;
+    document.getElementById("scanner-cancel").focus();
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      status("No camera here (the camera needs https). Take a photo of the code instead, or type it.");
+      return;
+    }
+    status("Starting the camera…");
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false }).then(function (stream) {
+      scanner.stream = stream; scanner.running = true;
+      video.srcObject = stream; video.play();
+      status("Point the camera at the label or badge.");
+      const canvas = document.createElement("canvas");
+      function tick() {
+        if (!scanner.running) return;
+        if (video.videoWidth) {
+          canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+          canvas.getContext("2d", { willReadFrequently: true }).drawImage(video, 0, 0);
+          decodeCanvas(canvas).then(function (t) { if (t) found(t); else setTimeout(tick, 200); }, function () { setTimeout(tick, 400); });
+        } else { setTimeout(tick, 200); }
+      }
+      tick();
+    }, function () { status("The camera is not available. Take a photo of the code instead, or type it."); });
+  }
+  function decodeFile(file) {
+    status("Reading the photo…");
+    const img = new Image();
+    img.onload = function () {
+      const canvas = document.createElement("canvas");
+      const scale = Math.min(1, 1600 / Math.max(img.width, img.height));
+      canvas.width = Math.round(img.width * scale); canvas.height = Math.round(img.height * scale);
+      canvas.getContext("2d", { willReadFrequently: true }).drawImage(img, 0, 0, canvas.width, canvas.height);
+      decodeCanvas(canvas).then(function (t) {
+        URL.revokeObjectURL(img.src);
+        if (t) found(t); else status("No QR code found in the photo. Try again closer, or type it.");
+      });
+    };
+    img.src = URL.createObjectURL(file);
+  }
+  function resolve(code) {
+    const prod = location.pathname.split("/")[2];
+    return fetch("/p/" + prod + "/resolve?code=" + encodeURIComponent(code), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; });
+  }
+  document.addEventListener("click", function (e) {
+    const into = e.target.closest("[data-scan-into]");
+    if (into) {
+      openScanner(function (text) {
+        const input = document.getElementById(into.dataset.scanInto);
+        input.value = text;
+        input.form.requestSubmit();
+      });
+      return;
+    }
+    const forSel = e.target.closest("[data-scan-for]");
+    if (forSel) {
+      const select = document.getElementById(forSel.dataset.scanFor);
+      openScanner(function (text) {
+        resolve(text).then(function (hit) {
+          const ok = hit && Array.from(select.options).some(function (o) { return o.value === hit.id; });
+          if (ok) { select.value = hit.id; select.focus(); }
+          else { alert("That code (" + text + ") is not one of the people listed here."); }
+        });
+      });
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    const cancel = document.getElementById("scanner-cancel");
+    if (cancel) cancel.addEventListener("click", closeScanner);
+    const photo = document.getElementById("scanner-photo");
+    if (photo) photo.addEventListener("change", function () { if (photo.files.length) decodeFile(photo.files[0]); photo.value = ""; });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeScanner(); });
+    wire(document);
+    wireLive();
+    focusFirst(document);
+  });
+})();

@@ -1,0 +1,1 @@
+"""The pages of the tablet web app, one module per area."""

@@ -1,0 +1,142 @@
+"""Signing in and out, choosing a production, registering this tablet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response
+
+from ...domain.errors import ColdcheckError
+from ...services import accounts
+from ...services.accounts import AccessError
+from ..access import (
+    check_signin_token,
+    production_page,
+    run_plain,
+    set_device_cookie,
+    set_session_cookies,
+    set_signin_cookie,
+    sign_in,
+    sign_out,
+    signed_in,
+    signin_token,
+)
+from ..errors import Problem
+from ..forms import session_expired
+from ..http import Req, go, render, view
+
+
+def _safe_next(raw: str) -> str:
+    """Only a path on this site (never //host or a scheme)."""
+    if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/productions"
+
+
+@view
+def home(req: Req) -> Response:
+    try:
+        signed_in(req)
+    except AccessError:
+        return RedirectResponse("/signin", 303)
+    return RedirectResponse("/productions", 303)
+
+
+def _signin(req: Req, problem: Problem | None, status: int = 200) -> Response:
+    token = signin_token(req)
+    expired = req.query("expired") == "1" or (problem is not None and problem.sign_in_again)
+    ctx = {"problem": problem, "next": _safe_next(req.form.get("next") or req.query("next")),
+           "signin_token": token, "expired": expired, "username": req.form.get("username", ""),
+           "page": None, "failed": "signin"}
+    block = "signin_form" if req.htmx and req.request.method == "POST" else None
+    resp = render(req, "signin.html", ctx, block=block, status=status)
+    set_signin_cookie(req, resp, token)
+    return resp
+
+
+@view
+def signin_page(req: Req) -> Response:
+    return _signin(req, None)
+
+
+@view
+def signin_post(req: Req) -> Response:
+    """Sign in. From the session-expired dialog (htmx), close the dialog and leave
+    the page and its form as they are."""
+    dialog = req.form.get("dialog") == "1"
+    try:
+        if not dialog:
+            check_signin_token(req)
+        s = sign_in(req, req.form.get("username", ""), req.form.get("password", ""))
+    except ColdcheckError as err:
+        problem = Problem.from_error(err)
+        if dialog:
+            return render(req, "_session.html", {"problem": problem, "page": None},
+                          status=problem.status)
+        return _signin(req, problem, problem.status)
+    if dialog:
+        resp: Response = render(req, "_session.html", {"problem": None, "page": None,
+                                                        "signed_in": True})
+    else:
+        resp = go(req, _safe_next(req.form.get("next", "")))
+    set_session_cookies(req, resp, s)
+    return resp
+
+
+@view
+def signout(req: Req) -> Response:
+    resp = go(req, "/signin")
+    sign_out(req, resp)
+    return resp
+
+
+@view
+def productions(req: Req) -> Response:
+    p = signed_in(req)
+    api = req.api
+    names = {r["id"]: r["name"] for r in api.store.productions()}
+    rows: list[dict[str, Any]] = []
+    for m in accounts.memberships(api.store, p.account_id):
+        prod, person = str(m["production_id"]), str(m["person_id"])
+        rep = api.reads.get(prod)
+        with rep.lock:
+            who = rep.state.people.get(person)
+            day = rep.state.day()
+            rows.append({"id": prod, "name": names.get(prod, prod),
+                         "person": who.name if who else person,
+                         "roles": list(who.roles) if who else [],
+                         "day": day.date if day else None,
+                         "weapons_out": sum(1 for w in rep.state.weapons.values()
+                                            if w.state == "issued")})
+    return render(req, "productions.html", {"rows": rows, "username": p.username,
+                                            "page": None, "problem": None})
+
+
+# ---- this tablet --------------------------------------------------------------------
+@view
+def device_page(req: Req) -> Response:
+    page = production_page(req)
+    devices = accounts.devices(req.api.store, page.production)
+    return render(req, "device.html", page.ctx(devices=devices,
+                                               current=req.request.cookies.get(
+                                                   "coldcheck_device")))
+
+
+@view
+def device_register(req: Req) -> Response:
+    name = (req.form.get("name") or "").strip()[:80] or "Tablet"
+    body, problem = run_plain(req, "device.manage", lambda call: accounts.register_device(
+        call.api.store, production=call.production, name=name,
+        account_id=call.principal.account_id, at=call.now()))
+    if problem is not None:
+        if problem.sign_in_again:
+            return session_expired(req, problem)
+        page = production_page(req)
+        devices = accounts.devices(req.api.store, page.production)
+        ctx = page.ctx(devices=devices, current=None)
+        ctx.update(problem=problem, failed="device_form")
+        return render(req, "device.html", ctx, block="device_form", status=problem.status)
+    prod = req.param("production")
+    resp = go(req, f"/p/{prod}/device", registered=body["id"])
+    set_device_cookie(req, resp, prod, str(body["id"]))
+    return resp

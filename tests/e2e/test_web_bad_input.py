@@ -1,0 +1,172 @@
+"""Bad input on a real tablet: double taps, a page submitted again after the back
+button, a page gone stale because another tablet changed the lot, a session
+that expires mid-form, a person without the role, a wrong password. Never a
+double record; always a clear message with the rule's code; the form kept."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+from web_support import PROD, Served, Tablet, page_errors
+
+from coldcheck.persistence.store import Store
+from coldcheck.services import accounts
+
+
+def verified(served: Served, lot: str = "L1") -> int:
+    """Rounds of ``lot`` verified so far, straight from the database."""
+    store = Store(served.settings.database_url)
+    try:
+        return store.state(PROD).lots[lot].verified_total
+    finally:
+        store.dispose()
+
+
+def events(served: Served) -> int:
+    store = Store(served.settings.database_url)
+    try:
+        return store.head(PROD)
+    finally:
+        store.dispose()
+
+
+def armorer(new_tablet: Any) -> Tablet:
+    tab: Tablet = new_tablet()
+    tab.sign_in("sam")
+    tab.register()
+    return tab
+
+
+def form_fields(tab: Tablet, selector: str) -> dict[str, str]:
+    return dict(tab.page.evaluate(
+        "s => Array.from(new FormData(document.querySelector(s)).entries())", selector))
+
+
+def test_a_double_tap_and_a_resubmitted_page_record_the_verification_once(
+        new_tablet: Any, web_server: Served) -> None:
+    tab = armorer(new_tablet)
+    before = verified(web_server)
+    tab.open("lots/L1")
+    tab.page.get_by_label("Rounds verified good").fill("2")
+    fields = form_fields(tab, "#verify form")
+    tab.page.get_by_role("button", name="Record verification").dblclick()
+    tab.page.wait_for_url(re.compile(r".*/lots/L1\?done="))
+    assert verified(web_server) == before + 2
+    # The same form sent again (a tap that got through, or Back and submit again):
+    # the server answers with the first answer and records nothing.
+    head = events(web_server)
+    resp = tab.page.request.post(f"{tab.base}/p/{PROD}/lots/L1/verify", form=fields,
+                                 headers={"Origin": tab.base}, max_redirects=0)
+    assert resp.status == 303, resp.text()
+    assert "again=1" in resp.headers["location"]
+    assert verified(web_server) == before + 2 and events(web_server) == head
+    tab.go(resp.headers["location"])
+    expect(tab.page.locator(".done")).to_contain_text("Already recorded")
+    expect(tab.page.locator(".done")).to_contain_text("nothing was recorded twice")
+    tab.shot("tablet-already-recorded")
+    assert not page_errors(tab), page_errors(tab)
+
+
+def test_a_stale_page_says_what_changed_records_nothing_and_keeps_the_form(
+        new_tablet: Any, web_server: Served) -> None:
+    tab = armorer(new_tablet)
+    tab.open("lots/L1")
+    other = tab.page.context.new_page()  # a second screen changes the lot meanwhile
+    other.goto(f"{tab.base}/p/{PROD}/lots/L1")
+    other.get_by_label("Rounds verified good").fill("1")
+    other.get_by_role("button", name="Record verification").click()
+    other.wait_for_url(re.compile(r".*done="))
+    before = verified(web_server)
+    tab.page.get_by_label("Rounds verified good").fill("3")
+    tab.page.get_by_label("Method").select_option("weight")
+    tab.page.get_by_role("button", name="Record verification").click()
+    box = tab.page.locator(".problem", has_text="CONCURRENT_UPDATE")
+    expect(box).to_be_visible()
+    expect(box).to_contain_text("Nothing was recorded")
+    expect(box).to_contain_text("verified round")
+    assert verified(web_server) == before
+    expect(tab.page.get_by_label("Rounds verified good")).to_have_value("3")
+    expect(tab.page.get_by_label("Method")).to_have_value("weight")
+    tab.shot("tablet-stale-page")
+    # Having looked, the armorer submits again: now it is recorded, once.
+    tab.page.get_by_role("button", name="Record verification").click()
+    tab.page.wait_for_url(re.compile(r".*done="))
+    assert verified(web_server) == before + 3
+
+
+def test_a_session_that_expires_mid_form_keeps_the_form_and_records_once_after_signing_in(
+        new_tablet: Any, web_server: Served) -> None:
+    tab = armorer(new_tablet)
+    tab.open("complaints")
+    text = "Cart left unattended by the trailers at 14:10"
+    tab.page.get_by_label("What is unsafe").fill(text)
+    token = next(c["value"] for c in tab.page.context.cookies()
+                 if c["name"] == "coldcheck_session")
+    api = web_server.app.state.coldcheck
+    accounts.logout(api.store, session_token=token, at=api.clock())  # the session ends
+    head = events(web_server)
+    tab.page.get_by_role("button", name="File the complaint as Sam Reyes").click()
+    dialog = tab.page.get_by_role("dialog", name="Your session ended")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("SESSION_EXPIRED")
+    tab.shot("tablet-session-expired")
+    assert events(web_server) == head
+    dialog.get_by_label("Username").fill("sam")
+    dialog.get_by_label("Password").fill(accounts.DEMO_PASSWORD)
+    dialog.get_by_role("button", name="Sign in").click()
+    tab.page.get_by_role("button", name="Back to the form").click()
+    expect(tab.page.get_by_label("What is unsafe")).to_have_value(text)
+    tab.page.get_by_role("button", name="File the complaint as Sam Reyes").click()
+    expect(tab.page.locator(".done")).to_contain_text(text)
+    store = Store(web_server.settings.database_url)
+    try:
+        filed = [c for c in store.state(PROD).complaints.values() if c.text == text]
+    finally:
+        store.dispose()
+    assert len(filed) == 1
+
+
+def test_a_performer_sees_no_override_form_and_a_forced_override_is_refused_by_the_matrix(
+        new_tablet: Any, web_server: Served) -> None:
+    tab = new_tablet()
+    tab.sign_in("alex")
+    tab.open("overrides")
+    expect(tab.page.locator("main")).to_contain_text("Only the safety supervisor can override")
+    expect(tab.page.get_by_role("button", name="Record the override")).to_have_count(0)
+    csrf = next(c["value"] for c in tab.page.context.cookies()
+                if c["name"] == "coldcheck_csrf")
+    head = events(web_server)
+    resp = tab.page.request.post(
+        f"{tab.base}/p/{PROD}/overrides", headers={"Origin": tab.base},
+        form={"csrf_token": csrf, "idem": "k1", "rule": "SCENE_REHEARSAL_REPLICA",
+              "subject": "scene:SC1", "reason": "I would like to use the real one"})
+    assert resp.status == 403
+    assert "ACTION_FORBIDDEN" in resp.text()
+    assert events(web_server) == head
+
+
+def test_a_form_posted_from_another_site_or_without_the_csrf_token_is_refused(
+        new_tablet: Any, web_server: Served) -> None:
+    tab = armorer(new_tablet)
+    head = events(web_server)
+    form = {"text": "forged complaint", "idem": "k2"}
+    resp = tab.page.request.post(f"{tab.base}/p/{PROD}/complaints", form=form,
+                                 headers={"Origin": "http://evil.example"})
+    assert resp.status == 403
+    resp = tab.page.request.post(f"{tab.base}/p/{PROD}/complaints", form=form,
+                                 headers={"Origin": tab.base})
+    assert resp.status == 403 and "CSRF_FAILED" in resp.text()
+    assert events(web_server) == head
+
+
+def test_a_wrong_password_says_so_and_keeps_the_username(new_tablet: Any) -> None:
+    tab = new_tablet()
+    tab.go("/signin")
+    tab.page.get_by_label("Username").fill("sam")
+    tab.page.get_by_label("Password").fill("not-the-password")
+    tab.page.get_by_role("button", name="Sign in").click()
+    expect(tab.page.locator(".problem")).to_contain_text("LOGIN_FAILED")
+    expect(tab.page.get_by_label("Username")).to_have_value("sam")
+    tab.shot("tablet-signin-failed")
