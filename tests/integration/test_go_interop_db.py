@@ -126,12 +126,12 @@ def test_go_accepts_everything_the_cli_prints_for_a_demo_database(
     cli = Cli(shared)
     key, note = cli.key(), cli.checkpoint()
     n = size_of(note)
-    assert n == 94
+    assert n == 95
     entries = cli.entries(n)
     rng = random.Random(94)
-    inclusion = [cli.inclusion(i) for i in (0, 1, 46, 93, *rng.sample(range(n), 4))]
+    inclusion = [cli.inclusion(i) for i in (0, 1, 46, 94, *rng.sample(range(n), 4))]
     inclusion += [cli.inclusion(i, size) for size, i in ((1, 0), (30, 29), (80, 17), (64, 63))]
-    consistency = [cli.consistency(old) for old in (1, 2, 30, 64, 80, 93, 94)]
+    consistency = [cli.consistency(old) for old in (1, 2, 30, 64, 80, 94, 95)]
     consistency += [cli.consistency(old, size) for old, size in
                     ((1, 30), (30, 80), (7, 64), (80, 80))]
     result = run_go_verifier(go_verifier, go_document(
@@ -155,9 +155,9 @@ def test_go_accepts_every_stored_checkpoint_against_the_entries_it_covers(
     key = cli.key()
     with Attacker(Path(shared.database_url)) as x:
         notes = x.checkpoints()
-    assert sorted(notes) == [1, 30, 80, 94]
-    entries = cli.entries(94, sample=0)
-    wrap_root = root_of(notes[94])
+    assert sorted(notes) == [1, 30, 80, 95]
+    entries = cli.entries(95, sample=0)
+    wrap_root = root_of(notes[95])
     for size, note in sorted(notes.items()):
         assert size_of(note) == size
         proofs = [cli.consistency(size)]  # from this checkpoint to the wrap
@@ -191,7 +191,7 @@ def test_go_rejects_a_database_entry_changed_by_one_byte(go_verifier: Path,
     proof = cli.inclusion(k)
     with Attacker(Path(demo.database_url)) as x:
         x.flip(k, 150)
-    entries = cli.entries(94, sample=0)
+    entries = cli.entries(95, sample=0)
     assert entries[k] == cli.entry(k)
     result = run_go_verifier(go_verifier, go_document(key, note, entries=entries,
                                                       inclusion=[proof]))
@@ -218,5 +218,5 @@ def test_go_rejects_one_changed_byte_in_a_proof_or_the_note(go_verifier: Path,
     con["old_root"] = base64.b64encode(bytes(raw)).decode()
     rejected(run_go_verifier(go_verifier, go_document(key, note, consistency=[con])),
              "consistency[0]", "tlog.CheckTree")
-    forged = note.replace("\n94\n", "\n93\n", 1)
+    forged = note.replace("\n95\n", "\n94\n", 1)
     rejected(run_go_verifier(go_verifier, go_document(key, forged)), "note.Open")

@@ -10,6 +10,7 @@ import typer
 from ..demo import DEMO_PRODUCTION, run_demo, summary
 from ..domain.errors import InvalidInput
 from ..persistence.store import Store
+from ..services import accounts
 from ..services import actions as a
 from ..services import queries as q
 from .common import (
@@ -75,7 +76,11 @@ def demo(db: DbOpt = None, production: Annotated[str, Req(help="Demo production 
     s = settings(db)
 
     def go() -> dict[str, Any]:
-        return summary(run_demo(Store(s.database_url), s, production=production))
+        store = Store(s.database_url)
+        out_ = summary(run_demo(store, s, production=production))
+        out_["accounts"] = accounts.create_demo_accounts(store, s, production=production)
+        out_["demo_password"] = accounts.DEMO_PASSWORD
+        return out_
 
     def show(r: dict[str, Any]) -> None:
         out.print(f"[bold]{r['name']}[/] ({r['production']}): {r['events']} events recorded\n")
@@ -90,6 +95,9 @@ def demo(db: DbOpt = None, production: Annotated[str, Req(help="Demo production 
         table("Attempted violations, refused and recorded", ["attempt", "rule"],
               [[x["attempt"], x["code"]] for x in r["refused_attempts"]])
         out.print("Signed checkpoint at wrap:\n" + (r["checkpoint"] or ""))
+        out.print(f"Sign-in for the tablet app (`coldcheck serve`): usernames "
+                  f"{', '.join(x['username'] for x in r['accounts'])}; demo password "
+                  f"{r['demo_password']!r}")
 
     run(as_json, go, show)
 
