@@ -5,10 +5,10 @@
     .venv/bin/python benchmarks/bench_api.py --clients 1,8 --seconds 20
     .venv/bin/python benchmarks/bench_api.py --reads-only    # the read side, a minute
 
-A full run takes about 6 minutes where one argon2id check takes 50 ms, and
-longer where it is slower: each level runs until every client has completed a
-few handoffs (on a shared 2-core VM whose argon2 check takes 0.5 s, about 20
-minutes).
+A full run takes about 15 minutes: two minutes of measurement per level and
+server (enough for a p99 of a few hundred handoffs at one client), longer where
+argon2 is slow, since each level runs until every client has completed a few
+handoffs.
 
 **Writes.** A load generator on loopback drives full handoffs against
 ``coldcheck serve`` on SQLite: the armorer's inspection, the performer's and
@@ -110,9 +110,12 @@ def pooled(runs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
 
 def summary(lat: list[float], seconds: float) -> dict[str, Any]:
     if not lat:
-        return {"n": 0, "p50_ms": None, "p99_ms": None, "mean_ms": None, "per_s": 0.0}
+        return {"n": 0, "p50_ms": None, "p90_ms": None, "p99_ms": None, "max_ms": None,
+                "mean_ms": None, "per_s": 0.0}
     return {"n": len(lat), "p50_ms": round(pct(lat, 0.50) * 1000, 1),
+            "p90_ms": round(pct(lat, 0.90) * 1000, 1),
             "p99_ms": round(pct(lat, 0.99) * 1000, 1),
+            "max_ms": round(max(lat) * 1000, 1),
             "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None,
             "per_s": round(len(lat) / seconds, 2)}
 
@@ -394,7 +397,7 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", default="1,8,32")
-    ap.add_argument("--seconds", type=float, default=40.0, help="measured seconds per level "
+    ap.add_argument("--seconds", type=float, default=120.0, help="measured seconds per level "
                     "and server (at least; more when handoffs are slow, so that each client "
                     "completes a few)")
     ap.add_argument("--warmup", type=float, default=5.0)

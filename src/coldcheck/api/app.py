@@ -156,6 +156,7 @@ def create_app(settings: Settings, *, store: Store | None = None,
     st.migrate()
     now = clock or utc_now
     idempotency.purge_keys(st, at=now(), keep_hours=settings.idempotency_hours)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield

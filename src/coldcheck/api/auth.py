@@ -27,12 +27,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
 from argon2 import PasswordHasher
-from fastapi import Depends, Header, Path, Request, Security
+from fastapi import Header, Path, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
@@ -305,19 +306,33 @@ class Writer:
             raise ValueError(f"unknown action {action!r}")
         self.action, self.idempotent = action, idempotent
 
-    def __call__(self, request: Request, production: ProductionPath,
-                 raw: Annotated[bytes, Depends(raw_body)],
-                 device_header: Annotated[str | None, Header(
-                     alias=DEVICE_HEADER, max_length=64,
-                     description="Id of the registered device (tablet) making the request; "
-                                 "recorded in every event as device:<id>.")] = None,
-                 idempotency_key: Annotated[str | None, Header(
-                     alias=IDEMPOTENCY_HEADER, max_length=255,
-                     description="Any unique string (a UUID): a retry with the same key and "
-                                 "body gets the first answer, and nothing is recorded "
-                                 "twice.")] = None) -> Call:
+    async def __call__(self, request: Request, production: ProductionPath,
+                       device_header: Annotated[str | None, Header(
+                           alias=DEVICE_HEADER, max_length=64,
+                           description="Id of the registered device (tablet) making the "
+                                       "request; recorded in every event as "
+                                       "device:<id>.")] = None,
+                       idempotency_key: Annotated[str | None, Header(
+                           alias=IDEMPOTENCY_HEADER, max_length=255,
+                           description="Any unique string (a UUID): a retry with the same "
+                                       "key and body gets the first answer, and nothing is "
+                                       "recorded twice.")] = None) -> Call:
         api = api_state(request)
-        with api.store.engine.connect() as conn:  # one connection for every lookup
+        raw = await request.body()
+        if api.loop_conn is None:
+            return await run_in_threadpool(self.resolve, request, production, device_header,
+                                           idempotency_key, raw, None)
+        # SQLite: the lookups run on the loop's own connection, as for reads; the
+        # action itself then runs in a worker thread (one trip, not two).
+        return self.resolve(request, production, device_header, idempotency_key, raw,
+                            api.loop_conn)
+
+    def resolve(self, request: Request, production: str, device_header: str | None,
+                idempotency_key: str | None, raw: bytes, conn: Connection | None) -> Call:
+        api = api_state(request)
+        with ExitStack() as stack:
+            if conn is None:  # one connection for every lookup
+                conn = stack.enter_context(api.store.engine.connect())
             who = principal(request, *credentials(request), conn)
             person, roles, rep = _authorise(api, request, self.action, production, who, conn)
             dev = ""
