@@ -10,7 +10,7 @@ there is a pymerkle counterpart. Needs the ``bench`` extra (``pip install -e
 .[bench]``).
 
   p  inclusion proof read from the store: coldcheck ``prove_record`` over the
-     stored hashes (``DbHashes``, one query) vs ``SqliteTree.prove_inclusion``,
+     stored hashes (``Store.hash_reader``, one query) vs ``SqliteTree.prove_inclusion``,
      same 100,000 entries, same random (index, size) pairs, interleaved
   c  consistency proof: ``prove_tree`` vs ``SqliteTree.prove_consistency``
   b  batch append of 100,000 entries in one transaction: leaf hashes +
@@ -66,7 +66,7 @@ from coldcheck.persistence.store import Store
 from coldcheck.services import actions as act
 from coldcheck.services import ledger as service
 from coldcheck.services.context import Context, context
-from coldcheck.services.ledger import CursorHashes, sign_checkpoint
+from coldcheck.services.ledger import sign_checkpoint
 from coldcheck.services.verify import CHUNK, verify_ledger
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -262,7 +262,7 @@ def bench_proofs(store: Store, ctx: Context, tree: Any, data: list[bytes], queri
     theirs: list[float] = []
     full: list[float] = []
     with store.engine.connect() as conn:
-        reader = CursorHashes(conn, PRODUCTION)
+        reader = store.hash_reader(conn, PRODUCTION)  # what the services use
 
         def our(a: int, size: int) -> None:
             if kind == "inclusion":

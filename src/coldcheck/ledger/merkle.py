@@ -17,6 +17,13 @@ Vocabulary used throughout: an *entry* is the raw bytes of a log record, a
 *leaf* (or leaf hash) is ``leaf_hash(entry)``; every function taking ``leaves``
 takes leaf hashes, never entries.
 
+Proofs are *built* the way transparency-dev/merkle builds them
+(:class:`ProofPlan`): every hash a proof needs is a stored perfect subtree,
+read in one call, and only the tree's right border is hashed; the proofs are
+byte for byte those of ``tlog.ProveRecord`` / ``ProveTree`` (the known-answer
+vectors and RFC 9162's recursive definitions check it). Proofs are *checked*
+by a line-for-line port of ``tlog.CheckRecord`` / ``CheckTree``.
+
 One deliberate difference from ``tlog``: the hash of the empty tree is the RFC
 9162 value ``SHA-256("")`` (:data:`EMPTY_TREE_HASH`), not ``tlog``'s all-zero
 hash. ``tlog`` never uses that value in a proof, so proofs are unaffected.
@@ -33,6 +40,7 @@ __all__ = [
     "HASH_SIZE",
     "HashReader",
     "MemoryHashes",
+    "ProofPlan",
     "build_stored_hashes",
     "check_record",
     "check_tree",
@@ -218,10 +226,6 @@ def stored_hashes_for_record(n: int, leaf: bytes, reader: HashReader) -> list[by
     return hashes
 
 
-def _compact_range_indexes(size: int) -> list[int]:
-    """Stored indexes of the perfect subtrees that tile ``[0, size)``, left to right."""
-    return _sub_tree_index(0, size, [])
-
 
 def _append_records(stack: list[bytes], start: int, leaves: Iterable[bytes]) -> list[bytes]:
     """Core of batch append: ``stack`` is the compact range of ``[0, start)``.
@@ -283,38 +287,110 @@ def build_stored_hashes(leaves: Iterable[bytes]) -> list[bytes]:
     return _append_records([], 0, leaves)
 
 
-# ----------------------------------------------------------------------- subtrees
+# ------------------------------------------------------------- compact ranges
 
 
-def _sub_tree_index(lo: int, hi: int, need: list[int]) -> list[int]:
-    """Append the stored indexes needed to hash the subtree of records [lo, hi)."""
-    while lo < hi:
-        k, level = _maxpow2(hi - lo + 1)
-        if lo & (k - 1):  # pragma: no cover - impossible by construction
-            raise AssertionError("bad math in _sub_tree_index")
-        need.append(stored_hash_index(level, lo >> level))
-        lo += k
-    return need
+def _index(level: int, n: int) -> int:
+    """:func:`stored_hash_index` without argument checks (internal callers only)."""
+    n = ((n + 1) << level) - 1
+    return 2 * n - n.bit_count() + level
 
 
-def _sub_tree_hash(lo: int, hi: int, hashes: list[bytes], pos: int) -> tuple[bytes, int]:
-    """Hash the subtree [lo, hi) from ``hashes[pos:]`` (laid out as ``_sub_tree_index``).
+def _tiles(start: int, length: int, out: list[int]) -> list[int]:
+    """Append the stored indexes of the perfect subtrees tiling ``[start, start+length)``,
+    left to right. ``start`` must be a multiple of the largest power of two not above
+    ``length`` (true for ``[0, n)`` and for the right border of a proof)."""
+    while length:
+        level = length.bit_length() - 1
+        out.append(_index(level, start >> level))
+        start += 1 << level
+        length -= 1 << level
+    return out
 
-    Returns the hash and the position of the first unused hash.
+
+def _compact_range_indexes(size: int) -> list[int]:
+    """Stored indexes of the perfect subtrees that tile ``[0, size)``, left to right."""
+    return _tiles(0, size, [])
+
+
+def _fold(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    """Hash of the tree whose perfect subtrees, left to right, are ``hashes[lo:hi]``."""
+    h = hashes[hi - 1]
+    for i in range(hi - 2, lo - 1, -1):
+        h = _sha256(_NODE_PREFIX + hashes[i] + h).digest()
+    return h
+
+
+class ProofPlan:
+    """Which stored hashes a proof needs and how to assemble it.
+
+    A proof (RFC 9162 §2.1.3-2.1.4) over stored hashes has three parts, nearest
+    the leaf first (the construction of transparency-dev/merkle ``proof.Nodes``):
+    the siblings of the path up to the *fork* (each a stored perfect subtree);
+    one *ephemeral* node, the hash of the tree's right border beyond the fork
+    (folded from its perfect subtrees); the perfect subtrees left of the fork,
+    nearest first. ``indexes`` lists the stored hashes in that order, the
+    right border as a run of ``right`` hashes starting at ``cut``.
     """
-    num_tree = 0
-    while lo < hi:
-        k, _ = _maxpow2(hi - lo + 1)
-        if lo & (k - 1):  # pragma: no cover - impossible by construction
-            raise AssertionError("bad math in _sub_tree_hash")
-        num_tree += 1
-        lo += k
-    if len(hashes) - pos < num_tree:  # pragma: no cover
-        raise AssertionError("bad index math in _sub_tree_hash")
-    h = hashes[pos + num_tree - 1]
-    for i in range(num_tree - 2, -1, -1):
-        h = node_hash(hashes[pos + i], h)
-    return h, pos + num_tree
+
+    __slots__ = ("cut", "indexes", "right")
+
+    def __init__(self, indexes: list[int], cut: int, right: int) -> None:
+        self.indexes, self.cut, self.right = indexes, cut, right
+
+    def assemble(self, hashes: Sequence[bytes]) -> list[bytes]:
+        """The proof, from the hashes at ``indexes`` (same order)."""
+        cut, right = self.cut, self.right
+        if right <= 1:
+            return list(hashes)
+        return [*hashes[:cut], _fold(hashes, cut, cut + right), *hashes[cut + right:]]
+
+    @staticmethod
+    def path(level: int, n: int, size: int, first: list[int]) -> ProofPlan:
+        """Plan the audit path of node ``(level, n)`` in the tree of ``size`` records,
+        after the indexes in ``first``."""
+        inner = (n ^ (size >> level)).bit_length() - 1
+        fork = level + inner
+        begin = (n >> inner) << fork
+        end = begin + (1 << fork)
+        ids = first
+        for lv in range(level, fork):
+            ids.append(_index(lv, (n >> (lv - level)) ^ 1))
+        cut = len(ids)
+        _tiles(end, size - end, ids)
+        right = len(ids) - cut
+        ids.extend(reversed(_tiles(0, begin, [])))
+        return ProofPlan(ids, cut, right)
+
+    @staticmethod
+    def root(t: int) -> ProofPlan:
+        """Plan the root of the tree of size t (``t >= 1``): its perfect subtrees, folded."""
+        ids = _compact_range_indexes(t)
+        return ProofPlan(ids, 0, len(ids))
+
+    @staticmethod
+    def record(t: int, n: int) -> ProofPlan:
+        """Plan the inclusion proof of record n in the tree of size t."""
+        return ProofPlan.path(0, n, t, [])
+
+    @staticmethod
+    def tree(t: int, n: int) -> ProofPlan:
+        """Plan the consistency proof from size n to size t (``1 <= n <= t``)."""
+        if n == t:
+            return ProofPlan([], 0, 0)
+        level = (n & -n).bit_length() - 1  # the largest perfect subtree ending at n
+        index = (n - 1) >> level
+        # An inclusion proof of that subtree's root in tree t; the verifier knows
+        # the root itself only when the old tree is that one subtree (n a power of 2).
+        return ProofPlan.path(level, index, t, [] if index == 0 else [_index(level, index)])
+
+
+def _read_sorted(reader: HashReader, indexes: list[int]) -> list[bytes]:
+    """Read ``indexes`` (any order, repeats allowed) in one call asking for the
+    distinct indexes in increasing order; return them in the order given."""
+    wanted = sorted(set(indexes))
+    found = dict(zip(wanted, _read(reader, wanted), strict=True))
+    return [found[i] for i in indexes]
 
 
 def tree_hash(n: int, reader: HashReader) -> bytes:
@@ -328,12 +404,9 @@ def tree_hash(n: int, reader: HashReader) -> bytes:
         raise ValueError(f"tree_hash: tree size n ({n}) must be >= 0")
     if n == 0:
         return EMPTY_TREE_HASH
-    indexes = _sub_tree_index(0, n, [])
+    indexes = _compact_range_indexes(n)
     hashes = _read(reader, indexes)
-    h, pos = _sub_tree_hash(0, n, hashes, 0)
-    if pos != len(hashes):  # pragma: no cover
-        raise AssertionError("bad index math in tree_hash")
-    return h
+    return _fold(hashes, 0, len(hashes))
 
 
 def root_from_leaves(leaves: Sequence[bytes]) -> bytes:
@@ -356,56 +429,21 @@ def root_from_leaves(leaves: Sequence[bytes]) -> bytes:
 # ------------------------------------------------------------------ record proofs
 
 
-def _leaf_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
-    if not (lo <= n < hi):  # pragma: no cover
-        raise AssertionError("bad math in _leaf_proof_index")
-    if lo + 1 == hi:
-        return need
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        _leaf_proof_index(lo, lo + k, n, need)
-        _sub_tree_index(lo + k, hi, need)
-    else:
-        _sub_tree_index(lo, lo + k, need)
-        _leaf_proof_index(lo + k, hi, n, need)
-    return need
-
-
-def _leaf_proof(lo: int, hi: int, n: int, hashes: list[bytes], pos: int) -> tuple[list[bytes], int]:
-    if not (lo <= n < hi):  # pragma: no cover
-        raise AssertionError("bad math in _leaf_proof")
-    if lo + 1 == hi:
-        # Reached the leaf: the verifier knows its hash.
-        return [], pos
-    # Walk down toward n, recording the hash of the path not taken.
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        p, pos = _leaf_proof(lo, lo + k, n, hashes, pos)
-        th, pos = _sub_tree_hash(lo + k, hi, hashes, pos)
-    else:
-        th, pos = _sub_tree_hash(lo, lo + k, hashes, pos)
-        p, pos = _leaf_proof(lo + k, hi, n, hashes, pos)
-    p.append(th)
-    return p, pos
-
-
 def prove_record(t: int, n: int, reader: HashReader) -> list[bytes]:
     """Return the inclusion proof of record n in the tree of size t (``tlog.ProveRecord``).
 
-    The proof is the RFC 9162 §2.1.3 audit path, nearest sibling first.
+    The proof is the RFC 9162 §2.1.3 audit path, nearest sibling first. Reads
+    at most ``2 log2 t`` stored hashes in one call and hashes only the right
+    border of the tree.
     """
     _check_int("t", t)
     _check_int("n", n)
     if t < 0 or n < 0 or n >= t:
         raise ValueError(f"prove_record: need 0 <= record index n < tree size t, got n={n}, t={t}")
-    indexes = _leaf_proof_index(0, t, n, [])
-    if not indexes:
+    plan = ProofPlan.record(t, n)
+    if not plan.indexes:
         return []
-    hashes = _read(reader, indexes)
-    p, pos = _leaf_proof(0, t, n, hashes, 0)
-    if pos != len(hashes):  # pragma: no cover
-        raise AssertionError("bad index math in prove_record")
-    return p
+    return plan.assemble(_read_sorted(reader, plan.indexes))
 
 
 def _run_record_proof(
@@ -448,43 +486,6 @@ def check_record(proof: Sequence[bytes], t: int, th: bytes, n: int, h: bytes) ->
 # -------------------------------------------------------------------- tree proofs
 
 
-def _tree_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
-    if not (lo < n <= hi):  # pragma: no cover
-        raise AssertionError("bad math in _tree_proof_index")
-    if n == hi:
-        if lo == 0:
-            return need
-        return _sub_tree_index(lo, hi, need)
-    k, _ = _maxpow2(hi - lo)
-    if n <= lo + k:
-        _tree_proof_index(lo, lo + k, n, need)
-        _sub_tree_index(lo + k, hi, need)
-    else:
-        _sub_tree_index(lo, lo + k, need)
-        _tree_proof_index(lo + k, hi, n, need)
-    return need
-
-
-def _tree_proof(lo: int, hi: int, n: int, hashes: list[bytes], pos: int) -> tuple[list[bytes], int]:
-    if not (lo < n <= hi):  # pragma: no cover
-        raise AssertionError("bad math in _tree_proof")
-    if n == hi:
-        if lo == 0:
-            # This subtree is exactly the old tree, whose hash the verifier knows.
-            return [], pos
-        th, pos = _sub_tree_hash(lo, hi, hashes, pos)
-        return [th], pos
-    k, _ = _maxpow2(hi - lo)
-    if n <= lo + k:
-        p, pos = _tree_proof(lo, lo + k, n, hashes, pos)
-        th, pos = _sub_tree_hash(lo + k, hi, hashes, pos)
-    else:
-        th, pos = _sub_tree_hash(lo, lo + k, hashes, pos)
-        p, pos = _tree_proof(lo + k, hi, n, hashes, pos)
-    p.append(th)
-    return p, pos
-
-
 def prove_tree(t: int, n: int, reader: HashReader) -> list[bytes]:
     """Return the consistency proof that the tree of size t extends the tree of size n
     (``tlog.ProveTree``; RFC 9162 §2.1.4 order). Requires ``1 <= n <= t``.
@@ -493,14 +494,10 @@ def prove_tree(t: int, n: int, reader: HashReader) -> list[bytes]:
     _check_int("n", n)
     if t < 1 or n < 1 or n > t:
         raise ValueError(f"prove_tree: need 1 <= old size n <= tree size t, got n={n}, t={t}")
-    indexes = _tree_proof_index(0, t, n, [])
-    if not indexes:
+    plan = ProofPlan.tree(t, n)
+    if not plan.indexes:
         return []
-    hashes = _read(reader, indexes)
-    p, pos = _tree_proof(0, t, n, hashes, 0)
-    if pos != len(hashes):  # pragma: no cover
-        raise AssertionError("bad index math in prove_tree")
-    return p
+    return plan.assemble(_read_sorted(reader, plan.indexes))
 
 
 def _run_tree_proof(

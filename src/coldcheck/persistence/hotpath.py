@@ -28,8 +28,8 @@ from ..domain.events import Event
 from ..domain.state import _TABLES as ENTITY_TABLES  # projection kind -> state attribute
 from ..domain.state import ProductionState
 
-__all__ = ["ENTITY_TABLES", "CursorHashes", "Frontier", "HotSql", "projection_data",
-           "read_entry"]
+__all__ = ["ENTITY_TABLES", "CursorHashes", "Frontier", "HashCache", "HotSql",
+           "projection_data", "read_entry"]
 
 
 def read_entry(entry: bytes) -> Event:
@@ -73,6 +73,7 @@ class HotSql:
         self.pg = dialect == "postgresql"
         lock = " FOR UPDATE" if self.pg else ""
         self.head = self.q(f"SELECT head FROM productions WHERE id = ?{lock}")  # noqa: S608
+        self.head_now = self.q("SELECT head FROM productions WHERE id = ?")  # reads: no lock
         self.event = self.q("INSERT INTO events (production_id, seq, type, at, actor, device, "
                             "entry) VALUES (?, ?, ?, ?, ?, ?, ?)")
         self.hash = self.q("INSERT INTO ledger_hashes (production_id, idx, hash) "
@@ -94,22 +95,55 @@ class HotSql:
         return self.q(f"SELECT idx, hash FROM ledger_hashes WHERE {where}")  # noqa: S608
 
 
-class CursorHashes:
-    """:class:`DbHashes` on a raw DBAPI cursor, for the append path. Remembers
-    what it read last (the compact range, when called by ``stored_hashes_batch``)."""
+class HashCache:
+    """Stored hashes of one production already read from the database.
 
-    def __init__(self, cur: Any, sql: HotSql, production: str) -> None:
-        self.cur, self.sql, self.production = cur, sql, production
+    A stored hash never changes once its entry is committed (the table is
+    append-only and ``ledger verify`` checks every one), so readers of committed
+    data may keep what they read: the upper levels of the tree, which every
+    proof and root needs, are then read once per process. Bounded: when full it
+    starts again empty. Only hashes read from committed data go in (never in
+    the append path, whose reads may be rolled back with the transaction).
+    """
+
+    __slots__ = ("hashes", "limit")
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        self.hashes: dict[int, bytes] = {}
+        self.limit = limit
+
+    def add(self, found: dict[int, bytes]) -> None:
+        if len(self.hashes) + len(found) > self.limit:
+            self.hashes = {}  # a new dict: a reader holding the old one still finds its hashes
+        self.hashes.update(found)
+
+
+class CursorHashes:
+    """A ledger ``HashReader`` on a raw DBAPI cursor: one plain query per call in
+    the driver's paramstyle, no SQLAlchemy statement building (a proof costs a
+    few index lookups; compiling the statement cost more). Remembers what it
+    read last (the compact range, when called by ``stored_hashes_batch``), and,
+    given a :class:`HashCache`, asks the database only for what it lacks."""
+
+    def __init__(self, cur: Any, sql: HotSql, production: str,
+                 cache: HashCache | None = None) -> None:
+        self.cur, self.sql, self.production, self.cache = cur, sql, production, cache
         self.last: list[tuple[int, bytes]] = []
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
             return []
-        wanted = sorted(set(indexes))
-        self.cur.execute(self.sql.hashes(len(wanted)), (self.production, *wanted))
-        found = {int(i): bytes(h) for i, h in self.cur.fetchall()}
+        cache = self.cache
+        known = cache.hashes if cache is not None else {}
+        wanted = sorted({i for i in indexes if i not in known})
+        found: dict[int, bytes] = {}
+        if wanted:
+            self.cur.execute(self.sql.hashes(len(wanted)), (self.production, *wanted))
+            found = {int(i): bytes(h) for i, h in self.cur.fetchall()}
+            if cache is not None:
+                cache.add(found)
         try:
-            out = [found[i] for i in indexes]
+            out = [found[i] if i in found else known[i] for i in indexes]
         except KeyError as missing:
             raise ColdcheckError("LEDGER_CORRUPT",
                                  f"stored ledger hash {missing} is missing") from None

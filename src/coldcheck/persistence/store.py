@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.errors import ColdcheckError, Conflict, InvalidInput
+from ..domain.errors import Conflict, InvalidInput
 from ..domain.events import Event, NewEvent, utc_text
 from ..domain.state import ProductionState
 from ..ledger import (
@@ -34,7 +34,15 @@ from ..ledger import (
     stored_hashes_for_record,
 )
 from . import tables as t
-from .hotpath import ENTITY_TABLES, CursorHashes, Frontier, HotSql, projection_data, read_entry
+from .hotpath import (
+    ENTITY_TABLES,
+    CursorHashes,
+    Frontier,
+    HashCache,
+    HotSql,
+    projection_data,
+    read_entry,
+)
 
 
 def database_url(value: str) -> str:
@@ -70,27 +78,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-class DbHashes:
-    """A ledger HashReader over the stored hashes of one production."""
-
-    def __init__(self, conn: Connection, production: str) -> None:
-        self.conn, self.production = conn, production
-
-    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
-        if not indexes:
-            return []
-        rows = self.conn.execute(
-            select(t.ledger_hashes.c.idx, t.ledger_hashes.c.hash).where(
-                t.ledger_hashes.c.production_id == self.production,
-                t.ledger_hashes.c.idx.in_(sorted(set(indexes))))).all()
-        found = {int(r[0]): bytes(r[1]) for r in rows}
-        try:
-            return [found[i] for i in indexes]
-        except KeyError as missing:
-            raise ColdcheckError("LEDGER_CORRUPT",
-                                 f"stored ledger hash {missing} is missing") from None
 
 
 @dataclass
@@ -164,6 +151,7 @@ class Store:
                                                              dbapi.IntegrityError)
         self._states: dict[str, ProductionState] = {}
         self._frontiers: dict[str, Frontier] = {}  # per production, valid at its size
+        self._hash_caches: dict[str, HashCache] = {}  # per production, committed hashes
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._idle: list[Connection] = []  # SQLite write connections, see _connect_write
@@ -264,6 +252,15 @@ class Store:
                     self._idle.append(c)
             if not keep:  # back to the pool (whose reset rolls back whatever is left)
                 c.close()
+
+    def hash_reader(self, conn: Connection, production: str) -> CursorHashes:
+        """A ledger ``HashReader`` over the committed stored hashes of ``production``,
+        on ``conn``'s own DBAPI cursor (same transaction and snapshot), sharing this
+        process's cache of hashes already read (they never change once committed).
+        Not for the append path: use it on data that is committed."""
+        with self._guard:
+            cache = self._hash_caches.setdefault(production, HashCache())
+        return CursorHashes(conn.connection.cursor(), self.sql, production, cache)
 
     def forget(self, production: str) -> None:
         """Drop what this process cached about a production (its state and tree

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -13,6 +13,7 @@ from ..domain.errors import ColdcheckError, InvalidInput
 from ..domain.events import utc_text
 from ..ledger import (
     Checkpoint,
+    ProofPlan,
     Signer,
     generate_key_file,
     load_signer,
@@ -25,7 +26,6 @@ from ..ledger import (
     sign_checkpoint as sign_note,
 )
 from ..persistence import tables as t
-from ..persistence.store import DbHashes
 from .context import Context
 
 
@@ -77,7 +77,7 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
                                .order_by(t.checkpoints.c.tree_size.desc()).limit(1)).first()
         if last is not None and int(last[0]) >= size:
             return int(last[0]), str(last[1])
-        root = tree_hash(size, DbHashes(tx.conn, ctx.production))
+        root = tree_hash(size, ctx.store.hash_reader(tx.conn, ctx.production))
         note = sign_note(Checkpoint(prod["origin"], size, root), key)
         tx.conn.execute(t.checkpoints.insert().values(
             production_id=ctx.production, tree_size=size, note=note, reason=reason,
@@ -85,74 +85,66 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
     return size, note
 
 
-class CursorHashes:
-    """A HashReader on the DBAPI cursor of an open connection: one plain query per
-    call, in the driver's paramstyle, with no SQLAlchemy statement building (a
-    proof costs a few index lookups; compiling the statement cost more)."""
+class _Known:
+    """A HashReader over hashes already read (one query for a whole answer)."""
 
-    def __init__(self, conn: Connection, production: str) -> None:
-        self.cur: Any = conn.connection.cursor()
-        self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        self.production = production
+    def __init__(self, found: dict[int, bytes]) -> None:
+        self.found = found
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
-        if not indexes:
-            return []
-        wanted = sorted(set(indexes))
-        m = self.mark
-        self.cur.execute(
-            f"SELECT idx, hash FROM ledger_hashes WHERE production_id = {m} "  # noqa: S608
-            f"AND idx IN ({', '.join([m] * len(wanted))})", (self.production, *wanted))
-        found = {int(i): bytes(h) for i, h in self.cur.fetchall()}
-        try:
-            return [found[i] for i in indexes]
-        except KeyError as missing:
-            raise ColdcheckError("LEDGER_CORRUPT",
-                                 f"stored ledger hash {missing} is missing") from None
+        return [self.found[i] for i in indexes]
 
 
-def _size(conn: Connection, ctx: Context, size: int | None) -> int:
-    head = conn.execute(select(t.productions.c.head).where(
-        t.productions.c.id == ctx.production)).scalar_one()
-    s = int(head) if size is None else size
+def _read_all(ctx: Context, c: Connection, indexes: list[int]) -> _Known:
+    reader = ctx.store.hash_reader(c, ctx.production)
+    return _Known(dict(zip(indexes, reader.read_hashes(indexes), strict=True)))
+
+
+def _size(c: Connection, ctx: Context, size: int | None) -> int:
+    cur = c.connection.cursor()
+    cur.execute(ctx.store.sql.head_now, (ctx.production,))
+    row = cur.fetchone()
+    if row is None:
+        raise InvalidInput("NOT_FOUND", f"no production {ctx.production!r}")
+    head = int(row[0])
+    s = head if size is None else size
     if not 0 < s <= head:
         raise InvalidInput("INVALID_INPUT", f"tree size must be 1..{head}, not {s}")
     return s
 
 
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode()
+
+
 def inclusion_proof(ctx: Context, index: int, size: int | None = None) -> dict[str, object]:
     """The inclusion proof of entry ``index`` in the tree of ``size`` (default: the
-    head), with the leaf and root hashes, read in one snapshot."""
-    import base64
-
+    head), with the leaf and root hashes: one snapshot, one read of stored hashes."""
     with ctx.store.engine.connect() as c, c.begin():
         s = _size(c, ctx, size)
         if not 0 <= index < s:
             raise InvalidInput("INVALID_INPUT", f"entry index must be 0..{s - 1}, not {index}")
-        r = CursorHashes(c, ctx.production)
-        leaf = r.read_hashes([stored_hash_index(0, index)])[0]
-        proof = prove_record(s, index, r)
-        root = tree_hash(s, r)
-    b = base64.b64encode
-    return {"index": index, "tree_size": s, "leaf_hash": b(leaf).decode(),
-            "root_hash": b(root).decode(), "proof": [b(p).decode() for p in proof]}
+        plan, root = ProofPlan.record(s, index), ProofPlan.root(s)
+        leaf = stored_hash_index(0, index)
+        known = _read_all(ctx, c, [leaf, *plan.indexes, *root.indexes])
+    proof = prove_record(s, index, known)
+    return {"index": index, "tree_size": s, "leaf_hash": _b64(known.found[leaf]),
+            "root_hash": _b64(tree_hash(s, known)), "proof": [_b64(p) for p in proof]}
 
 
 def consistency_proof(ctx: Context, old: int, size: int | None = None) -> dict[str, object]:
     """The consistency proof from tree size ``old`` to ``size`` (default: the head),
-    with both roots, read in one snapshot."""
-    import base64
-
+    with both roots: one snapshot, one read of stored hashes."""
     with ctx.store.engine.connect() as c, c.begin():
         s = _size(c, ctx, size)
         if not 0 < old <= s:
             raise InvalidInput("INVALID_INPUT", f"old size must be 1..{s}, not {old}")
-        r = CursorHashes(c, ctx.production)
-        proof = prove_tree(s, old, r)
-        old_root, root = tree_hash(old, r), tree_hash(s, r)
-    b = base64.b64encode
-    return {"old_size": old, "old_root": b(old_root).decode(), "tree_size": s,
-            "root_hash": b(root).decode(), "proof": [b(p).decode() for p in proof]}
+        plan = ProofPlan.tree(s, old)
+        known = _read_all(ctx, c, [*plan.indexes, *ProofPlan.root(old).indexes,
+                                   *ProofPlan.root(s).indexes])
+    proof = prove_tree(s, old, known)
+    return {"old_size": old, "old_root": _b64(tree_hash(old, known)), "tree_size": s,
+            "root_hash": _b64(tree_hash(s, known)), "proof": [_b64(p) for p in proof]}
 
 
 def entry(ctx: Context, index: int) -> bytes:
