@@ -18,6 +18,7 @@ everything else; here are the pieces it uses on the hot path:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ def projection_data(st: ProductionState, kind: str, ident: str) -> str:
     same text, without ``dataclasses.asdict``'s deep copy (half of a rebuild's
     time). The contract suite pins the equality on every entity of the demo."""
     return _encode_entity(getattr(st, ENTITY_TABLES[kind])[ident])
+
+
+_sha256 = hashlib.sha256
 
 
 class HotSql:
@@ -164,6 +168,22 @@ class Frontier:
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         found = dict(self.nodes)
         return [found[i] for i in indexes]
+
+    def push(self, leaf: bytes) -> tuple[int, list[bytes], Frontier]:
+        """Append one entry with leaf hash ``leaf``: return the stored index of its
+        first hash, the hashes it stores (its leaf, then one per subtree it
+        completes) and the new frontier. The same hashes as
+        ``stored_hashes_for_record`` (a contract test compares them), computed
+        from the frontier alone: the single-event append is the hot path."""
+        n, nodes = self.size, self.nodes
+        base = 2 * n - n.bit_count()  # stored_hash_index(0, n)
+        merges = ((n + 1) & -(n + 1)).bit_length() - 1  # trailing 1 bits of n
+        h, out = leaf, [leaf]
+        for i in range(len(nodes) - 1, len(nodes) - 1 - merges, -1):
+            h = _sha256(b"\x01" + nodes[i][1] + h).digest()
+            out.append(h)
+        kept = nodes[:len(nodes) - merges] if merges else nodes
+        return base, out, Frontier(n + 1, (*kept, (base + merges, h)))
 
     def advanced(self, base: int, hashes: Sequence[bytes], count: int) -> Frontier:
         """The frontier after appending ``count`` entries whose stored hashes

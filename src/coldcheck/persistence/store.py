@@ -31,7 +31,6 @@ from ..ledger import (
     leaf_hash,
     stored_hash_count,
     stored_hashes_batch,
-    stored_hashes_for_record,
 )
 from . import tables as t
 from .hotpath import (
@@ -114,16 +113,18 @@ class Tx:
             self.cursor = self.conn.connection.cursor()
         cur, sql = self.cursor, self.store.sql
         leaves = [leaf_hash(x) for x in entries]
-        base = stored_hash_count(start)
         front = self.store._frontiers.get(prod)
-        if front is not None and front.size == start:
-            hashes = (stored_hashes_for_record(start, leaves[0], front) if len(leaves) == 1
-                      else stored_hashes_batch(start, leaves, front))
+        if front is not None and front.size == start and len(leaves) == 1:
+            base, hashes, self.store._frontiers[prod] = front.push(leaves[0])
         else:
-            reader = CursorHashes(cur, sql, prod)
-            hashes = stored_hashes_batch(start, leaves, reader)
-            front = Frontier(start, tuple(reader.last))
-        self.store._frontiers[prod] = front.advanced(base, hashes, len(leaves))
+            base = stored_hash_count(start)
+            if front is None or front.size != start:
+                reader = CursorHashes(cur, sql, prod)
+                hashes = stored_hashes_batch(start, leaves, reader)
+                front = Frontier(start, tuple(reader.last))
+            else:
+                hashes = stored_hashes_batch(start, leaves, front)
+            self.store._frontiers[prod] = front.advanced(base, hashes, len(leaves))
         cur.executemany(sql.event, [(prod, e.seq, e.type, e.at, actor, device, x)
                                     for e, x in zip(stored, entries, strict=True)])
         cur.executemany(sql.hash, [(prod, base + i, h) for i, h in enumerate(hashes)])
@@ -402,3 +403,23 @@ class Store:
                 t.credentials.c.production_id == production,
                 t.credentials.c.person_id == person)).scalar()
             return None if v is None else str(v)
+
+    def person_with_pin_hash(self, production: str,
+                             person: str) -> tuple[dict[str, Any] | None, str | None]:
+        """A person's projection row, decoded, and their PIN hash, in one statement
+        (a PIN check needs both): ``(None, None)`` for an unknown person, ``(row,
+        None)`` for one without a PIN."""
+        import json
+
+        p, cr = t.projections, t.credentials
+        q = (select(p.c.data, cr.c.pin_hash)
+             .select_from(p.outerjoin(cr, (cr.c.production_id == p.c.production_id)
+                                      & (cr.c.person_id == p.c.entity_id)))
+             .where(p.c.production_id == production, p.c.kind == "person",
+                    p.c.entity_id == person))
+        with self.engine.connect() as c:
+            found = c.execute(q).first()
+        if found is None:
+            return None, None
+        data, pin_hash = found
+        return dict(json.loads(data)), None if pin_hash is None else str(pin_hash)
