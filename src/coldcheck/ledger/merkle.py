@@ -123,10 +123,19 @@ def _read(reader: HashReader, indexes: list[int]) -> list[bytes]:
     hashes = reader.read_hashes(indexes)
     if len(hashes) != len(indexes):
         raise ValueError(f"read_hashes({len(indexes)} indexes) returned {len(hashes)} hashes")
+    if all(type(h) is bytes and len(h) == HASH_SIZE for h in hashes):
+        return list(hashes)
+    out = []
     for h in hashes:
-        if not _is_hash(h):
+        if type(h) is not bytes:  # a bytearray or memoryview from some driver: copy
+            if not _is_hash(h) and not (isinstance(h, memoryview) and h.nbytes == HASH_SIZE):
+                raise ValueError(f"read_hashes returned a value that is not a {HASH_SIZE}-byte "
+                                 "hash")
+            h = bytes(h)
+        elif len(h) != HASH_SIZE:
             raise ValueError(f"read_hashes returned a value that is not a {HASH_SIZE}-byte hash")
-    return [bytes(h) for h in hashes]
+        out.append(h)
+    return out
 
 
 # ------------------------------------------------------------------ stored layout

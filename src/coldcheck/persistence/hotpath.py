@@ -75,6 +75,8 @@ class HotSql:
 
     def __init__(self, dialect: str) -> None:
         self.pg = dialect == "postgresql"
+        self.sqlite = dialect == "sqlite"  # its driver returns int and bytes as stored
+        self._hashes: dict[int, str] = {}
         lock = " FOR UPDATE" if self.pg else ""
         self.head = self.q(f"SELECT head FROM productions WHERE id = ?{lock}")  # noqa: S608
         self.head_now = self.q("SELECT head FROM productions WHERE id = ?")  # reads: no lock
@@ -94,9 +96,14 @@ class HotSql:
         return sql.replace("?", "%s") if self.pg else sql
 
     def hashes(self, n: int) -> str:
-        marks = ", ".join("?" * n)  # placeholders only: values are bound by the driver
-        where = f"production_id = ? AND idx IN ({marks})"
-        return self.q(f"SELECT idx, hash FROM ledger_hashes WHERE {where}")  # noqa: S608
+        """The read of n stored hashes (made once per n)."""
+        sql = self._hashes.get(n)
+        if sql is None:
+            marks = ", ".join("?" * n)  # placeholders only: values are bound by the driver
+            where = f"production_id = ? AND idx IN ({marks})"
+            sql = self._hashes[n] = self.q(
+                f"SELECT idx, hash FROM ledger_hashes WHERE {where}")  # noqa: S608
+        return sql
 
 
 class HashCache:
@@ -130,8 +137,9 @@ class CursorHashes:
     given a :class:`HashCache`, asks the database only for what it lacks."""
 
     def __init__(self, cur: Any, sql: HotSql, production: str,
-                 cache: HashCache | None = None) -> None:
+                 cache: HashCache | None = None, *, remember: bool = False) -> None:
         self.cur, self.sql, self.production, self.cache = cur, sql, production, cache
+        self.remember = remember
         self.last: list[tuple[int, bytes]] = []
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
@@ -139,11 +147,12 @@ class CursorHashes:
             return []
         cache = self.cache
         known = cache.hashes if cache is not None else {}
-        wanted = sorted({i for i in indexes if i not in known})
+        wanted = sorted({i for i in indexes if i not in known} if known else set(indexes))
         found: dict[int, bytes] = {}
         if wanted:
             self.cur.execute(self.sql.hashes(len(wanted)), (self.production, *wanted))
-            found = {int(i): bytes(h) for i, h in self.cur.fetchall()}
+            found = dict(self.cur.fetchall()) if self.sql.sqlite else {
+                int(i): bytes(h) for i, h in self.cur.fetchall()}
             if cache is not None:
                 cache.add(found)
         try:
@@ -151,7 +160,8 @@ class CursorHashes:
         except KeyError as missing:
             raise ColdcheckError("LEDGER_CORRUPT",
                                  f"stored ledger hash {missing} is missing") from None
-        self.last = list(zip(indexes, out, strict=True))
+        if self.remember:
+            self.last = list(zip(indexes, out, strict=True))
         return out
 
 

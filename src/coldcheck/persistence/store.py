@@ -119,7 +119,7 @@ class Tx:
         else:
             base = stored_hash_count(start)
             if front is None or front.size != start:
-                reader = CursorHashes(cur, sql, prod)
+                reader = CursorHashes(cur, sql, prod, remember=True)
                 hashes = stored_hashes_batch(start, leaves, reader)
                 front = Frontier(start, tuple(reader.last))
             else:
