@@ -311,9 +311,11 @@ def _tiles(start: int, length: int, out: list[int]) -> list[int]:
     ``length`` (true for ``[0, n)`` and for the right border of a proof)."""
     while length:
         level = length.bit_length() - 1
-        out.append(_index(level, start >> level))
-        start += 1 << level
-        length -= 1 << level
+        size = 1 << level
+        x = start + size - 1  # _index(level, start >> level), inlined
+        out.append(2 * x - x.bit_count() + level)
+        start += size
+        length -= size
     return out
 
 
@@ -363,8 +365,11 @@ class ProofPlan:
         begin = (n >> inner) << fork
         end = begin + (1 << fork)
         ids = first
-        for lv in range(level, fork):
-            ids.append(_index(lv, (n >> (lv - level)) ^ 1))
+        m = n
+        for lv in range(level, fork):  # the siblings: _index(lv, m ^ 1), inlined
+            x = (((m ^ 1) + 1) << lv) - 1
+            ids.append(2 * x - x.bit_count() + lv)
+            m >>= 1
         cut = len(ids)
         _tiles(end, size - end, ids)
         right = len(ids) - cut
@@ -395,10 +400,13 @@ class ProofPlan:
 
 
 def _read_sorted(reader: HashReader, indexes: list[int]) -> list[bytes]:
-    """Read ``indexes`` (any order, repeats allowed) in one call asking for the
-    distinct indexes in increasing order; return them in the order given."""
-    wanted = sorted(set(indexes))
-    found = dict(zip(wanted, _read(reader, wanted), strict=True))
+    """Read ``indexes`` (any order) in one call asking for them in increasing
+    order; return them in the order given."""
+    wanted = sorted(indexes)
+    hashes = _read(reader, wanted)
+    if wanted == indexes:
+        return hashes
+    found = dict(zip(wanted, hashes, strict=True))
     return [found[i] for i in indexes]
 
 

@@ -147,6 +147,11 @@ class CursorHashes:
             return []
         cache = self.cache
         known = cache.hashes if cache is not None else {}
+        if known and not self.remember:
+            try:  # the upper levels of a tree are read again and again: all known?
+                return [known[i] for i in indexes]
+            except KeyError:
+                pass
         wanted = sorted({i for i in indexes if i not in known} if known else set(indexes))
         found: dict[int, bytes] = {}
         if wanted:
