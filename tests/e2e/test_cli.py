@@ -75,6 +75,8 @@ def head(db: str) -> int:
     (["person", "renew", "P2", "--expires", "2030-01-01", "--by", "P1"], "ROLE_REQUIRED", 2),
     (["scene", "add", "--name", "x", "--by", "P3"], "DAY_NOT_OPEN", 2),
     (["issue", "W9", "--to", "P2", "--armorer", "P1", "--scene", "SC1"], "NOT_FOUND", 2),
+    (["inspect", "W9", "--armorer", "P1", "--all", "empty", "--barrel-clear"], "NOT_FOUND", 2),
+    (["inspect", "W1", "--armorer", "P1", "--position", "cylinder 7"], "INVALID_INPUT", 2),
     (["override", "AMMO_LIVE_FORBIDDEN", "--subject", "weapon:W1", "--reason",
       "because I said so", "--by", "P1"], "OVERRIDE_NOT_ALLOWED", 2),
 ])
@@ -90,6 +92,21 @@ def test_bad_input_names_its_code_exits_non_zero_and_writes_nothing(
         assert after == before
 
 
+def test_only_the_producer_or_safety_supervisor_renews_a_qualification(db: str) -> None:
+    before = head(db)
+    for by in ("P1", "P3"):  # the armorer for themself; the 1st AD
+        out = cc(db, "person", "renew", "P1", "--expires", "2030-01-01", "--by", by, "--json",
+                 code=2)
+        assert json.loads(out)["error"]["code"] == "ROLE_REQUIRED"
+    assert head(db) == before
+    cc(db, "person", "add", "--name", "Morgan", "--role", "producer", "--badge", "B4",
+       input="3307\n")  # P4
+    out = json.loads(cc(db, "person", "renew", "P1", "--expires", "2030-01-01", "--by", "P4",
+                        "--json"))
+    assert [(e["type"], e["actor"], e["payload"]["expires"]) for e in out] == [
+        ("person.qualification_renewed", "P4", "2030-01-01")]
+
+
 def test_a_second_init_of_the_same_production_is_refused_and_changes_nothing(db: str) -> None:
     before = head(db)
     out = cc(db, "init", "--production", "prod-a", "--name", "again", "--json", code=2)
@@ -100,6 +117,20 @@ def test_a_second_init_of_the_same_production_is_refused_and_changes_nothing(db:
 def test_commands_on_a_database_that_was_never_initialised_say_so(tmp_path: Path) -> None:
     out = cc(str(tmp_path / "empty.db"), "status", "--json", code=2)
     assert json.loads(out)["error"]["code"] == "NOT_INITIALISED"
+
+
+def test_inspect_reads_the_weapons_row_and_never_replays_the_ledger(
+        db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_replay(self: Store, production: str) -> None:
+        raise AssertionError("inspect replayed the whole ledger")
+
+    monkeypatch.setattr(Store, "state", no_replay)
+    out = json.loads(cc(db, "inspect", "W1", "--armorer", "P1", "--all", "empty",
+                        "--barrel-clear", "--witness", "P2", "--json", input="5566\n"))
+    assert [e["type"] for e in out] == ["weapon.inspected", "inspection.witnessed"]
+    assert [p["position"] for p in out[0]["payload"]["positions"]] == [
+        f"cylinder {i}" for i in range(1, 7)]
+    assert out[0]["payload"]["missing"] == []
 
 
 def test_a_wrong_witness_pin_is_refused_and_recorded(db: str) -> None:

@@ -24,6 +24,7 @@ from go_verifier import (
     inclusion_item,
     run_go_verifier,
 )
+from ledger_vectors import vectors
 
 from coldcheck.ledger import (
     Checkpoint,
@@ -44,15 +45,6 @@ ORIGIN = "coldcheck.test/productions/interop"
 @pytest.fixture(scope="session")
 def go_verifier() -> Path:
     return go_verifier_or_skip()
-
-
-def shared_vectors() -> dict[str, Any]:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            path = parent / ".." / "shared" / "testdata" / "ledger-vectors.json"
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    raise FileNotFoundError("repository root (pyproject.toml) not found above this test")
 
 
 class Log:
@@ -147,7 +139,7 @@ def signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
 
 
 def test_go_accepts_the_shared_known_answer_vectors(go_verifier: Path) -> None:
-    v = shared_vectors()
+    v = vectors()
     leaves = {leaf["index"]: leaf["leaf_hash"] for leaf in v["leaves"]}
     doc = {
         "verifier_key": v["checkpoint"]["verifier_key"],

@@ -225,6 +225,75 @@ def test_reinspecting_a_loaded_weapon_counts_its_own_verified_dummies_back(w: Wo
     assert err.code == "AMMO_DUMMY_UNVERIFIED"
 
 
+@covers("AMMO_DUMMY_UNVERIFIED", "refused")
+def test_dummies_a_performer_hands_back_must_be_verified_again(w: World) -> None:
+    lot = new_dummy_lot(w, n=10, verify=6)
+    w.give("revolver", "alex", "cold", content="dummy", n=6, lot=lot)
+    w.take_back("revolver", "alex")
+    x = w.state().lots[lot]
+    assert (x.verified_in_stock, x.on_hand, x.returned) == (0, 10, 6)
+    refused(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=1, lot=lot,
+            scene="cold")
+    a.verify_rounds(w.ctx, lot=lot, count=6, method="drilled", armorer=w.people["armorer"])
+    allowed(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=6, lot=lot,
+            scene="cold")
+
+
+@covers("AMMO_DUMMY_UNVERIFIED", "allowed")
+def test_dummies_the_armorer_unloads_into_storage_stay_verified(w: World) -> None:
+    lot = new_dummy_lot(w, n=10, verify=6)
+    w.inspect("revolver", content="dummy", n=6, lot=lot)
+    w.put_away("revolver")  # never left the armorer's hands
+    x = w.state().lots[lot]
+    assert (x.verified_in_stock, x.on_hand, x.in_weapons) == (6, 10, 0)
+    allowed(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver2", content="dummy", n=6, lot=lot)
+
+
+@covers("AMMO_DUMMY_UNVERIFIED", "refused")
+def test_an_incident_naming_a_dummy_lot_voids_its_verification(w: World) -> None:
+    lot = new_dummy_lot(w, n=10, verify=6)
+    seq = w.seq()
+    a.report_incident(w.ctx, kind="other", description="Dummy box found open on the cart",
+                      weapons=[], lots=[lot], reported_by=w.people["props"])
+    opened, voided = w.events_since(seq)
+    assert (opened.type, voided.type) == ("incident.opened", "ammo.verification_voided")
+    assert voided.payload == {"lot": lot, "incident": opened.payload["incident"], "count": 6}
+    w.close(opened.payload["incident"])
+    x = w.state().lots[lot]
+    assert not x.quarantined and (x.verified_in_stock, x.on_hand) == (0, 10)
+    # Out of quarantine, but every round is checked again before any is loaded.
+    err = refused(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=1,
+                  lot=lot)
+    assert subject_of(err, "AMMO_DUMMY_UNVERIFIED") == f"lot:{lot}"
+    a.verify_rounds(w.ctx, lot=lot, count=10, method="xray", armorer=w.people["armorer"])
+    allowed(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=6, lot=lot)
+
+
+@covers("AMMO_DUMMY_UNVERIFIED", "refused")
+def test_dummies_loaded_before_an_incident_named_their_lot_are_not_issued_after_it(
+        w: World) -> None:
+    lot = new_dummy_lot(w, n=10, verify=6)
+    w.ready("revolver", "alex", content="dummy", n=3, lot=lot, scene="cold")
+    w.inspect("revolver2", content="dummy", n=3, lot=lot)
+    ev = a.report_incident(w.ctx, kind="other", description="Supplier recalled the box",
+                           weapons=[], lots=[lot], reported_by=w.people["armorer"])
+    w.close(ev[0].payload["incident"])
+    err = refused(w, "AMMO_DUMMY_UNVERIFIED", w.issue, "revolver", "alex", "cold",
+                  records=("weapon.handoff_refused",))
+    assert subject_of(err, "AMMO_DUMMY_UNVERIFIED") == f"lot:{lot}"
+    # Reloading the same rounds does not make them verified again.
+    assert refusal(w.inspect, "revolver", content="dummy", n=3,
+                   lot=lot).code == "AMMO_DUMMY_UNVERIFIED"
+    # Unloaded by the armorer (shown clear, or put away), they go back unverified.
+    w.inspect("revolver")
+    w.put_away("revolver2")
+    x = w.state().lots[lot]
+    assert (x.verified_in_stock, x.on_hand, x.in_weapons) == (0, 10, 0)
+    a.verify_rounds(w.ctx, lot=lot, count=10, method="drilled", armorer=w.people["armorer"])
+    w.ready("revolver", "alex", content="dummy", n=6, lot=lot, scene="cold")
+    allowed(w, "AMMO_DUMMY_UNVERIFIED", w.issue, "revolver", "alex", "cold")
+
+
 # ---------------------------------------------------------------- AMMO_LOT_QUARANTINED
 
 
@@ -365,6 +434,19 @@ def test_a_renewed_armorer_can_inspect_again(w: World) -> None:
     a.renew_qualification(w.ctx, person=w.people["expired"], expires="2031-01-31",
                           actor=w.people["producer"])
     allowed(w, "CUSTODY_QUALIFICATION_EXPIRED", w.inspect, "revolver", armorer="expired")
+
+
+def test_only_the_producer_or_safety_supervisor_renews_a_qualification(w: World) -> None:
+    seq = w.seq()
+    for who in ("expired", "armorer", "ad", "props"):  # nobody vouches for themself
+        err = refusal(a.renew_qualification, w.ctx, person=w.people["expired"],
+                      expires="2031-01-31", actor=w.people[who])
+        assert err.code == "ROLE_REQUIRED", err
+    assert w.seq() == seq  # not recorded: nothing happened
+    for who in ("supervisor", "producer"):
+        ev = a.renew_qualification(w.ctx, person=w.people["expired"], expires="2031-01-31",
+                                   actor=w.people[who])
+        assert (ev[0].type, ev[0].actor) == ("person.qualification_renewed", w.people[who])
 
 
 @covers("CUSTODY_QUALIFICATION_EXPIRED", "allowed")
@@ -739,6 +821,37 @@ def test_everyone_in_the_scene_must_have_attended_the_meeting(w_no_meeting: Worl
     allowed(w, "SCENE_SAFETY_MEETING", w.issue, "revolver", "alex", "solo")
 
 
+@covers("SCENE_SAFETY_MEETING", "refused")
+def test_the_armorer_and_the_witnesses_are_in_the_scene_too(w_no_meeting: World) -> None:
+    w = w_no_meeting
+    w.plan("solo", weapons=["revolver"], performers=["alex"])
+    # The safety supervisor held the meeting with the performer only: the armorer who
+    # shows the revolver clear and issues it, and the 1st AD who witnesses, missed it.
+    w.hold_meeting(["solo"], attendees=["alex"], led_by="supervisor")
+    w.ready("revolver", "alex", scene="solo")
+    err = refused(w, "SCENE_SAFETY_MEETING", w.issue, "revolver", "alex", "solo",
+                  records=("weapon.handoff_refused",))
+    assert err.message.endswith(f"not recorded at one: Sam Reyes ({w.people['armorer']}), "
+                                f"Dana Whitfield ({w.people['ad']})"), err.message
+
+
+@covers("SCENE_SAFETY_MEETING", "allowed")
+def test_the_scene_is_covered_when_its_armorer_and_witnesses_attended(
+        w_no_meeting: World) -> None:
+    w = w_no_meeting
+    w.plan("solo", weapons=["revolver"], performers=["alex"])
+    w.hold_meeting(["solo"], attendees=["alex"], led_by="supervisor")
+    # The assistant armorer shows the revolver clear to the performer and the safety
+    # supervisor (who led the meeting) and issues it; still not at a meeting.
+    w.ready("revolver", "alex", scene="solo", witnesses=("supervisor",), armorer="assistant")
+    assert refusal(w.issue, "revolver", "alex", "solo",
+                   armorer="assistant").code == "SCENE_SAFETY_MEETING"
+    # A second meeting the same day, led by the assistant armorer, covers them too.
+    w.hold_meeting(["solo"], attendees=["alex"], led_by="assistant")
+    allowed(w, "SCENE_SAFETY_MEETING", w.issue, "revolver", "alex", "solo",
+            armorer="assistant")
+
+
 @covers("SCENE_SAFETY_MEETING", "allowed")
 def test_a_firearm_is_issued_once_the_safety_meeting_is_held(w_no_meeting: World) -> None:
     w = w_no_meeting
@@ -1097,6 +1210,16 @@ def test_a_count_that_differs_from_the_record_opens_an_incident(w: World) -> Non
     # The only change to any lot: the counted one is now quarantined by the incident.
     assert st.lots[lot].quarantined_by == [inc.id]
     assert st.lots[lot].on_hand == 50
+
+
+@covers("WRAP_RECONCILE", "refused")
+def test_a_count_difference_in_a_dummy_lot_also_voids_its_verification(w: World) -> None:
+    lot = w.lots["dummies"]
+    refused(w, "WRAP_RECONCILE", wrap, w, {lot: 49},
+            records=("action.refused", "incident.opened", "ammo.verification_voided"),
+            changes=True)
+    x = w.state().lots[lot]
+    assert x.quarantined and (x.verified_in_stock, x.on_hand) == (0, 50)
 
 
 @covers("WRAP_RECONCILE", "allowed")

@@ -67,7 +67,8 @@ ARMORERS = ["armorer", "armorer", "assistant", "expired", "props_armorer", "ad"]
 SCENES = ["cold", "hot", "rehearsal", "pointing", None]
 SOFT_OVERRIDES = ["SCENE_REHEARSAL_REPLICA", "PEOPLE_ROLE_CONFLICT", "CUSTODY_OVERDUE"]
 REFUSAL_RECORDS = {"action.refused", "weapon.handoff_refused", "ammo.intake_refused",
-                   "incident.opened", "person.pin_failed", "person.pin_locked"}
+                   "incident.opened", "ammo.verification_voided", "person.pin_failed",
+                   "person.pin_locked"}
 REBUILD_EVERY = 10
 
 # One take of the happy path: a load that suits the weapon and the scene, witnesses
@@ -178,13 +179,20 @@ class CustodyMachine(RuleBasedStateMachine):
             after = self.last_rows = self.rows()
             opened = [e for e in recorded if e.type == "incident.opened"]
             if opened and err.code == "WRAP_RECONCILE":
-                # A wrap count that differs opens an incident that quarantines the lot:
-                # the only change a refusal may make to a lot.
+                # A wrap count that differs opens an incident that quarantines the lot
+                # (and voids a dummy lot's verification): the only change a refusal may
+                # make to a lot.
                 named = {lot for e in opened for lot in e.payload["lots"]}
+                voided = {e.payload["lot"] for e in recorded
+                          if e.type == "ammo.verification_voided"}
+                assert voided == {lid for lid in named if after["lots"][lid]["kind"] == "dummy"}
                 for lid, lot in after["lots"].items():
                     was = dict(before["lots"][lid])
                     if lid in named:
                         was["quarantined_by"] = lot["quarantined_by"]
+                    if lid in voided:
+                        assert lot["verified_in_stock"] == 0
+                        was["verified_in_stock"] = 0
                     assert lot == was
                 assert after["weapons"] == before["weapons"]
             else:

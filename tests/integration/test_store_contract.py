@@ -361,3 +361,31 @@ def test_sqlite_a_writer_killed_mid_batch_leaves_the_record_intact(settings: Set
                 fresh.dispose()
     finally:
         store.dispose()
+
+
+# ---- credentials -------------------------------------------------------------
+
+def test_a_pin_check_reads_the_person_and_the_pin_hash_in_one_statement(
+        store: Store, backend_settings: Settings) -> None:
+    from sqlalchemy import event
+
+    from coldcheck.services.core import check_pin
+
+    ctx, person = new_production(store, backend_settings)
+    assert store.person_with_pin_hash(PRODUCTION, "P404") == (None, None)
+    row, pin_hash = store.person_with_pin_hash(PRODUCTION, person)
+    assert row is not None and row["id"] == person and pin_hash is None  # no PIN yet
+    a.set_pin(ctx, person=person, pin="2468", actor=person, at=T0)
+    row, pin_hash = store.person_with_pin_hash(PRODUCTION, person)
+    assert row is not None and row["pin_set"] and pin_hash is not None
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        check_pin(ctx, person=person, pin="2468", action="test", at=T0)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements

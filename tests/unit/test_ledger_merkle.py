@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from ledger_vectors import vectors
 
 from coldcheck.ledger import (
     EMPTY_TREE_HASH,
@@ -44,26 +43,6 @@ from coldcheck.ledger import (
 )
 
 # ----------------------------------------------------------------- vector loading
-
-
-def find_ledger_vectors() -> Path:
-    """Locate ledger-vectors.json in the ``shared`` folder beside the repository root."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            candidate = parent / ".." / "shared" / "testdata" / "ledger-vectors.json"
-            if candidate.is_file():
-                return candidate.resolve()
-            raise FileNotFoundError(
-                f"known-answer file not found at {candidate.resolve()}: the shared test "
-                "data must sit beside the repository root (../shared/testdata/)"
-            )
-    raise FileNotFoundError("repository root (pyproject.toml) not found above this test")
-
-
-@cache
-def vectors() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(find_ledger_vectors().read_text(encoding="utf-8"))
-    return data
 
 
 def b64(s: str) -> bytes:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import os
 import pickle
 import stat
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat
+from ledger_vectors import vectors
 
 from coldcheck.ledger import (
     Checkpoint,
@@ -37,26 +36,6 @@ from coldcheck.ledger import (
     open_note,
     sign_checkpoint,
 )
-
-
-def find_ledger_vectors() -> Path:
-    """Locate ledger-vectors.json in the ``shared`` folder beside the repository root."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            candidate = parent / ".." / "shared" / "testdata" / "ledger-vectors.json"
-            if candidate.is_file():
-                return candidate.resolve()
-            raise FileNotFoundError(
-                f"known-answer file not found at {candidate.resolve()}: the shared test "
-                "data must sit beside the repository root (../shared/testdata/)"
-            )
-    raise FileNotFoundError("repository root (pyproject.toml) not found above this test")
-
-
-@cache
-def vectors() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(find_ledger_vectors().read_text(encoding="utf-8"))
-    return data
 
 
 def cp_vector() -> dict[str, str]:

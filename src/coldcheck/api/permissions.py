@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..domain.people import ROLES
+from ..domain.people import QUALIFICATION_RENEWERS, ROLES
 
 ALL = frozenset(ROLES)
 ON_SET = ALL - {"investigator"}
@@ -45,7 +45,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     # people and the production's set-up
     "person.add": _r("producer", "safety_supervisor"),
     "person.brief": ARMORERS | _r("safety_supervisor"),
-    "person.renew_qualification": _r("producer", "safety_supervisor"),
+    "person.renew_qualification": _r(*QUALIFICATION_RENEWERS),  # the domain checks it too
     "member.manage": _r("producer"),
     "device.manage": _r("armorer", "producer"),
     "storage.add": ARMORERS,
@@ -75,12 +75,14 @@ ACTIONS: dict[str, frozenset[str]] = {
     "complaint.acknowledge": _r("safety_supervisor", "producer"),
     "rule.override": _r("safety_supervisor"),
     "note.add": ON_SET,
+    # documents
+    "report.daily": ARMORERS | _r("first_ad", "safety_supervisor", "producer", "investigator"),
 }
 
 # Actions that append events to the production's ledger: they need a registered
 # device (X-Coldcheck-Device), recorded in every event they write.
 RECORDING: frozenset[str] = frozenset(ACTIONS) - {
-    "read", "token.own", "member.manage", "device.manage"}
+    "read", "token.own", "member.manage", "device.manage", "report.daily"}
 
 
 def allowed(action: str, roles: Iterable[str]) -> bool:

@@ -27,7 +27,7 @@ from ..domain.narrative import describe
 from ..domain.state import ProductionState
 from ..persistence import accounts as repo
 from ..persistence.store import Store
-from ..services.queries import _mentions, board
+from ..services.queries import board, mentions
 
 
 def event_json(e: Event) -> dict[str, Any]:
@@ -114,8 +114,8 @@ class Replica:
 
         out = []
         for e in events:
-            hit = ((weapon and _mentions(e, "weapon", weapon))
-                   or (lot and _mentions(e, "lot", lot))
+            hit = ((weapon and mentions(e, "weapon", weapon))
+                   or (lot and mentions(e, "lot", lot))
                    or (person and (e.actor == person or person in e.payload.values())))
             if hit:
                 out.append({"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,

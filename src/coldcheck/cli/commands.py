@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from ..demo import DEMO_PRODUCTION, run_demo, summary
-from ..domain.errors import InvalidInput
+from ..domain.errors import InvalidInput, NotFound
+from ..domain.weapons import positions as weapon_positions
 from ..persistence.store import Store
 from ..services import accounts
 from ..services import actions as a
@@ -146,9 +147,11 @@ def person_brief(person_id: str, by: Annotated[str, Req()],
 
 
 @person.command("renew")
-def person_renew(person_id: str, expires: Annotated[str, Req()], by: Annotated[str, Req()],
+def person_renew(person_id: str, expires: Annotated[str, Req(help="New expiry, YYYY-MM-DD.")],
+                 by: Annotated[str, Req(help="Who records it: the producer or the safety "
+                                        "supervisor (ROLE_REQUIRED otherwise).")],
                  db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
-    """Record an armorer's renewed qualification."""
+    """Record an armorer's renewed qualification (by the producer or safety supervisor)."""
     run(as_json, lambda: a.renew_qualification(ctx_for(db, production), person=person_id,
                                                expires=expires, actor=by))
 
@@ -334,16 +337,20 @@ def inspect(weapon_id: str, armorer: Annotated[str, Req()],
     resulting load; optionally collect the witnesses' PINs straight away."""
     def go() -> Any:
         ctx = ctx_for(db, production)
-        st = ctx.store.state(ctx.production)
-        w = st.weapon(weapon_id)
+        # The weapon's projection row is all this needs (no replay of the ledger);
+        # the decision itself still runs against the full state.
+        row = ctx.store.entity(ctx.production, "weapon", weapon_id)
+        if row is None:
+            raise NotFound("weapon", weapon_id)
+        names = weapon_positions(int(row["chambers"]), int(row["magazine_capacity"]))
         positions = []
         if all_:
-            positions = [{"position": p, "content": all_} for p in w.positions()]
+            positions = [{"position": p, "content": all_} for p in names]
         for spec in position or []:
             name, sep, content = spec.rpartition("=")
             if not sep:
                 raise InvalidInput("INVALID_INPUT", f"--position takes POSITION=CONTENT, not "
-                                   f"{spec!r}; positions of {w.id}: {', '.join(w.positions())}")
+                                   f"{spec!r}; positions of {row['id']}: {', '.join(names)}")
             positions = [p for p in positions if p["position"] != name.strip()]
             positions.append({"position": name.strip(), "content": content.strip()})
         events = a.inspect_weapon(ctx, weapon=weapon_id, armorer=armorer, positions=positions,

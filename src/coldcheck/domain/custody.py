@@ -11,8 +11,9 @@ from .ammunition import BLANK_LOADS, LOT_KINDS, Lot
 from .common import count, ev, refuse_or_pass, refused_action, same_calibre, text
 from .errors import Conflict, InvalidInput, Violation
 from .events import NewEvent, parse_utc, utc_text
-from .incidents import COMPLAINT_ACK_HOURS
+from .incidents import COMPLAINT_ACK_HOURS, Inspection
 from .people import armorer_violations
+from .scenes import Scene
 from .state import ProductionState
 from .weapons import KINDS, Weapon, next_state
 
@@ -125,6 +126,8 @@ def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, arm
                    description=f"Dummy round failed verification in lot {lot}: "
                                f"{failed_finding}",
                    weapons=[], lots=[lot], reported_by=armorer, rule="AMMO_LOT_QUARANTINED")]
+        # No ammo.verification_voided: a failed round quarantines the lot for good,
+        # so none of it is ever loaded again, verified or not.
     return out
 
 
@@ -189,7 +192,10 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
             violations.append(Violation("AMMO_CALIBRE_MISMATCH",
                                         f"lot {lot} is {lt.calibre}; weapon {w.id} takes "
                                         f"{w.calibre}", f"weapon:{w.id}"))
-        back = unloaded["count"] if unloaded and unloaded["lot"] == lot else 0
+        # Rounds this inspection takes out go back first; dummies among them count
+        # as verified unless an incident voided their lot's verification since.
+        back = unloaded["count"] if unloaded and unloaded["lot"] == lot and (
+            lt.kind != "dummy" or s.still_verified(lot, w.inspection)) else 0
         assert isinstance(back, int)
         if content == "dummy" and n > lt.verified_in_stock + back:
             violations.append(Violation(
@@ -253,13 +259,27 @@ def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
                role=roles[0])]
 
 
-def _meeting_ok(s: ProductionState, scene_id: str, people: set[str], hot: bool) -> bool:
-    sc = s.scenes[scene_id]
+def in_scene(sc: Scene, *, armorer: str, performer: str,
+             inspection: Inspection | None) -> set[str]:
+    """Everyone the record puts in a scene when a weapon is issued for it: the
+    performers planned in it, the performer receiving the weapon, the armorer
+    issuing it, and the armorer who showed it clear and the witnesses who
+    confirmed that inspection (the performer and the 1st AD or safety
+    supervisor). A scene records no other crew."""
+    people = set(sc.performers) | {performer, armorer}
+    if inspection is not None:
+        people |= {inspection.armorer} | {x["person"] for x in inspection.witnesses}
+    return people
+
+
+def _missed_meeting(s: ProductionState, sc: Scene, people: set[str]) -> list[str]:
+    """Who of ``people`` attended no safety meeting on the scene's day (for a hot
+    scene: no meeting that names it), in id order."""
     attended: set[str] = set()
     for m in s.meetings.values():
-        if m.day == sc.day and (not hot or scene_id in m.scenes):
+        if m.day == sc.day and (not sc.hot or sc.id in m.scenes):
             attended |= set(m.attendees)
-    return people <= attended
+    return sorted(people - attended)
 
 
 def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scene: str,
@@ -302,8 +322,10 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
         v.append(Violation("CUSTODY_OVERDUE", "no weapon is issued during a meal break",
                            f"day:{day.id}"))
     insp = s.inspections.get(w.inspection or "")
+    if insp is not None and (insp.used or insp.seq < w.last_custody_seq):
+        insp = None  # not a current inspection: it counts for nothing below
     if w.is_firearm and w.state == "inspected":
-        if insp is None or insp.used or insp.seq < w.last_custody_seq:
+        if insp is None:
             v.append(Violation("CUSTODY_INSPECTION_REQUIRED",
                                f"weapon {w.id} has no inspection since its last custody change",
                                subj))
@@ -325,10 +347,14 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
             v.append(Violation("PEOPLE_TRAINING_REQUIRED",
                                f"{p.name} ({p.id}) has had no recorded weapons-safety briefing",
                                f"person:{p.id}"))
-        if not _meeting_ok(s, sc.id, set(sc.performers) | {p.id}, sc.hot):
+        missed = _missed_meeting(s, sc, in_scene(sc, armorer=a.id, performer=p.id,
+                                                 inspection=insp))
+        if missed:
             v.append(Violation("SCENE_SAFETY_MEETING",
                                f"scene {sc.id} needs a safety meeting today attended by everyone "
-                               "in it" + (" and naming the scene (it is hot)" if sc.hot else ""),
+                               "in it" + (" and naming the scene (it is hot)" if sc.hot else "")
+                               + "; not recorded at one: " + ", ".join(
+                                   f"{s.people[i].name} ({i})" for i in missed),
                                f"scene:{sc.id}"))
         if w.load_kind == "blank" and not sc.hot:
             v.append(Violation("SCENE_BLANKS_NEED_HOT", f"weapon {w.id} holds blanks; scene "
@@ -345,6 +371,14 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
                                "rubber weapon", f"scene:{sc.id}"))
         if w.load_lot:
             v += _lot_usable(s, s.lots[w.load_lot])
+        if w.load_kind == "dummy" and w.load_lot and insp is not None and \
+                not s.still_verified(w.load_lot, insp.id):
+            inc = s.voided[w.load_lot][1]
+            v.append(Violation("AMMO_DUMMY_UNVERIFIED",
+                               f"the {w.load_count} dummies in weapon {w.id} were loaded before "
+                               f"incident {inc} voided the verification of lot {w.load_lot}: "
+                               "inspect the weapon again (its rounds go back unverified), "
+                               "verify them and load verified rounds", f"lot:{w.load_lot}"))
         for c in s.complaints.values():
             if c.acknowledged_at is None and parse_utc(c.filed_at) + timedelta(
                     hours=COMPLAINT_ACK_HOURS) < at:
@@ -454,7 +488,17 @@ def open_incident(s: ProductionState, *, kind: str, description: str, weapons: l
     out = [ev("incident.opened", incident=inc, kind=kind, description=description,
               weapons=weapons, lots=lots, reported_by=reported_by, rule=rule)]
     out += [ev("weapon.frozen", weapon=wid, incident=inc) for wid in weapons]
-    return out
+    return out + void_verification(s, lots, inc)
+
+
+def void_verification(s: ProductionState, lots: list[str], incident: str) -> list[NewEvent]:
+    """An incident that names a dummy lot makes its whole box suspect: none of its
+    rounds counts as verified any more, those on hand and those loaded before now.
+    Once the incident is closed they are verified again, round by round, before
+    any is loaded (AMMO_DUMMY_UNVERIFIED)."""
+    return [ev("ammo.verification_voided", lot=lid, incident=incident,
+               count=s.lots[lid].verified_in_stock)
+            for lid in lots if s.lots[lid].kind == "dummy"]
 
 
 def record_evidence(s: ProductionState, *, weapon: str, incident: str, position: str,

@@ -73,6 +73,8 @@ EVENT_TYPES: dict[str, EventType] = dict([
        "One dummy round was verified inert, with the method used."),
     _e("ammo.verification_failed", "lot round method finding verified_by incident",
        "A dummy round failed verification: the lot is quarantined, an incident opened."),
+    _e("ammo.verification_voided", "lot incident count",
+       "An incident named a dummy lot: none of its rounds counts as verified any more."),
     _e("ammo.evidence_lot_created", "lot incident weapon calibre",
        "An evidence lot was opened to hold rounds unloaded from a frozen weapon."),
     _e("ammo.evidence_recorded", "lot incident weapon position description recorded_by",

@@ -78,6 +78,10 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
                                         f"{p['lot']} ({p['method']})",
     "ammo.verification_failed": lambda p, n: f"Round {p['round']} of {p['lot']} FAILED "
                                              f"verification: {p['finding']}",
+    "ammo.verification_voided": lambda p, n: f"Incident {p['incident']} voided the "
+                                              f"verification of dummy lot {p['lot']} "
+                                              f"({p['count']} verified rounds on hand): "
+                                              "verify again before loading",
     "ammo.evidence_lot_created": lambda p, n: f"Evidence lot {p['lot']} opened for "
                                               f"{p['incident']}",
     "ammo.evidence_recorded": lambda p, n: f"{n(p['recorded_by'])} recorded a round from "

@@ -10,6 +10,9 @@ from .errors import InvalidInput, Violation
 ROLES = ("armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
          "safety_supervisor", "producer", "investigator")
 ARMORER_ROLES = frozenset({"armorer", "assistant_armorer"})
+# Who records an armorer's renewed qualification: never an armorer (nobody vouches
+# for their own). The API's permission matrix uses the same roles.
+QUALIFICATION_RENEWERS = ("producer", "safety_supervisor")
 PIN_MAX_FAILURES = 5
 PIN_LOCK_MINUTES = 15
 

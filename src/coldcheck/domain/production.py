@@ -12,7 +12,13 @@ from .custody import open_incident
 from .errors import Conflict, InvalidInput, Violation
 from .events import NewEvent, utc_text
 from .incidents import DISCHARGE_KINDS, INCIDENT_KINDS
-from .people import armorer_violations, require_role, role_conflicts, validate_roles
+from .people import (
+    QUALIFICATION_RENEWERS,
+    armorer_violations,
+    require_role,
+    role_conflicts,
+    validate_roles,
+)
 from .state import ProductionState
 
 STORAGE_KINDS = ("safe", "cart", "vault", "locker")
@@ -44,11 +50,15 @@ def add_person(s: ProductionState, *, name: str, roles: list[str], badge: str,
     return out
 
 
-def renew_qualification(s: ProductionState, *, person: str, expires: str) -> list[NewEvent]:
+def renew_qualification(s: ProductionState, *, person: str, expires: str,
+                        by: str) -> list[NewEvent]:
+    """``by`` records it: the producer or the safety supervisor, whoever asks (the
+    API's matrix and the CLI's ``--by`` both end here)."""
     p = s.person(person)
     require_role(p, "armorer", "assistant_armorer")
-    return [ev("person.qualification_renewed", person=p.id,
-               expires=iso_date(expires, "qualification expiry"))]
+    when = iso_date(expires, "qualification expiry")
+    require_role(s.person(by), *QUALIFICATION_RENEWERS)
+    return [ev("person.qualification_renewed", person=p.id, expires=when)]
 
 
 def brief(s: ProductionState, *, person: str, briefed_by: str, topic: str) -> list[NewEvent]:

@@ -51,6 +51,9 @@ class ProductionState:
         self.counters: dict[str, int] = {}
         self.serials: dict[str, str] = {}
         self.badges: dict[str, str] = {}
+        # Dummy lot -> (seq, incident) of the last ammo.verification_voided: rounds
+        # loaded from the lot before it are no longer verified.
+        self.voided: dict[str, tuple[int, str]] = {}
 
     # ---- lookups -------------------------------------------------------
     def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
@@ -94,6 +97,16 @@ class ProductionState:
                 return True
         return False
 
+    def still_verified(self, lot: str, loaded_by: str | None) -> bool:
+        """Are the dummies of ``lot`` that inspection ``loaded_by`` loaded into a
+        weapon still verified? Not if an incident voided the lot's verification
+        after that inspection (or the inspection is unknown, as after a freeze)."""
+        void = self.voided.get(lot)
+        if void is None:
+            return True
+        insp = self.inspections.get(loaded_by or "")
+        return insp is not None and insp.seq > void[0]
+
     def next_id(self, prefix: str, taken: dict[str, int] | None = None) -> str:
         n = self.counters.get(prefix, 0) + 1 + (taken or {}).get(prefix, 0)
         if taken is not None:
@@ -106,14 +119,14 @@ class ProductionState:
 
     # ---- projections ---------------------------------------------------
     def entity(self, kind: str, ident: str) -> dict[str, Any] | None:
-        table: dict[str, Any] = getattr(self, _TABLES[kind])
+        table: dict[str, Any] = getattr(self, ENTITY_TABLES[kind])
         obj = table.get(ident)
         if obj is None:
             return None
         return dict(obj) if isinstance(obj, dict) else dataclasses.asdict(obj)
 
     def all_entities(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        for kind, attr in _TABLES.items():
+        for kind, attr in ENTITY_TABLES.items():
             for ident in getattr(self, attr):
                 row = self.entity(kind, ident)
                 assert row is not None
@@ -129,10 +142,12 @@ class ProductionState:
         return touched
 
 
-_TABLES = {"person": "people", "storage": "storage", "weapon": "weapons", "lot": "lots",
+ENTITY_TABLES = {"person": "people", "storage": "storage", "weapon": "weapons", "lot": "lots",
            "day": "days", "scene": "scenes", "meeting": "meetings",
            "inspection": "inspections", "incident": "incidents", "complaint": "complaints",
            "override": "overrides"}
+"""Projection kind -> the attribute of :class:`ProductionState` holding that kind's
+entities. Public: the store writes one projection row per (kind, id)."""
 
 Handler = Callable[[ProductionState, Event, dict[str, Any]], Touched]
 _HANDLERS: dict[str, Handler] = {}
@@ -247,13 +262,17 @@ def _weapon(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     return {("weapon", w.id)}
 
 
-def _unload_back(s: ProductionState, unloaded: dict[str, Any] | None, verified: bool) -> Touched:
-    """Rounds taken out of a weapon by the armorer go back to their lot."""
+def _unload_back(s: ProductionState, unloaded: dict[str, Any] | None,
+                 loaded_by: str | None) -> Touched:
+    """Rounds taken out of a weapon by the armorer go back to their lot. Verified
+    dummies stay verified (they never left the armorer's custody), unless an
+    incident voided the lot's verification after the inspection ``loaded_by``
+    loaded them (or that inspection is unknown, as after a freeze)."""
     if not unloaded or not unloaded.get("count"):
         return set()
     lot = s.lots[unloaded["lot"]]
     lot.returned += unloaded["count"]
-    if verified and lot.kind == "dummy":
+    if lot.kind == "dummy" and s.still_verified(lot.id, loaded_by):
         lot.verified_in_stock += unloaded["count"]
     return {("lot", lot.id)}
 
@@ -262,7 +281,7 @@ def _unload_back(s: ProductionState, unloaded: dict[str, Any] | None, verified: 
 def _inspected(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
     touched: Touched = {("weapon", w.id)}
-    touched |= _unload_back(s, p["unloaded"], verified=True)
+    touched |= _unload_back(s, p["unloaded"], loaded_by=w.inspection)
     s._bump("IN", p["inspection"])
     load = p["load"]
     if load["count"]:
@@ -327,7 +346,7 @@ def _returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 def _stored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
     touched: Touched = {("weapon", w.id)}
-    touched |= _unload_back(s, p["unloaded"], verified=True)
+    touched |= _unload_back(s, p["unloaded"], loaded_by=w.inspection)
     if p["unloaded"]:
         w.load = dict(EMPTY_LOAD)
     if w.state != "frozen":
@@ -385,6 +404,14 @@ def _failed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     lot = s.lots[p["lot"]]
     lot.verified_total += 1
     lot.failed_verification = True
+    return {("lot", lot.id)}
+
+
+@on("ammo.verification_voided")
+def _voided(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    lot = s.lots[p["lot"]]
+    lot.verified_in_stock = 0
+    s.voided[lot.id] = (ev.seq, p["incident"])
     return {("lot", lot.id)}
 
 

@@ -90,8 +90,13 @@ class Weapon:
 
     def positions(self) -> list[str]:
         """The positions an inspection must cover, in order."""
-        if self.magazine_capacity > 0:
-            return ["chamber"] if self.chambers == 1 else [
-                f"chamber {i}" for i in range(1, self.chambers + 1)]
-        return [f"cylinder {i}" for i in range(1, self.chambers + 1)] if self.chambers > 1 \
-            else ["chamber"]
+        return positions(self.chambers, self.magazine_capacity)
+
+
+def positions(chambers: int, magazine_capacity: int) -> list[str]:
+    """The positions an inspection of a weapon with this capacity must cover, in
+    order (also for readers that hold only a weapon's projection row)."""
+    if magazine_capacity > 0:
+        return ["chamber"] if chambers == 1 else [
+            f"chamber {i}" for i in range(1, chambers + 1)]
+    return [f"cylinder {i}" for i in range(1, chambers + 1)] if chambers > 1 else ["chamber"]

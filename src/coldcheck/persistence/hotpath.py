@@ -26,8 +26,10 @@ from typing import Any
 
 from ..domain.errors import ColdcheckError
 from ..domain.events import Event
-from ..domain.state import _TABLES as ENTITY_TABLES  # projection kind -> state attribute
-from ..domain.state import ProductionState
+from ..domain.state import (
+    ENTITY_TABLES,  # projection kind -> state attribute
+    ProductionState,
+)
 
 __all__ = ["ENTITY_TABLES", "CursorHashes", "Frontier", "HashCache", "HotSql",
            "projection_data", "read_entry"]

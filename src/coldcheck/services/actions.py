@@ -93,7 +93,9 @@ def _run(ctx: Context, actor: str, at: datetime | None, fn: Callable[..., list[N
 
 def renew_qualification(ctx: Context, *, person: str, expires: str, actor: str,
                         at: datetime | None = None) -> list[Event]:
-    return _run(ctx, actor, at, prod.renew_qualification, person=person, expires=expires)
+    """``actor`` must be the producer or the safety supervisor (ROLE_REQUIRED)."""
+    return _run(ctx, actor, at, prod.renew_qualification, person=person, expires=expires,
+                by=actor)
 
 
 def brief(ctx: Context, *, person: str, briefed_by: str, topic: str,

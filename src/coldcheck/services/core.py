@@ -51,7 +51,8 @@ def check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
               at: datetime) -> None:
     """A witness or signer proves presence with their own PIN. Wrong PINs are
     recorded; PIN_MAX_FAILURES of them lock the PIN for PIN_LOCK_MINUTES."""
-    row = ctx.store.entity(ctx.production, "person", person)
+    # One statement: the person's row (name, lock) and their PIN hash together.
+    row, pin_hash = ctx.store.person_with_pin_hash(ctx.production, person)
     if row is None:
         raise NotFound("person", person)
     name, locked = row["name"], row["pin_locked_until"]
@@ -62,7 +63,7 @@ def check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
         raise InvalidInput("PIN_INVALID", f"{name} ({person}) must enter their PIN",
                            person=person)
     # argon2 runs outside any transaction: a slow hash never holds the write lock.
-    if verify(ctx.ph, ctx.store.pin_hash(ctx.production, person), pin):
+    if verify(ctx.ph, pin_hash, pin):
         return
 
     def record(s: ProductionState) -> list[NewEvent]:

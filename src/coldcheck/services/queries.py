@@ -48,7 +48,13 @@ def board(st: ProductionState, at: datetime) -> dict[str, Any]:
     }
 
 
-def _mentions(e: Event, key: str, ident: str) -> bool:
+def mentions(e: Event, key: str, ident: str) -> bool:
+    """Does event ``e`` concern the weapon or lot ``ident`` (``key`` is ``"weapon"``
+    or ``"lot"``)? This is the matching rule of every weapon and lot timeline (the
+    CLI's and the API's): the payload names it in its own field (``weapon``,
+    ``lot``); a refused attempt names it as its subject (``weapon:W1``); an
+    incident lists it (``weapons``, ``lots``); or, for a lot, rounds were loaded
+    from or unloaded back into it (``load``, ``unloaded``)."""
     p = e.payload
     if p.get(key) == ident:
         return True
@@ -84,8 +90,8 @@ def timeline(ctx: Context, *, weapon: str | None = None, lot: str | None = None,
 
     out = []
     for e in ctx.store.events(ctx.production):
-        hit = ((weapon and _mentions(e, "weapon", weapon))
-               or (lot and _mentions(e, "lot", lot))
+        hit = ((weapon and mentions(e, "weapon", weapon))
+               or (lot and mentions(e, "lot", lot))
                or (person and (e.actor == person or person in e.payload.values())))
         if hit:
             out.append({"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,

@@ -21,7 +21,8 @@ NEXT_STEPS: dict[str, str] = {
     "AMMO_LIVE_FORBIDDEN": "Stop. Do not open the box. Remove the live rounds from the property "
                            "now, tell the safety supervisor, and follow the incident below.",
     "AMMO_DUMMY_UNVERIFIED": "Verify more dummy rounds of this lot (Armory → the lot → Verify "
-                             "rounds), or load fewer.",
+                             "rounds), or load fewer. Rounds an incident voided: show the "
+                             "weapon clear again first, then verify them.",
     "AMMO_LOT_QUARANTINED": "Use another lot. This one stays quarantined until its incident is "
                             "closed.",
     "AMMO_CALIBRE_MISMATCH": "Pick a lot of the weapon's calibre.",
@@ -42,7 +43,8 @@ NEXT_STEPS: dict[str, str] = {
     "CUSTODY_OVERDUE": "Bring every issued weapon back to the armorer now. Only the safety "
                        "supervisor can override this, with a reason.",
     "SCENE_BLANKS_NEED_HOT": "Load dummies or nothing, or have the 1st AD plan the scene as hot.",
-    "SCENE_SAFETY_MEETING": "Hold today's safety meeting with everyone in the scene (Day → "
+    "SCENE_SAFETY_MEETING": "Hold today's safety meeting with everyone in the scene: its "
+                            "performers, the armorer and the inspection's witnesses (Day → "
                             "Safety meeting), naming the scene if it is hot.",
     "SCENE_POINTING_PLAN": "The armorer and the 1st AD acknowledge the pointing plan (Day → the "
                            "scene); the weapon must be empty or hold verified dummies.",
