@@ -992,6 +992,23 @@ def test_a_discharge_opens_an_incident_and_freezes_the_weapon_and_lot(w: World) 
 
 
 @covers("INCIDENT_DISCHARGE", "allowed")
+def test_a_discharge_report_naming_only_the_weapon_freezes_the_lot_loaded_in_it(
+        w: World) -> None:
+    """domain.md: a discharge freezes "the weapon and the lots involved". The
+    reporter may not know which box the rounds came from; the record does."""
+    lot = new_dummy_lot(w, n=10, verify=6)
+    w.give("revolver", "alex", "cold", content="dummy", n=3, lot=lot)
+    ev = allowed(w, "INCIDENT_DISCHARGE", a.report_incident, w.ctx, kind="squib",
+                 description="Revolver made a noise on the trigger pull",
+                 weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    assert [e.type for e in ev] == ["incident.opened", "weapon.frozen",
+                                    "ammo.verification_voided"]
+    assert ev[0].payload["lots"] == [lot]
+    st = w.state()
+    assert st.lots[lot].quarantined and st.lots[lot].verified_in_stock == 0
+
+
+@covers("INCIDENT_DISCHARGE", "allowed")
 def test_a_misfire_at_return_freezes_the_weapon_and_keeps_its_rounds(w: World) -> None:
     w.give("pistol", "rita", "hot", content="blank", n=8, lot="blanks9")
     ev = allowed(w, "INCIDENT_DISCHARGE", w.take_back, "pistol", "rita", fired=3,

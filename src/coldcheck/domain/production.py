@@ -163,8 +163,11 @@ def report_incident(s: ProductionState, *, kind: str, description: str, weapons:
                                      f"a {kind} report names the weapon(s) involved so they "
                                      "are frozen", "incident")],
                        refusal=refused_action("incident.report", f"person:{reported_by}"))
+    # The lots involved include whatever is loaded in a weapon the report names:
+    # the reporter may not know which box the rounds came from; the record does.
+    loaded = {w.load_lot for w in map(s.weapon, weapons) if w.load_lot}
     return open_incident(s, kind=kind, description=text(description, "description"),
-                         weapons=sorted(set(weapons)), lots=sorted(set(lots)),
+                         weapons=sorted(set(weapons)), lots=sorted(set(lots) | loaded),
                          reported_by=reported_by,
                          rule="INCIDENT_DISCHARGE" if kind in DISCHARGE_KINDS else "")
 

@@ -397,13 +397,6 @@ class Store:
                   .on_conflict_do_update(index_elements=["production_id", "person_id"],
                                          set_={"pin_hash": pin_hash}))
 
-    def pin_hash(self, production: str, person: str) -> str | None:
-        with self.engine.connect() as c:
-            v = c.execute(select(t.credentials.c.pin_hash).where(
-                t.credentials.c.production_id == production,
-                t.credentials.c.person_id == person)).scalar()
-            return None if v is None else str(v)
-
     def person_with_pin_hash(self, production: str,
                              person: str) -> tuple[dict[str, Any] | None, str | None]:
         """A person's projection row, decoded, and their PIN hash, in one statement
