@@ -35,7 +35,8 @@ BY_ROLE = {"armorer": "armorer", "assistant_armorer": "assistant", "prop_master"
            "producer": "producer", "investigator": "investigator"}
 PARAMS = {"weapon": "W1", "lot": "L1", "person": "P1", "scene": "SC1", "inspection": "IN1",
           "incident": "INC1", "complaint": "C1", "device": "dev-0000000000",
-          "token_id": "tok_000000000000", "index": "0"}
+          "token_id": "tok_000000000000", "index": "0",
+          "day": "2026-11-20"}  # a day before the production: a short report
 
 
 def doc_matrix() -> tuple[list[str], dict[str, set[str]]]:
@@ -77,8 +78,9 @@ def test_an_action_missing_from_the_matrix_is_refused_to_every_role() -> None:
 
 
 def test_investigators_only_read() -> None:
-    assert {a for a, roles in ACTIONS.items() if "investigator" in roles} == {"read",
-                                                                                "token.own"}
+    assert {a for a, roles in ACTIONS.items() if "investigator" in roles} == {
+        "read", "token.own", "report.daily"}
+    assert "report.daily" not in RECORDING  # the report records nothing
 
 
 def routes(app: Any) -> Iterator[tuple[str, str, APIRoute]]:

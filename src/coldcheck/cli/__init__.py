@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from . import ledger as _ledger
+from . import report as _report
 from . import serve as _serve
 from .app import app
 from .commands import register
 
 register(app)
 app.add_typer(_ledger.app, name="ledger")
+app.add_typer(_report.app, name="report")
 _serve.register(app)
 
 

@@ -11,5 +11,6 @@ from . import reads  # noqa: E402, I001
 from . import session  # noqa: E402
 from . import custody  # noqa: E402
 from . import admin  # noqa: E402
+from . import reports  # noqa: E402
 
-__all__ = ["admin", "custody", "reads", "router", "session"]
+__all__ = ["admin", "custody", "reads", "reports", "router", "session"]

@@ -8,6 +8,7 @@ from typing import Any
 import segno
 from starlette.responses import Response
 
+from ...documents import default_day
 from ...domain.errors import NotFound
 from ...domain.events import EVENT_TYPES
 from ...domain.weapons import Weapon
@@ -46,7 +47,11 @@ def _minutes(page: Page, at: str | None) -> int | None:
 
 def board_ctx(page: Page) -> dict[str, Any]:
     data = board_data(page.st, page.now)
+    report_day = default_day(page.st, page.now)
+    report = (f"/api/v1/productions/{page.production}/reports/daily/{report_day}.pdf"
+              if page.can("report.daily") else None)
     return {"rows": weapon_rows(page), "alerts": data["alerts"], "day": page.st.day(),
+            "report_day": report_day, "report_url": report,
             "lots": list(page.st.lots.values()),
             "stream": f"/api/v1/productions/{page.production}/events/stream",
             "event_types": " ".join(sorted(EVENT_TYPES))}

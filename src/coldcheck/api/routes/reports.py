@@ -1,0 +1,44 @@
+"""Printable reports: the daily report as PDF."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal
+
+from fastapi import Depends, Path, Query
+from starlette.responses import Response
+
+from ...documents import daily_report, render_pdf
+from ..auth import Call, Reader
+from . import router
+
+PREFIX = "/api/v1/productions/{production}"
+TAGS: list[str | Enum] = ["reports"]
+PDF = "application/pdf"
+
+
+class PdfResponse(Response):
+    media_type = PDF
+
+
+@router.get(PREFIX + "/reports/daily/{day}.pdf", tags=TAGS, response_class=PdfResponse,
+            responses={200: {"content": {PDF: {"schema": {"type": "string",
+                                                          "format": "binary"}}},
+                             "description": "The daily report (PDF) with the signed "
+                                            "checkpoint as text and QR code"}},
+            summary="The daily report of a production day, as PDF (signs a checkpoint "
+                    "first if the ledger grew)")
+def daily(call: Annotated[Call, Depends(Reader("report.daily"))],
+          day: Annotated[str, Path(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                   description="The production day, YYYY-MM-DD "
+                                               "(e.g. 2026-11-24).")],
+          paper: Annotated[Literal["a4", "letter"], Query(
+              description="Paper size.")] = "a4") -> Response:
+    rep = call.replica
+    with rep.lock:
+        who = rep.state.people.get(call.person)
+    report = daily_report(call.ctx(), day=day, at=call.now(),
+                          generated_by=f"{who.name} ({who.id})" if who else call.person)
+    name = f"{call.production}-daily-{report.day}.pdf"
+    return PdfResponse(render_pdf(report, paper=paper),
+                       headers={"Content-Disposition": f'inline; filename="{name}"'})
