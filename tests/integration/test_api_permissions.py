@@ -79,8 +79,9 @@ def test_an_action_missing_from_the_matrix_is_refused_to_every_role() -> None:
 
 def test_investigators_only_read() -> None:
     assert {a for a, roles in ACTIONS.items() if "investigator" in roles} == {
-        "read", "token.own", "report.daily"}
-    assert "report.daily" not in RECORDING  # the report records nothing
+        "read", "token.own", "report.daily", "incident.export"}
+    # The report and the evidence package record nothing.
+    assert not {"report.daily", "incident.export"} & RECORDING
 
 
 def routes(app: Any) -> Iterator[tuple[str, str, APIRoute]]:

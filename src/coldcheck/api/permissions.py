@@ -77,12 +77,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "note.add": ON_SET,
     # documents
     "report.daily": ARMORERS | _r("first_ad", "safety_supervisor", "producer", "investigator"),
+    "incident.export": ARMORERS | _r("safety_supervisor", "producer", "investigator"),
 }
 
 # Actions that append events to the production's ledger: they need a registered
 # device (X-Coldcheck-Device), recorded in every event they write.
 RECORDING: frozenset[str] = frozenset(ACTIONS) - {
-    "read", "token.own", "member.manage", "device.manage", "report.daily"}
+    "read", "token.own", "member.manage", "device.manage", "report.daily", "incident.export"}
 
 
 def allowed(action: str, roles: Iterable[str]) -> bool:

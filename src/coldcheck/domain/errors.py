@@ -122,4 +122,5 @@ ERROR_CODES: dict[str, str] = {
     "KEY_MISMATCH": "The key in the key folder is not the key the production was created with.",
     "LEDGER_CORRUPT": "A stored ledger hash is missing.",
     "CONCURRENT_UPDATE": "Someone else changed the production at the same moment; retry.",
+    "FILE_EXISTS": "The output file exists already; nothing was overwritten.",
 }

@@ -92,9 +92,11 @@ NEXT_STEPS: dict[str, str] = {
     "ALREADY_ACKNOWLEDGED": "Nothing to do: the complaint is acknowledged.",
     "KEY_MISSING": "Restore the production's signing key file on the server.",
     "KEY_MISMATCH": "Restore the production's own signing key file on the server.",
-    "LEDGER_CORRUPT": "Stop recording and call whoever runs the server: run coldcheck verify.",
+    "LEDGER_CORRUPT": "Stop recording and call whoever runs the server: coldcheck ledger verify.",
     "CONCURRENT_UPDATE": "The page now shows the current state: check it, then submit again if "
                          "it still applies.",
+    "FILE_EXISTS": "Nothing was overwritten: choose another file name, or replace it on "
+                   "purpose.",
     # access
     "AUTH_REQUIRED": "Sign in.",
     "LOGIN_FAILED": "Check the username and password and try again.",

@@ -1,4 +1,4 @@
-"""Printable reports: the daily report as PDF."""
+"""Documents: the daily report as PDF, an incident's evidence package as ZIP."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query
 from starlette.responses import Response
 
-from ...documents import daily_report, render_pdf
+from ...documents import daily_report, evidence_package, render_pdf
 from ..auth import Call, Reader
 from . import router
+from .custody import IncidentId
 
 PREFIX = "/api/v1/productions/{production}"
 TAGS: list[str | Enum] = ["reports"]
@@ -42,3 +43,26 @@ def daily(call: Annotated[Call, Depends(Reader("report.daily"))],
     name = f"{call.production}-daily-{report.day}.pdf"
     return PdfResponse(render_pdf(report, paper=paper),
                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+ZIP = "application/zip"
+
+
+class ZipResponse(Response):
+    media_type = ZIP
+
+
+@router.get(PREFIX + "/incidents/{incident}/evidence.zip", tags=TAGS, response_class=ZipResponse,
+            responses={200: {"content": {ZIP: {"schema": {"type": "string",
+                                                          "format": "binary"}}},
+                             "description": "The incident's evidence package: exact ledger "
+                                            "entries, their inclusion proofs, the signed "
+                                            "checkpoint and the verifier key"}},
+            summary="An incident's evidence package, as ZIP (signs a checkpoint first if "
+                    "the ledger grew)")
+def evidence(call: Annotated[Call, Depends(Reader("incident.export"))],
+             incident: IncidentId) -> Response:
+    pkg = evidence_package(call.ctx(), incident, at=call.now())
+    name = f"{call.production}-{incident}-evidence.zip"
+    return ZipResponse(pkg.data,
+                       headers={"Content-Disposition": f'attachment; filename="{name}"'})

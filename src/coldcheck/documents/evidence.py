@@ -1,0 +1,251 @@
+"""An incident's evidence package: a ZIP an investigator can check without trusting coldcheck.
+
+After the *Rust* shooting nobody could say for an hour what had happened, or
+later who was responsible. The package answers both from the record itself:
+
+* ``entries/<seq>.json``: the exact stored bytes of every ledger entry that
+  concerns the incident, the weapons and lots it names, its evidence lot and
+  the people it names (reporter, signers): their whole history up to the
+  export, since the question is always "how did that round get there";
+* ``proofs/<seq>.json``: the RFC 9162 inclusion proof of each entry in the tree
+  of the signed checkpoint, in the shape ``coldcheck ledger prove-inclusion
+  --json`` prints;
+* ``checkpoint.txt`` and ``verifier-key.txt``: the signed checkpoint (signed
+  first if the ledger grew) and the production's public verifier key;
+* ``timeline.txt``: one line per entry, UTC to the second, with sequence
+  number, actor, device and what happened in words;
+* ``README.txt``: how to check all of it with Go's ``sumdb/note`` and
+  ``sumdb/tlog``, or with ``coldcheck ledger verify``.
+
+The proofs are read in one snapshot with one read of stored hashes. Two
+exports at the same tree size differ only in ``README.txt``'s export line:
+names are sorted and every ZIP member carries the same fixed timestamp.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..domain.errors import ColdcheckError, NotFound
+from ..domain.events import Event, utc_text
+from ..domain.narrative import describe
+from ..domain.state import ProductionState
+from ..ledger import ProofPlan, prove_record, stored_hash_index, tree_hash
+from ..persistence import tables as t
+from ..services.context import Context
+from ..services.ledger import latest_checkpoint, sign_checkpoint
+from ..services.queries import mentions
+
+__all__ = ["CHECKPOINT_REASON", "EvidencePackage", "evidence_package"]
+
+CHECKPOINT_REASON = "export"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a ZIP can hold: the same in every export
+
+
+@dataclass
+class EvidencePackage:
+    production: str
+    incident: str
+    tree_size: int
+    signed_now: bool
+    entries: list[int]
+    data: bytes = field(repr=False)
+    warning: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"production": self.production, "incident": self.incident,
+                "tree_size": self.tree_size, "signed_now": self.signed_now,
+                "entries": len(self.entries), "first_seq": self.entries[0],
+                "last_seq": self.entries[-1], "bytes": len(self.data),
+                "warning": self.warning}
+
+
+def _relevant(st: ProductionState, incident: str, events: list[Event]) -> list[Event]:
+    inc = st.incidents[incident]
+    weapons = set(inc.weapons)
+    lots = set(inc.lots) | ({inc.evidence_lot} if inc.evidence_lot else set())
+    people = {inc.reported_by}
+    out: list[Event] = []
+    for e in events:
+        p = e.payload
+        if p.get("incident") == incident or p.get("subject") == f"incident:{incident}":
+            out.append(e)
+            people |= {v for k, v in p.items() if isinstance(v, str) and v in st.people
+                       and k != "subject"}
+            continue
+        if (any(mentions(e, "weapon", w) for w in weapons)
+                or any(mentions(e, "lot", x) for x in lots)):
+            out.append(e)
+    # The people the incident names: when they joined, their roles, briefings and
+    # qualifications, conflicts and PIN lockouts (not every action they took).
+    taken = {e.seq for e in out}
+    for e in events:
+        if e.type.startswith("person.") and e.payload.get("person") in people \
+                and e.seq not in taken:
+            out.append(e)
+    return sorted(out, key=lambda e: e.seq)
+
+
+def _checkpoint(ctx: Context, at: datetime) -> tuple[int, str, bool, str | None]:
+    before = latest_checkpoint(ctx)
+    head = ctx.store.head(ctx.production)
+    warning = None
+    found = before
+    if before is None or before[0] < head:
+        try:
+            found = sign_checkpoint(ctx, reason=CHECKPOINT_REASON, at=at)
+        except ColdcheckError as err:  # a copy of the database without its key
+            if before is None:
+                raise
+            warning = (f"no new checkpoint could be signed ({err.code}: {err.message}); "
+                       f"the package is proven against the latest one, of size {before[0]}, "
+                       "and leaves out later entries")
+    assert found is not None
+    size, note = found
+    return size, note, before is None or size > before[0], warning
+
+
+def _timeline_line(e: Event, st: ProductionState) -> str:
+    def names(ident: str | None) -> str:
+        p = st.people.get(ident or "")
+        return f"{p.name} ({p.id})" if p else str(ident)
+
+    return (f"#{e.seq:<6} {e.at[:19].replace('T', ' ')}Z  {names(e.actor)}  [{e.device}]  "
+            f"{e.type}: {describe(e.type, e.payload, names)}")
+
+
+def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePackage:
+    """Build the evidence package of ``incident`` (see the module docstring)."""
+    st = ctx.store.state(ctx.production)
+    if incident not in st.incidents:
+        raise NotFound("incident", incident)
+    size, note, signed_now, warning = _checkpoint(ctx, at)
+    events = ctx.store.events(ctx.production, 0, size)
+    chosen = _relevant(st, incident, events)
+    seqs = [e.seq for e in chosen]
+    prod = ctx.store.production(ctx.production)
+    # One snapshot: the exact bytes of the chosen entries and every stored hash
+    # their proofs and the root need, in one read.
+    plans = {n: ProofPlan.record(size, n) for n in seqs}
+    needed = sorted({stored_hash_index(0, n) for n in seqs}
+                    | {i for p in plans.values() for i in p.indexes}
+                    | set(ProofPlan.root(size).indexes))
+    with ctx.store.engine.connect() as c, c.begin():
+        raw = {int(s): bytes(b) for s, b in c.execute(
+            t.events.select().with_only_columns(t.events.c.seq, t.events.c.entry).where(
+                t.events.c.production_id == ctx.production, t.events.c.seq.in_(seqs)))}
+        reader = ctx.store.hash_reader(c, ctx.production)
+        found = dict(zip(needed, reader.read_hashes(needed), strict=True))
+    known = _Known(found)
+    root = tree_hash(size, known)
+    b64 = base64.b64encode
+
+    files: dict[str, bytes] = {}
+    for n in seqs:
+        proof = prove_record(size, n, known)
+        files[f"entries/{n:08d}.json"] = raw[n]
+        files[f"proofs/{n:08d}.json"] = (json.dumps(
+            {"index": n, "tree_size": size,
+             "leaf_hash": b64(found[stored_hash_index(0, n)]).decode(),
+             "root_hash": b64(root).decode(), "proof": [b64(h).decode() for h in proof]},
+            indent=2) + "\n").encode()
+    inc = st.incidents[incident]
+    files["checkpoint.txt"] = note.encode()
+    files["verifier-key.txt"] = (str(prod["verifier_key"]) + "\n").encode()
+    files["timeline.txt"] = _timeline(st, incident, chosen, size).encode()
+    files["incident.json"] = (json.dumps(
+        {"incident": inc.id, "kind": inc.kind, "description": inc.description,
+         "open": inc.open, "opened_at": inc.opened_at, "reported_by": inc.reported_by,
+         "weapons": inc.weapons, "lots": inc.lots, "evidence_lot": inc.evidence_lot,
+         "corrective_action": inc.corrective_action, "closed_at": inc.closed_at,
+         "tree_size": size, "entries": seqs}, indent=2, ensure_ascii=False) + "\n").encode()
+    files["README.txt"] = _readme(ctx.production, str(prod["name"]), incident, size,
+                                  len(seqs), utc_text(at), warning).encode()
+    return EvidencePackage(ctx.production, incident, size, signed_now, seqs, _zip(files),
+                           warning)
+
+
+class _Known:
+    def __init__(self, found: dict[int, bytes]) -> None:
+        self.found = found
+
+    def read_hashes(self, indexes: Any) -> list[bytes]:
+        return [self.found[i] for i in indexes]
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, files[name])
+    return buf.getvalue()
+
+
+def _timeline(st: ProductionState, incident: str, chosen: list[Event], size: int) -> str:
+    inc = st.incidents[incident]
+    state = "OPEN" if inc.open else f"closed at {inc.closed_at}"
+    who = st.people.get(inc.reported_by)
+    head = [f"Incident {inc.id} ({inc.kind}), {state}",
+            f"Reported by {who.name + ' (' + who.id + ')' if who else inc.reported_by} at "
+            f"{inc.opened_at}: {inc.description}",
+            f"Froze weapons: {', '.join(inc.weapons) or 'none'}; lots: "
+            f"{', '.join(inc.lots) or 'none'}"
+            + (f"; evidence lot {inc.evidence_lot}" if inc.evidence_lot else ""),
+            *([f"Corrective action: {inc.corrective_action}"] if inc.corrective_action else []),
+            f"Entries below: {len(chosen)} of the {size} in the signed checkpoint, in order "
+            "(times UTC).", ""]
+    return "\n".join(head + [_timeline_line(e, st) for e in chosen]) + "\n"
+
+
+def _readme(production: str, name: str, incident: str, size: int, count: int, when: str,
+            warning: str | None) -> str:
+    return f"""coldcheck evidence package
+==========================
+
+Production: {name} ({production})
+Incident:   {incident}
+Exported:   {when}
+Checkpoint: tree size {size}; {count} entries included
+{"Note: " + warning + chr(10) if warning else ""}
+What is here
+------------
+entries/NNNNNNNN.json  the exact bytes of ledger entry NNNNNNNN, as recorded: every
+                       entry about the incident, the weapons and lots it names and
+                       the people it names, up to the checkpoint.
+proofs/NNNNNNNN.json   the inclusion proof of that entry in the tree of the
+                       checkpoint: index, tree_size, leaf_hash, root_hash and the
+                       audit path, hashes in standard base64 (RFC 9162).
+checkpoint.txt         the signed checkpoint (C2SP tlog-checkpoint, signed note).
+verifier-key.txt       the production's public verifier key.
+timeline.txt           the same entries as one line each, for reading.
+incident.json          the incident as the record stands at the checkpoint.
+
+How to check it without trusting coldcheck
+------------------------------------------
+1. Get the verifier key from the producer's paper copy of a daily report, not
+   only from this package, and compare it with verifier-key.txt.
+2. Check the signature of checkpoint.txt with that key, for example with Go's
+   golang.org/x/mod/sumdb/note (note.NewVerifier, note.Open). Its second line
+   is the tree size, its third the root hash.
+3. For each entry: its leaf hash is SHA-256(0x00 || the file's bytes)
+   (tlog.RecordHash). It must equal leaf_hash in the proof. Check the proof
+   with golang.org/x/mod/sumdb/tlog CheckRecord(proof, tree_size, root, index,
+   leaf). The root must be the checkpoint's root.
+4. If every step passes, each entry is exactly what was recorded at that
+   position of the ledger, and the ledger cannot be rewritten without
+   contradicting this checkpoint (and every earlier one the producer holds).
+   Compare the checkpoint with any printed daily report of the same or a later
+   size: `coldcheck ledger prove-consistency` gives the proof between them.
+
+Anyone who holds the database can also run, with the key they trust:
+  coldcheck ledger verify --key verifier-key.txt --checkpoint checkpoint.txt
+"""
