@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def display_zone(name: str) -> tzinfo:
+    """The time zone named ``name`` (an IANA name such as ``America/Denver``), or a
+    ValueError that says what to write instead. ``UTC`` needs no time-zone
+    database, so the default works on any machine."""
+    if name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    hint = ("" if available_timezones() else
+            " (this machine has no time-zone database: install the system's tzdata "
+            "package, or `pip install tzdata`)")
+    raise ValueError(f"unknown time zone {name!r}: use an IANA name such as America/Denver, "
+                     f"Europe/London or UTC{hint}")
 
 
 class Settings(BaseSettings):
@@ -64,6 +83,21 @@ class Settings(BaseSettings):
         24, ge=1, le=24 * 30,
         description="How long an Idempotency-Key and the answer stored under it are kept, "
                     "so a retried request is answered again instead of recorded twice.")
+    timezone: str = Field(
+        "UTC",
+        description="IANA time zone (e.g. America/Denver) the tablet pages show times in, "
+                    "with its abbreviation (14:03:27 MST) and the UTC time beside it. What "
+                    "is recorded, and the API, stay in UTC.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        display_zone(name)
+        return name
+
+    def display_tz(self) -> tzinfo:
+        """The time zone web pages show times in (``timezone``)."""
+        return display_zone(self.timezone)
 
     def resolved_key_dir(self) -> Path:
         if self.key_dir is not None:

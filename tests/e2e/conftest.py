@@ -26,14 +26,24 @@ from web_support import (
 
 
 @pytest.fixture
-def web_server(tmp_path: Path) -> Iterator[Served]:
+def web_settings() -> dict[str, Any]:
+    """Settings the served app gets on top of the demo copy's; a test changes them
+    with ``@pytest.mark.parametrize("web_settings", [{"timezone": "…"}])``."""
+    return {}
+
+
+@pytest.fixture
+def web_server(tmp_path: Path, web_settings: dict[str, Any]) -> Iterator[Served]:
     """The whole app on the demo production, on http://127.0.0.1:<free port>."""
     import uvicorn
 
     from coldcheck.api import create_app
+    from coldcheck.config import Settings
     from coldcheck.web import mount_web
 
     settings = demo_copy(tmp_path / "db")
+    if web_settings:  # validated like the environment's (an unknown zone fails here)
+        settings = Settings(**{**settings.model_dump(), **web_settings})
     app = create_app(settings)
     mount_web(app, settings)  # a no-op once create_app mounts the web app itself
     port = free_port()

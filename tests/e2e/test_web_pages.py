@@ -36,7 +36,7 @@ PAGES = [
     ("frozen-weapon-history", "weapons/W3"), ("incidents", "incidents"),
     ("incident", "incidents/INC2"), ("report", "report"), ("complaints", "complaints"),
     ("overrides", "overrides"), ("wrap", "wrap"), ("scan", "scan"), ("labels", "labels"),
-    ("device", "device"), ("person", "people/P6"),
+    ("device", "device"), ("person", "people/P6"), ("people", "people"), ("my-pin", "me/pin"),
 ]
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -33,7 +34,17 @@ EXIT = {"invalid": 2, "not_found": 2, "refused": 3, "conflict": 4, "locked": 4,
 
 
 def settings(db: str | None) -> Settings:
-    s = Settings()
+    """The settings from the environment; a bad value stops the command with one
+    line per setting naming its variable (exit code 2), not a traceback."""
+    try:
+        s = Settings()
+    except ValidationError as e:
+        prefix = str(Settings.model_config.get("env_prefix", ""))
+        for problem in e.errors():
+            name = (prefix + ".".join(str(x) for x in problem["loc"])).upper()
+            msg = str(problem["msg"]).removeprefix("Value error, ")
+            err.print(f"[bold red]Invalid setting[/] {name}: {msg}", soft_wrap=True)
+        raise typer.Exit(2) from None
     if db:
         s = s.model_copy(update={"database_url": db})
     return s

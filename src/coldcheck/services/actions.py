@@ -82,6 +82,17 @@ def set_pin(ctx: Context, *, person: str, pin: str, actor: str,
     return events
 
 
+def set_own_pin(ctx: Context, *, person: str, pin: str, current_pin: str | None,
+                at: datetime | None = None) -> list[Event]:
+    """``person`` sets their own witness PIN (the API's POST /me/pin and the
+    tablet's My PIN page). Changing a PIN that is set needs the current one,
+    checked like a witness's: a wrong one is recorded, and five lock the PIN."""
+    row = ctx.store.entity(ctx.production, "person", person) or {}
+    if row.get("pin_set"):
+        check_pin(ctx, person=person, pin=current_pin, action="change PIN", at=ctx.now(at))
+    return set_pin(ctx, person=person, pin=pin, actor=person, at=at)
+
+
 def _run(ctx: Context, actor: str, at: datetime | None, fn: Callable[..., list[NewEvent]],
          **kw: Any) -> list[Event]:
     """Run a domain decision; decisions that depend on the time get ``at``."""

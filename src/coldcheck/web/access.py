@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from starlette.responses import Response
@@ -47,6 +47,7 @@ from ..services.accounts import AccessError, NewSession, Principal
 from ..services.context import Context
 from .errors import Problem
 from .http import Req
+from .present import is_utc, local_text, utc_line, zone_abbr, zone_offset
 
 DEVICE_COOKIE = "coldcheck_device"
 SIGNIN_COOKIE = "coldcheck_signin"
@@ -166,6 +167,23 @@ class Page:
     def can(self, action: str) -> bool:
         return allowed(action, self.call.roles)
 
+    @property
+    def tz(self) -> tzinfo:
+        """The time zone the pages show times in (Settings.timezone)."""
+        return self.req.api.settings.display_tz()
+
+    @property
+    def today(self) -> str:
+        """Today's date on set (in the display time zone), as YYYY-MM-DD."""
+        return self.now.astimezone(self.tz).date().isoformat()
+
+    def zone_note(self) -> str:
+        """"America/Denver (MST, UTC-07:00)", or "" when the pages show UTC."""
+        if is_utc(self.tz):
+            return ""
+        return (f"{self.req.api.settings.timezone} ({zone_abbr(self.now.astimezone(self.tz))}, "
+                f"{zone_offset(self.tz, self.now)})")
+
     def version(self, *ids: str) -> int:
         return version(self.call, ids)
 
@@ -211,7 +229,8 @@ class Page:
     def ctx(self, **extra: Any) -> dict[str, Any]:
         """What every production template gets."""
         return {"page": self, "st": self.st, "me": self.me, "prod": self.production,
-                "csrf": self.csrf, "can": self.can, "now": self.now, "form": self.req.form,
+                "csrf": self.csrf, "can": self.can, "now": self.now, "tz": self.tz,
+                "form": self.req.form,
                 "problem": None, "failed": None, "done": self.done(),
                 "device_problem": self.device_problem, **extra}
 
@@ -325,8 +344,12 @@ def stale(call: Call, subjects: Sequence[str], seen: str | None) -> None:
                 return f"{p.name} ({p.id})" if p else str(i)
 
             what = describe(e.type, e.payload, names)
+        tz = call.api.settings.display_tz()
+        at = local_text(e.at, tz, seconds=False)
+        if not is_utc(tz):
+            at += f", {utc_line(e.at, tz, seconds=False)}"
         raise Conflict("CONCURRENT_UPDATE", f"{', '.join(subjects)} changed after this page "
-                       f"was loaded (event #{now}, {e.at[11:16]} UTC: {what}). Nothing was "
+                       f"was loaded (event #{now}, {at}: {what}). Nothing was "
                        "recorded.", seen=int(seen), now=now)
 
 

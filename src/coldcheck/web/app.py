@@ -19,7 +19,7 @@ from ..domain.errors import ColdcheckError
 from .errors import Problem
 from .front import WebGuard, WebHeaders
 from .http import render_text
-from .views import auth, board, custody, day, safety
+from .views import auth, board, custody, day, people, safety
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("coldcheck.web")
@@ -40,7 +40,12 @@ def routes() -> list[BaseRoute]:
         get("/productions", auth.productions),
         get(p + "/", board.board), get(p + "/armory", board.armory),
         get(p + "/weapons/{weapon}", board.weapon_page), get(p + "/lots/{lot}", board.lot_page),
-        get(p + "/people/{person}", board.person_page),
+        # people
+        get(p + "/people", people.people), post(p + "/people", people.add_person),
+        get(p + "/people/new", people.new_person),
+        get(p + "/people/{person}", people.person_page),
+        post(p + "/people/{person}/briefing", people.brief),
+        get(p + "/me/pin", people.my_pin), post(p + "/me/pin", people.set_my_pin),
         get(p + "/scan", board.scan_page), get(p + "/resolve", board.resolve_json),
         get(p + "/labels", board.labels),
         get(p + "/labels/{kind}/{ident}.png", board.label_png),

@@ -128,7 +128,7 @@ NEXT_STEPS: dict[str, str] = {
 
 # Codes only this web app produces.
 WEB_CODES: dict[str, str] = {
-    "INVALID_FORM": "A form field is missing or not a number.",
+    "INVALID_FORM": "A form field is missing or not valid.",
 }
 
 FULL_SCREEN = frozenset({"AMMO_LIVE_FORBIDDEN"})

@@ -4,8 +4,11 @@ colour alone), loads, times. Jinja filters and globals."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from ..domain.events import parse_utc
 
@@ -53,20 +56,126 @@ def minutes_since(at: str | None, now: datetime) -> int | None:
     return max(0, int((now - parse_utc(at)).total_seconds() // 60))
 
 
-def hhmm(at: str | None) -> str:
-    return f"{at[11:16]} UTC" if at else ""
+# ---- times: shown in the set's time zone (Settings.timezone), UTC kept beside ----
+Moment = str | datetime | None
 
 
-def when(at: str | None) -> str:
-    return f"{at[:10]} {at[11:19]} UTC" if at else ""
+def moment(at: Moment) -> datetime | None:
+    """An RFC 3339 UTC text as stored (or an aware datetime) as an aware datetime."""
+    if at is None or at == "":
+        return None
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise ValueError("naive datetime: every time in coldcheck is timezone-aware")
+        return at
+    return parse_utc(at)
+
+
+def zone_abbr(t: datetime) -> str:
+    """The zone's abbreviation at ``t`` (MST, MDT, UTC); zones that have none (the
+    tz database writes "-03") read as UTC-03."""
+    name = t.tzname() or ""
+    return f"UTC{name}" if name[:1] in ("+", "-") else name or "UTC"
+
+
+def local_text(at: Moment, tz: tzinfo = UTC, *, date: bool = False,
+               seconds: bool = True) -> str:
+    """``at`` in ``tz`` with the zone's abbreviation: "14:03:27 MST", or with
+    ``date``, "2025-01-15 14:03:27 MST". Empty for no time."""
+    t = moment(at)
+    if t is None:
+        return ""
+    t = t.astimezone(tz)
+    fmt = ("%Y-%m-%d " if date else "") + ("%H:%M:%S" if seconds else "%H:%M")
+    return f"{t.strftime(fmt)} {zone_abbr(t)}"
+
+
+def utc_line(at: Moment, tz: tzinfo = UTC, *, seconds: bool = True) -> str:
+    """The UTC time shown beside a local one ("21:03:27 UTC"), with the UTC date
+    when it is not the local date. Empty when the pages already show UTC."""
+    t = moment(at)
+    if t is None or is_utc(tz):
+        return ""
+    u = t.astimezone(UTC)
+    other_day = u.date() != t.astimezone(tz).date()
+    fmt = ("%Y-%m-%d " if other_day else "") + ("%H:%M:%S" if seconds else "%H:%M")
+    return f"{u.strftime(fmt)} UTC"
+
+
+def is_utc(tz: tzinfo) -> bool:
+    return tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC", "Etc/Zulu", "Zulu")
+
+
+def time_html(at: Moment, tz: tzinfo = UTC, *, date: bool = False, seconds: bool = True,
+              utc_beside: bool = False) -> Markup:
+    """A ``<time>`` element: local time with its zone; the exact UTC instant in its
+    ``datetime`` attribute and in its ``title``; with ``utc_beside``, the UTC time
+    also in a small line after it (timelines: investigators reason in UTC)."""
+    t = moment(at)
+    if t is None:
+        return Markup("")
+    u = t.astimezone(UTC)
+    shown = local_text(t, tz, date=date, seconds=seconds)
+    if is_utc(tz):
+        return Markup('<time datetime="{}">{}</time>').format(
+            u.strftime("%Y-%m-%dT%H:%M:%SZ"), shown)
+    html = Markup('<time datetime="{}" title="{}">{}</time>').format(
+        u.strftime("%Y-%m-%dT%H:%M:%SZ"), u.strftime("%Y-%m-%d %H:%M:%S UTC"), shown)
+    if utc_beside:
+        html += Markup(' <small class="utc">({})</small>').format(utc_line(t, tz,
+                                                                        seconds=seconds))
+    return html
+
+
+def _tz(ctx: jinja2.runtime.Context) -> tzinfo:
+    tz = ctx.get("tz")
+    return tz if isinstance(tz, tzinfo) else UTC
+
+
+@jinja2.pass_context
+def hhmm(ctx: jinja2.runtime.Context, at: Moment) -> Markup:
+    """A time of day to the minute (due back 14:35 MDT)."""
+    return time_html(at, _tz(ctx), seconds=False)
+
+
+@jinja2.pass_context
+def clock(ctx: jinja2.runtime.Context, at: Moment) -> Markup:
+    """A time of day to the second (updated 14:03:27 MDT)."""
+    return time_html(at, _tz(ctx))
+
+
+@jinja2.pass_context
+def when(ctx: jinja2.runtime.Context, at: Moment) -> Markup:
+    """Date and time, with the UTC time beside it when the pages are not in UTC."""
+    return time_html(at, _tz(ctx), date=True, utc_beside=True)
+
+
+def zone_offset(tz: tzinfo, at: datetime) -> str:
+    """"UTC-06:00" for America/Denver in summer; "UTC" for UTC."""
+    off = at.astimezone(tz).utcoffset()
+    if not off:
+        return "UTC"
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def roles_text(roles: list[str]) -> str:
     return ", ".join(r.replace("_", " ") for r in roles)
 
 
+# PEOPLE_ROLE_CONFLICT: the combinations domain.people.role_conflicts flags
+CONFLICTS = {"armorer_other_department": "Armorer with another department's role",
+             "first_ad_safety_supervisor": "1st AD also safety supervisor"}
+
+
+def conflict_text(conflict: str) -> str:
+    return CONFLICTS.get(conflict, conflict.replace("_", " "))
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "state_label": state_label, "load_text": load_text, "load_class": load_class,
-    "load_word": load_word, "hhmm": hhmm, "when": when, "roles_text": roles_text,
+    "load_word": load_word, "hhmm": hhmm, "when": when, "clock": clock,
+    "roles_text": roles_text, "conflict_text": conflict_text,
 }
 GLOBALS: dict[str, Any] = {"minutes_since": minutes_since, "STATES": STATES, "KINDS": KINDS}

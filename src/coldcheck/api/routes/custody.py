@@ -11,10 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from starlette.responses import Response
 
-from ...domain.events import Event
 from ...services import actions as a
-from ...services.context import Context
-from ...services.core import check_pin
 from ..auth import Call, Writer
 from ..schemas import (
     AcknowledgeIn,
@@ -99,13 +96,8 @@ def renew(person: PersonId, body: QualificationIn,
 @router.post(PREFIX + "/me/pin", tags=TAGS, response_model=Recorded,
              summary="Set or change your own witness PIN")
 def set_own_pin(body: PinIn, call: Annotated[Call, act("person.set_own_pin")]) -> Response:
-    def go(ctx: Context) -> list[Event]:
-        row = ctx.store.entity(ctx.production, "person", call.person) or {}
-        if row.get("pin_set"):
-            check_pin(ctx, person=call.person, pin=body.current_pin, action="change PIN",
-                      at=ctx.now())
-        return a.set_pin(ctx, person=call.person, pin=body.pin, actor=call.person)
-    return call.record(go)
+    return call.record(lambda ctx: a.set_own_pin(ctx, person=call.person, pin=body.pin,
+                                                 current_pin=body.current_pin))
 
 
 @router.post(PREFIX + "/storage", tags=TAGS,

@@ -152,13 +152,6 @@ def resolve_json(req: Req) -> Response:
     return json_response(found)
 
 
-@view
-def person_page(req: Req) -> Response:
-    page = production_page(req)
-    p = page.st.person(req.param("person"))
-    return render(req, "person.html", page.ctx(p=p, timeline=page.timeline(person=p.id)))
-
-
 # ---- labels --------------------------------------------------------------------
 def label_text(kind: str, ident: str, page: Page) -> str:
     """What a label's QR code holds: badges carry the badge code printed on them."""

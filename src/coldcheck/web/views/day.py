@@ -25,7 +25,7 @@ def day_ctx(page: Page) -> dict[str, Any]:
     return {"day": day, "scenes": scenes, "meetings": meetings, "attended": attended,
             "people": people, "performers": [p for p in people if "performer" in p.roles],
             "weapons": [w for w in st.weapons.values() if w.state != "retired"],
-            "today": page.now.date().isoformat(),
+            "today": page.today,
             "unbriefed": [p for p in people if "performer" in p.roles and not p.briefed]}
 
 
@@ -43,7 +43,8 @@ def _day_submit(req: Req, attempt: Any, block: str) -> Response:
 
 @view
 def open_day(req: Req) -> Response:
-    date = (req.form.get("date") or "").strip() or req.now().date().isoformat()
+    date = ((req.form.get("date") or "").strip()
+            or req.now().astimezone(req.api.settings.display_tz()).date().isoformat())
     return _day_submit(req, lambda: record(req, "day.open", lambda ctx, call: a.open_day(
         ctx, date=date, actor=call.person)), "open_form")
 
