@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query
 from starlette.responses import Response
@@ -18,15 +18,26 @@ TAGS: list[str | Enum] = ["reports"]
 PDF = "application/pdf"
 
 
+ZIP = "application/zip"
+
+
 class PdfResponse(Response):
     media_type = PDF
 
 
+class ZipResponse(Response):
+    media_type = ZIP
+
+
+def binary(media: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of a route that returns a file."""
+    return {200: {"content": {media: {"schema": {"type": "string", "format": "binary"}}},
+                  "description": description}}
+
+
 @router.get(PREFIX + "/reports/daily/{day}.pdf", tags=TAGS, response_class=PdfResponse,
-            responses={200: {"content": {PDF: {"schema": {"type": "string",
-                                                          "format": "binary"}}},
-                             "description": "The daily report (PDF) with the signed "
-                                            "checkpoint as text and QR code"}},
+            responses=binary(PDF, "The daily report (PDF) with the signed checkpoint as "
+                                  "text and QR code"),
             summary="The daily report of a production day, as PDF (signs a checkpoint "
                     "first if the ledger grew)")
 def daily(call: Annotated[Call, Depends(Reader("report.daily"))],
@@ -45,19 +56,10 @@ def daily(call: Annotated[Call, Depends(Reader("report.daily"))],
                        headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-ZIP = "application/zip"
-
-
-class ZipResponse(Response):
-    media_type = ZIP
-
-
 @router.get(PREFIX + "/incidents/{incident}/evidence.zip", tags=TAGS, response_class=ZipResponse,
-            responses={200: {"content": {ZIP: {"schema": {"type": "string",
-                                                          "format": "binary"}}},
-                             "description": "The incident's evidence package: exact ledger "
-                                            "entries, their inclusion proofs, the signed "
-                                            "checkpoint and the verifier key"}},
+            responses=binary(ZIP, "The incident's evidence package: exact ledger entries, "
+                                  "their inclusion proofs, the signed checkpoint and the "
+                                  "verifier key"),
             summary="An incident's evidence package, as ZIP (signs a checkpoint first if "
                     "the ledger grew)")
 def evidence(call: Annotated[Call, Depends(Reader("incident.export"))],
