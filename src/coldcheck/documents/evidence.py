@@ -39,7 +39,7 @@ from ..domain.state import ProductionState
 from ..ledger import ProofPlan, prove_record, stored_hash_index, tree_hash
 from ..persistence import tables as t
 from ..services.context import Context
-from ..services.ledger import latest_checkpoint, sign_checkpoint
+from ..services.ledger import latest_checkpoint, read_known, sign_checkpoint
 from ..services.queries import mentions
 
 __all__ = ["CHECKPOINT_REASON", "EvidencePackage", "evidence_package"]
@@ -140,9 +140,8 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
         raw = {int(s): bytes(b) for s, b in c.execute(
             t.events.select().with_only_columns(t.events.c.seq, t.events.c.entry).where(
                 t.events.c.production_id == ctx.production, t.events.c.seq.in_(seqs)))}
-        reader = ctx.store.hash_reader(c, ctx.production)
-        found = dict(zip(needed, reader.read_hashes(needed), strict=True))
-    known = _Known(found)
+        known = read_known(ctx, c, needed)
+    found = known.found
     root = tree_hash(size, known)
     b64 = base64.b64encode
 
@@ -169,14 +168,6 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
                                   len(seqs), utc_text(at), warning).encode()
     return EvidencePackage(ctx.production, incident, size, signed_now, seqs, _zip(files),
                            warning)
-
-
-class _Known:
-    def __init__(self, found: dict[int, bytes]) -> None:
-        self.found = found
-
-    def read_hashes(self, indexes: Any) -> list[bytes]:
-        return [self.found[i] for i in indexes]
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

@@ -85,7 +85,7 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
     return size, note
 
 
-class _Known:
+class KnownHashes:
     """A HashReader over hashes already read (one query for a whole answer)."""
 
     def __init__(self, found: dict[int, bytes]) -> None:
@@ -95,9 +95,10 @@ class _Known:
         return [self.found[i] for i in indexes]
 
 
-def _read_all(ctx: Context, c: Connection, indexes: list[int]) -> _Known:
+def read_known(ctx: Context, c: Connection, indexes: list[int]) -> KnownHashes:
+    """The stored hashes at ``indexes``, read on ``c`` (its snapshot) in one call."""
     reader = ctx.store.hash_reader(c, ctx.production)
-    return _Known(dict(zip(indexes, reader.read_hashes(indexes), strict=True)))
+    return KnownHashes(dict(zip(indexes, reader.read_hashes(indexes), strict=True)))
 
 
 def _size(c: Connection, ctx: Context, size: int | None) -> int:
@@ -126,7 +127,7 @@ def inclusion_proof(ctx: Context, index: int, size: int | None = None) -> dict[s
             raise InvalidInput("INVALID_INPUT", f"entry index must be 0..{s - 1}, not {index}")
         plan, root = ProofPlan.record(s, index), ProofPlan.root(s)
         leaf = stored_hash_index(0, index)
-        known = _read_all(ctx, c, [leaf, *plan.indexes, *root.indexes])
+        known = read_known(ctx, c, [leaf, *plan.indexes, *root.indexes])
     proof = prove_record(s, index, known)
     return {"index": index, "tree_size": s, "leaf_hash": _b64(known.found[leaf]),
             "root_hash": _b64(tree_hash(s, known)), "proof": [_b64(p) for p in proof]}
@@ -140,7 +141,7 @@ def consistency_proof(ctx: Context, old: int, size: int | None = None) -> dict[s
         if not 0 < old <= s:
             raise InvalidInput("INVALID_INPUT", f"old size must be 1..{s}, not {old}")
         plan = ProofPlan.tree(s, old)
-        known = _read_all(ctx, c, [*plan.indexes, *ProofPlan.root(old).indexes,
+        known = read_known(ctx, c, [*plan.indexes, *ProofPlan.root(old).indexes,
                                    *ProofPlan.root(s).indexes])
     proof = prove_tree(s, old, known)
     return {"old_size": old, "old_root": _b64(tree_hash(old, known)), "tree_size": s,
