@@ -114,21 +114,55 @@ class HashCache:
     A stored hash never changes once its entry is committed (the table is
     append-only and ``ledger verify`` checks every one), so readers of committed
     data may keep what they read: the upper levels of the tree, which every
-    proof and root needs, are then read once per process. Bounded: when full it
-    starts again empty. Only hashes read from committed data go in (never in
-    the append path, whose reads may be rolled back with the transaction).
+    proof and root needs, are then read once per process. Only hashes read from
+    committed data go in (never in the append path, whose reads may be rolled
+    back with the transaction).
+
+    Bounded to about ``limit`` hashes, least recently used first out, in two
+    generations: what is read or used goes in ``young``; when ``young`` holds
+    half the limit it becomes ``old`` and the previous ``old`` is dropped; a
+    hash found in ``old`` moves back to ``young``. The upper levels, used by
+    every proof, so stay; the lower-level siblings of one random leaf, rarely
+    asked for twice, are what goes. (Emptying the whole cache when full, as an
+    earlier version did, threw the upper levels away with them: proofs then
+    read them again from the database after every turn.)
     """
 
-    __slots__ = ("hashes", "limit")
+    __slots__ = ("half", "old", "young")
 
     def __init__(self, limit: int = 1 << 16) -> None:
-        self.hashes: dict[int, bytes] = {}
-        self.limit = limit
+        self.young: dict[int, bytes] = {}
+        self.old: dict[int, bytes] = {}
+        self.half = max(1, limit // 2)
+
+    def get(self, indexes: Sequence[int]) -> tuple[list[bytes | None], list[int]]:
+        """The cached hash for each index (None where absent), and the absent
+        indexes in the order given."""
+        young = self.young
+        got: list[bytes | None] = list(map(young.get, indexes))
+        if None not in got:
+            return got, []
+        old, missing = self.old, []
+        for k, h in enumerate(got):
+            if h is None:
+                i = indexes[k]
+                h = old.get(i)
+                if h is None:
+                    missing.append(i)
+                else:
+                    got[k] = young[i] = h
+        self._turn()
+        return got, missing
 
     def add(self, found: dict[int, bytes]) -> None:
-        if len(self.hashes) + len(found) > self.limit:
-            self.hashes = {}  # a new dict: a reader holding the old one still finds its hashes
-        self.hashes.update(found)
+        self.young.update(found)
+        self._turn()
+
+    def _turn(self) -> None:
+        if len(self.young) >= self.half:
+            # New dicts, never cleared ones: a reader holding the old pair still
+            # finds what it found (assignment is atomic under the GIL).
+            self.old, self.young = self.young, {}
 
 
 class CursorHashes:
@@ -140,33 +174,39 @@ class CursorHashes:
 
     def __init__(self, cur: Any, sql: HotSql, production: str,
                  cache: HashCache | None = None, *, remember: bool = False) -> None:
-        self.cur, self.sql, self.production, self.cache = cur, sql, production, cache
+        self.cur, self.sql, self.production = cur, sql, production
+        # The append path reads hashes inside a transaction that may roll back:
+        # those must never reach the shared cache.
+        self.cache = None if remember else cache
         self.remember = remember
         self.last: list[tuple[int, bytes]] = []
+
+    def _query(self, wanted: list[int]) -> dict[int, bytes]:
+        self.cur.execute(self.sql.hashes(len(wanted)), (self.production, *wanted))
+        if self.sql.sqlite:
+            return dict(self.cur.fetchall())
+        return {int(i): bytes(h) for i, h in self.cur.fetchall()}
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
             return []
         cache = self.cache
-        known = cache.hashes if cache is not None else {}
-        if known and not self.remember:
-            try:  # the upper levels of a tree are read again and again: all known?
-                return [known[i] for i in indexes]
-            except KeyError:
-                pass
-        wanted = sorted({i for i in indexes if i not in known} if known else set(indexes))
-        found: dict[int, bytes] = {}
-        if wanted:
-            self.cur.execute(self.sql.hashes(len(wanted)), (self.production, *wanted))
-            found = dict(self.cur.fetchall()) if self.sql.sqlite else {
-                int(i): bytes(h) for i, h in self.cur.fetchall()}
-            if cache is not None:
-                cache.add(found)
-        try:
-            out = [found[i] if i in found else known[i] for i in indexes]
-        except KeyError as missing:
-            raise ColdcheckError("LEDGER_CORRUPT",
-                                 f"stored ledger hash {missing} is missing") from None
+        if cache is None:
+            found = self._query(sorted(set(indexes)))
+            got: list[bytes | None] = list(map(found.get, indexes))
+        else:
+            got, missing = cache.get(indexes)
+            if not missing:
+                return got  # type: ignore[return-value]  # no None left
+            found = self._query(sorted(set(missing)))
+            cache.add(found)
+            for k, h in enumerate(got):
+                if h is None:
+                    got[k] = found.get(indexes[k])
+        if None in got:
+            lost = next(i for i, h in zip(indexes, got, strict=True) if h is None)
+            raise ColdcheckError("LEDGER_CORRUPT", f"stored ledger hash {lost} is missing")
+        out: list[bytes] = got  # type: ignore[assignment]  # checked: no None
         if self.remember:
             self.last = list(zip(indexes, out, strict=True))
         return out
