@@ -16,7 +16,8 @@ there is a pymerkle counterpart. Needs the ``bench`` extra (``pip install -e
   b  batch append of 100,000 entries in one transaction: leaf hashes +
      ``stored_hashes_batch`` + ``executemany`` into an entries table and a
      ledger_hashes-like table vs ``SqliteTree.append_entries`` (same bytes);
-     also with the hashes handed to SQLite as one value, and hashes only
+     also with the hashes handed to SQLite as one value, hashes only, and the
+     floor of any log that stores its entries as rows: the entries alone
   s  acknowledged single append, one commit each, WAL + synchronous=FULL:
      coldcheck ``Store.write`` + ``Tx.append`` of one note.added (event, stored
      hashes, head compare-and-set) vs a raw sqlite3 loop of one INSERT per COMMIT
@@ -199,13 +200,25 @@ def bench_batch(folder: Path, n: int, rounds: int) -> dict[str, Any]:
     from pymerkle import SqliteTree
 
     data = entries(n)
-    rates: dict[str, list[float]] = {"ours": [], "blob": [], "hashes_only": [], "pymerkle": []}
+    rates: dict[str, list[float]] = {"ours": [], "blob": [], "hashes_only": [],
+                                     "entries_only": [], "pymerkle": []}
     sides = list(rates)
     for r in range(rounds):
         for side in sides if r % 2 == 0 else sides[::-1]:
             path = folder / f"batch-{side}-{r}.db"
             gc.collect()
-            if side != "pymerkle":
+            if side == "entries_only":
+                # The floor of any log that keeps its entries as rows: the same
+                # entries, one executemany in one transaction, no hash at all.
+                db = sqlite3.connect(path, isolation_level=None)
+                db.execute("CREATE TABLE entries (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL)")
+                t = time.perf_counter()
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("INSERT INTO entries VALUES (?, ?)", enumerate(data))
+                db.execute("COMMIT")
+                rates[side].append(n / (time.perf_counter() - t))
+                db.close()
+            elif side != "pymerkle":
                 o = OurBatch(path)
                 t = time.perf_counter()
                 o.append(data, blob=side == "blob", with_entries=side != "hashes_only")
@@ -225,7 +238,9 @@ def bench_batch(folder: Path, n: int, rounds: int) -> dict[str, Any]:
             "ours_blob_per_s": rates["blob"], "ours_hashes_only_per_s": rates["hashes_only"],
             "pymerkle_per_s": rates["pymerkle"], "ratio": median(rates["ours"]) / theirs,
             "ratio_blob": median(rates["blob"]) / theirs,
-            "ratio_hashes_only": median(rates["hashes_only"]) / theirs}
+            "ratio_hashes_only": median(rates["hashes_only"]) / theirs,
+            "entries_only_per_s": rates["entries_only"],
+            "ratio_entries_only": median(rates["entries_only"]) / theirs}
 
 
 # ---- p, c: proofs from the store ----------------------------------------------------
@@ -545,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("b", "  hashes only (entries are in events)",
                          f"{median(r['ours_hashes_only_per_s']):,.0f}/s", "",
                          f"{r['ratio_hashes_only']:.2f}x rate"))
+            rows.append(("b", "  floor: the entries alone, no hash at all",
+                         f"{median(r['entries_only_per_s']):,.0f}/s", "",
+                         f"{r['ratio_entries_only']:.2f}x rate"))
         if "s" in only:
             r = out["s_single"] = bench_single(folder, 200 if quick else 500, 4 if quick else 6)
             rows.append(("s", "acknowledged append, commit each",
