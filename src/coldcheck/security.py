@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,3 +35,34 @@ def verify(ph: PasswordHasher, stored: str | None, secret: str) -> bool:
         return ph.verify(stored, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+class OneAtATime:
+    """One secret check at a time per key (a person's PIN, an account's password).
+
+    A lockout counts wrong entries, and it only holds if the count is read after
+    the previous guess was recorded: checked in parallel, forty guesses all pass
+    the "locked?" test before the first failure is written (a security review
+    measured 32 wrong PINs checked against a limit of 5). Holding this lock from
+    the lock test to the recorded failure makes guesses at one secret sequential
+    in this process; guesses past the limit then fail fast, without argon2.
+    The server is one process; a second process (the CLI) has its own locks.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[object, list[Any]] = {}  # key -> [lock, holders]
+
+    @contextmanager
+    def hold(self, key: object) -> Iterator[None]:
+        with self._guard:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:  # nobody holds or waits: forget the key
+                    del self._locks[key]

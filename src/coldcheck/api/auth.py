@@ -26,8 +26,8 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -47,7 +47,7 @@ from ..services import accounts, idempotency
 from ..services.accounts import AccessError, Principal
 from ..services.context import Context
 from .middleware import UNSAFE
-from .permissions import ACTIONS, RECORDING, allowed
+from .permissions import ACTIONS, PIN_ACTIONS, RECORDING, allowed
 from .problems import PROBLEM, from_error
 from .readmodel import ReadModel, Replica, event_json
 from .stream import Hub
@@ -59,39 +59,94 @@ DEVICE_HEADER = "X-Coldcheck-Device"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class LoginLimiter:
-    """Failed sign-ins per client address: past ``limit`` in ``window`` seconds,
-    sign-ins from that address are refused (429) until the oldest ages out. This
-    complements the per-account lock, which an attacker spraying many usernames
-    would never trip."""
+class AttemptLimiter:
+    """Failed attempts per key (a client address, an account): past ``limit`` in
+    ``window`` seconds, attempts under that key are refused (HTTP 429, ``code``)
+    until the oldest failure ages out.
 
-    def __init__(self, limit: int = 20, window: float = 15 * 60) -> None:
+    An attempt counts as a failure from the moment it starts until it is known
+    to have succeeded (:meth:`attempt`): checking first and counting the failure
+    after the slow hash lets a burst of parallel guesses all pass the check.
+    """
+
+    def __init__(self, code: str, message: str, limit: int,
+                 window: float = 15 * 60) -> None:
+        self.code, self.message = code, message
         self.limit, self.window = limit, window
         self._fails: dict[str, deque[float]] = {}
+        self._running: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, remote: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(remote, deque())
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._fails.setdefault(key, deque())
         while q and q[0] <= now - self.window:
             q.popleft()
         return q
 
-    def check(self, remote: str) -> None:
+    @contextmanager
+    def attempt(self, key: str, failed: Callable[[BaseException], bool]) -> Iterator[None]:
+        """Run one attempt under ``key``: refused when the failures and the attempts
+        still running reach the limit; an exception for which ``failed`` says True
+        is counted as a failure."""
         now = time.monotonic()
         with self._lock:
-            q = self._recent(remote, now)
-            if len(q) >= self.limit:
-                wait = int(q[0] + self.window - now) + 1
-                raise AccessError("LOGIN_RATE_LIMITED", f"too many failed sign-ins from this "
-                                  f"address; try again in {wait} s", kind="rate_limited",
-                                  retry_after=wait)
+            q = self._recent(key, now)
+            running = self._running.get(key, 0)
+            if len(q) + running >= self.limit:
+                wait = int(q[0] + self.window - now) + 1 if q else 1
+                raise AccessError(self.code, f"{self.message}; try again in {wait} s",
+                                  kind="rate_limited", retry_after=wait)
+            self._running[key] = running + 1
+        failure = False
+        try:
+            yield
+        except BaseException as err:
+            failure = failed(err)
+            raise
+        finally:
+            with self._lock:
+                left = self._running[key] - 1
+                if left:
+                    self._running[key] = left
+                else:
+                    del self._running[key]
+                if failure:
+                    self._recent(key, time.monotonic()).append(time.monotonic())
+                if len(self._fails) > 10_000:  # bounded memory: forget idle keys
+                    for k in [k for k, v in self._fails.items() if not v][:5_000]:
+                        del self._fails[k]
 
-    def failed(self, remote: str) -> None:
-        with self._lock:
-            self._recent(remote, time.monotonic()).append(time.monotonic())
-            if len(self._fails) > 10_000:  # bounded memory: forget idle addresses
-                for k in [k for k, v in self._fails.items() if not v][:5_000]:
-                    del self._fails[k]
+
+def sign_in_limiter() -> AttemptLimiter:
+    """Failed sign-ins per client address. This complements the per-account
+    lock, which an attacker spraying many usernames would never trip."""
+    return AttemptLimiter("LOGIN_RATE_LIMITED", "too many failed sign-ins from this address",
+                          limit=20)
+
+
+def pin_limiter() -> AttemptLimiter:
+    """Wrong PINs per signed-in account, whoever's PIN was typed. A person's PIN
+    locks after five wrong entries; this bounds what one account can try across
+    everyone's PINs (and how many PINs it can lock on purpose)."""
+    return AttemptLimiter("PIN_RATE_LIMITED", "too many wrong PINs entered from this account",
+                          limit=20)
+
+
+def limited_login(api: ApiState, ip: str, username: str, password: str) -> accounts.NewSession:
+    """accounts.login behind the per-address limiter: the API and the web app."""
+    with api.limiter.attempt(ip, lambda e: isinstance(e, AccessError)
+                             and e.code in ("LOGIN_FAILED", "ACCOUNT_LOCKED")):
+        return accounts.login(api.store, ph=api.ph, username=username, password=password,
+                              at=api.clock(), session_hours=api.settings.session_hours,
+                              remote=ip)
+
+
+PIN_CODES = frozenset({"PIN_INVALID", "PIN_LOCKED"})
+
+
+def pin_failed(err: BaseException) -> bool:
+    """A wrong PIN (or a locked one: still a guess at it)."""
+    return isinstance(err, ColdcheckError) and err.code in PIN_CODES
 
 
 @dataclass
@@ -105,7 +160,8 @@ class ApiState:
     ph: PasswordHasher
     secret: bytes  # HMAC key for idempotency fingerprints (never leaves the server)
     clock: Callable[[], datetime]
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    limiter: AttemptLimiter = field(default_factory=sign_in_limiter)
+    pin_limiter: AttemptLimiter = field(default_factory=pin_limiter)
     # SQLite only: a connection the event loop reads on (heads, credentials), so a
     # read request never waits for a worker thread. None on PostgreSQL, where a
     # query is a network round trip and stays off the event loop.
@@ -249,9 +305,17 @@ class Call:
         return resp
 
     def record(self, fn: Callable[[Context], list[Event]]) -> Response:
-        """Run a custody use case; answer with the events it recorded."""
+        """Run a custody use case; answer with the events it recorded. A request
+        carrying someone's PIN runs under the caller's wrong-PIN limit."""
+        def recorded() -> dict[str, Any]:
+            if self.action not in PIN_ACTIONS:
+                return {"events": [event_json(e) for e in fn(self.ctx())]}
+            with self.api.pin_limiter.attempt(f"account:{self.principal.account_id}",
+                                              pin_failed):
+                return {"events": [event_json(e) for e in fn(self.ctx())]}
+
         try:
-            return self.run(lambda: {"events": [event_json(e) for e in fn(self.ctx())]})
+            return self.run(recorded)
         finally:
             self.api.hub.notify(self.production)
 

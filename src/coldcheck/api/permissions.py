@@ -36,6 +36,10 @@ def _r(*roles: str) -> frozenset[str]:
     return frozenset(roles)
 
 
+# The actions whose request carries someone's PIN: wrong PINs entered through
+# them count against the caller's account (api/auth.py, ``pin_limiter``).
+PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close"})
+
 ACTIONS: dict[str, frozenset[str]] = {
     # reading: the board, timelines, people, events and their live stream, the ledger
     "read": ALL,

@@ -12,7 +12,7 @@ from .common import count, ev, refuse_or_pass, refused_action, same_calibre, tex
 from .errors import Conflict, InvalidInput, Violation
 from .events import NewEvent, parse_utc, utc_text
 from .incidents import COMPLAINT_ACK_HOURS, Inspection
-from .people import armorer_violations
+from .people import Person, armorer_violations
 from .scenes import Scene
 from .state import ProductionState
 from .weapons import KINDS, Weapon, next_state
@@ -225,20 +225,27 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
 WITNESS_ROLES = ("performer", "first_ad", "safety_supervisor")
 
 
+def witness_role(p: Person, role: str | None = None) -> str:
+    """The role ``p`` witnesses an inspection in (``role`` if given and held);
+    ROLE_REQUIRED if none. The service asks this before it checks the PIN."""
+    roles = [r for r in WITNESS_ROLES if r in p.roles]
+    if role is not None:
+        if role not in roles:
+            raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a {role}")
+        return role
+    if not roles:
+        raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a performer, 1st AD or "
+                           "safety supervisor and cannot witness an inspection")
+    return roles[0]
+
+
 def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
             role: str | None = None) -> list[NewEvent]:
     """A witness confirms a complete inspection (the PIN is checked by the service)."""
     insp = s.inspection(inspection)
     w = s.weapon(insp.weapon)
     p = s.person(witness_)
-    roles = [r for r in WITNESS_ROLES if r in p.roles]
-    if role is not None:
-        if role not in roles:
-            raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a {role}")
-        roles = [role]
-    if not roles:
-        raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a performer, 1st AD or "
-                           "safety supervisor and cannot witness an inspection")
+    roles = [witness_role(p, role)]
     subj = f"inspection:{insp.id}"
     violations: list[Violation] = []
     if not insp.complete:

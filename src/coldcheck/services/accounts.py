@@ -38,10 +38,11 @@ from ..domain.events import parse_utc, utc_text
 from ..domain.people import PIN_LOCK_MINUTES, PIN_MAX_FAILURES
 from ..persistence import accounts as repo
 from ..persistence.store import Store
-from ..security import hasher, verify
+from ..security import OneAtATime, hasher, verify
 from .context import utc_now
 
 log = logging.getLogger("coldcheck.auth")
+LOGINS = OneAtATime()  # per (database, username)
 
 # The codes of access errors. Each is documented in docs/api.md (a test keeps
 # the two in step); the custody codes are in domain/errors.py and docs/errors.md.
@@ -50,6 +51,8 @@ ACCESS_CODES: dict[str, str] = {
     "LOGIN_FAILED": "Unknown username or wrong password.",
     "ACCOUNT_LOCKED": "Too many wrong passwords: the account is locked for a while.",
     "LOGIN_RATE_LIMITED": "Too many failed sign-ins from this address: wait, then retry.",
+    "PIN_RATE_LIMITED": "Too many wrong PINs entered from this account (whoever's PIN was "
+                        "typed): wait, then retry.",
     "SESSION_EXPIRED": "The session cookie is unknown, signed out or expired: sign in again.",
     "TOKEN_INVALID": "The bearer token is not one this server issued.",
     "TOKEN_EXPIRED": "The bearer token is past its expiry time.",
@@ -273,18 +276,36 @@ def _dummy_verify(ph: PasswordHasher, password: str) -> None:
     verify(ph, _DUMMY_HASHES[key], password)
 
 
+def unknown_username(typed: str) -> str:
+    """How a sign-in with an unknown username is logged: never as typed (it may be
+    a password typed in the wrong field), but as a fingerprint of it."""
+    return "unknown:" + hashlib.sha256(typed.encode()).hexdigest()[:12]
+
+
 def login(store: Store, *, ph: PasswordHasher, username: str, password: str, at: datetime,
           session_hours: int, remote: str | None = None) -> NewSession:
-    when = utc_text(at)
     uname = (username or "").strip().lower()
+    # One sign-in at a time per username: the lock test must see the failure the
+    # previous wrong password recorded, or parallel guesses all pass it.
+    with LOGINS.hold((store.url, uname)):
+        return _login(store, ph=ph, uname=uname, password=password, at=at,
+                      session_hours=session_hours, remote=remote)
+
+
+def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: datetime,
+           session_hours: int, remote: str | None) -> NewSession:
+    when = utc_text(at)
     with read_tx(store) as c:
         acc = repo.account_by_username(c, uname) if USERNAME.match(uname) else None
     if acc is None:
         _dummy_verify(ph, password)
+        # What was typed may be a password in the wrong field: keep only a
+        # fingerprint, enough to see the same name tried again and again.
+        typed = unknown_username(uname)
         with write_tx(store) as c:
-            repo.log_auth_event(c, at=when, type_="login.failed", username=uname[:64],
+            repo.log_auth_event(c, at=when, type_="login.failed", username=typed,
                                 remote=remote, detail={"reason": "unknown_username"})
-        log.warning("sign-in failed: unknown username %r from %s", uname[:64], remote)
+        log.warning("sign-in failed: unknown username (%s) from %s", typed, remote)
         raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
                           kind="unauthenticated")
     account_id = int(acc["id"])

@@ -16,8 +16,9 @@ from typing import Any
 from ..config import Settings
 from ..domain import custody
 from ..domain import production as prod
-from ..domain.errors import InvalidInput
+from ..domain.errors import InvalidInput, NotFound
 from ..domain.events import Event, NewEvent
+from ..domain.people import Person
 from ..persistence.store import Store
 from ..security import check_pin_format, hasher
 from .context import Context, utc_now
@@ -174,6 +175,15 @@ def inspect_weapon(ctx: Context, *, weapon: str, armorer: str,
 def witness_inspection(ctx: Context, *, inspection: str, witness: str, pin: str | None,
                        role: str | None = None, at: datetime | None = None) -> list[Event]:
     when = ctx.now(at)
+    # What the PIN is entered for must exist, and the witness must be one, before
+    # the PIN is checked: a made-up inspection must not serve to guess (and lock)
+    # anyone's PIN. The domain checks all of it again in the transaction.
+    if ctx.store.entity(ctx.production, "inspection", inspection) is None:
+        raise NotFound("inspection", inspection)
+    row = ctx.store.entity(ctx.production, "person", witness)
+    if row is None:
+        raise NotFound("person", witness)
+    custody.witness_role(Person(**row), role)
     check_pin(ctx, person=witness, pin=pin, action=f"witness {inspection}", at=when)
     return _run(ctx, witness, when, custody.witness, inspection=inspection, witness_=witness,
                 role=role)

@@ -11,10 +11,11 @@ from ..domain.events import Event, NewEvent, parse_utc, utc_text
 from ..domain.people import PIN_LOCK_MINUTES, PIN_MAX_FAILURES
 from ..domain.state import ProductionState
 from ..persistence.group import committer
-from ..security import verify
+from ..security import OneAtATime, verify
 from .context import Context
 
 log = logging.getLogger("coldcheck")
+PIN_CHECKS = OneAtATime()  # per (database, production, person)
 Decide = Callable[[ProductionState], list[NewEvent]]
 CHECKPOINT_TRIGGERS = {"day.wrapped": "wrap", "incident.opened": "incident"}
 
@@ -51,6 +52,14 @@ def check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
               at: datetime) -> None:
     """A witness or signer proves presence with their own PIN. Wrong PINs are
     recorded; PIN_MAX_FAILURES of them lock the PIN for PIN_LOCK_MINUTES."""
+    # One check at a time per person: the lock test below must see the failure
+    # the previous guess recorded, or parallel guesses all pass it.
+    with PIN_CHECKS.hold((ctx.store.url, ctx.production, person)):
+        _check_pin(ctx, person=person, pin=pin, action=action, at=at)
+
+
+def _check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
+               at: datetime) -> None:
     # One statement: the person's row (name, lock) and their PIN hash together.
     row, pin_hash = ctx.store.person_with_pin_hash(ctx.production, person)
     if row is None:

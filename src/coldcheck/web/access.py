@@ -34,6 +34,7 @@ from ..api.auth import (
     SESSION_COOKIE,
     Call,
     _authorise,
+    limited_login,
     remote,
 )
 from ..api.permissions import RECORDING, allowed
@@ -76,17 +77,7 @@ def signed_in(req: Req, *, csrf: bool = False) -> Principal:
 
 def sign_in(req: Req, username: str, password: str) -> NewSession:
     """accounts.login behind the API's per-address limiter, exactly as the API does."""
-    api = req.api
-    ip = remote(req.request)
-    api.limiter.check(ip)
-    try:
-        return accounts.login(api.store, ph=api.ph, username=username, password=password,
-                              at=api.clock(), session_hours=api.settings.session_hours,
-                              remote=ip)
-    except AccessError as err:
-        if err.code in ("LOGIN_FAILED", "ACCOUNT_LOCKED"):
-            api.limiter.failed(ip)
-        raise
+    return limited_login(req.api, remote(req.request), username, password)
 
 
 def set_session_cookies(req: Req, resp: Response, s: NewSession) -> None:

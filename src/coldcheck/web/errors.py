@@ -102,6 +102,7 @@ NEXT_STEPS: dict[str, str] = {
     "LOGIN_FAILED": "Check the username and password and try again.",
     "ACCOUNT_LOCKED": "Wait until the time shown, then sign in again.",
     "LOGIN_RATE_LIMITED": "Wait a few minutes before trying again.",
+    "PIN_RATE_LIMITED": "Too many wrong PINs from this account: wait a few minutes.",
     "SESSION_EXPIRED": "Sign in again. Your form is kept: submit it again afterwards.",
     "CSRF_FAILED": "Reload the page and submit again.",
     "ACTION_FORBIDDEN": "Ask someone who holds the role this action needs.",

@@ -13,13 +13,14 @@ from starlette.responses import Response
 from ... import __version__
 from ...domain.errors import InvalidInput
 from ...services import accounts
-from ...services.accounts import AccessError, Principal
+from ...services.accounts import Principal
 from ..auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     ApiState,
     api_state,
     authenticate,
+    limited_login,
     remote,
 )
 from ..problems import catalogue
@@ -54,16 +55,7 @@ def _memberships(api: ApiState, p: Principal) -> list[dict[str, Any]]:
              summary="Sign in: sets the session cookie; answers the CSRF token")
 def login(body: LoginIn, request: Request) -> Response:
     api = api_state(request)
-    ip = remote(request)
-    api.limiter.check(ip)
-    try:
-        s = accounts.login(api.store, ph=api.ph, username=body.username, password=body.password,
-                           at=api.clock(), session_hours=api.settings.session_hours,
-                           remote=ip)
-    except AccessError as err:
-        if err.code in ("LOGIN_FAILED", "ACCOUNT_LOCKED"):
-            api.limiter.failed(ip)
-        raise
+    s = limited_login(api, remote(request), body.username, body.password)
     p = Principal(account_id=s.account_id, username=s.username, via="session",
                   csrf_token=s.csrf_token)
     resp = _json({"username": s.username, "via": "session", "csrf_token": s.csrf_token,
