@@ -161,6 +161,34 @@ def test_a_form_posted_from_another_site_or_without_the_csrf_token_is_refused(
     assert events(web_server) == head
 
 
+def test_an_opaque_origin_a_tokenless_dialog_sign_in_and_a_forged_sign_out_are_refused(
+        new_tablet: Any, web_server: Served) -> None:
+    """A sandboxed frame posts with ``Origin: null``; the session-expired dialog
+    must not sign a tablet into someone else's account without the sign-in
+    token; a forged sign-out must not end a session mid-scene."""
+    tab = armorer(new_tablet)
+    head = events(web_server)
+    csrf = next(c["value"] for c in tab.page.context.cookies() if c["name"] == "coldcheck_csrf")
+    resp = tab.page.request.post(f"{tab.base}/p/{PROD}/complaints",
+                                 form={"text": "forged", "idem": "k3", "csrf_token": csrf},
+                                 headers={"Origin": "null"})
+    assert resp.status == 403
+    assert events(web_server) == head
+    other = new_tablet()
+    resp = other.page.request.post(f"{other.base}/signin", headers={"Origin": other.base},
+                                   form={"dialog": "1", "username": "sam",
+                                         "password": accounts.DEMO_PASSWORD})
+    assert resp.status == 403 and "CSRF_FAILED" in resp.text()
+    assert "coldcheck_session" not in {c["name"] for c in other.page.context.cookies()}
+    resp = tab.page.request.post(f"{tab.base}/signout", headers={"Origin": tab.base},
+                                 form={}, max_redirects=0)
+    assert resp.status == 403 and "CSRF_FAILED" in resp.text()
+    tab.open("complaints")  # still signed in
+    expect(tab.page.get_by_label("What is unsafe")).to_be_visible()
+    tab.sign_out()  # the real button carries the token
+    expect(tab.page.get_by_label("Username")).to_be_visible()
+
+
 def test_a_wrong_password_says_so_and_keeps_the_username(new_tablet: Any) -> None:
     tab = new_tablet()
     tab.go("/signin")

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .access import Outcome, Page, production_page
+from .access import Outcome, Page, production_page, set_signin_cookie, signin_token
 from .errors import Problem
 from .http import Form, Req, go, render, render_text
 
@@ -57,13 +57,23 @@ def many(form: Form, name: str) -> list[str]:
 Context = Callable[[Page], Mapping[str, Any]]
 
 
+def session_dialog(req: Req, problem: Problem, *, status: int | None = None) -> Response:
+    """The sign-in dialog, with its own sign-in token (cookie and hidden field)."""
+    token = signin_token(req)
+    html = render_text("_session.html", {"problem": problem, "page": None,
+                                         "signin_token": token}, None)
+    resp = Response(html, status_code=status or problem.status, media_type="text/html")
+    set_signin_cookie(req, resp, token)
+    return resp
+
+
 def session_expired(req: Req, problem: Problem) -> Response:
     """htmx: the sign-in dialog over the page (the form stays as typed). Plain
     form: the sign-in page, which comes back here afterwards."""
     if req.htmx:
-        html = render_text("_session.html", {"problem": problem, "page": None}, None)
-        return Response(html, status_code=401, media_type="text/html",
-                        headers={"HX-Retarget": "#session-dialog", "HX-Reswap": "innerHTML"})
+        resp = session_dialog(req, problem, status=401)
+        resp.headers.update({"HX-Retarget": "#session-dialog", "HX-Reswap": "innerHTML"})
+        return resp
     ref = req.request.headers.get("referer", "")
     nxt = ref.split(req.request.url.netloc, 1)[-1] if ref else req.request.url.path
     return go(req, "/signin", next=nxt, expired="1")

@@ -22,7 +22,7 @@ from ..access import (
     signin_token,
 )
 from ..errors import Problem
-from ..forms import session_expired
+from ..forms import session_dialog, session_expired
 from ..http import Req, go, render, view
 
 
@@ -65,14 +65,12 @@ def signin_post(req: Req) -> Response:
     the page and its form as they are."""
     dialog = req.form.get("dialog") == "1"
     try:
-        if not dialog:
-            check_signin_token(req)
+        check_signin_token(req)  # the dialog's form carries the token too
         s = sign_in(req, req.form.get("username", ""), req.form.get("password", ""))
     except ColdcheckError as err:
         problem = Problem.from_error(err)
         if dialog:
-            return render(req, "_session.html", {"problem": problem, "page": None},
-                          status=problem.status)
+            return session_dialog(req, problem)
         return _signin(req, problem, problem.status)
     if dialog:
         resp: Response = render(req, "_session.html", {"problem": None, "page": None,
@@ -85,7 +83,15 @@ def signin_post(req: Req) -> Response:
 
 @view
 def signout(req: Req) -> Response:
+    """Sign out: revokes the session, which takes the session's CSRF token (a
+    forged request must not end a tablet's session mid-scene)."""
     resp = go(req, "/signin")
+    try:
+        signed_in(req, csrf=True)
+    except ColdcheckError as err:
+        if err.code == "CSRF_FAILED":
+            raise  # the error page; the session stays
+        # No session left to revoke (expired, signed out elsewhere): clear the cookies.
     sign_out(req, resp)
     return resp
 
@@ -109,7 +115,8 @@ def productions(req: Req) -> Response:
                          "weapons_out": sum(1 for w in rep.state.weapons.values()
                                             if w.state == "issued")})
     return render(req, "productions.html", {"rows": rows, "username": p.username,
-                                            "page": None, "problem": None})
+                                            "page": None, "problem": None,
+                                            "csrf": p.csrf_token or ""})
 
 
 # ---- this tablet --------------------------------------------------------------------
