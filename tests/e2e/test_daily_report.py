@@ -202,6 +202,36 @@ def test_the_cli_writes_the_pdf_and_a_bad_day_exits_2(demo: Demo, tmp_path: Path
     assert not (tmp_path / "bad.pdf").exists()
 
 
+def test_the_cli_never_overwrites_a_file_or_follows_a_link_without_force(
+        demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLDCHECK_KEY_DIR", str(demo.settings.resolved_key_dir()))
+    monkeypatch.delenv("COLDCHECK_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "link.pdf"
+    link.symlink_to(victim)
+    dangling = tmp_path / "dangling.pdf"
+    dangling.symlink_to(tmp_path / "nowhere")
+
+    def report(target: Path, *more: str) -> Any:
+        return runner.invoke(app, ["report", "daily", "--db", demo.settings.database_url,
+                                   "--day", "2026-11-25", "--out", str(target), "--json",
+                                   *more])
+
+    for target in (victim, link, dangling):
+        r = report(target)
+        assert r.exit_code == 4, r.output
+        assert json.loads(r.output)["error"]["code"] == "FILE_EXISTS"
+    assert victim.read_text() == "keep me" and not (tmp_path / "nowhere").exists()
+    # --force replaces the link itself, never what it points at.
+    r = report(link, "--force")
+    assert r.exit_code == 0, r.output
+    assert not link.is_symlink() and link.read_bytes().startswith(b"%PDF-")
+    assert victim.read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
 @pytest.fixture
 def aw(sqlite_store: Store, settings: Settings, clock: Any) -> Iterator[Any]:
     with api_world(sqlite_store, settings, clock, production="report-test") as aw:

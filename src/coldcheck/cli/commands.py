@@ -26,6 +26,7 @@ from .common import (
     settings,
     show_events,
     table,
+    write_file,
 )
 
 Req = typer.Option
@@ -467,18 +468,11 @@ def incident_export(incident_id: str,
 
         ctx = ctx_for(db, production)
         target = Path(out_file or f"{ctx.production}-{incident_id}-evidence.zip")
-        if target.exists() and not force:
+        if (target.exists() or target.is_symlink()) and not force:
             raise Conflict("FILE_EXISTS", f"{target} exists; nothing was written (choose "
                            "another --out, or --force to replace it)")
         pkg = evidence_package(ctx, incident_id, at=ctx.now())
-        try:
-            with open(target, "wb" if force else "xb") as f:
-                f.write(pkg.data)
-        except FileExistsError:
-            raise Conflict("FILE_EXISTS", f"{target} exists; nothing was written") from None
-        except OSError as e:
-            raise InvalidInput("INVALID_INPUT", f"cannot write {target}: "
-                               f"{e.strerror or e}") from None
+        write_file(str(target), pkg.data, force=force)
         return {"file": str(target), **pkg.to_dict()}
 
     def show(r: dict[str, Any]) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -125,3 +128,41 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
 def dump(data: Any) -> None:
     out.print_json(json.dumps(data))
+
+
+def write_file(target: str, data: bytes, *, force: bool) -> None:
+    """Write a document the CLI produced (a report, an evidence package).
+
+    Without ``force`` an existing path is refused (FILE_EXISTS), a symbolic link
+    included, even one pointing nowhere: the file is created exclusively. With
+    ``force`` the bytes go to a new file beside the target, are flushed to disk,
+    then renamed over it: a link at the target is replaced, never followed, and
+    a crash leaves either the old file or the new one, never half of one.
+    """
+    from ..domain.errors import Conflict, InvalidInput
+
+    path = Path(target)
+    try:
+        if not force:
+            with open(path, "xb") as f:
+                f.write(data)
+            return
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # what "xb" would have given it
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except FileExistsError:
+        raise Conflict("FILE_EXISTS", f"{target} exists; nothing was written (choose "
+                       "another --out, or --force to replace it)") from None
+    except OSError as e:
+        raise InvalidInput("INVALID_INPUT", f"cannot write {target}: "
+                           f"{e.strerror or e}") from None

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ..domain.errors import InvalidInput
-from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, out, run
+from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, out, run, write_file
 
 app = typer.Typer(help="Printable reports (PDF).", no_args_is_help=True)
 
@@ -24,6 +22,8 @@ def daily(day: Annotated[str | None, typer.Option(
               help="Where to write the PDF ('-': standard output; default "
                    "./<production>-daily-<day>.pdf).")] = None,
           paper: Annotated[str, typer.Option(help="Paper size: a4 or letter.")] = "a4",
+          force: Annotated[bool, typer.Option(
+              "--force", help="Replace the file if it exists.")] = False,
           db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """The daily report as PDF: the day's custody timeline, weapons and lots at the end
     of the day, inspections and witnesses, incidents, overrides, refusals, safety
@@ -46,11 +46,7 @@ def daily(day: Annotated[str | None, typer.Option(
             sys.stdout.buffer.write(pdf)
             sys.stdout.flush()
         else:
-            try:
-                Path(target).write_bytes(pdf)
-            except OSError as e:
-                raise InvalidInput("INVALID_INPUT", f"cannot write {target}: "
-                                   f"{e.strerror or e}") from None
+            write_file(target, pdf, force=force)
         return {"file": target, "bytes": len(pdf), "paper": size, **report.to_dict()}
 
     run(as_json and out_file != "-", go, _show)
