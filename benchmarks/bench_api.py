@@ -375,7 +375,7 @@ def build(db: str, clients: int, profile: str = "standard") -> dict[str, Any]:
     token, _ = accounts.create_token(store, account_id=acc, production="bench", name="bench",
                                      hours=48, max_hours=48, at=now)
     device = accounts.register_device(store, production="bench", name="bench",
-                                      account_id=acc, at=now)["id"]
+                                      account_id=acc, at=now)["key"]
     head = store.head("bench")
     store.dispose()
     return {"production": "bench", "token": token, "device": device, "scene": scene,

@@ -46,7 +46,8 @@ class ApiWorld:
     app: FastAPI
     client: TestClient
     clock: StepClock
-    device: str = ""
+    device: str = ""  # the device id, as events name it
+    device_key: str = ""  # what the tablet sends: <id>.<secret>
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -63,7 +64,7 @@ class ApiWorld:
     def h(self, key: str, *, device: bool = True, **extra: str) -> dict[str, str]:
         out = {"Authorization": f"Bearer {self.tokens[key]}"}
         if device:
-            out["X-Coldcheck-Device"] = self.device
+            out["X-Coldcheck-Device"] = self.device_key
         out.update(extra)
         return out
 
@@ -112,7 +113,7 @@ def api_world(store: Store, settings: Settings, clock: Any, *, production: str =
     add_accounts(store, settings, production, w.people)
     arm = accounts.account_of_username(store, "armorer")
     device = accounts.register_device(store, production=production, name="Armory tablet",
-                                      account_id=arm, at=step())["id"]
+                                      account_id=arm, at=step())
     toks = {}
     for key, *_ in PEOPLE:
         acc = accounts.account_of_username(store, key)
@@ -121,4 +122,4 @@ def api_world(store: Store, settings: Settings, clock: Any, *, production: str =
                                                 max_hours=24 * 366, at=step())
     base = "https://testserver" if https else "http://testserver"
     with TestClient(app, base_url=base, raise_server_exceptions=False) as client:
-        yield ApiWorld(w, app, client, step, device, toks)
+        yield ApiWorld(w, app, client, step, device["id"], device["key"], toks)

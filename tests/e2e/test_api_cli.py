@@ -66,7 +66,7 @@ def test_a_token_and_a_device_from_the_cli_let_a_script_record_an_action(db: str
     cc(db, "account", "add", "alex", "--person", "P2", input="alex-password-1\n")
     tok = json.loads(cc(db, "token", "create", "alex", "--name", "complaints bot", "--json"))
     dev = json.loads(cc(db, "device", "add", "--name", "bot host", "--by", "alex", "--json"))
-    hdrs = {"Authorization": f"Bearer {tok['token']}", "X-Coldcheck-Device": dev["id"]}
+    hdrs = {"Authorization": f"Bearer {tok['token']}", "X-Coldcheck-Device": dev["key"]}
     with client(db) as c:
         r = c.post("/api/v1/productions/prod-a/complaints", json={"text": "loose sling"},
                    headers=hdrs)

@@ -75,7 +75,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         token, _ = accounts.create_token(store, account_id=accounts.account_of_username(
             store, "boss"), production="fuzz", name="fuzz", hours=24 * 30, max_hours=24 * 30,
             at=clock())
-        HEADERS.update({"Authorization": f"Bearer {token}", "X-Coldcheck-Device": aw.device})
+        HEADERS.update({"Authorization": f"Bearer {token}", "X-Coldcheck-Device": aw.device_key})
         w.give("revolver", "alex", "cold")
         a.report_incident(w.ctx, kind="misfire", description="click",
                                      weapons=[w.weapons["pistol"]], lots=[],

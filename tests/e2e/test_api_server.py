@@ -60,7 +60,7 @@ def test_two_tablets_issuing_the_same_weapon_at_once_exactly_one_wins(
     w = aw.world
     acc = accounts.account_of_username(w.store, "armorer")
     second = accounts.register_device(w.store, production=aw.production, name="Cart tablet",
-                                      account_id=acc, at=aw.clock())["id"]
+                                      account_id=acc, at=aw.clock())["key"]
     for weapon, performer in (("revolver", "alex"), ("revolver2", "rita"), ("pistol", "chris")):
         w.ready(weapon, performer, scene="cold")
         head = w.seq()
@@ -77,7 +77,7 @@ def test_two_tablets_issuing_the_same_weapon_at_once_exactly_one_wins(
                 barrier.wait()
                 answers.append(c.post(url, json=body, headers=hdrs))
 
-        threads = [threading.Thread(target=fire, args=(d,)) for d in (aw.device, second)]
+        threads = [threading.Thread(target=fire, args=(d,)) for d in (aw.device_key, second)]
         for th in threads:
             th.start()
         for th in threads:

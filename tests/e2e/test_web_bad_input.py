@@ -189,6 +189,30 @@ def test_an_opaque_origin_a_tokenless_dialog_sign_in_and_a_forged_sign_out_are_r
     expect(tab.page.get_by_label("Username")).to_be_visible()
 
 
+def test_a_device_id_copied_into_a_cookie_does_not_make_a_tablet_the_armory_tablet(
+        new_tablet: Any, web_server: Served) -> None:
+    """The device page shows every device id; the cookie holds the device's key."""
+    tab = armorer(new_tablet)
+    cookie = next(c for c in tab.page.context.cookies() if c["name"] == "coldcheck_device")
+    ident, _, secret = cookie["value"].partition(".")
+    assert ident.startswith("dev-") and len(secret) >= 32 and cookie["httpOnly"]
+    tab.open("device")
+    expect(tab.page.locator("main")).to_contain_text(ident)
+    expect(tab.page.locator("main")).not_to_contain_text(secret)
+    other = new_tablet()
+    other.sign_in("alex")
+    head = events(web_server)
+    other.page.context.add_cookies([{**cookie, "value": ident}])  # the id alone
+    csrf = next(c["value"] for c in other.page.context.cookies()
+                if c["name"] == "coldcheck_csrf")
+    resp = other.page.request.post(f"{other.base}/p/{PROD}/complaints",
+                                   headers={"Origin": other.base},
+                                   form={"text": "as if from the armory", "idem": "k4",
+                                         "csrf_token": csrf})
+    assert resp.status == 403 and "DEVICE_UNKNOWN" in resp.text()
+    assert events(web_server) == head
+
+
 def test_a_wrong_password_says_so_and_keeps_the_username(new_tablet: Any) -> None:
     tab = new_tablet()
     tab.go("/signin")

@@ -58,7 +58,7 @@ def test_a_cookie_write_without_the_csrf_token_is_refused_and_writes_nothing(aw_
     aw = aw_any
     csrf = login(aw).json()["csrf_token"]
     head = aw.world.seq()
-    dev = {"X-Coldcheck-Device": aw.device}
+    dev = {"X-Coldcheck-Device": aw.device_key}
     r = aw.client.post(aw.url("/complaints"), json={"text": "smoke"}, headers=dev)
     assert r.status_code == 403 and r.json()["code"] == "CSRF_FAILED"
     r = aw.client.post(aw.url("/complaints"), json={"text": "smoke"},
@@ -76,7 +76,7 @@ def test_a_csrf_token_of_another_session_does_not_work(aw: Any) -> None:
     aw.client.cookies.clear()
     login(aw, "alex")
     r = aw.client.post(aw.url("/complaints"), json={"text": "x"},
-                       headers={"X-Coldcheck-Device": aw.device, "X-CSRF-Token": other})
+                       headers={"X-Coldcheck-Device": aw.device_key, "X-CSRF-Token": other})
     assert r.status_code == 403 and r.json()["code"] == "CSRF_FAILED"
 
 
@@ -169,13 +169,16 @@ def test_every_event_written_over_the_api_records_the_device_and_the_person(aw: 
 
 
 @pytest.mark.parametrize(("header", "code"), [
-    (None, "DEVICE_REQUIRED"), ("dev-not-registered", "DEVICE_UNKNOWN")])
+    (None, "DEVICE_REQUIRED"), ("dev-not-registered", "DEVICE_UNKNOWN"),
+    ("{id}", "DEVICE_UNKNOWN"), ("{id}.", "DEVICE_UNKNOWN"),
+    ("{id}.not-the-secret-of-this-device", "DEVICE_UNKNOWN"), ("{key}x", "DEVICE_UNKNOWN")])
 def test_a_write_without_a_registered_device_is_refused_and_writes_nothing(
         aw: Any, header: str | None, code: str) -> None:
     head = aw.world.seq()
     hdrs = aw.h("alex", device=False)
     if header:
-        hdrs["X-Coldcheck-Device"] = header
+        # The id alone, which every page and event shows, proves nothing.
+        hdrs["X-Coldcheck-Device"] = header.format(id=aw.device, key=aw.device_key)
     r = aw.client.post(aw.url("/complaints"), json={"text": "x"}, headers=hdrs)
     assert r.status_code == 403 and r.json()["code"] == code
     assert aw.world.seq() == head
@@ -184,15 +187,35 @@ def test_a_write_without_a_registered_device_is_refused_and_writes_nothing(
 def test_a_revoked_device_can_no_longer_write(aw: Any) -> None:
     r = aw.client.post(aw.url("/devices"), json={"name": "Spare tablet"},
                        headers=aw.h("producer", device=False))
-    dev = r.json()["id"]
+    assert r.status_code == 201 and r.json()["key"].startswith(r.json()["id"] + ".")
+    dev = r.json()["key"]
     ok = aw.client.post(aw.url("/complaints"), json={"text": "x"},
                         headers=aw.h("alex", device=False, **{"X-Coldcheck-Device": dev}))
     assert ok.status_code == 200
-    assert aw.client.delete(aw.url(f"/devices/{dev}"),
+    assert aw.client.delete(aw.url(f"/devices/{r.json()['id']}"),
                             headers=aw.h("producer", device=False)).status_code == 200
     r = aw.client.post(aw.url("/complaints"), json={"text": "x"},
                        headers=aw.h("alex", device=False, **{"X-Coldcheck-Device": dev}))
     assert r.status_code == 403 and r.json()["code"] == "DEVICE_REVOKED"
+
+
+def test_a_device_registered_before_device_keys_must_be_registered_again(aw: Any) -> None:
+    from sqlalchemy import text
+
+    with aw.world.store.engine.begin() as c:  # as migration 0003 leaves an older device
+        c.execute(text("UPDATE devices SET key_hash = NULL WHERE id = :d"), {"d": aw.device})
+    for sent in (aw.device, aw.device_key):
+        r = aw.client.post(aw.url("/complaints"), json={"text": "x"},
+                           headers=aw.h("alex", device=False, **{"X-Coldcheck-Device": sent}))
+        assert r.status_code == 403 and r.json()["code"] == "DEVICE_UNKNOWN"
+        assert "register this device again" in r.json()["detail"]
+
+
+def test_the_device_list_never_shows_a_key_or_its_hash(aw: Any) -> None:
+    r = aw.client.get(aw.url("/devices"), headers=aw.h("producer", device=False))
+    assert r.status_code == 200 and r.json()
+    secret = aw.device_key.partition(".")[2]
+    assert secret not in r.text and "key" not in r.json()[0]
 
 
 def test_a_device_of_another_production_is_unknown_here(aw: Any, settings: Settings) -> None:
@@ -202,7 +225,7 @@ def test_a_device_of_another_production_is_unknown_here(aw: Any, settings: Setti
                       name="Other", at=aw.clock())
     acc = accounts.account_of_username(aw.world.store, "producer")
     dev = accounts.register_device(aw.world.store, production="other-prod", name="theirs",
-                                   account_id=acc, at=aw.clock())["id"]
+                                   account_id=acc, at=aw.clock())["key"]
     r = aw.client.post(aw.url("/complaints"), json={"text": "x"},
                        headers=aw.h("alex", device=False, **{"X-Coldcheck-Device": dev}))
     assert r.status_code == 403 and r.json()["code"] == "DEVICE_UNKNOWN"

@@ -373,9 +373,9 @@ class Writer:
     async def __call__(self, request: Request, production: ProductionPath,
                        device_header: Annotated[str | None, Header(
                            alias=DEVICE_HEADER, max_length=64,
-                           description="Id of the registered device (tablet) making the "
-                                       "request; recorded in every event as "
-                                       "device:<id>.")] = None,
+                           description="Key of the registered device (tablet) making the "
+                                       "request, `<id>.<secret>` as given at registration; "
+                                       "recorded in every event as device:<id>.")] = None,
                        idempotency_key: Annotated[str | None, Header(
                            alias=IDEMPOTENCY_HEADER, max_length=255,
                            description="Any unique string (a UUID): a retry with the same "

@@ -102,6 +102,12 @@ class DeviceOut(Out):
     revoked_at: str | None
 
 
+class DeviceKeyOut(DeviceOut):
+    key: str = Field(description="What the device sends in X-Coldcheck-Device with every "
+                                 "write: `<id>.<secret>`. Shown once, stored hashed; the id "
+                                 "alone is refused.")
+
+
 class MemberIn(In):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     person: Id

@@ -119,7 +119,9 @@ def device_add(name: Annotated[str, Req(help="What the device is, e.g. 'Armory t
         acc = accounts.account_of_username(ctx.store, by)
         return accounts.register_device(ctx.store, production=ctx.production, name=name,
                                         account_id=acc, at=ctx.now())
-    run(as_json, go, lambda r: out.print(f"[green]✔[/] device {r['id']} ({r['name']})"))
+    run(as_json, go, lambda r: out.print(
+        f"[green]✔[/] device {r['id']} ({r['name']}). Its key, shown this once: send it in "
+        f"X-Coldcheck-Device with every write:\n{r['key']}", soft_wrap=True))
 
 
 @device.command("revoke")

@@ -172,14 +172,21 @@ _DEVICE_COLUMNS = (t.devices.c.id, t.devices.c.name, t.devices.c.registered_at,
 
 
 def insert_device(c: Connection, *, production: str, device: str, name: str,
-                  registered_by: int, at: str) -> None:
+                  registered_by: int, at: str, key_hash: str) -> None:
     c.execute(insert(t.devices).values(production_id=production, id=device, name=name,
                                        registered_by=registered_by, registered_at=at,
-                                       revoked_at=None))
+                                       revoked_at=None, key_hash=key_hash))
 
 
 def device(c: Connection, production: str, device_id: str) -> Record | None:
+    """A device's public record (never its key hash)."""
     return _hot(c, "SELECT id, name, registered_at, revoked_at FROM devices "
+                   "WHERE production_id = ? AND id = ?", (production, device_id))
+
+
+def device_with_key(c: Connection, production: str, device_id: str) -> Record | None:
+    """The device and its key hash, to check a key against."""
+    return _hot(c, "SELECT id, name, registered_at, revoked_at, key_hash FROM devices "
                    "WHERE production_id = ? AND id = ?", (production, device_id))
 
 

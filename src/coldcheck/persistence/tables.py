@@ -153,6 +153,7 @@ devices = Table(
     Column("registered_by", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("registered_at", String(32), nullable=False),
     Column("revoked_at", String(32)),
+    Column("key_hash", String(64)),  # SHA-256 of the device key's secret (migration 0003)
     PrimaryKeyConstraint("production_id", "id", name="pk_devices"),
 )
 

@@ -61,7 +61,8 @@ ACCESS_CODES: dict[str, str] = {
     "ACTION_FORBIDDEN": "None of your roles on this production may do this (docs/permissions.md).",
     "DEVICE_REQUIRED": "A write that records events needs a registered device "
                        "(X-Coldcheck-Device header).",
-    "DEVICE_UNKNOWN": "The X-Coldcheck-Device header names no device of this production.",
+    "DEVICE_UNKNOWN": "The X-Coldcheck-Device header is not the key of a device registered "
+                      "on this production.",
     "DEVICE_REVOKED": "The device was revoked; register it again.",
     "USERNAME_INVALID": "A username is 2 to 64 lowercase letters, digits, dots, dashes or "
                         "underscores.",
@@ -492,17 +493,27 @@ def revoke_token(store: Store, *, account_id: int, production: str, token_id: st
 # ---- devices ------------------------------------------------------------------
 def register_device(store: Store, *, production: str, name: str, account_id: int,
                     at: datetime) -> dict[str, Any]:
+    """Register a device; the answer's ``key`` (``<id>.<secret>``) is what the device
+    sends with every write (X-Coldcheck-Device, or the tablet's cookie). It is
+    shown this once and stored as SHA-256 of the secret: the id alone, which
+    every page and event shows, proves nothing."""
     device_id = "dev-" + secrets.token_hex(5)
+    secret = secrets.token_urlsafe(24)
     when = utc_text(at)
     with write_tx(store) as c:
         repo.insert_device(c, production=production, device=device_id, name=name,
-                           registered_by=account_id, at=when)
+                           registered_by=account_id, at=when, key_hash=sha256_hex(secret))
         repo.log_auth_event(c, at=when, type_="device.registered", account_id=account_id,
                             production=production, detail={"device": device_id, "name": name})
         row = repo.device(c, production, device_id)
     assert row is not None
     log.info("device %s (%r) registered on %s", device_id, name, production)
-    return row
+    return {**row, "key": f"{device_id}.{secret}"}
+
+
+def device_id_of(key: str | None) -> str:
+    """The device id a device key names (the part before the dot)."""
+    return (key or "").partition(".")[0]
 
 
 def devices(store: Store, production: str) -> list[dict[str, Any]]:
@@ -525,20 +536,28 @@ def revoke_device(store: Store, *, production: str, device: str, account_id: int
 
 def check_device(store: Store, *, production: str, device: str | None,
                  conn: Connection | None = None) -> str:
-    """The name to record in events for this device: ``device:<id>``."""
+    """The name to record in events for the device whose key is ``device``:
+    ``device:<id>``."""
     if not device:
         raise AccessError("DEVICE_REQUIRED", "this write records events: send the "
                           "X-Coldcheck-Device header of a device registered on the production",
                           kind="forbidden")
+    ident, _, secret = device.partition(".")
     with read_tx(store, conn) as c:
-        row = repo.device(c, production, device)
+        row = repo.device_with_key(c, production, ident)
     if row is None:
-        raise AccessError("DEVICE_UNKNOWN", f"no device {device[:40]!r} is registered on this "
+        raise AccessError("DEVICE_UNKNOWN", f"no device {ident[:40]!r} is registered on this "
                           "production", kind="forbidden")
+    if row["key_hash"] is None:
+        raise AccessError("DEVICE_UNKNOWN", f"device {ident} was registered before devices had "
+                          "keys: register this device again", kind="forbidden")
+    if not secret or not hmac.compare_digest(sha256_hex(secret), str(row["key_hash"])):
+        raise AccessError("DEVICE_UNKNOWN", f"that is not the key of device {ident}: send the "
+                          "key given when it was registered", kind="forbidden")
     if row["revoked_at"] is not None:
-        raise AccessError("DEVICE_REVOKED", f"device {device} was revoked at "
+        raise AccessError("DEVICE_REVOKED", f"device {ident} was revoked at "
                           f"{row['revoked_at']}", kind="forbidden")
-    return f"device:{device}"
+    return f"device:{ident}"
 
 
 def auth_log(store: Store, *, username: str | None = None) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@
   the error rendering are the API's too. The only difference: a form may carry
   the session's CSRF token in a ``csrf_token`` field when it is not sent as the
   ``X-CSRF-Token`` header.
-* The tablet's registered device id lives in a per-production cookie.
+* The tablet's device key (id and secret, given at registration) lives in a
+  per-production HttpOnly cookie; the id alone is refused.
 """
 
 from __future__ import annotations

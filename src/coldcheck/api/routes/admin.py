@@ -15,6 +15,7 @@ from ..auth import Call, Reader, Writer, remote
 from ..schemas import (
     AddedMemberOut,
     DeviceIn,
+    DeviceKeyOut,
     DeviceOut,
     MemberIn,
     MemberOut,
@@ -55,8 +56,9 @@ def devices(call: Annotated[Call, Depends(Reader("read"))]) -> Response:
     return _json(accounts.devices(call.api.store, call.production))
 
 
-@router.post(PREFIX + "/devices", tags=TAGS, response_model=DeviceOut, status_code=201,
-             summary="Register a device (tablet); its id goes in X-Coldcheck-Device")
+@router.post(PREFIX + "/devices", tags=TAGS, response_model=DeviceKeyOut, status_code=201,
+             summary="Register a device (tablet); its key (shown once) goes in "
+                     "X-Coldcheck-Device")
 def register_device(body: DeviceIn,
                     call: Annotated[Call, Depends(Writer("device.manage"))]) -> Response:
     return call.run(lambda: accounts.register_device(

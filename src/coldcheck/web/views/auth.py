@@ -11,6 +11,7 @@ from ...services import accounts
 from ...services.accounts import AccessError
 from ..access import (
     check_signin_token,
+    device_of,
     production_page,
     run_plain,
     set_device_cookie,
@@ -125,8 +126,8 @@ def device_page(req: Req) -> Response:
     page = production_page(req)
     devices = accounts.devices(req.api.store, page.production)
     return render(req, "device.html", page.ctx(devices=devices,
-                                               current=req.request.cookies.get(
-                                                   "coldcheck_device")))
+                                               current=accounts.device_id_of(
+                                                   device_of(req))))
 
 
 @view
@@ -145,5 +146,5 @@ def device_register(req: Req) -> Response:
         return render(req, "device.html", ctx, block="device_form", status=problem.status)
     prod = req.param("production")
     resp = go(req, f"/p/{prod}/device", registered=body["id"])
-    set_device_cookie(req, resp, prod, str(body["id"]))
+    set_device_cookie(req, resp, prod, str(body["key"]))  # the key, never shown
     return resp
