@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
@@ -135,12 +135,15 @@ def render(req: Req, name: str, ctx: Mapping[str, Any], *, block: str | None = N
                         headers=dict(headers or {}))
 
 
+SAFE_URL = ":/%#?=@[]!$&'()*+,;"  # what Starlette's RedirectResponse leaves unquoted
+
+
 def go(req: Req, url: str, **query: Any) -> Response:
     """POST-redirect-GET: a 303 for a plain form, HX-Redirect for htmx."""
     q = {k: v for k, v in query.items() if v not in (None, "", False)}
     target = url + (("&" if "?" in url else "?") + urlencode(q) if q else "")
-    if req.htmx:
-        return Response(status_code=200, headers={"HX-Redirect": target})
+    if req.htmx:  # quoted as a Location header would be (no raw control characters)
+        return Response(status_code=200, headers={"HX-Redirect": quote(target, safe=SAFE_URL)})
     return RedirectResponse(target, status_code=303)
 
 

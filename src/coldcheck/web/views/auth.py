@@ -28,8 +28,11 @@ from ..http import Req, go, render, view
 
 
 def _safe_next(raw: str) -> str:
-    """Only a path on this site (never //host or a scheme)."""
-    if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+    """Only a path on this site (never //host or a scheme). Control characters and
+    spaces are refused: browsers drop tabs and newlines from a URL, so
+    ``/\t/evil.example`` would become ``//evil.example``."""
+    if (raw.startswith("/") and not raw.startswith("//") and "\\" not in raw
+            and raw.isprintable() and " " not in raw):
         return raw
     return "/productions"
 
