@@ -1140,6 +1140,51 @@ def test_an_armorer_with_an_acknowledged_role_conflict_can_sign_an_incident_clos
     assert not w.state().incidents[inc].open
 
 
+def test_one_person_cannot_sign_a_closure_twice_or_through_a_person_they_gave_a_pin(
+        w: World) -> None:
+    """Security review: a safety supervisor added "Ghost Armorer" with a PIN of
+    their choosing and closed an incident signing as both."""
+    a.report_incident(w.ctx, kind="misfire", description="Revolver misfired on take 2",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    inc = incident_of(w, weapon="revolver")
+    sup = w.people["supervisor"]
+    ghost = a.add_person(w.ctx, name="Ghost Armorer", roles=["armorer"], badge="B-GHOST",
+                         pin="1234", qualification_expires="2030-01-01",
+                         actor=sup)[0].payload["person"]
+    w.people["ghost"], w.pins["ghost"] = ghost, "1234"
+    err = refused(w, "INCIDENT_CLOSE_NEEDS_ACTION", w.close, inc, armorer="ghost")
+    assert "recorded by Lee Okafor" in str(err.details) + err.message
+    # The same person cannot be both signers either (a supervisor who is also armorer).
+    a.add_person(w.ctx, name="Both Hats", roles=["armorer", "safety_supervisor"],
+                 badge="B-BOTH", pin="4321", qualification_expires="2030-01-01")
+    both = w.state().badges["B-BOTH"]
+    w.people["both"], w.pins["both"] = both, "4321"
+    err = refused(w, "INCIDENT_CLOSE_NEEDS_ACTION", w.close, inc, armorer="both",
+                  supervisor="both", primary=False)
+    assert "must be two people" in repr(err.details) + repr(err)
+    assert w.state().incidents[inc].open
+    # Once the new armorer has set their own PIN, the two signatures are two people's.
+    a.set_own_pin(w.ctx, person=ghost, pin="5678", current_pin="1234")
+    w.pins["ghost"] = "5678"
+    w.close(inc, armorer="ghost")
+    assert not w.state().incidents[inc].open
+
+
+def test_a_made_up_incident_or_a_non_signer_cannot_be_used_to_guess_a_pin(w: World) -> None:
+    head = w.seq()
+    w.pins["alex"] = "0000"
+    for _ in range(6):
+        assert refusal(w.close, "INC-DOESNOTEXIST", armorer="alex").code == "NOT_FOUND"
+    assert w.events_since(head) == []
+    a.report_incident(w.ctx, kind="other", description="Cart left unlocked",
+                      weapons=[], lots=[], reported_by=w.people["ad"])
+    inc, head = incident_of(w), w.seq()
+    for _ in range(6):  # a performer named as the armorer: refused, recorded, no PIN asked
+        assert refusal(w.close, inc, armorer="alex").code == "INCIDENT_CLOSE_NEEDS_ACTION"
+    assert {e.type for e in w.events_since(head)} == {"action.refused"}
+    assert not w.state().people[w.people["alex"]].pin_failures
+
+
 def test_closing_an_incident_needs_both_signers_pins(w: World) -> None:
     a.report_incident(w.ctx, kind="other", description="Cart left unlocked",
                       weapons=[], lots=[], reported_by=w.people["ad"])

@@ -30,6 +30,7 @@ class Person:
     pin_failures: int = 0
     pin_locked_until: str | None = None
     pin_failed_at: str | None = None  # last wrong PIN; older failures stop counting
+    pin_set_by: str | None = None  # who recorded the PIN now in force (the event's actor)
     role_conflicts: list[str] = field(default_factory=list)
 
     def has(self, role: str) -> bool:

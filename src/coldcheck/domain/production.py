@@ -191,6 +191,19 @@ def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
     if "safety_supervisor" not in sup.roles:
         v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
                            f"{sup.name} ({sup.id}) is not the safety supervisor", subj))
+    # Two signatures mean two people: one person must not be able to sign as both,
+    # for example by adding an "armorer" with a PIN they chose themselves.
+    if a.id == sup.id:
+        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
+                           "the armorer and the safety supervisor signing must be two people",
+                           subj))
+    else:
+        for signer, other in ((a, sup), (sup, a)):
+            if signer.pin_set_by == other.id:
+                v.append(Violation(
+                    "INCIDENT_CLOSE_NEEDS_ACTION",
+                    f"{signer.name}'s PIN was recorded by {other.name}, the other signer: "
+                    f"{signer.name} sets their own PIN (My PIN) before signing", subj))
     for wid in inc.weapons:
         w = s.weapons[wid]
         if w.custodian is not None and not s.people[w.custodian].is_armorer:

@@ -181,6 +181,7 @@ def _person(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 def _pin_set(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     person = s.people[p["person"]]
     person.pin_set, person.pin_failures, person.pin_locked_until = True, 0, None
+    person.pin_set_by = ev.actor
     return {("person", person.id)}
 
 
