@@ -37,6 +37,13 @@ def login(aw: Any, username: str = "alex", password: str = PASSWORD) -> Any:
     return aw.client.post(LOGIN, json={"username": username, "password": password})
 
 
+def session(aw: Any, username: str = "armorer") -> dict[str, str]:
+    """Sign in (the client keeps the cookie): the headers of a cookie write."""
+    r = login(aw, username)
+    assert r.status_code == 200, r.text
+    return {"X-CSRF-Token": r.json()["csrf_token"]}
+
+
 def test_signing_in_sets_a_secure_httponly_strict_session_cookie_and_answers_csrf(
         aw: Any) -> None:
     r = login(aw)
@@ -236,7 +243,7 @@ def test_a_token_is_shown_once_listed_without_its_secret_and_scoped_to_its_produ
     aw = aw_any
     r = aw.client.post(aw.url("/tokens"), json={"name": "wrap script",
                                                 "expires_in_hours": 2},
-                       headers=aw.h("armorer", device=False))
+                       headers=session(aw))
     assert r.status_code == 201, r.text
     new = r.json()
     assert new["token"].startswith("cc_") and new["expires_at"] > new["created_at"]
@@ -250,10 +257,32 @@ def test_a_token_is_shown_once_listed_without_its_secret_and_scoped_to_its_produ
     assert [p["production"] for p in r.json()] == [aw.production]
 
 
+def test_a_bearer_token_cannot_mint_tokens_that_would_outlive_it(aw: Any) -> None:
+    r = aw.client.post(aw.url("/tokens"), json={"name": "child", "expires_in_hours": 720},
+                       headers=aw.h("armorer", device=False))
+    assert r.status_code == 403 and r.json()["code"] == "ACTION_FORBIDDEN"
+    assert "sign in" in r.json()["detail"]
+    listed = aw.client.get(aw.url("/tokens"), headers=aw.h("armorer")).json()
+    assert "child" not in {t["name"] for t in listed}
+
+
+def test_a_device_key_is_never_stored_even_with_an_idempotency_key(aw: Any) -> None:
+    from sqlalchemy import text
+
+    r = aw.client.post(aw.url("/devices"), json={"name": "Spare tablet"},
+                       headers=aw.h("producer", device=False, **{"Idempotency-Key": "dev-1"}))
+    assert r.status_code == 201, r.text
+    secret = r.json()["key"].partition(".")[2]
+    with aw.world.store.engine.connect() as c:
+        stored = " ".join(str(v) for row in c.execute(text("SELECT * FROM idempotency_keys"))
+                          for v in row)
+    assert secret not in stored
+
+
 def test_a_token_lifetime_past_the_server_maximum_is_refused(aw: Any) -> None:
     r = aw.client.post(aw.url("/tokens"), json={"name": "forever",
                                                 "expires_in_hours": 24 * 365},
-                       headers=aw.h("armorer", device=False))
+                       headers=session(aw))
     assert r.status_code == 422 and r.json()["code"] == "INVALID_INPUT"
 
 
@@ -312,7 +341,7 @@ def test_secrets_never_reach_the_logs(aw: Any, caplog: pytest.LogCaptureFixture)
     aw.post("armorer", "/people", {"name": "Pin Leak", "roles": ["performer"],
                                    "badge": "B-LEAK", "pin": "48151623"})
     token = aw.client.post(aw.url("/tokens"), json={"name": "t"},
-                           headers=aw.h("armorer", device=False)).json()["token"]
+                           headers=session(aw)).json()["token"]
     aw.client.post(aw.url("/members"), json={"username": "leak", "person": "P1",
                                              "password": PASSWORD},
                    headers=aw.h("producer", device=False))

@@ -11,6 +11,7 @@ from fastapi import Depends, Path
 from starlette.responses import Response
 
 from ...services import accounts
+from ...services.accounts import AccessError
 from ..auth import Call, Reader, Writer, remote
 from ..schemas import (
     AddedMemberOut,
@@ -58,9 +59,11 @@ def devices(call: Annotated[Call, Depends(Reader("read"))]) -> Response:
 
 @router.post(PREFIX + "/devices", tags=TAGS, response_model=DeviceKeyOut, status_code=201,
              summary="Register a device (tablet); its key (shown once) goes in "
-                     "X-Coldcheck-Device")
+                     "X-Coldcheck-Device (Idempotency-Key is ignored: the key is never "
+                     "stored)")
 def register_device(body: DeviceIn,
-                    call: Annotated[Call, Depends(Writer("device.manage"))]) -> Response:
+                    call: Annotated[Call, Depends(Writer("device.manage", idempotent=False))]
+                    ) -> Response:
     return call.run(lambda: accounts.register_device(
         call.api.store, production=call.production, name=body.name,
         account_id=call.principal.account_id, at=call.now()), status=201)
@@ -89,6 +92,11 @@ def create_token(body: TokenIn,
                  call: Annotated[Call, Depends(Writer("token.own", idempotent=False))]
                  ) -> Response:
     def go() -> dict[str, Any]:
+        if call.principal.via != "session":
+            # A token minting tokens would outlive its own revocation (security review).
+            raise AccessError("ACTION_FORBIDDEN", "a bearer token cannot create tokens: "
+                              "sign in (a session) to create one", kind="forbidden",
+                              action="token.own")
         raw, row = accounts.create_token(
             call.api.store, account_id=call.principal.account_id, production=call.production,
             name=body.name, hours=body.expires_in_hours,
