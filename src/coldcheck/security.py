@@ -28,13 +28,21 @@ def check_pin_format(pin: str) -> str:
     return pin
 
 
+# argon2id as configured takes 64 MiB per check. Sign-ins need no account, so
+# without a bound a burst of them from a few addresses would hold gigabytes (one
+# per worker thread). Four at a time keeps a set cart's memory in hand; the
+# others wait their turn (a check takes a fraction of a second).
+ARGON2_SLOTS = threading.BoundedSemaphore(4)
+
+
 def verify(ph: PasswordHasher, stored: str | None, secret: str) -> bool:
     if stored is None:
         return False
-    try:
-        return ph.verify(stored, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+    with ARGON2_SLOTS:
+        try:
+            return ph.verify(stored, secret)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 class OneAtATime:

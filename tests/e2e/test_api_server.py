@@ -171,3 +171,18 @@ def test_insecure_lan_is_allowed_only_with_a_warning_and_loopback_needs_none(
     key = tmp_path / "k.pem"
     key.write_text("x")
     assert check_bind("0.0.0.0", 443, tls_cert=key, tls_key=key, insecure_lan=False) is None
+
+
+def test_serve_warns_when_passwords_would_be_hashed_with_the_test_profile(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from coldcheck.api.server import serve
+
+    ran: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.append(kw))
+    assert settings.argon2_profile == "fast-insecure-for-tests"
+    serve(settings, host="127.0.0.1", port=8765)
+    assert ran and "test profile" in capsys.readouterr().err
+    serve(settings.model_copy(update={"argon2_profile": "standard"}), host="127.0.0.1",
+          port=8765)
+    assert "test profile" not in capsys.readouterr().err

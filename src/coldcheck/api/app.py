@@ -8,6 +8,7 @@ as RFC 9457 problem JSON, whatever raised it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -65,16 +66,20 @@ ERROR_STATUSES: dict[int, str] = {
 def load_secret(settings: Settings) -> bytes:
     """The server's HMAC key (idempotency fingerprints), created once, mode 0600,
     beside the signing keys: the database alone cannot reverse a fingerprint."""
+    from ..ledger.keys import read_private, write_private
+
     folder = settings.resolved_key_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = Path(folder) / "api.secret"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as f:
-        data = secrets.token_bytes(32)
-        f.write(data)
+    if not os.path.lexists(path):
+        # Written whole and fsynced before it appears: a crash cannot leave an
+        # empty key behind. Another server starting at once may win: use its.
+        with contextlib.suppress(FileExistsError):
+            write_private(path, secrets.token_bytes(32))
+    data = read_private(path, what="server secret", limit=64, why="the server's HMAC key")
+    if len(data) != 32:
+        raise ValueError(f"{path} is not a 32-byte server secret: move it away and start "
+                         "the server again to have a new one made")
     return data
 
 

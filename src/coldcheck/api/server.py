@@ -72,6 +72,10 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
 
     if warning:
         print(warning, file=sys.stderr)
+    if settings.argon2_profile != "standard":
+        print("WARNING: COLDCHECK_ARGON2_PROFILE is the test profile: PINs and passwords set "
+              "now are hashed so cheaply that a copy of the database gives them away. Never "
+              "run a production on it.", file=sys.stderr)
     from sqlalchemy.engine import make_url
 
     from ..persistence.store import database_url

@@ -67,6 +67,20 @@ def generate_key_file(path: Path, name: str) -> Signer:
     private_key = Ed25519PrivateKey.generate()
     pem = private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
 
+    try:
+        write_private(path, pem)
+    except FileExistsError:
+        raise FileExistsError(
+            f"refusing to overwrite existing key file {path} (it appeared while "
+            "the new key was being written)"
+        ) from None
+    return Signer(name, private_key)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data``, mode 0600, all or nothing: written to a
+    temporary file, fsynced, then linked into place (link() never replaces an
+    existing file: FileExistsError), then the directory fsynced."""
     directory = path.parent
     tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
@@ -75,26 +89,47 @@ def generate_key_file(path: Path, name: str) -> Signer:
         try:
             # The umask can only have removed bits; make the mode exact anyway.
             os.fchmod(fd, KEY_FILE_MODE)
-            view = memoryview(pem)
+            view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
             os.fsync(fd)
         finally:
             os.close(fd)
-        try:
-            # link() never replaces an existing file, unlike rename().
-            os.link(tmp, path)
-        except FileExistsError:
-            raise FileExistsError(
-                f"refusing to overwrite existing key file {path} (it appeared while "
-                "the new key was being written)"
-            ) from None
+        os.link(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     _fsync_dir(directory)
-    return Signer(name, private_key)
+
+
+def read_private(path: Path, *, what: str, limit: int, why: str) -> bytes:
+    """Read a file ``write_private`` made. PermissionError if its mode grants
+    group or other users any access, ValueError if it is not a regular file or
+    is larger than ``limit``."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{what} {path} is not a regular file")
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077:
+            raise PermissionError(
+                f"{what} {path} has mode {mode:04o}, which gives group or other users "
+                f"access to {why}; run `chmod 600 {path}` "
+                "(and consider replacing it if others could have read it)"
+            )
+        if st.st_size > limit:
+            raise ValueError(f"{what} {path} is too large to be a {what}")
+        chunks = []
+        while True:
+            chunk = os.read(fd, limit + 1)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def load_signer(path: Path, name: str) -> Signer:
@@ -106,29 +141,8 @@ def load_signer(path: Path, name: str) -> Signer:
     """
     path = Path(path)
     _check_key_name(name)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ValueError(f"key file {path} is not a regular file")
-        mode = stat.S_IMODE(st.st_mode)
-        if mode & 0o077:
-            raise PermissionError(
-                f"key file {path} has mode {mode:04o}, which gives group or other users "
-                f"access to the production's signing key; run `chmod 600 {path}` "
-                "(and consider rotating the key if others could have read it)"
-            )
-        if st.st_size > _MAX_KEY_FILE_SIZE:
-            raise ValueError(f"key file {path} is too large to be a key file")
-        chunks = []
-        while True:
-            chunk = os.read(fd, _MAX_KEY_FILE_SIZE)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        data = b"".join(chunks)
-    finally:
-        os.close(fd)
+    data = read_private(path, what="key file", limit=_MAX_KEY_FILE_SIZE,
+                        why="the production's signing key")
     try:
         key = load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):

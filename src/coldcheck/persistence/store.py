@@ -11,6 +11,8 @@ delete path; triggers refuse them inside the database too.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Conflict, InvalidInput
@@ -53,9 +56,22 @@ def database_url(value: str) -> str:
     return value
 
 
+def _private_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only: it holds the
+    argon2 hashes of short PINs, which an attacker with a copy could try offline.
+    SQLite gives the -wal and -shm files the same mode. An existing file is left
+    as its owner set it."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
+        _private_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

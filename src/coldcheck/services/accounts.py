@@ -277,10 +277,16 @@ def _dummy_verify(ph: PasswordHasher, password: str) -> None:
     verify(ph, _DUMMY_HASHES[key], password)
 
 
+# Keyed per process: a fingerprint cannot be reversed by hashing guesses (what
+# was typed may be a weak password); repeats within a run still match.
+_FINGERPRINT_KEY = secrets.token_bytes(32)
+
+
 def unknown_username(typed: str) -> str:
     """How a sign-in with an unknown username is logged: never as typed (it may be
-    a password typed in the wrong field), but as a fingerprint of it."""
-    return "unknown:" + hashlib.sha256(typed.encode()).hexdigest()[:12]
+    a password typed in the wrong field), but as a keyed fingerprint of it."""
+    return "unknown:" + hmac.new(_FINGERPRINT_KEY, typed.encode(),
+                                 hashlib.sha256).hexdigest()[:12]
 
 
 def login(store: Store, *, ph: PasswordHasher, username: str, password: str, at: datetime,
