@@ -127,6 +127,18 @@ def test_a_successful_sign_in_resets_the_failure_count(aw: Any) -> None:
     assert login(aw, "chris").status_code == 200
 
 
+def test_signing_in_again_ends_the_session_the_browser_had(aw: Any) -> None:
+    login(aw, "alex")
+    first = aw.client.cookies.get("coldcheck_session")
+    login(aw, "rita")
+    second = aw.client.cookies.get("coldcheck_session")
+    assert first and second and first != second
+    aw.client.cookies.clear()
+    aw.client.cookies.set("coldcheck_session", first)
+    r = aw.client.get(aw.url("/status"))
+    assert r.status_code == 401 and r.json()["code"] == "SESSION_EXPIRED"
+
+
 def test_an_unknown_username_fails_like_a_wrong_password(aw: Any) -> None:
     a, b = login(aw, "nobody"), login(aw, "alex", "not-the-password")
     assert a.status_code == b.status_code == 401

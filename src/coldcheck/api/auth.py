@@ -132,13 +132,20 @@ def pin_limiter() -> AttemptLimiter:
                           limit=20)
 
 
-def limited_login(api: ApiState, ip: str, username: str, password: str) -> accounts.NewSession:
-    """accounts.login behind the per-address limiter: the API and the web app."""
+def limited_login(api: ApiState, request: Request, username: str,
+                  password: str) -> accounts.NewSession:
+    """accounts.login behind the per-address limiter: the API and the web app. A
+    session the browser already had ends: one browser, one session."""
+    ip = remote(request)
     with api.limiter.attempt(ip, lambda e: isinstance(e, AccessError)
                              and e.code in ("LOGIN_FAILED", "ACCOUNT_LOCKED")):
-        return accounts.login(api.store, ph=api.ph, username=username, password=password,
-                              at=api.clock(), session_hours=api.settings.session_hours,
-                              remote=ip)
+        new = accounts.login(api.store, ph=api.ph, username=username, password=password,
+                             at=api.clock(), session_hours=api.settings.session_hours,
+                             remote=ip)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        accounts.logout(api.store, session_token=old, at=api.clock())
+    return new
 
 
 PIN_CODES = frozenset({"PIN_INVALID", "PIN_LOCKED"})

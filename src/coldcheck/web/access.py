@@ -36,7 +36,6 @@ from ..api.auth import (
     Call,
     _authorise,
     limited_login,
-    remote,
 )
 from ..api.permissions import RECORDING, allowed
 from ..domain.errors import ColdcheckError, Conflict
@@ -78,7 +77,7 @@ def signed_in(req: Req, *, csrf: bool = False) -> Principal:
 
 def sign_in(req: Req, username: str, password: str) -> NewSession:
     """accounts.login behind the API's per-address limiter, exactly as the API does."""
-    return limited_login(req.api, remote(req.request), username, password)
+    return limited_login(req.api, req.request, username, password)
 
 
 def set_session_cookies(req: Req, resp: Response, s: NewSession) -> None:

@@ -21,7 +21,6 @@ from ..auth import (
     api_state,
     authenticate,
     limited_login,
-    remote,
 )
 from ..problems import catalogue
 from ..schemas import CodeOut, HealthOut, LoginIn, MembershipOut, SessionOut
@@ -55,7 +54,7 @@ def _memberships(api: ApiState, p: Principal) -> list[dict[str, Any]]:
              summary="Sign in: sets the session cookie; answers the CSRF token")
 def login(body: LoginIn, request: Request) -> Response:
     api = api_state(request)
-    s = limited_login(api, remote(request), body.username, body.password)
+    s = limited_login(api, request, body.username, body.password)
     p = Principal(account_id=s.account_id, username=s.username, via="session",
                   csrf_token=s.csrf_token)
     resp = _json({"username": s.username, "via": "session", "csrf_token": s.csrf_token,
