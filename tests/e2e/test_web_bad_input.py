@@ -211,6 +211,36 @@ def test_a_device_id_copied_into_a_cookie_does_not_make_a_tablet_the_armory_tabl
                                          "csrf_token": csrf})
     assert resp.status == 403 and "DEVICE_UNKNOWN" in resp.text()
     assert events(web_server) == head
+    # Nothing kept the key: not the idempotency store, which keeps answers.
+    store = Store(web_server.settings.database_url)
+    try:
+        with store.engine.connect() as c:
+            kept = " ".join(str(v) for row in c.exec_driver_sql(
+                "SELECT * FROM idempotency_keys") for v in row)
+    finally:
+        store.dispose()
+    assert secret not in kept
+
+
+def test_sign_out_works_from_the_productions_page_and_after_a_dialog_sign_in(
+        new_tablet: Any, web_server: Served) -> None:
+    tab = new_tablet()
+    tab.sign_in("sam")  # lands on the productions page
+    tab.sign_out()
+    tab.sign_in("sam")
+    tab.open("complaints")
+    token = next(c["value"] for c in tab.page.context.cookies()
+                 if c["name"] == "coldcheck_session")
+    api = web_server.app.state.coldcheck
+    accounts.logout(api.store, session_token=token, at=api.clock())
+    tab.page.get_by_label("What is unsafe").fill("Loose sandbag on the dolly track")
+    tab.page.get_by_role("button", name="File the complaint as Sam Reyes").click()
+    dialog = tab.page.get_by_role("dialog", name="Your session ended")
+    dialog.get_by_label("Username").fill("sam")
+    dialog.get_by_label("Password").fill(accounts.DEMO_PASSWORD)
+    dialog.get_by_role("button", name="Sign in").click()
+    tab.page.get_by_role("button", name="Back to the form").click()
+    tab.sign_out()  # the page's hidden token is the old session's; the new one is sent
 
 
 def test_a_wrong_password_says_so_and_keeps_the_username(new_tablet: Any) -> None:

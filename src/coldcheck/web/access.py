@@ -373,12 +373,17 @@ def record(req: Req, action: str, fn: Callable[[Context, Call], list[Event]], *,
     return Outcome(list(json.loads(body)["events"]), None, replayed)
 
 
-def run_plain(req: Req, action: str, fn: Callable[[Call], Any]) -> tuple[Any, Problem | None]:
-    """A write that records no custody event (registering a device)."""
+def run_plain(req: Req, action: str, fn: Callable[[Call], Any], *,
+              idempotent: bool = True) -> tuple[Any, Problem | None]:
+    """A write that records no custody event (registering a device). Not
+    ``idempotent`` when the answer holds a secret, which the idempotency store
+    would otherwise keep (a device key)."""
     try:
         call = writer(req, action)
     except ColdcheckError as err:
         return None, Problem.from_error(err)
+    if not idempotent:
+        call.key = None
     resp = call.run(lambda: fn(call))
     body = json.loads(bytes(resp.body))
     if resp.status_code >= 400:

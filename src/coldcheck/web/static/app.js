@@ -15,6 +15,13 @@
     const token = cookie("coldcheck_csrf");
     if (token) e.detail.headers["X-CSRF-Token"] = token;
   });
+  // The same for a plain form (sign-out, and any form when htmx is not there):
+  // its hidden field takes the current session's token as it is sent.
+  document.addEventListener("submit", function (e) {
+    const field = e.target.querySelector && e.target.querySelector("input[name=csrf_token]");
+    const token = cookie("coldcheck_csrf");
+    if (field && token) field.value = token;
+  }, true);
 
   function focusFirst(root) {
     const el = (root || document).querySelector("[data-autofocus]");

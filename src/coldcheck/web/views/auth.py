@@ -138,7 +138,7 @@ def device_register(req: Req) -> Response:
     name = (req.form.get("name") or "").strip()[:80] or "Tablet"
     body, problem = run_plain(req, "device.manage", lambda call: accounts.register_device(
         call.api.store, production=call.production, name=name,
-        account_id=call.principal.account_id, at=call.now()))
+        account_id=call.principal.account_id, at=call.now()), idempotent=False)
     if problem is not None:
         if problem.sign_in_again:
             return session_expired(req, problem)
