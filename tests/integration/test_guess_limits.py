@@ -182,3 +182,38 @@ def test_an_unknown_username_is_logged_as_a_fingerprint_never_as_typed(
         names = [row[0] for row in c.execute(text("SELECT username FROM auth_events"))]
     assert typed.lower() not in names
     assert accounts.unknown_username(typed.lower()) in names
+
+
+def test_only_pins_checked_and_wrong_count_against_the_account(aw: Any) -> None:
+    """A locked PIN or an empty one guesses nothing: a performer retrying a locked
+    PIN on the armory tablet must not block every witness from that tablet."""
+    w = aw.world
+    ins = w.inspect("revolver", scene="cold")
+    for _ in range(PIN_MAX_FAILURES):
+        aw.post("armorer", f"/inspections/{ins}/witnesses",
+                {"witness": w.people["alex"], "pin": "0000"})
+    codes = Counter(aw.post("armorer", f"/inspections/{ins}/witnesses",
+                            {"witness": w.people[who], "pin": pin}).json()["code"]
+                    for who, pin in [("alex", "0000")] * 20 + [("rita", "")] * 20)
+    assert codes == Counter({"PIN_LOCKED": 20, "INVALID_INPUT": 20})
+    r = aw.post("armorer", f"/inspections/{ins}/witnesses",
+                {"witness": w.people["rita"], "pin": w.pins["rita"]})
+    assert r.status_code == 200, r.text
+
+
+def test_a_rate_limited_answer_is_not_replayed_for_its_idempotency_key(aw: Any) -> None:
+    aw.app.state.coldcheck.pin_limiter = AttemptLimiter("PIN_RATE_LIMITED", "too many",
+                                                        limit=1, window=0.5)
+    w = aw.world
+    ins = w.inspect("revolver", scene="cold")
+    url = aw.url(f"/inspections/{ins}/witnesses")
+    wrong = {"witness": w.people["rita"], "pin": "0000"}
+    right = {"witness": w.people["alex"], "pin": w.pins["alex"]}
+    assert aw.client.post(url, json=wrong, headers=aw.h("armorer")).status_code == 422
+    key = aw.h("armorer", **{"Idempotency-Key": "witness-alex-1"})
+    r = aw.client.post(url, json=right, headers=key)
+    assert r.status_code == 429 and r.json()["code"] == "PIN_RATE_LIMITED"
+    time.sleep(0.6)
+    r = aw.client.post(url, json=right, headers=key)
+    assert r.status_code == 200, r.text
+    assert r.headers.get("Idempotent-Replayed") is None

@@ -71,10 +71,15 @@ def test_no_more_than_four_argon2_checks_run_at_once() -> None:
             return True
 
     ph: Any = SlowHasher()
-    threads = [threading.Thread(target=security.verify, args=(ph, "h", "pw"))
-               for _ in range(12)]
+    start = threading.Barrier(12)
+
+    def check() -> None:
+        start.wait()
+        security.verify(ph, "h", "pw")
+
+    threads = [threading.Thread(target=check) for _ in range(12)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert peak[0] == 4
+    assert 1 < peak[0] <= 4

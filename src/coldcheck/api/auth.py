@@ -113,7 +113,8 @@ class AttemptLimiter:
                 if failure:
                     self._recent(key, time.monotonic()).append(time.monotonic())
                 if len(self._fails) > 10_000:  # bounded memory: forget idle keys
-                    for k in [k for k, v in self._fails.items() if not v][:5_000]:
+                    now = time.monotonic()
+                    for k in [k for k in self._fails if not self._recent(k, now)]:
                         del self._fails[k]
 
 
@@ -152,8 +153,10 @@ PIN_CODES = frozenset({"PIN_INVALID", "PIN_LOCKED"})
 
 
 def pin_failed(err: BaseException) -> bool:
-    """A wrong PIN (or a locked one: still a guess at it)."""
-    return isinstance(err, ColdcheckError) and err.code in PIN_CODES
+    """A PIN that was checked and wrong (not an empty one, nor one refused
+    unchecked because it is locked: those guess nothing)."""
+    return (isinstance(err, ColdcheckError) and err.code in PIN_CODES
+            and bool(err.details.get("checked")))
 
 
 @dataclass
@@ -296,6 +299,12 @@ class Call:
         try:
             result = fn()
         except ColdcheckError as err:
+            if err.kind == "rate_limited" and key is not None:
+                # Not an answer to keep: the same request may succeed after
+                # Retry-After, and a replay would refuse it forever.
+                idempotency.release_key(api.store, production=self.production,
+                                        account_id=self.principal.account_id, key=key)
+                return from_error(err, self.request.url.path)
             resp = from_error(err, self.request.url.path)
         except BaseException:
             if key is not None:

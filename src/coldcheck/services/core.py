@@ -90,7 +90,9 @@ def _check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
         return out
 
     events = execute(ctx, record, actor=person, at=at)
+    # checked=True: a PIN was verified and was wrong (rate limits count these).
     if any(e.type == "person.pin_locked" for e in events):
         raise Locked("PIN_LOCKED", f"wrong PIN for {name}; the PIN is now locked for "
-                     f"{PIN_LOCK_MINUTES} minutes", person=person)
-    raise InvalidInput("PIN_INVALID", f"wrong PIN for {name} ({person})", person=person)
+                     f"{PIN_LOCK_MINUTES} minutes", person=person, checked=True)
+    raise InvalidInput("PIN_INVALID", f"wrong PIN for {name} ({person})", person=person,
+                       checked=True)
