@@ -173,8 +173,11 @@ def report_incident(s: ProductionState, *, kind: str, description: str, weapons:
 
 
 def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
-                   armorer: str, supervisor: str, at: datetime) -> list[NewEvent]:
-    """Both signatures' PINs are checked by the service before this is called."""
+                   armorer: str, supervisor: str, at: datetime,
+                   pins_checked: bool = True) -> list[NewEvent]:
+    """Both signatures' PINs are checked by the service before this is called;
+    it skips them only for signers it expects this to refuse (``pins_checked``
+    False), and a closure that would pass without them is refused."""
     inc = s.incident(incident)
     if not inc.open:
         raise Conflict("INCIDENT_CLOSED", f"incident {inc.id} is already closed")
@@ -210,6 +213,9 @@ def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
             v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
                                f"weapon {wid} is still with {w.custodian}: return it first",
                                subj))
+    if not pins_checked and not v:
+        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
+                           "both signers' PINs must be entered and checked", subj))
     refuse_or_pass(s, v, refusal=refused_action("incident.close", subj))
     return [ev("incident.closed", incident=inc.id, corrective_action=corrective_action.strip(),
                armorer=a.id, supervisor=sup.id)] + [

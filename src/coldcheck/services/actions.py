@@ -256,13 +256,15 @@ def close_incident(ctx: Context, *, incident: str, corrective_action: str, armor
         signers[ident] = Person(**row)
     # Signers who cannot sign are refused by the domain below, and that refusal is
     # recorded; their PINs are not asked for (nor guessable) through this route.
-    if inc.get("open") and signers[armorer].is_armorer and \
-            "safety_supervisor" in signers[supervisor].roles:
+    pins = bool(inc.get("open")) and signers[armorer].is_armorer and \
+        "safety_supervisor" in signers[supervisor].roles
+    if pins:
         check_pin(ctx, person=armorer, pin=armorer_pin, action=f"close {incident}", at=when)
         check_pin(ctx, person=supervisor, pin=supervisor_pin, action=f"close {incident}",
                   at=when)
     return _run(ctx, supervisor, when, prod.close_incident, incident=incident,
-                corrective_action=corrective_action, armorer=armorer, supervisor=supervisor)
+                corrective_action=corrective_action, armorer=armorer, supervisor=supervisor,
+                pins_checked=pins)
 
 
 def file_complaint(ctx: Context, *, by: str, text: str,
