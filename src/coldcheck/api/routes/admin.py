@@ -35,8 +35,9 @@ def _json(data: Any) -> Response:
 
 
 @router.get(PREFIX + "/members", tags=TAGS, response_model=list[MemberOut],
-            summary="Accounts linked to people of the production")
-def members(call: Annotated[Call, Depends(Reader("read"))]) -> Response:
+            summary="Accounts linked to people of the production (usernames: for "
+                    "whoever manages members only)")
+def members(call: Annotated[Call, Depends(Reader("member.manage"))]) -> Response:
     return _json(accounts.members(call.api.store, call.production))
 
 
