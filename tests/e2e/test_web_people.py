@@ -131,7 +131,8 @@ def test_the_producer_adds_a_person_who_types_their_own_pin_twice(
     done = tab.page.locator(".done")
     expect(done).to_contain_text("Recorded")
     expect(done).to_contain_text("Casey Lin")
-    expect(tab.page.locator("dl.facts")).to_contain_text("✔ Set")
+    # Typed in the producer's session: it says so (it cannot sign a closure with her).
+    expect(tab.page.locator("dl.facts")).to_contain_text("✔ Set in Morgan Hale's session")
     expect(tab.page.locator("dl.facts")).to_contain_text("✖ not yet")  # briefing
     # The producer may add people but not brief them: no briefing form here.
     expect(tab.page.get_by_role("button", name=re.compile("Record the briefing"))).to_have_count(0)

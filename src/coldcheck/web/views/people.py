@@ -59,6 +59,12 @@ def pin_state(p: Person, page: Page) -> dict[str, str | None]:
     if locked and locked > utc_text(page.now):
         return {"state": "locked", "text": "✖ Locked until", "until": locked}
     if p.pin_set:
+        # A PIN someone else recorded (typed on their tablet) does not sign an
+        # incident closure together with that person (INCIDENT_CLOSE_NEEDS_ACTION).
+        by = p.pin_set_by
+        if by and by != p.id and by in page.st.people:
+            return {"state": "set", "text": f"✔ Set in {page.name(by)}'s session", "until": None,
+                    "by": page.name(by)}
         return {"state": "set", "text": "✔ Set", "until": None}
     return {"state": "none", "text": "✖ Not set", "until": None}
 
