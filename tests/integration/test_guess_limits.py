@@ -130,6 +130,25 @@ def test_a_limiter_counts_attempts_still_running_as_failures() -> None:
     assert err.value.code == "LOGIN_RATE_LIMITED"
 
 
+def test_many_correct_attempts_at_once_wait_their_turn_and_are_never_refused() -> None:
+    """A crew signing in together, or tablets witnessing under one account."""
+    lim = AttemptLimiter("LOGIN_RATE_LIMITED", "too many", limit=3)
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def attempt(_: int) -> str:
+        with lim.attempt("k", lambda e: True):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.03)
+            with lock:
+                running[0] -= 1
+        return "SIGNED_IN"
+
+    assert together(10, attempt) == Counter({"SIGNED_IN": 10})
+    assert peak[0] <= 3  # never more running than failures could still be allowed
+
+
 def test_a_made_up_inspection_or_a_non_witness_cannot_be_used_to_guess_a_pin(aw: Any) -> None:
     w = aw.world
     ins = w.inspect("revolver", scene="cold")

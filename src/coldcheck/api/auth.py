@@ -64,9 +64,13 @@ class AttemptLimiter:
     ``window`` seconds, attempts under that key are refused (HTTP 429, ``code``)
     until the oldest failure ages out.
 
-    An attempt counts as a failure from the moment it starts until it is known
-    to have succeeded (:meth:`attempt`): checking first and counting the failure
-    after the slow hash lets a burst of parallel guesses all pass the check.
+    An attempt could be a failure from the moment it starts until it ends: so
+    that a burst of parallel guesses cannot all pass the check before the first
+    failure is counted, an attempt that would bring the failures plus the
+    attempts still running past the limit waits for one of those to end
+    (:meth:`attempt`); it is refused only once the failures themselves reach the
+    limit. Many correct attempts at once (a crew signing in together, tablets
+    witnessing under one account) are therefore delayed a moment, never refused.
     """
 
     def __init__(self, code: str, message: str, limit: int,
@@ -75,7 +79,7 @@ class AttemptLimiter:
         self.limit, self.window = limit, window
         self._fails: dict[str, deque[float]] = {}
         self._running: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._turn = threading.Condition()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         q = self._fails.setdefault(key, deque())
@@ -85,17 +89,21 @@ class AttemptLimiter:
 
     @contextmanager
     def attempt(self, key: str, failed: Callable[[BaseException], bool]) -> Iterator[None]:
-        """Run one attempt under ``key``: refused when the failures and the attempts
-        still running reach the limit; an exception for which ``failed`` says True
-        is counted as a failure."""
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent(key, now)
-            running = self._running.get(key, 0)
-            if len(q) + running >= self.limit:
-                wait = int(q[0] + self.window - now) + 1 if q else 1
-                raise AccessError(self.code, f"{self.message}; try again in {wait} s",
-                                  kind="rate_limited", retry_after=wait)
+        """Run one attempt under ``key``: refused when the failures reach the limit,
+        delayed while the failures and the attempts still running would; an
+        exception for which ``failed`` says True is counted as a failure."""
+        with self._turn:
+            while True:
+                now = time.monotonic()
+                q = self._recent(key, now)
+                if len(q) >= self.limit:
+                    wait = int(q[0] + self.window - now) + 1
+                    raise AccessError(self.code, f"{self.message}; try again in {wait} s",
+                                      kind="rate_limited", retry_after=wait)
+                running = self._running.get(key, 0)
+                if len(q) + running < self.limit:
+                    break
+                self._turn.wait(timeout=1.0)  # an attempt ends within seconds
             self._running[key] = running + 1
         failure = False
         try:
@@ -104,7 +112,7 @@ class AttemptLimiter:
             failure = failed(err)
             raise
         finally:
-            with self._lock:
+            with self._turn:
                 left = self._running[key] - 1
                 if left:
                     self._running[key] = left
@@ -116,6 +124,7 @@ class AttemptLimiter:
                     now = time.monotonic()
                     for k in [k for k in self._fails if not self._recent(k, now)]:
                         del self._fails[k]
+                self._turn.notify_all()
 
 
 def sign_in_limiter() -> AttemptLimiter:
