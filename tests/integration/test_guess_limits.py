@@ -10,14 +10,14 @@ they fail.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from api_support import PASSWORD, api_world
+from concurrency import Gauge, together
 
 from coldcheck.api.auth import AttemptLimiter
 from coldcheck.config import Settings
@@ -44,29 +44,6 @@ def slow(monkeypatch: pytest.MonkeyPatch, module: Any, seconds: float = 0.02) ->
         return bool(real(*args))
 
     monkeypatch.setattr(module, "verify", verify)
-
-
-def together(n: int, fn: Callable[[int], str]) -> Counter[str]:
-    """Run fn(0..n-1) in n threads released at once; count what each answered."""
-    start = threading.Barrier(n)
-    out: list[str] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            answer = fn(i)
-        except ColdcheckError as err:
-            answer = err.code
-        with lock:
-            out.append(answer)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return Counter(out)
 
 
 def test_parallel_wrong_pins_are_checked_no_more_than_the_limit(
@@ -133,20 +110,14 @@ def test_a_limiter_counts_attempts_still_running_as_failures() -> None:
 def test_many_correct_attempts_at_once_wait_their_turn_and_are_never_refused() -> None:
     """A crew signing in together, or tablets witnessing under one account."""
     lim = AttemptLimiter("LOGIN_RATE_LIMITED", "too many", limit=3)
-    running, peak, lock = [0], [0], threading.Lock()
+    gauge = Gauge()
 
     def attempt(_: int) -> str:
-        with lim.attempt("k", lambda e: True):
-            with lock:
-                running[0] += 1
-                peak[0] = max(peak[0], running[0])
-            time.sleep(0.03)
-            with lock:
-                running[0] -= 1
-        return "SIGNED_IN"
+        with lim.attempt("k", lambda e: True), gauge.inside():
+            return "SIGNED_IN"
 
     assert together(10, attempt) == Counter({"SIGNED_IN": 10})
-    assert peak[0] <= 3  # never more running than failures could still be allowed
+    assert 1 < gauge.peak <= 3  # never more running than failures could still allow
 
 
 def test_a_made_up_inspection_or_a_non_witness_cannot_be_used_to_guess_a_pin(aw: Any) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from concurrency import Gauge, together
 
 from coldcheck import security
 from coldcheck.api.app import load_secret
@@ -58,28 +57,13 @@ def test_the_server_secret_is_made_once_and_refused_when_others_can_read_it(
 
 
 def test_no_more_than_four_argon2_checks_run_at_once() -> None:
-    running, peak, lock = [0], [0], threading.Lock()
+    gauge = Gauge()
 
     class SlowHasher:
         def verify(self, stored: str, secret: str) -> bool:
-            with lock:
-                running[0] += 1
-                peak[0] = max(peak[0], running[0])
-            time.sleep(0.03)
-            with lock:
-                running[0] -= 1
-            return True
+            with gauge.inside():
+                return True
 
     ph: Any = SlowHasher()
-    start = threading.Barrier(12)
-
-    def check() -> None:
-        start.wait()
-        security.verify(ph, "h", "pw")
-
-    threads = [threading.Thread(target=check) for _ in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert 1 < peak[0] <= 4
+    assert together(12, lambda _: str(security.verify(ph, "h", "pw"))) == {"True": 12}
+    assert 1 < gauge.peak <= 4
