@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -308,13 +308,13 @@ class Call:
         try:
             result = fn()
         except ColdcheckError as err:
+            resp = from_error(err, self.request.url.path)
             if err.kind == "rate_limited" and key is not None:
                 # Not an answer to keep: the same request may succeed after
                 # Retry-After, and a replay would refuse it forever.
                 idempotency.release_key(api.store, production=self.production,
                                         account_id=self.principal.account_id, key=key)
-                return from_error(err, self.request.url.path)
-            resp = from_error(err, self.request.url.path)
+                return resp
         except BaseException:
             if key is not None:
                 idempotency.release_key(api.store, production=self.production,
@@ -333,10 +333,9 @@ class Call:
         """Run a custody use case; answer with the events it recorded. A request
         carrying someone's PIN runs under the caller's wrong-PIN limit."""
         def recorded() -> dict[str, Any]:
-            if self.action not in PIN_ACTIONS:
-                return {"events": [event_json(e) for e in fn(self.ctx())]}
-            with self.api.pin_limiter.attempt(f"account:{self.principal.account_id}",
-                                              pin_failed):
+            with (self.api.pin_limiter.attempt(f"account:{self.principal.account_id}",
+                                               pin_failed)
+                  if self.action in PIN_ACTIONS else nullcontext()):
                 return {"events": [event_json(e) for e in fn(self.ctx())]}
 
         try:

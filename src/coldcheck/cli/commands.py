@@ -22,6 +22,7 @@ from .common import (
     guarded,
     out,
     read_pin,
+    refuse_existing,
     run,
     settings,
     show_events,
@@ -464,13 +465,10 @@ def incident_export(incident_id: str,
         from pathlib import Path
 
         from ..documents import evidence_package  # imported here: other commands start faster
-        from ..domain.errors import Conflict
 
         ctx = ctx_for(db, production)
         target = Path(out_file or f"{ctx.production}-{incident_id}-evidence.zip")
-        if (target.exists() or target.is_symlink()) and not force:
-            raise Conflict("FILE_EXISTS", f"{target} exists; nothing was written (choose "
-                           "another --out, or --force to replace it)")
+        refuse_existing(str(target), force=force)  # before the package is built
         pkg = evidence_package(ctx, incident_id, at=ctx.now())
         write_file(str(target), pkg.data, force=force)
         return {"file": str(target), **pkg.to_dict()}

@@ -130,6 +130,20 @@ def dump(data: Any) -> None:
     out.print_json(json.dumps(data))
 
 
+def refuse_existing(target: str, *, force: bool) -> None:
+    """FILE_EXISTS unless ``force``: before a command does the work of a document
+    it could not write. A symbolic link counts as existing, even a dangling one."""
+    if not force and os.path.lexists(target):
+        raise _file_exists(target)
+
+
+def _file_exists(target: str) -> ColdcheckError:
+    from ..domain.errors import Conflict
+
+    return Conflict("FILE_EXISTS", f"{target} exists; nothing was written (choose another "
+                    "--out, or --force to replace it)")
+
+
 def write_file(target: str, data: bytes, *, force: bool) -> None:
     """Write a document the CLI produced (a report, an evidence package).
 
@@ -139,7 +153,7 @@ def write_file(target: str, data: bytes, *, force: bool) -> None:
     then renamed over it: a link at the target is replaced, never followed, and
     a crash leaves either the old file or the new one, never half of one.
     """
-    from ..domain.errors import Conflict, InvalidInput
+    from ..domain.errors import InvalidInput
 
     path = Path(target)
     try:
@@ -161,8 +175,7 @@ def write_file(target: str, data: bytes, *, force: bool) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except FileExistsError:
-        raise Conflict("FILE_EXISTS", f"{target} exists; nothing was written (choose "
-                       "another --out, or --force to replace it)") from None
+        raise _file_exists(target) from None
     except OSError as e:
         raise InvalidInput("INVALID_INPUT", f"cannot write {target}: "
                            f"{e.strerror or e}") from None

@@ -172,18 +172,23 @@ def inspect_weapon(ctx: Context, *, weapon: str, armorer: str,
                 scene=scene)
 
 
+def _existing(ctx: Context, kind: str, ident: str) -> dict[str, Any]:
+    """The committed projection row of an entity, or NOT_FOUND: what the service
+    checks before asking for a PIN (the domain checks it again in the transaction)."""
+    row = ctx.store.entity(ctx.production, kind, ident)
+    if row is None:
+        raise NotFound(kind, ident)
+    return row
+
+
 def witness_inspection(ctx: Context, *, inspection: str, witness: str, pin: str | None,
                        role: str | None = None, at: datetime | None = None) -> list[Event]:
     when = ctx.now(at)
     # What the PIN is entered for must exist, and the witness must be one, before
     # the PIN is checked: a made-up inspection must not serve to guess (and lock)
     # anyone's PIN. The domain checks all of it again in the transaction.
-    if ctx.store.entity(ctx.production, "inspection", inspection) is None:
-        raise NotFound("inspection", inspection)
-    row = ctx.store.entity(ctx.production, "person", witness)
-    if row is None:
-        raise NotFound("person", witness)
-    custody.witness_role(Person(**row), role)
+    _existing(ctx, "inspection", inspection)
+    custody.witness_role(Person(**_existing(ctx, "person", witness)), role)
     check_pin(ctx, person=witness, pin=pin, action=f"witness {inspection}", at=when)
     return _run(ctx, witness, when, custody.witness, inspection=inspection, witness_=witness,
                 role=role)
@@ -245,15 +250,8 @@ def close_incident(ctx: Context, *, incident: str, corrective_action: str, armor
     when = ctx.now(at)
     # What the PINs are entered for must exist before they are checked: a made-up
     # incident must not serve to guess (and lock) anyone's PIN.
-    inc = ctx.store.entity(ctx.production, "incident", incident)
-    if inc is None:
-        raise NotFound("incident", incident)
-    signers = {}
-    for ident in (armorer, supervisor):
-        row = ctx.store.entity(ctx.production, "person", ident)
-        if row is None:
-            raise NotFound("person", ident)
-        signers[ident] = Person(**row)
+    inc = _existing(ctx, "incident", incident)
+    signers = {ident: Person(**_existing(ctx, "person", ident)) for ident in (armorer, supervisor)}
     # Signers who cannot sign are refused by the domain below, and that refusal is
     # recorded; their PINs are not asked for (nor guessable) through this route.
     pins = bool(inc.get("open")) and signers[armorer].is_armorer and \
