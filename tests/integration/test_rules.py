@@ -628,6 +628,62 @@ def test_nobody_witnesses_their_own_inspection(w: World) -> None:
     refused(w, "CUSTODY_WITNESS_REQUIRED", w.witness, ins, "jamie")
 
 
+@covers("CUSTODY_WITNESS_REQUIRED", "refused")
+def test_the_armorer_cannot_confirm_through_a_pin_they_recorded(w: World) -> None:
+    """'Each with their own PIN': a PIN the inspecting armorer typed in for a
+    performer is one the armorer knows, so it confirms nothing of theirs."""
+    arm = w.people["armorer"]
+    a.set_pin(w.ctx, person=w.people["alex"], pin="8642", actor=arm)
+    w.pins["alex"] = "8642"
+    ins = w.inspect("revolver")
+    head = w.seq()
+    err = refused(w, "CUSTODY_WITNESS_REQUIRED", w.witness, ins, "alex")
+    assert "PIN was recorded by Sam Reyes, who made inspection" in repr(err.details) + repr(err)
+    assert w.types_since(head) == ["action.refused"]  # the right PIN: no failure counted
+    assert w.state().people[w.people["alex"]].pin_failures == 0
+    # The 1st AD still confirms; the weapon cannot go out on the AD's word alone.
+    w.witness(ins, "ad")
+    refused(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold",
+            records=("weapon.handoff_refused",))
+    # Once the performer has a PIN nobody in this chain recorded, it counts.
+    a.set_pin(w.ctx, person=w.people["alex"], pin="9753", actor=w.people["producer"])
+    w.pins["alex"] = "9753"
+    w.witness(ins, "alex")
+    allowed(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold")
+
+
+@covers("CUSTODY_WITNESS_REQUIRED", "refused")
+@pytest.mark.parametrize("first", ["alex", "supervisor"])
+def test_one_witness_cannot_confirm_for_the_other(w: World, first: str) -> None:
+    """The safety supervisor adds performers (and may type their PIN in); the
+    supervisor is also a witness. The two confirmations must be two people's:
+    whichever of them comes first, the second is refused."""
+    sup = w.people["supervisor"]
+    a.set_pin(w.ctx, person=w.people["alex"], pin="8642", actor=sup)
+    w.pins["alex"] = "8642"
+    ins = w.inspect("revolver")
+    w.witness(ins, first)
+    second = "supervisor" if first == "alex" else "alex"
+    err = refused(w, "CUSTODY_WITNESS_REQUIRED", w.witness, ins, second)
+    assert "recorded by Lee Okafor" in repr(err.details) + repr(err)
+    assert len(w.state().inspections[ins].witnesses) == 1
+    # The 1st AD, who recorded neither PIN, is an independent second witness.
+    if first == "alex":
+        w.witness(ins, "ad")
+        allowed(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold")
+
+
+@covers("CUSTODY_WITNESS_REQUIRED", "allowed")
+def test_a_pin_someone_outside_the_chain_recorded_still_confirms(w: World) -> None:
+    """A producer (or anyone who neither inspected nor witnesses) recording a
+    performer's PIN at onboarding is how most sets work; it stays allowed."""
+    a.set_pin(w.ctx, person=w.people["alex"], pin="8642", actor=w.people["producer"])
+    w.pins["alex"] = "8642"
+    ins = w.inspect("revolver")
+    w.witness(ins, "alex", "ad")
+    allowed(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold")
+
+
 @covers("CUSTODY_WITNESS_REQUIRED", "allowed")
 @pytest.mark.parametrize("second", ["ad", "supervisor"])
 def test_the_performer_and_the_ad_or_safety_supervisor_confirm_the_inspection(

@@ -255,6 +255,8 @@ def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
     if p.id == insp.armorer:
         violations.append(Violation("CUSTODY_WITNESS_REQUIRED",
                                     "nobody witnesses their own inspection", subj))
+    else:
+        violations += _dependent_witness(s, insp, p, subj)
     if w.inspection != insp.id or insp.used or w.last_custody_seq > insp.seq:
         violations.append(Violation("CUSTODY_INSPECTION_REQUIRED",
                                     f"inspection {insp.id} is no longer the current inspection "
@@ -264,6 +266,38 @@ def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
     refuse_or_pass(s, violations, refusal=refused_action("inspection.witness", subj))
     return [ev("inspection.witnessed", inspection=insp.id, weapon=w.id, witness=p.id,
                role=roles[0])]
+
+
+def _dependent_witness(s: ProductionState, insp: Inspection, p: Person,
+                       subj: str) -> list[Violation]:
+    """A witness's confirmation counts only if it is theirs alone: "each with
+    their own PIN". Someone who recorded a witness's PIN (typed it in their own
+    session) could confirm in that witness's name, so the armorer whose
+    inspection it is must not have recorded it, and of the two witnesses
+    neither may have recorded the other's."""
+    out: list[Violation] = []
+    how = (f": {p.name} sets their own PIN (My PIN), or has it set in the session of "
+           "someone who is neither the inspecting armorer nor a witness of this inspection")
+    if p.pin_set_by == insp.armorer:
+        armorer = s.people.get(insp.armorer)
+        who = armorer.name if armorer else insp.armorer
+        out.append(Violation("CUSTODY_WITNESS_REQUIRED",
+                             f"{p.name}'s PIN was recorded by {who}, who made inspection "
+                             f"{insp.id}" + how, subj))
+    for x in insp.witnesses:
+        other = s.people.get(x["person"])
+        if other is None:
+            continue
+        if p.pin_set_by == other.id:
+            out.append(Violation("CUSTODY_WITNESS_REQUIRED",
+                                 f"{p.name}'s PIN was recorded by {other.name}, who already "
+                                 f"witnessed inspection {insp.id}" + how, subj))
+        elif other.pin_set_by == p.id:
+            out.append(Violation("CUSTODY_WITNESS_REQUIRED",
+                                 f"{other.name}, who already witnessed inspection {insp.id}, "
+                                 f"confirmed with a PIN recorded by {p.name}: the two "
+                                 "confirmations must come from two people's own PINs", subj))
+    return out
 
 
 def in_scene(sc: Scene, *, armorer: str, performer: str,
