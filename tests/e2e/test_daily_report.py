@@ -215,15 +215,36 @@ def test_the_cli_never_overwrites_a_file_or_follows_a_link_without_force(
     dangling.symlink_to(tmp_path / "nowhere")
 
     def report(target: Path, *more: str) -> Any:
-        return runner.invoke(app, ["report", "daily", "--db", demo.settings.database_url,
+        return runner.invoke(app, ["report", "daily", "--db", str(copy),
                                    "--day", "2026-11-25", "--out", str(target), "--json",
                                    *more])
 
+    # A copy of the demo with an entry since its last checkpoint: building the
+    # report would sign one, so a refusal must come before it.
+    copy = tmp_path / "copy.db"
+    src, dst = sqlite3.connect(demo.settings.database_url), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    r = runner.invoke(app, ["note", "1", "--text", "Cart 1 relocked after lunch", "--by", "P1",
+                            "--db", str(copy), "--json"])
+    assert r.exit_code == 0, r.output
+
+    def checkpoints() -> list[tuple[int, str]]:
+        db = sqlite3.connect(copy)
+        try:
+            return db.execute("SELECT tree_size, note FROM checkpoints ORDER BY tree_size")\
+                .fetchall()
+        finally:
+            db.close()
+
+    signed = checkpoints()
     for target in (victim, link, dangling):
         r = report(target)
         assert r.exit_code == 4, r.output
         assert json.loads(r.output)["error"]["code"] == "FILE_EXISTS"
     assert victim.read_text() == "keep me" and not (tmp_path / "nowhere").exists()
+    assert checkpoints() == signed, "a refused report must not sign anything"
     # --force replaces the link itself, never what it points at.
     r = report(link, "--force")
     assert r.exit_code == 0, r.output

@@ -7,7 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, out, run, write_file
+from .common import (
+    DbOpt,
+    JsonOpt,
+    ProdOpt,
+    ctx_for,
+    err,
+    out,
+    refuse_existing,
+    run,
+    write_file,
+)
 
 app = typer.Typer(help="Printable reports (PDF).", no_args_is_help=True)
 
@@ -35,13 +45,17 @@ def daily(day: Annotated[str | None, typer.Option(
 
         size = check_paper(paper)
         if day is not None:
-            parse_day(day)
+            parse_day(day)  # before opening the database
         ctx = ctx_for(db, production)
         now = ctx.now()
-        the_day = day or default_day(ctx.store.state(ctx.production), now)
+        the_day = parse_day(day or default_day(ctx.store.state(ctx.production),
+                                               now)).isoformat()
+        target = out_file or f"{ctx.production}-daily-{the_day}.pdf"
+        if target != "-":
+            # Before the report is built: building it may sign a checkpoint.
+            refuse_existing(target, force=force)
         report = daily_report(ctx, day=the_day, at=now)
         pdf = render_pdf(report, paper=size)
-        target = out_file or f"{ctx.production}-daily-{report.day}.pdf"
         if target == "-":
             sys.stdout.buffer.write(pdf)
             sys.stdout.flush()
