@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from playwright.sync_api import expect
-from web_support import PROD, Served, Tablet, dump, page_errors
+from web_support import PINS, PROD, Served, Tablet, dump, page_errors
 
 from coldcheck.persistence.store import Store
 from coldcheck.security import hasher, verify
@@ -274,4 +274,49 @@ def test_a_role_conflict_is_flagged_in_the_list_until_the_safety_supervisor_ackn
     tab.open("people")
     expect(tab.page.locator("#person-P9")).to_contain_text("✔ Conflict acknowledged")
     expect(tab.page.locator(".banner.warn", has_text="Role conflicts")).to_have_count(0)
+    assert not page_errors(tab), page_errors(tab)
+
+
+def test_a_pin_the_other_witness_recorded_confirms_nothing_on_the_tablet(
+        new_tablet: Any, web_server: Served) -> None:
+    """The safety supervisor typed Alex's PIN in (their own session), then
+    witnesses the inspection: Alex's confirmation would be the supervisor's
+    second one. The tablet refuses it, says why, and the person's page says
+    where the PIN was set (CUSTODY_WITNESS_REQUIRED)."""
+    from coldcheck.services import actions as a
+    from coldcheck.services.context import context
+
+    store = web_server.app.state.coldcheck.store  # the server's own store and cache
+    ctx = context(web_server.settings, PROD, store=store)
+    st = store.state(PROD)
+    who = {p.name: p.id for p in st.people.values()}
+    alex, sup, sam = who["Alex Stone"], who["Lee Okafor"], who["Sam Reyes"]
+    revolver = next(w for w in st.weapons.values()
+                    if w.state == "in_storage" and w.is_firearm and not w.magazine_capacity)
+    a.set_pin(ctx, person=alex, pin="86420", actor=sup)
+    ins = a.inspect_weapon(ctx, weapon=revolver.id, armorer=sam, barrel_clear=True,
+                           magazine_checked=False,
+                           positions=[{"position": x, "content": "empty"}
+                                      for x in revolver.positions()])
+    ins_id = ins[0].payload["inspection"]
+
+    tab = registered(new_tablet)
+    tab.sign_in("sam")
+    tab.open(f"inspections/{ins_id}")
+    ad = tab.page.locator("#witness-ad")
+    ad.get_by_label("1st AD or safety supervisor").select_option(sup)
+    ad.get_by_label("Their PIN").fill(PINS["lee"])
+    ad.get_by_role("button", name="Confirm: I saw every position").click()
+    expect(tab.page.locator("#witness-ad")).to_contain_text("Confirmed by Lee Okafor")
+    perf = tab.page.locator("#witness-performer")
+    perf.get_by_label("Performer", exact=True).select_option(alex)
+    perf.get_by_label("Performer's PIN").fill("86420")
+    perf.get_by_role("button", name="Confirm: I saw every position").click()
+    problem = tab.page.locator("#witness-performer .problem")
+    expect(problem).to_contain_text("CUSTODY_WITNESS_REQUIRED")
+    expect(problem).to_contain_text("Alex Stone's PIN was recorded by Lee Okafor")
+    no_serious_axe(tab, "tablet-witness-pin-not-their-own")
+    assert '"inspection.witness"' in ledger_text(web_server)  # the refusal is recorded
+    tab.open(f"people/{alex}")
+    expect(tab.page.locator("main")).to_contain_text("Set in Lee Okafor's session")
     assert not page_errors(tab), page_errors(tab)
