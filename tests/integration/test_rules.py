@@ -673,6 +673,42 @@ def test_one_witness_cannot_confirm_for_the_other(w: World, first: str) -> None:
         allowed(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold")
 
 
+@covers("CUSTODY_WITNESS_REQUIRED", "refused")
+def test_changing_a_pin_after_confirming_does_not_make_the_confirmation_independent(
+        w: World) -> None:
+    """Review: Alex confirms with a PIN the supervisor recorded; the supervisor
+    is refused; Alex then sets a PIN of their own. The confirmation already on
+    the record was still made with the supervisor's PIN, so the supervisor
+    stays refused, and the issue too."""
+    sup = w.people["supervisor"]
+    a.set_pin(w.ctx, person=w.people["alex"], pin="8642", actor=sup)
+    w.pins["alex"] = "8642"
+    ins = w.inspect("revolver")
+    w.witness(ins, "alex")
+    refused(w, "CUSTODY_WITNESS_REQUIRED", w.witness, ins, "supervisor")
+    a.set_own_pin(w.ctx, person=w.people["alex"], pin="97531", current_pin="8642")
+    w.pins["alex"] = "97531"
+    err = refused(w, "CUSTODY_WITNESS_REQUIRED", w.witness, ins, "supervisor")
+    assert "confirmed inspection" in repr(err.details) + repr(err)
+    # The replayed state keeps who had recorded the PIN each confirmation used.
+    assert w.state().inspections[ins].witnesses == [
+        {"person": w.people["alex"], "role": "performer", "pin_set_by": sup}]
+    w.witness(ins, "ad")  # the 1st AD recorded neither PIN
+    allowed(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold")
+
+
+@covers("CUSTODY_WITNESS_REQUIRED", "refused")
+def test_the_armorer_handing_over_cannot_have_recorded_the_performers_pin(w: World) -> None:
+    """At issue the confirmations are checked again, as recorded, against the
+    armorer handing the weapon over (who need not be the one who inspected)."""
+    a.set_pin(w.ctx, person=w.people["alex"], pin="8642", actor=w.people["assistant"])
+    w.pins["alex"] = "8642"
+    w.witness(w.inspect("revolver"), "alex", "ad")
+    err = refused(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold",
+                  armorer="assistant", records=("weapon.handoff_refused",), primary=False)
+    assert "with a PIN recorded by Jo Park" in repr(err.details) + repr(err)
+
+
 @covers("CUSTODY_WITNESS_REQUIRED", "allowed")
 def test_a_pin_someone_outside_the_chain_recorded_still_confirms(w: World) -> None:
     """A producer (or anyone who neither inspected nor witnesses) recording a

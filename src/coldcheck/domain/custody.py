@@ -274,10 +274,12 @@ def _dependent_witness(s: ProductionState, insp: Inspection, p: Person,
     their own PIN". Someone who recorded a witness's PIN (typed it in their own
     session) could confirm in that witness's name, so the armorer whose
     inspection it is must not have recorded it, and of the two witnesses
-    neither may have recorded the other's."""
+    neither may have recorded the PIN the other confirmed with (as it stood
+    when they confirmed: changing a PIN later does not undo a confirmation)."""
     out: list[Violation] = []
     how = (f": {p.name} sets their own PIN (My PIN), or has it set in the session of "
-           "someone who is neither the inspecting armorer nor a witness of this inspection")
+           "someone who is neither the inspecting armorer nor a witness of this inspection; "
+           "or another 1st AD or safety supervisor confirms instead")
     if p.pin_set_by == insp.armorer:
         armorer = s.people.get(insp.armorer)
         who = armorer.name if armorer else insp.armorer
@@ -292,11 +294,30 @@ def _dependent_witness(s: ProductionState, insp: Inspection, p: Person,
             out.append(Violation("CUSTODY_WITNESS_REQUIRED",
                                  f"{p.name}'s PIN was recorded by {other.name}, who already "
                                  f"witnessed inspection {insp.id}" + how, subj))
-        elif other.pin_set_by == p.id:
+        elif x.get("pin_set_by") == p.id:
             out.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                 f"{other.name}, who already witnessed inspection {insp.id}, "
-                                 f"confirmed with a PIN recorded by {p.name}: the two "
-                                 "confirmations must come from two people's own PINs", subj))
+                                 f"{other.name} confirmed inspection {insp.id} with a PIN "
+                                 f"recorded by {p.name}: the two confirmations must come from "
+                                 "two people's own PINs; another 1st AD or safety supervisor "
+                                 "confirms instead, or the inspection is made again", subj))
+    return out
+
+
+def independent_witnesses(s: ProductionState, insp: Inspection, *,
+                          armorer: str) -> list[str]:
+    """Why the confirmations of ``insp`` are not each their witness's own, at
+    issue: as recorded when each witness confirmed, against each other and
+    against the armorer handing the weapon over (who may not be the one who
+    inspected). Empty when they are independent."""
+    out: list[str] = []
+    for x in insp.witnesses:
+        by = x.get("pin_set_by")
+        if by is None or by == x["person"]:
+            continue
+        name = s.people[x["person"]].name if x["person"] in s.people else x["person"]
+        if by in (insp.armorer, armorer) or any(y["person"] == by for y in insp.witnesses):
+            who = s.people[by].name if by in s.people else by
+            out.append(f"{name} confirmed inspection {insp.id} with a PIN recorded by {who}")
     return out
 
 
@@ -384,6 +405,9 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
                 v.append(Violation("CUSTODY_WITNESS_REQUIRED",
                                    f"inspection {insp.id} needs the 1st AD or the safety "
                                    "supervisor as witness", subj))
+            v += [Violation("CUSTODY_WITNESS_REQUIRED", why + ": not that witness's own "
+                            "confirmation; inspect again and have it confirmed", subj)
+                  for why in independent_witnesses(s, insp, armorer=a.id)]
         if not p.briefed:
             v.append(Violation("PEOPLE_TRAINING_REQUIRED",
                                f"{p.name} ({p.id}) has had no recorded weapons-safety briefing",

@@ -309,7 +309,14 @@ def _inspected(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 
 @on("inspection.witnessed")
 def _witnessed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
-    s.inspections[p["inspection"]].witnesses.append({"person": p["witness"], "role": p["role"]})
+    # Who had recorded the PIN the witness confirmed with, as it stood then: a
+    # later change of PIN must not make an earlier confirmation look independent
+    # (CUSTODY_WITNESS_REQUIRED). Derived from the record, so replay gives it back.
+    entry = {"person": p["witness"], "role": p["role"]}
+    person = s.people.get(p["witness"])
+    if person is not None and person.pin_set_by:
+        entry["pin_set_by"] = person.pin_set_by
+    s.inspections[p["inspection"]].witnesses.append(entry)
     return {("inspection", p["inspection"])}
 
 

@@ -39,8 +39,9 @@ NEXT_STEPS: dict[str, str] = {
     "CUSTODY_WITNESS_REQUIRED": "The performer and the 1st AD (or safety supervisor) each enter "
                                 "their own PIN on the inspection page. A PIN recorded in the "
                                 "inspecting armorer's or the other witness's session does not "
-                                "count: set it again under My PIN, or in someone else's "
-                                "session.",
+                                "count: have another 1st AD or safety supervisor confirm, or "
+                                "have the PIN set again (My PIN, or by a producer), then "
+                                "inspect again.",
     "CUSTODY_WEAPON_FROZEN": "Use another weapon. This one is frozen until its incident is "
                              "closed.",
     "CUSTODY_OVERDUE": "Bring every issued weapon back to the armorer now. Only the safety "
