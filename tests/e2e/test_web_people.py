@@ -96,6 +96,8 @@ def test_the_producer_adds_a_person_who_types_their_own_pin_twice(
     no_serious_axe(tab, "tablet-person-new", reload=True)
 
     form = tab.page.locator("#person-form")
+    # Whoever adds the person is told what recording the PIN in their session means.
+    expect(form).to_contain_text("The PIN is recorded in Morgan Hale's session")
     fill_casey(form)
     form.get_by_label("PIN", exact=True).fill("2468")
     form.get_by_label("The same PIN again").fill("2469")
