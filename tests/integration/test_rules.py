@@ -697,6 +697,53 @@ def test_changing_a_pin_after_confirming_does_not_make_the_confirmation_independ
     allowed(w, "CUSTODY_WITNESS_REQUIRED", w.issue, "revolver", "alex", "cold")
 
 
+def test_a_pin_set_again_while_it_is_checked_confirms_nothing(
+        w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: the PIN is verified outside the transaction. If it is set again
+    in between, by someone the rules would accept as independent, the decision
+    must not accept a confirmation made with the PIN that was replaced."""
+    sup, alex = w.people["supervisor"], w.people["alex"]
+    a.set_pin(w.ctx, person=alex, pin="8642", actor=sup)  # the supervisor knows it
+    w.pins["alex"] = "8642"
+    ins = w.inspect("revolver")
+    w.witness(ins, "supervisor")
+    real = a.check_pin
+
+    def racing(ctx: Any, **kw: Any) -> str | None:
+        by = real(ctx, **kw)
+        a.set_pin(w.ctx, person=alex, pin="97531", actor=w.people["producer"])
+        return by
+
+    monkeypatch.setattr(a, "check_pin", racing)
+    err = refusal(w.witness, ins, "alex")
+    assert err.code == "PIN_INVALID" and "set again while it was being checked" in err.message
+    assert [x["person"] for x in w.state().inspections[ins].witnesses] == [sup]
+    assert w.state().people[alex].pin_failures == 0  # not a wrong PIN
+    monkeypatch.setattr(a, "check_pin", real)
+    w.pins["alex"] = "97531"
+    w.witness(ins, "alex")  # the new PIN, recorded by the producer, confirms
+    assert [x["person"] for x in w.state().inspections[ins].witnesses] == [sup, alex]
+
+
+def test_a_signers_pin_set_again_while_it_is_checked_closes_nothing(
+        w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    a.report_incident(w.ctx, kind="other", description="Cart left unlocked",
+                      weapons=[], lots=[], reported_by=w.people["ad"])
+    inc = incident_of(w)
+    real = a.check_pin
+
+    def racing(ctx: Any, **kw: Any) -> str | None:
+        by = real(ctx, **kw)
+        if kw["person"] == w.people["armorer"]:
+            a.set_pin(w.ctx, person=kw["person"], pin="97531", actor=w.people["producer"])
+        return by
+
+    monkeypatch.setattr(a, "check_pin", racing)
+    err = refusal(w.close, inc)
+    assert err.code == "PIN_INVALID" and "Sam Reyes's PIN was set again" in err.message
+    assert w.state().incidents[inc].open
+
+
 @covers("CUSTODY_WITNESS_REQUIRED", "refused")
 def test_the_armorer_handing_over_cannot_have_recorded_the_performers_pin(w: World) -> None:
     """At issue the confirmations are checked again, as recorded, against the

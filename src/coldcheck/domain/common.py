@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -80,3 +80,17 @@ def aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise InvalidInput("INVALID_INPUT", "times must carry a timezone")
     return at
+
+
+def same_pins(s: ProductionState, checked: Mapping[str, str | None] | None) -> None:
+    """The PINs the service checked, outside the transaction, are still the ones
+    in force: ``checked`` maps each person to who had recorded the PIN that was
+    verified. A PIN set again in between (its recorder is what the rules on
+    independent confirmations look at) is PIN_INVALID: enter the new one.
+    None: not known (a projection row written before coldcheck kept the
+    recorder, until ``coldcheck rebuild``); nothing to compare."""
+    for pid, by in (checked or {}).items():
+        p = s.person(pid)
+        if by is not None and p.pin_set_by != by:
+            raise InvalidInput("PIN_INVALID", f"{p.name}'s PIN was set again while it was "
+                               "being checked: enter the PIN now in force", person=pid)

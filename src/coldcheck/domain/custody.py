@@ -8,7 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .ammunition import BLANK_LOADS, LOT_KINDS, Lot
-from .common import count, ev, refuse_or_pass, refused_action, same_calibre, text
+from .common import (
+    count,
+    ev,
+    refuse_or_pass,
+    refused_action,
+    same_calibre,
+    same_pins,
+    text,
+)
 from .errors import Conflict, InvalidInput, Violation
 from .events import NewEvent, parse_utc, utc_text
 from .incidents import COMPLAINT_ACK_HOURS, Inspection
@@ -240,11 +248,14 @@ def witness_role(p: Person, role: str | None = None) -> str:
 
 
 def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
-            role: str | None = None) -> list[NewEvent]:
-    """A witness confirms a complete inspection (the PIN is checked by the service)."""
+            role: str | None = None,
+            pins: dict[str, str | None] | None = None) -> list[NewEvent]:
+    """A witness confirms a complete inspection (the PIN is checked by the service;
+    ``pins``: who had recorded the PIN it checked, see ``same_pins``)."""
     insp = s.inspection(inspection)
     w = s.weapon(insp.weapon)
     p = s.person(witness_)
+    same_pins(s, pins)
     roles = [witness_role(p, role)]
     subj = f"inspection:{insp.id}"
     violations: list[Violation] = []

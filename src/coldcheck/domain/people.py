@@ -91,3 +91,4 @@ def require_role(person: Person, *roles: str) -> None:
         raise InvalidInput("ROLE_REQUIRED",
                            f"{person.name} ({person.id}) is not a {' or '.join(roles)}",
                            person=person.id, needed=list(roles))
+

@@ -7,7 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from . import rules
-from .common import count, ev, iso_date, open_day, refuse_or_pass, refused_action, text
+from .common import (
+    count,
+    ev,
+    iso_date,
+    open_day,
+    refuse_or_pass,
+    refused_action,
+    same_pins,
+    text,
+)
 from .custody import open_incident
 from .errors import Conflict, InvalidInput, Violation
 from .events import NewEvent, utc_text
@@ -174,11 +183,14 @@ def report_incident(s: ProductionState, *, kind: str, description: str, weapons:
 
 def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
                    armorer: str, supervisor: str, at: datetime,
-                   pins_checked: bool = True) -> list[NewEvent]:
+                   pins_checked: bool = True,
+                   pins: dict[str, str | None] | None = None) -> list[NewEvent]:
     """Both signatures' PINs are checked by the service before this is called;
     it skips them only for signers it expects this to refuse (``pins_checked``
-    False), and a closure that would pass without them is refused."""
+    False), and a closure that would pass without them is refused. ``pins``:
+    who had recorded each PIN checked (``same_pins``)."""
     inc = s.incident(incident)
+    same_pins(s, pins)
     if not inc.open:
         raise Conflict("INCIDENT_CLOSED", f"incident {inc.id} is already closed")
     a, sup = s.person(armorer), s.person(supervisor)

@@ -189,9 +189,9 @@ def witness_inspection(ctx: Context, *, inspection: str, witness: str, pin: str 
     # anyone's PIN. The domain checks all of it again in the transaction.
     _existing(ctx, "inspection", inspection)
     custody.witness_role(Person(**_existing(ctx, "person", witness)), role)
-    check_pin(ctx, person=witness, pin=pin, action=f"witness {inspection}", at=when)
+    by = check_pin(ctx, person=witness, pin=pin, action=f"witness {inspection}", at=when)
     return _run(ctx, witness, when, custody.witness, inspection=inspection, witness_=witness,
-                role=role)
+                role=role, pins={witness: by})
 
 
 def issue_weapon(ctx: Context, *, weapon: str, armorer: str, performer: str, scene: str,
@@ -256,13 +256,15 @@ def close_incident(ctx: Context, *, incident: str, corrective_action: str, armor
     # recorded; their PINs are not asked for (nor guessable) through this route.
     pins = bool(inc.get("open")) and signers[armorer].is_armorer and \
         "safety_supervisor" in signers[supervisor].roles
+    checked: dict[str, str | None] = {}
     if pins:
-        check_pin(ctx, person=armorer, pin=armorer_pin, action=f"close {incident}", at=when)
-        check_pin(ctx, person=supervisor, pin=supervisor_pin, action=f"close {incident}",
-                  at=when)
+        checked[armorer] = check_pin(ctx, person=armorer, pin=armorer_pin,
+                                     action=f"close {incident}", at=when)
+        checked[supervisor] = check_pin(ctx, person=supervisor, pin=supervisor_pin,
+                                        action=f"close {incident}", at=when)
     return _run(ctx, supervisor, when, prod.close_incident, incident=incident,
                 corrective_action=corrective_action, armorer=armorer, supervisor=supervisor,
-                pins_checked=pins)
+                pins_checked=pins, pins=checked)
 
 
 def file_complaint(ctx: Context, *, by: str, text: str,

@@ -49,17 +49,22 @@ def after_commit(ctx: Context, events: list[Event], at: datetime) -> None:
 
 
 def check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
-              at: datetime) -> None:
+              at: datetime) -> str | None:
     """A witness or signer proves presence with their own PIN. Wrong PINs are
-    recorded; PIN_MAX_FAILURES of them lock the PIN for PIN_LOCK_MINUTES."""
+    recorded; PIN_MAX_FAILURES of them lock the PIN for PIN_LOCK_MINUTES.
+
+    Returns who had recorded the PIN that was checked (``Person.pin_set_by``):
+    the decision that follows, in its own transaction, passes it to the domain
+    (``same_pins``), which refuses if the PIN was set again in between (the
+    check ran on a PIN the decision no longer sees)."""
     # One check at a time per person: the lock test below must see the failure
     # the previous guess recorded, or parallel guesses all pass it.
     with PIN_CHECKS.hold((ctx.store.url, ctx.production, person)):
-        _check_pin(ctx, person=person, pin=pin, action=action, at=at)
+        return _check_pin(ctx, person=person, pin=pin, action=action, at=at)
 
 
 def _check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
-               at: datetime) -> None:
+               at: datetime) -> str | None:
     # One statement: the person's row (name, lock) and their PIN hash together.
     row, pin_hash = ctx.store.person_with_pin_hash(ctx.production, person)
     if row is None:
@@ -73,7 +78,8 @@ def _check_pin(ctx: Context, *, person: str, pin: str | None, action: str,
                            person=person)
     # argon2 runs outside any transaction: a slow hash never holds the write lock.
     if verify(ctx.ph, pin_hash, pin):
-        return
+        by = row.get("pin_set_by")
+        return None if by is None else str(by)
 
     def record(s: ProductionState) -> list[NewEvent]:
         q = s.person(person)
