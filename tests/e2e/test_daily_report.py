@@ -244,6 +244,11 @@ def test_the_cli_never_overwrites_a_file_or_follows_a_link_without_force(
         assert r.exit_code == 4, r.output
         assert json.loads(r.output)["error"]["code"] == "FILE_EXISTS"
     assert victim.read_text() == "keep me" and not (tmp_path / "nowhere").exists()
+    # Nor a file in a folder that does not exist, nor a folder.
+    for target, force in ((tmp_path / "no-such-folder" / "d.pdf", False), (tmp_path, True)):
+        r = report(target, *(["--force"] if force else []))
+        assert r.exit_code == 2, r.output
+        assert json.loads(r.output)["error"]["code"] == "INVALID_INPUT"
     assert checkpoints() == signed, "a refused report must not sign anything"
     # --force replaces the link itself, never what it points at.
     r = report(link, "--force")

@@ -135,6 +135,14 @@ def refuse_existing(target: str, *, force: bool) -> None:
     it could not write. A symbolic link counts as existing, even a dangling one."""
     if not force and os.path.lexists(target):
         raise _file_exists(target)
+    folder = os.path.dirname(target) or "."
+    if not os.path.isdir(folder) or os.path.isdir(target):
+        from ..domain.errors import InvalidInput
+
+        why = ("is a folder" if os.path.isdir(target)
+               else f"needs the folder {folder}, which does not exist")
+        raise InvalidInput("INVALID_INPUT", f"{target} {why}; nothing was written",
+                           field="out")
 
 
 def _file_exists(target: str) -> ColdcheckError:
