@@ -6,6 +6,7 @@ password, PIN or token."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -143,6 +144,25 @@ def test_an_unknown_username_fails_like_a_wrong_password(aw: Any) -> None:
     a, b = login(aw, "nobody"), login(aw, "alex", "not-the-password")
     assert a.status_code == b.status_code == 401
     assert a.json()["detail"] == b.json()["detail"]
+
+
+def test_an_unknown_username_locks_after_five_tries_like_a_real_account(aw: Any) -> None:
+    """Five wrong tries must not tell an existing username from a made-up one:
+    both answer LOGIN_FAILED four times, then ACCOUNT_LOCKED (423, with an
+    until) for fifteen minutes."""
+    real = [login(aw, "rita", "wrong-password-1") for _ in range(6)]
+    made_up = [login(aw, "rita.vance", "wrong-password-1") for _ in range(6)]
+    for answers in (real, made_up):
+        assert [r.json()["code"] for r in answers] == ["LOGIN_FAILED"] * 4 + [
+            "ACCOUNT_LOCKED"] * 2
+        assert [r.status_code for r in answers] == [401] * 4 + [423] * 2
+    def shape(r: Any) -> str:  # the same text, whatever the time
+        return re.sub(r"\d{4}-\d\d-\d\dT[0-9:.]+Z", "<time>", r.json()["detail"])
+
+    assert [shape(r) for r in real] == [shape(r) for r in made_up]
+    assert made_up[-1].json()["until"] and made_up[4].json()["until"]
+    aw.clock.t += timedelta(minutes=15, seconds=1)
+    assert login(aw, "rita.vance", "wrong-password-1").json()["code"] == "LOGIN_FAILED"
 
 
 def test_many_failed_sign_ins_from_one_address_are_rate_limited(aw: Any) -> None:

@@ -282,6 +282,40 @@ def _dummy_verify(ph: PasswordHasher, password: str) -> None:
 _FINGERPRINT_KEY = secrets.token_bytes(32)
 
 
+class _UnknownLocks:
+    """Failed sign-ins with usernames that do not exist, kept in memory: after
+    PIN_MAX_FAILURES within PIN_LOCK_MINUTES the name answers ACCOUNT_LOCKED
+    like a real account would, so five wrong tries do not tell an existing
+    username from a made-up one. Keyed by (database, fingerprint); bounded."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], tuple[int, datetime | None]] = {}
+
+    def locked_until(self, key: tuple[str, str], at: datetime) -> datetime | None:
+        with self._lock:
+            _, until = self._seen.get(key, (0, None))
+            return until if until is not None and at < until else None
+
+    def fail(self, key: tuple[str, str], at: datetime) -> datetime | None:
+        """Count one failure; the time the name is now locked until, if it is."""
+        with self._lock:
+            n, until = self._seen.get(key, (0, None))
+            if until is not None and at >= until:
+                n = 0  # the previous lock ran out
+            n += 1
+            until = at + timedelta(minutes=PIN_LOCK_MINUTES) if n >= PIN_MAX_FAILURES else None
+            if len(self._seen) >= self.LIMIT and key not in self._seen:
+                self._seen.clear()
+            self._seen[key] = (0, until) if until else (n, None)
+            return until
+
+
+UNKNOWN_LOCKS = _UnknownLocks()
+
+
 def unknown_username(typed: str) -> str:
     """How a sign-in with an unknown username is logged: never as typed (it may be
     a password typed in the wrong field), but as a keyed fingerprint of it."""
@@ -305,14 +339,30 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
     with read_tx(store) as c:
         acc = repo.account_by_username(c, uname) if USERNAME.match(uname) else None
     if acc is None:
-        _dummy_verify(ph, password)
         # What was typed may be a password in the wrong field: keep only a
         # fingerprint, enough to see the same name tried again and again.
         typed = unknown_username(uname)
+        key = (store.url, typed)
+        held = UNKNOWN_LOCKS.locked_until(key, at)
+        if held is not None:  # answered as a locked account is
+            with write_tx(store) as c:
+                repo.log_auth_event(c, at=when, type_="login.refused", username=typed,
+                                    remote=remote, detail={"until": utc_text(held),
+                                                           "reason": "unknown_username"})
+            log.warning("sign-in refused: unknown username (%s) from %s", typed, remote)
+            raise AccessError("ACCOUNT_LOCKED", f"the account is locked until "
+                              f"{utc_text(held)} after {PIN_MAX_FAILURES} wrong passwords",
+                              kind="locked", until=utc_text(held))
+        _dummy_verify(ph, password)
+        now_locked = UNKNOWN_LOCKS.fail(key, at)
         with write_tx(store) as c:
             repo.log_auth_event(c, at=when, type_="login.failed", username=typed,
                                 remote=remote, detail={"reason": "unknown_username"})
         log.warning("sign-in failed: unknown username (%s) from %s", typed, remote)
+        if now_locked is not None:
+            raise AccessError("ACCOUNT_LOCKED", f"wrong password; the account is now locked "
+                              f"for {PIN_LOCK_MINUTES} minutes", kind="locked",
+                              until=utc_text(now_locked))
         raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
                           kind="unauthenticated")
     account_id = int(acc["id"])
