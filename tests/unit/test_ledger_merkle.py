@@ -498,3 +498,42 @@ def test_proofs_with_malformed_hashes_are_rejected_not_crashed_on() -> None:
     assert not check_tree(cproof, 8, CT_ROOTS[8], 5, CT_ROOTS[6])
     assert check_tree([], 8, CT_ROOTS[8], 8, CT_ROOTS[8])
     assert not check_tree([], 8, CT_ROOTS[8], 8, CT_ROOTS[7])
+
+
+def test_a_reader_is_asked_sorted_unless_it_takes_any_order() -> None:
+    """Readers are asked for increasing indexes (Go's contract); one that sets
+    ``any_order`` is asked in the proof's own order. Both give the same proofs."""
+    store = ct_store()
+    asked: dict[str, list[list[int]]] = {"sorted": [], "any": []}
+
+    class Sorted:
+        def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+            asked["sorted"].append(list(indexes))
+            return store.read_hashes(indexes)
+
+    class AnyOrder(Sorted):
+        any_order = True
+
+        def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+            asked["any"].append(list(indexes))
+            return store.read_hashes(indexes)
+
+    for t in range(1, 9):
+        for n in range(t):
+            assert prove_record(t, n, AnyOrder()) == prove_record(t, n, Sorted())
+        for n in range(1, t + 1):
+            assert prove_tree(t, n, AnyOrder()) == prove_tree(t, n, Sorted())
+    assert all(x == sorted(x) for x in asked["sorted"])
+    assert any(x != sorted(x) for x in asked["any"])  # the proof's order, unsorted
+
+
+def test_hashes_a_driver_returns_as_bytearray_or_memoryview_are_copied_to_bytes() -> None:
+    store = ct_store()
+
+    class Mixed:
+        def read_hashes(self, indexes: Sequence[int]) -> list[Any]:
+            out: list[Any] = store.read_hashes(indexes)
+            return [bytearray(h) if k % 2 else memoryview(h) for k, h in enumerate(out)]
+
+    proof = prove_record(7, 3, Mixed())
+    assert proof == prove_record(7, 3, store) and all(type(h) is bytes for h in proof)

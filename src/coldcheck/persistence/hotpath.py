@@ -172,6 +172,8 @@ class CursorHashes:
     read last (the compact range, when called by ``stored_hashes_batch``), and,
     given a :class:`HashCache`, asks the database only for what it lacks."""
 
+    any_order = True  # asks the database for what it lacks, sorted: any order will do
+
     def __init__(self, cur: Any, sql: HotSql, production: str,
                  cache: HashCache | None = None, *, remember: bool = False) -> None:
         self.cur, self.sql, self.production = cur, sql, production
