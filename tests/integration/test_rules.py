@@ -272,25 +272,35 @@ def test_an_incident_naming_a_dummy_lot_voids_its_verification(w: World) -> None
 @covers("AMMO_DUMMY_UNVERIFIED", "refused")
 def test_dummies_loaded_before_an_incident_named_their_lot_are_not_issued_after_it(
         w: World) -> None:
+    """An incident that names a dummy lot freezes the weapons already loaded from
+    it (they hold suspect rounds: review, the Rust pattern); their rounds come
+    out as evidence before it closes, and what is left of the box counts as
+    unverified until each round is verified again."""
     lot = new_dummy_lot(w, n=10, verify=6)
     w.ready("revolver", "alex", content="dummy", n=3, lot=lot, scene="cold")
     w.inspect("revolver2", content="dummy", n=3, lot=lot)
     ev = a.report_incident(w.ctx, kind="other", description="Supplier recalled the box",
                            weapons=[], lots=[lot], reported_by=w.people["armorer"])
-    w.close(ev[0].payload["incident"])
-    err = refused(w, "AMMO_DUMMY_UNVERIFIED", w.issue, "revolver", "alex", "cold",
-                  records=("weapon.handoff_refused",))
-    assert subject_of(err, "AMMO_DUMMY_UNVERIFIED") == f"lot:{lot}"
-    # Reloading the same rounds does not make them verified again.
-    assert refusal(w.inspect, "revolver", content="dummy", n=3,
-                   lot=lot).code == "AMMO_DUMMY_UNVERIFIED"
-    # Unloaded by the armorer (shown clear, or put away), they go back unverified.
-    w.inspect("revolver")
-    w.put_away("revolver2")
+    inc = ev[0].payload["incident"]
+    loaded = [w.weapons["revolver"], w.weapons["revolver2"]]
+    assert ev[0].payload["weapons"] == loaded
+    assert all(w.state().weapons[x].state == "frozen" for x in loaded)
+    refused(w, "CUSTODY_WEAPON_FROZEN", w.issue, "revolver", "alex", "cold",
+            records=("weapon.handoff_refused",))
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", w.close, inc, primary=False)
+    for x in loaded:
+        for k in range(1, 4):
+            a.record_evidence(w.ctx, weapon=x, incident=inc, position=f"cylinder {k}",
+                              description="dummy, rattles, no primer visible",
+                              armorer=w.people["armorer"])
+    w.close(inc)
     x = w.state().lots[lot]
-    assert (x.verified_in_stock, x.on_hand, x.in_weapons) == (0, 10, 0)
-    a.verify_rounds(w.ctx, lot=lot, count=10, method="drilled", armorer=w.people["armorer"])
-    w.ready("revolver", "alex", content="dummy", n=6, lot=lot, scene="cold")
+    assert (x.verified_in_stock, x.on_hand, x.in_weapons) == (0, 4, 0)
+    err = refused(w, "AMMO_DUMMY_UNVERIFIED", w.inspect, "revolver", content="dummy", n=3,
+                  lot=lot)
+    assert subject_of(err, "AMMO_DUMMY_UNVERIFIED") == f"lot:{lot}"
+    a.verify_rounds(w.ctx, lot=lot, count=4, method="drilled", armorer=w.people["armorer"])
+    w.ready("revolver", "alex", content="dummy", n=4, lot=lot, scene="cold")
     allowed(w, "AMMO_DUMMY_UNVERIFIED", w.issue, "revolver", "alex", "cold")
 
 
@@ -322,13 +332,16 @@ def test_a_lot_named_by_an_open_incident_cannot_be_loaded(w: World) -> None:
             lot="blanks45", scene="hot")
 
 
-@covers("AMMO_LOT_QUARANTINED", "refused")
+@covers("CUSTODY_WEAPON_FROZEN", "refused")
 def test_a_weapon_loaded_from_a_lot_quarantined_after_inspection_is_not_issued(
         w: World) -> None:
     w.ready("revolver", "rita", content="blank", n=6, lot="blanks45", scene="hot")
     a.report_incident(w.ctx, kind="other", description="Supplier recalled the lot",
                       weapons=[], lots=[w.lots["blanks45"]], reported_by=w.people["armorer"])
-    refused(w, "AMMO_LOT_QUARANTINED", w.issue, "revolver", "rita", "hot",
+    # The incident froze the weapon holding the lot's rounds too (review: the
+    # Rust pattern); the issue names both reasons.
+    assert w.state().weapons[w.weapons["revolver"]].state == "frozen"
+    refused(w, "CUSTODY_WEAPON_FROZEN", w.issue, "revolver", "rita", "hot",
             records=("weapon.handoff_refused",))
 
 
@@ -1204,6 +1217,101 @@ def test_an_evidence_lot_is_neither_destroyed_nor_loaded_while_its_incident_is_o
             reason="thrown away", armorer=w.people["armorer"])
     refused(w, "INCIDENT_EVIDENCE_PRESERVED", w.inspect, "revolver2", content="dummy", n=1,
             lot=ev_lot)
+
+
+@covers("INCIDENT_EVIDENCE_PRESERVED", "refused")
+@pytest.mark.parametrize("how", ["frozen lost", "frozen fired", "misfire lost"])
+def test_rounds_that_are_evidence_cannot_be_written_off_on_return(w: World, how: str) -> None:
+    """Review: a frozen weapon's rounds were counted fired or lost on its return,
+    so no evidence lot was ever made and the wrap balanced."""
+    w.give("revolver", "alex", "hot", content="blank", n=6, lot="blanks45")
+    if how.startswith("frozen"):
+        a.report_incident(w.ctx, kind="discharge", description="Went off between takes",
+                          weapons=[w.weapons["revolver"]], lots=[],
+                          reported_by=w.people["ad"])
+        kw: dict[str, Any] = {"lost": 5} if how == "frozen lost" else {"fired": 1}
+    else:
+        kw = {"lost": 5, "misfire": "Cylinder 3 clicked"}
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", w.take_back, "revolver", "alex", **kw,
+            records=("weapon.handoff_refused",))
+    assert w.state().weapons[w.weapons["revolver"]].load_count == 6
+
+
+@covers("INCIDENT_EVIDENCE_PRESERVED", "refused")
+def test_an_incident_does_not_close_while_a_weapon_it_froze_holds_rounds(w: World) -> None:
+    """Review: closing unfroze the weapon and storing it put the misfired round
+    back in its lot, unexamined."""
+    inc = misfired_pistol(w)
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", w.close, inc, primary=False)
+    assert w.state().incidents[inc].open
+    record_all(w, "pistol", inc)
+    w.close(inc)
+    assert not w.state().incidents[inc].open
+
+
+@covers("INCIDENT_EVIDENCE_PRESERVED", "refused")
+def test_an_evidence_lot_is_never_loaded_even_with_a_soft_rule_overridden(w: World) -> None:
+    """Review: an armorer whose role conflict had been acknowledged loaded an
+    evidence lot after its incident closed (the evidence check ran only when
+    no violation at all had been found, and the overridden one counted)."""
+    inc = misfired_pistol(w)
+    record_all(w, "pistol", inc)
+    w.close(inc)
+    ev_lot = w.state().incidents[inc].evidence_lot
+    assert ev_lot is not None
+    w.put_away("pistol")  # empty now: back in storage, anyone's to take out
+    w.override("PEOPLE_ROLE_CONFLICT", f"person:{w.people['props_armorer']}")
+    for who in ("armorer", "props_armorer"):
+        err = refusal(w.inspect, "pistol", content="blank", n=1, lot=ev_lot, armorer=who,
+                      scene="hot")
+        assert err.code == "LOT_NOT_USABLE", (who, err)
+    _checked.append(("refused", "INCIDENT_EVIDENCE_PRESERVED"))
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
+def test_a_return_is_from_a_performer_only(w: World) -> None:
+    """Review: a weapon frozen in the armorer's hands was "returned" by that
+    armorer to the assistant armorer, a handoff the handoff route refuses."""
+    w.inspect("revolver", content="blank", n=6, lot="blanks45", scene="hot")
+    a.report_incident(w.ctx, kind="other", description="Cylinder binds",
+                      weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["ad"])
+    refused(w, "CUSTODY_DIRECT_HANDOFF", w.take_back, "revolver", "armorer",
+            armorer="assistant", records=("weapon.handoff_refused",))
+    assert w.state().weapons[w.weapons["revolver"]].custodian == w.people["armorer"]
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
+def test_another_armorer_does_not_take_a_weapon_by_inspecting_it(w: World) -> None:
+    """Review: the assistant armorer took the revolver from the armorer by
+    recording an inspection of it."""
+    w.inspect("revolver")
+    refused(w, "CUSTODY_DIRECT_HANDOFF", w.inspect, "revolver", armorer="assistant")
+    assert w.state().weapons[w.weapons["revolver"]].custodian == w.people["armorer"]
+    w.put_away("revolver")
+    w.inspect("revolver", armorer="assistant")  # out of storage: theirs now
+    assert w.state().weapons[w.weapons["revolver"]].custodian == w.people["assistant"]
+
+
+@covers("AMMO_LOT_QUARANTINED", "refused")
+def test_a_failed_dummy_freezes_and_recalls_the_weapons_loaded_from_its_lot(w: World) -> None:
+    """The Rust pattern (review): a weapon loaded with dummies from a box is out
+    with a performer in a scene that points at a person when a round of that box
+    turns out live. The quarantine reaches the weapon: it is frozen and named,
+    nobody may issue it again, and it comes back as evidence."""
+    lot = new_dummy_lot(w, n=12, verify=6)
+    w.give("revolver", "alex", "cold", content="dummy", n=6, lot=lot)
+    a.verify_rounds(w.ctx, lot=lot, count=0, method="shake", armorer=w.people["armorer"],
+                    failed_finding="round 7: primer dented, powder inside; it is live")
+    st = w.state()
+    rev = w.weapons["revolver"]
+    (inc,) = [i for i in st.incidents.values() if i.open]
+    assert rev in inc.weapons and st.weapons[rev].state == "frozen"
+    assert st.weapons[rev].custodian == w.people["alex"]  # still to be recalled
+    w.take_back("revolver", "alex")  # a frozen weapon still comes back
+    refused(w, "INCIDENT_EVIDENCE_PRESERVED", w.close, inc.id, primary=False)
+    err = refused(w, "AMMO_LOT_QUARANTINED", w.inspect, "revolver2", content="dummy", n=1,
+                  lot=lot, primary=False)
+    assert "AMMO_LOT_QUARANTINED" in codes(err)
 
 
 @covers("INCIDENT_EVIDENCE_PRESERVED", "allowed")

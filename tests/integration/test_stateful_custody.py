@@ -68,7 +68,7 @@ SCENES = ["cold", "hot", "rehearsal", "pointing", None]
 SOFT_OVERRIDES = ["SCENE_REHEARSAL_REPLICA", "PEOPLE_ROLE_CONFLICT", "CUSTODY_OVERDUE"]
 REFUSAL_RECORDS = {"action.refused", "weapon.handoff_refused", "ammo.intake_refused",
                    "incident.opened", "ammo.verification_voided", "person.pin_failed",
-                   "person.pin_locked"}
+                   "person.pin_locked", "weapon.frozen"}
 REBUILD_EVERY = 10
 
 # One take of the happy path: a load that suits the weapon and the scene, witnesses
@@ -194,7 +194,22 @@ class CustodyMachine(RuleBasedStateMachine):
                         assert lot["verified_in_stock"] == 0
                         was["verified_in_stock"] = 0
                     assert lot == was
-                assert after["weapons"] == before["weapons"]
+                # ...and it freezes the weapons still loaded from that lot (their
+                # rounds are as suspect as the box): nothing else about a weapon.
+                frozen = {wid for e in opened for wid in e.payload["weapons"]}
+                assert frozen == {wid for wid, x in before["weapons"].items()
+                                  if x["load"]["count"] and x["load"]["lot"] in named
+                                  and x["state"] != "retired"}
+                assert {e.payload["weapon"] for e in recorded
+                        if e.type == "weapon.frozen"} == frozen
+                for wid, x in after["weapons"].items():
+                    was = dict(before["weapons"][wid])
+                    if wid in frozen:
+                        assert x["state"] == "frozen"
+                        # Frozen: its inspection no longer counts.
+                        was["state"], was["frozen_by"] = x["state"], x["frozen_by"]
+                        was["inspection"] = None
+                    assert x == was
             else:
                 assert not any(e.payload.get("lots") or e.payload.get("weapons")
                                for e in opened), f"{name}: a refusal froze something"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import rules
 from .ammunition import BLANK_LOADS, LOT_KINDS, Lot
 from .common import (
     count,
@@ -133,7 +134,13 @@ def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, arm
                 ev("incident.opened", incident=inc, kind="failed_verification",
                    description=f"Dummy round failed verification in lot {lot}: "
                                f"{failed_finding}",
-                   weapons=[], lots=[lot], reported_by=armorer, rule="AMMO_LOT_QUARANTINED")]
+                   weapons=(loaded := loaded_from(s, [lot])), lots=[lot], reported_by=armorer,
+                   rule="AMMO_LOT_QUARANTINED")]
+        # The weapons already loaded from the box hold rounds as suspect as the
+        # failed one (the Rust pattern): frozen, so recalled and never issued.
+        for wid in loaded:
+            next_state(s.weapon(wid), "freeze")
+        out += [ev("weapon.frozen", weapon=wid, incident=inc) for wid in loaded]
         # No ammo.verification_voided: a failed round quarantines the lot for good,
         # so none of it is ever loaded again, verified or not.
     return out
@@ -148,6 +155,13 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
     sc = s.scene(scene) if scene else None
     iid = s.next_id("IN")
     violations = armorer_violations(a, at)
+    # (Someone who is no armorer is refused as such: CUSTODY_ARMORER_ONLY.)
+    if a.is_armorer and w.custodian is not None and w.custodian != armorer \
+            and w.state != "issued":
+        violations.append(Violation("CUSTODY_DIRECT_HANDOFF",
+                                    f"weapon {w.id} is held by {w.custodian}, not by {a.name}: "
+                                    "the armorer who holds it stores it before another takes "
+                                    "it out", f"weapon:{w.id}"))
     if w.state == "frozen":
         violations.append(Violation("CUSTODY_WEAPON_FROZEN",
                                     f"weapon {w.id} is frozen by incident(s) "
@@ -194,7 +208,10 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
         if lt.kind not in (content, "evidence"):
             raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} holds {lt.kind}s, not {content}s")
         violations += _lot_usable(s, lt)
-        if lt.kind == "evidence" and not violations:
+        # Evidence is never loaded: refused (and recorded) by a blocking rule while
+        # its incident is open, refused here otherwise. Never decided on "no
+        # violations": an overridden soft rule must not let evidence through.
+        if lt.kind == "evidence" and not rules.blocking(s, violations):
             raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} is an evidence lot")
         if not same_calibre(lt.calibre, w.calibre):
             violations.append(Violation("AMMO_CALIBRE_MISMATCH",
@@ -492,10 +509,28 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
         v.append(Violation("CUSTODY_DIRECT_HANDOFF",
                            f"weapon {w.id} is not held by {p.name} ({p.id}); it is "
                            f"{w.state}" + (f" with {w.custodian}" if w.custodian else ""), subj))
+    elif "performer" not in p.roles:
+        # A weapon frozen in an armorer's hands stays with them (they store it);
+        # a "return" must not pass it to another armorer.
+        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
+                           f"{p.name} ({p.id}) is not a performer: weapons pass only armorer → "
+                           "performer → armorer", subj))
     else:
         next_state(w, "return")
     count(fired, "rounds fired", high=w.load_count)
     count(lost, "rounds lost", high=w.load_count - fired)
+    # Rounds in a frozen weapon, or in one that misfired, are evidence: they stay
+    # in it until each is recorded (record_evidence), never written off.
+    if w.state == "frozen" and (fired or lost):
+        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
+                           f"weapon {w.id} is frozen by incident(s) {', '.join(w.frozen_by)}: "
+                           "its rounds stay in it until each is recorded as evidence; none "
+                           "can be counted fired or lost on its return", subj))
+    elif misfire is not None and lost:
+        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
+                           f"a misfire keeps the rounds in weapon {w.id} as evidence: none can "
+                           "be counted lost on its return (say what is missing in the "
+                           "incident)", subj))
     if fired and w.load_kind != "blank":
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} held {w.load_kind} rounds, which "
                            "cannot fire: if it discharged, report an incident "
@@ -558,6 +593,10 @@ def handoff(s: ProductionState, *, weapon: str, from_: str, to: str, at: datetim
 def open_incident(s: ProductionState, *, kind: str, description: str, weapons: list[str],
                   lots: list[str], reported_by: str, rule: str = "INCIDENT_DISCHARGE",
                   taken: dict[str, int] | None = None) -> list[NewEvent]:
+    # A lot under suspicion is suspect in the weapons already loaded from it too:
+    # they are frozen with it (and so recalled: a frozen weapon still comes back).
+    weapons = list(weapons)
+    weapons += [wid for wid in loaded_from(s, lots) if wid not in weapons]
     for wid in weapons:
         next_state(s.weapon(wid), "freeze")
     inc = s.next_id("INC", taken)
@@ -565,6 +604,16 @@ def open_incident(s: ProductionState, *, kind: str, description: str, weapons: l
               weapons=weapons, lots=lots, reported_by=reported_by, rule=rule)]
     out += [ev("weapon.frozen", weapon=wid, incident=inc) for wid in weapons]
     return out + void_verification(s, lots, inc)
+
+
+def loaded_from(s: ProductionState, lots: list[str]) -> list[str]:
+    """The weapons (not retired) holding rounds from any of ``lots``, by id."""
+    def num(ident: str) -> int:
+        digits = "".join(ch for ch in ident if ch.isdigit())
+        return int(digits) if digits else 0
+
+    return [wid for wid, w in sorted(s.weapons.items(), key=lambda kv: num(kv[0]))
+            if w.load_count and w.load_lot in lots and w.state != "retired"]
 
 
 def void_verification(s: ProductionState, lots: list[str], incident: str) -> list[NewEvent]:

@@ -225,6 +225,12 @@ def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
             v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
                                f"weapon {wid} is still with {w.custodian}: return it first",
                                subj))
+        if w.load_count:
+            # Closing would unfreeze it and let storing put the rounds back in
+            # their lot, unexamined.
+            v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
+                               f"weapon {wid} still holds {w.load_count} round(s): record each "
+                               "as evidence before the incident closes", subj))
     if not pins_checked and not v:
         v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
                            "both signers' PINs must be entered and checked", subj))
