@@ -89,6 +89,16 @@ class Settings(BaseSettings):
                     "with its abbreviation (14:03:27 MST) and the UTC time beside it. What "
                     "is recorded, and the API, stay in UTC.")
 
+    @field_validator("origin_host")
+    @classmethod
+    def _usable_origin(cls, host: str) -> str:
+        from .ledger.note import is_valid_key_name
+
+        if not host or not is_valid_key_name(f"{host}/productions/x"):
+            raise ValueError("the origin host becomes the ledger's key name: no spaces, no "
+                             "'+', printable characters only")
+        return host
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:

@@ -79,6 +79,8 @@ def head(db: str) -> int:
     (["inspect", "W1", "--armorer", "P1", "--position", "cylinder 7"], "INVALID_INPUT", 2),
     (["override", "AMMO_LIVE_FORBIDDEN", "--subject", "weapon:W1", "--reason",
       "because I said so", "--by", "P1"], "OVERRIDE_NOT_ALLOWED", 2),
+    # Review: undecodable bytes from a shell, and an entry past int64, crashed.
+    (["note", "0", "--text", "bad\udcffbyte", "--by", "P1"], "INVALID_INPUT", 2),
 ])
 def test_bad_input_names_its_code_exits_non_zero_and_writes_nothing(
         db: str, args: list[str], code: str, exit_code: int) -> None:
@@ -105,6 +107,35 @@ def test_only_the_producer_or_safety_supervisor_renews_a_qualification(db: str) 
                         "--json"))
     assert [(e["type"], e["actor"], e["payload"]["expires"]) for e in out] == [
         ("person.qualification_renewed", "P4", "2030-01-01")]
+
+
+def test_a_refused_init_leaves_nothing_behind_and_a_retry_works(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: a blank name was refused after the key file was written, and the
+    retry then failed with ALREADY_INITIALISED; a bad origin host crashed."""
+    monkeypatch.delenv("COLDCHECK_DATABASE_URL", raising=False)
+    path = str(tmp_path / "n.db")
+    out = cc(path, "init", "--production", "zz", "--name", "   ", "--json", code=2)
+    assert json.loads(out)["error"]["code"] == "INVALID_INPUT"
+    keys = tmp_path / "n.db.keys"
+    assert not keys.exists() or not list(keys.iterdir())
+    out = cc(path, "init", "--production", "zz", "--name", "Z film")
+    key = Store(path)
+    try:
+        verifier = key.production("zz")["verifier_key"]
+    finally:
+        key.dispose()
+    # The key is printed whole on one line, never wrapped (it is copied as printed).
+    assert verifier in out.splitlines()
+    monkeypatch.setenv("COLDCHECK_ORIGIN_HOST", "bad host")
+    r = runner.invoke(app, ["init", "--production", "yy", "--name", "Y", "--db", path])
+    assert r.exit_code != 0 and "COLDCHECK_ORIGIN_HOST" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_an_entry_number_past_int64_is_not_found_not_a_crash(db: str) -> None:
+    out = cc(db, "ledger", "entry", "9223372036854775808", code=2)
+    assert "NOT_FOUND" in out
 
 
 def test_a_second_init_of_the_same_production_is_refused_and_changes_nothing(db: str) -> None:

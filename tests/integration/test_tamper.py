@@ -128,6 +128,27 @@ def test_an_edit_with_rehashed_tree_is_caught_by_the_signed_checkpoints(
     assert "first difference is among entries 30..79" in r.failures[0].message
 
 
+@pytest.mark.parametrize("how", ["space", "escape"])
+def test_a_non_canonical_entry_with_rehashed_tree_names_the_entry(demo: Settings,
+                                                                  how: str) -> None:
+    """Review: bytes that mean the same JSON but are not canonical (a space, a
+    needless escape), with every stored hash rebuilt over them, were reported
+    only as a checkpoint mismatch over a range. The entry is now named."""
+    with Attacker(db(demo)) as x:
+        k = x.seq_of("weapon.stored")
+        old = x.entry(k)
+        edited = old.replace(b'"payload":{', b'"payload": {', 1) if how == "space" else \
+            old.replace(b'"storage":"ST', b'"storage":"\\u0053T', 1)
+        assert edited != old and json.loads(edited) == json.loads(old)
+        x.set_entry(k, edited)
+        x.rewrite_hashes()
+    r = verify(demo)
+    assert_caught(r, "LEDGER_ENTRY_ALTERED", k)
+    assert "not the canonical JSON" in r.failures[0].message
+    mismatch = next(f for f in r.failures if f.code == "LEDGER_CHECKPOINT_MISMATCH")
+    assert mismatch.entry == k
+
+
 # -------------------------------------------------------------- deleted rows
 
 

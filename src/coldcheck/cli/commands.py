@@ -67,9 +67,13 @@ def init(production: Annotated[str, Req(help="Production id, e.g. dusty-trails."
                 "verifier_key": p["verifier_key"],
                 "key_file": str(s.resolved_key_dir() / f"{production}.ed25519")}
 
-    run(as_json, go, lambda r: out.print(
-        f"[green]✔[/] production [bold]{r['production']}[/] created; ledger key "
-        f"{r['verifier_key']}\n  private key: {r['key_file']} (mode 0600, keep it safe)"))
+    def show(r: dict[str, Any]) -> None:
+        out.print(f"[green]✔[/] production [bold]{r['production']}[/] created; ledger key:")
+        # Keys and notes are printed whole, never wrapped: they are copied as printed.
+        out.print(r["verifier_key"], soft_wrap=True, markup=False, highlight=False)
+        out.print(f"  private key: {r['key_file']} (mode 0600, keep it safe)", soft_wrap=True)
+
+    run(as_json, go, show)
 
 
 def demo(db: DbOpt = None, production: Annotated[str, Req(help="Demo production id.")] =
@@ -97,7 +101,8 @@ def demo(db: DbOpt = None, production: Annotated[str, Req(help="Demo production 
                 x["evidence"]] for x in r["lots"]])
         table("Attempted violations, refused and recorded", ["attempt", "rule"],
               [[x["attempt"], x["code"]] for x in r["refused_attempts"]])
-        out.print("Signed checkpoint at wrap:\n" + (r["checkpoint"] or ""))
+        out.print("Signed checkpoint at wrap:")
+        out.print(r["checkpoint"] or "", soft_wrap=True, markup=False, highlight=False, end="")
         out.print(f"Sign-in for the tablet app (`coldcheck serve`): usernames "
                   f"{', '.join(x['username'] for x in r['accounts'])}; demo password "
                   f"{r['demo_password']!r}")

@@ -46,6 +46,11 @@ def text(value: str, what: str, *, min_len: int = 1, max_len: int = 2000) -> str
     if not min_len <= len(v) <= max_len:
         raise InvalidInput("INVALID_INPUT",
                            f"{what} must be {min_len} to {max_len} characters", field=what)
+    if any("\ud800" <= ch <= "\udfff" for ch in v):
+        # A lone surrogate (undecodable bytes a shell passed through) is no text:
+        # it could not be written as UTF-8 into the record.
+        raise InvalidInput("INVALID_INPUT", f"{what} holds bytes that are not valid text "
+                           "(UTF-8)", field=what)
     return v
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from ..config import Settings
 from ..domain import custody
 from ..domain import production as prod
+from ..domain.common import text
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.events import Event, NewEvent
 from ..domain.people import Person
@@ -41,6 +42,9 @@ def init_production(*, store: Store, settings: Settings, production: str, name: 
         raise InvalidInput("ALREADY_INITIALISED", f"production {production!r} already exists "
                            "in this database; nothing was changed")
     origin = f"{settings.origin_host}/productions/{production}"
+    # Everything that can be refused is refused before the key file is written:
+    # a stray key would make the retry fail with ALREADY_INITIALISED.
+    name = text(name, "name")
     key = new_key(settings.resolved_key_dir(), production, origin)
     store.create_production(
         production=production, name=name, origin=origin, key_name=origin,

@@ -149,6 +149,8 @@ def consistency_proof(ctx: Context, old: int, size: int | None = None) -> dict[s
 
 
 def entry(ctx: Context, index: int) -> bytes:
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 2**63:
+        raise InvalidInput("NOT_FOUND", f"no entry {index} in the ledger of {ctx.production}")
     with ctx.store.engine.connect() as c:
         v = c.execute(select(t.events.c.entry).where(
             t.events.c.production_id == ctx.production, t.events.c.seq == index)).scalar()

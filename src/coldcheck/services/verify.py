@@ -870,6 +870,28 @@ class _Run:
         return Event(d["production"], d["seq"], d["type"], d["at"], d["actor"],
                      d["device"], d["payload"]), True
 
+    def _first_not_canonical(self, lo: int, hi: int) -> int | None:
+        """The first entry of ``lo <= seq < hi`` whose bytes are not the canonical
+        JSON coldcheck writes (reported as LEDGER_ENTRY_ALTERED), or None."""
+        after: Any = lo - 1
+        while after < hi - 1:
+            rows = self.sql.events(after, min(self.chunk, hi - 1 - after))
+            if not rows:
+                return None
+            for seq, *_, e in rows:
+                raw = bytes(e) if isinstance(e, bytes | memoryview) else None
+                try:
+                    same = raw is not None and canonical(json.loads(raw)) == raw
+                except ValueError:
+                    same = False
+                if not same:
+                    self.fail("LEDGER_ENTRY_ALTERED", "its bytes are not the canonical JSON "
+                              "coldcheck writes (keys sorted, no whitespace, no needless "
+                              "escapes), and the stored hashes were rebuilt over it", seq)
+                    return int(seq)
+            after = rows[-1][0]
+        return None
+
     # ---- tree ------------------------------------------------------------
     def _diagnose(self, base: int, computed: list[bytes]) -> None:
         """A chunk's stored hashes differ: find which, row by row."""
@@ -1014,8 +1036,16 @@ class _Run:
                      self.shift_at < cp.size else [])
                 first = min(before) if before else None
                 good = max([c.size or 0 for c in rep.checkpoints if c.ok] + [0])
+                if first is None:
+                    # Every stored hash matches its entry, yet the root differs: the
+                    # hashes were rebuilt over changed entries. The fast path checks
+                    # only the columns around each payload; look for the entry whose
+                    # bytes are not canonical, to name it.
+                    first = self._first_not_canonical(good, cp.size)
                 where = "" if first is not None else \
                     f" (the first difference is among entries {good}..{cp.size - 1})"
+                if first is None:
+                    first = good  # the earliest entry the difference can be in
                 reason = "root differs"
                 rep.checkpoints.append(CheckpointResult(source, cp.size, False, reason))
                 self.fail("LEDGER_CHECKPOINT_MISMATCH", f"{name} signs root "
