@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from coldcheck.cli import app
 from coldcheck.config import Settings
 from coldcheck.documents import evidence_package
-from coldcheck.domain.errors import NotFound
+from coldcheck.domain.errors import ColdcheckError, NotFound
 from coldcheck.persistence.store import Store
 from coldcheck.services import actions as a
 from coldcheck.services import ledger as service
@@ -134,6 +134,32 @@ def test_the_export_signs_a_checkpoint_when_the_ledger_grew(tmp_path: Path) -> N
         assert pkg.signed_now and pkg.tree_size == before[0] + 1
         assert service.latest_checkpoint(ctx) == (pkg.tree_size,
                                                   unzip(pkg.data)["checkpoint.txt"].decode())
+    finally:
+        ctx.store.dispose()
+
+
+def test_without_the_key_an_incident_after_the_last_checkpoint_is_not_exported(
+        tmp_path: Path) -> None:
+    """Review: on a copy without the signing key, the package of an incident
+    recorded after the last checkpoint described it (from the current state)
+    while holding none of its entries or proofs."""
+    s = demo_copy(tmp_path / "nokey")
+    ctx = context(s, None)
+    try:
+        service.key_path(s.resolved_key_dir(), ctx.production).unlink()
+        signed = service.latest_checkpoint(ctx)
+        assert signed is not None
+        ev = a.report_incident(ctx, kind="other", description="Cart found unlocked",
+                               weapons=[], lots=[], reported_by="P3")
+        new = ev[0].payload["incident"]
+        assert service.latest_checkpoint(ctx) == signed  # nothing could sign it
+        with pytest.raises(ColdcheckError) as err:
+            evidence_package(ctx, new, at=ctx.now())
+        assert err.value.code == "KEY_MISSING" and "after the latest signed" in err.value.message
+        # An incident the checkpoint covers is still exported, proven against it.
+        pkg = evidence_package(ctx, "INC2", at=ctx.now())
+        assert pkg.tree_size == signed[0] and pkg.warning and not pkg.signed_now
+        assert json.loads(unzip(pkg.data)["incident.json"])["incident"] == "INC2"
     finally:
         ctx.store.dispose()
 

@@ -127,6 +127,18 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
         raise NotFound("incident", incident)
     size, note, signed_now, warning = _checkpoint(ctx, at)
     events = ctx.store.events(ctx.production, 0, size)
+    if size < st.seq:
+        # No checkpoint covers the newest entries (no key here to sign one): the
+        # package describes the incident as of the checkpoint it is proven
+        # against, never beyond it.
+        st = ProductionState(ctx.production)
+        for e in events:
+            st.apply(e)
+        if incident not in st.incidents:
+            raise ColdcheckError("KEY_MISSING", f"incident {incident} was recorded after the "
+                                 f"latest signed checkpoint (size {size}) and no new one can "
+                                 "be signed here: sign one where the production's key is "
+                                 "(`coldcheck ledger checkpoint`), then export")
     chosen = _relevant(st, incident, events)
     seqs = [e.seq for e in chosen]
     prod = ctx.store.production(ctx.production)
