@@ -47,8 +47,12 @@ def test_without_a_key_a_retry_is_a_new_request(aw: Any) -> None:
     w = aw.world
     body = {"performer": w.people["alex"], "scene": w.scenes["cold"]}
     assert aw.post("armorer", f"/weapons/{w.weapons['revolver']}/issue", body).status_code == 200
+    head = w.seq()
     r = aw.post("armorer", f"/weapons/{w.weapons['revolver']}/issue", body)
-    assert r.status_code == 409 and r.json()["code"] == "WEAPON_INVALID_TRANSITION"
+    # A second hand-over of a weapon the performer already holds: refused, and
+    # (a custody refusal) recorded.
+    assert r.status_code == 409 and r.json()["code"] == "CUSTODY_DIRECT_HANDOFF"
+    assert w.types_since(head) == ["weapon.handoff_refused"]
 
 
 def test_the_same_key_with_a_different_body_is_refused_and_nothing_runs(aw: Any) -> None:

@@ -1269,6 +1269,18 @@ def test_an_evidence_lot_is_never_loaded_even_with_a_soft_rule_overridden(w: Wor
 
 
 @covers("CUSTODY_DIRECT_HANDOFF", "refused")
+@pytest.mark.parametrize("to", ["alex", "rita"])
+def test_issuing_a_weapon_a_performer_holds_is_refused_and_recorded(w: World, to: str) -> None:
+    """Review: the refusal was raised by the state machine before the handoff
+    violation could be recorded, so the attempt left no trace."""
+    w.give("revolver", "alex", "cold")
+    err = refused(w, "CUSTODY_DIRECT_HANDOFF", w.issue, "revolver", to, "cold",
+                  records=("weapon.handoff_refused",), primary=False)
+    assert "held by" in repr(err.details) + repr(err)
+    assert w.state().weapons[w.weapons["revolver"]].custodian == w.people["alex"]
+
+
+@covers("CUSTODY_DIRECT_HANDOFF", "refused")
 def test_a_return_is_from_a_performer_only(w: World) -> None:
     """Review: a weapon frozen in the armorer's hands was "returned" by that
     armorer to the assistant armorer, a handoff the handoff route refuses."""
