@@ -138,9 +138,7 @@ def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, arm
                    rule="AMMO_LOT_QUARANTINED")]
         # The weapons already loaded from the box hold rounds as suspect as the
         # failed one (the Rust pattern): frozen, so recalled and never issued.
-        for wid in loaded:
-            next_state(s.weapon(wid), "freeze")
-        out += [ev("weapon.frozen", weapon=wid, incident=inc) for wid in loaded]
+        out += _freeze(s, loaded, inc)
         # No ammo.verification_voided: a failed round quarantines the lot for good,
         # so none of it is ever loaded again, verified or not.
     return out
@@ -601,22 +599,24 @@ def open_incident(s: ProductionState, *, kind: str, description: str, weapons: l
     # they are frozen with it (and so recalled: a frozen weapon still comes back).
     weapons = list(weapons)
     weapons += [wid for wid in loaded_from(s, lots) if wid not in weapons]
-    for wid in weapons:
-        next_state(s.weapon(wid), "freeze")
     inc = s.next_id("INC", taken)
+    frozen = _freeze(s, weapons, inc)
     out = [ev("incident.opened", incident=inc, kind=kind, description=description,
               weapons=weapons, lots=lots, reported_by=reported_by, rule=rule)]
-    out += [ev("weapon.frozen", weapon=wid, incident=inc) for wid in weapons]
-    return out + void_verification(s, lots, inc)
+    return out + frozen + void_verification(s, lots, inc)
+
+
+def _freeze(s: ProductionState, weapons: list[str], incident: str) -> list[NewEvent]:
+    """``weapon.frozen`` for each of ``weapons`` (refused if one cannot be)."""
+    for wid in weapons:
+        next_state(s.weapon(wid), "freeze")
+    return [ev("weapon.frozen", weapon=wid, incident=incident) for wid in weapons]
 
 
 def loaded_from(s: ProductionState, lots: list[str]) -> list[str]:
-    """The weapons (not retired) holding rounds from any of ``lots``, by id."""
-    def num(ident: str) -> int:
-        digits = "".join(ch for ch in ident if ch.isdigit())
-        return int(digits) if digits else 0
-
-    return [wid for wid, w in sorted(s.weapons.items(), key=lambda kv: num(kv[0]))
+    """The weapons (not retired) holding rounds from any of ``lots``, in the order
+    they were received (the state's order, the same on every replay)."""
+    return [wid for wid, w in s.weapons.items()
             if w.load_count and w.load_lot in lots and w.state != "retired"]
 
 

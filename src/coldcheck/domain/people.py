@@ -91,4 +91,3 @@ def require_role(person: Person, *roles: str) -> None:
         raise InvalidInput("ROLE_REQUIRED",
                            f"{person.name} ({person.id}) is not a {' or '.join(roles)}",
                            person=person.id, needed=list(roles))
-
