@@ -294,35 +294,45 @@ def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
                role=roles[0])]
 
 
+def _recorded_in_chain(entries: list[dict[str, str]],
+                       armorers: set[str]) -> list[tuple[dict[str, str], str]]:
+    """(confirmation, who recorded its PIN) for each of ``entries`` whose PIN, as
+    it stood when it was given, was recorded by one of ``armorers`` or by another
+    witness among ``entries``: someone who knows that PIN and could have
+    confirmed in the witness's name ("each with their own PIN")."""
+    people = {e["person"] for e in entries}
+    out = []
+    for e in entries:
+        by = e.get("pin_set_by")
+        if by and by != e["person"] and (by in armorers or by in people):
+            out.append((e, by))
+    return out
+
+
 def _dependent_witness(s: ProductionState, insp: Inspection, p: Person,
                        subj: str) -> list[Violation]:
-    """A witness's confirmation counts only if it is theirs alone: "each with
-    their own PIN". Someone who recorded a witness's PIN (typed it in their own
-    session) could confirm in that witness's name, so the armorer whose
-    inspection it is must not have recorded it, and of the two witnesses
-    neither may have recorded the PIN the other confirmed with (as it stood
-    when they confirmed: changing a PIN later does not undo a confirmation)."""
-    out: list[Violation] = []
+    """At witnessing: ``p``'s confirmation must not rest on a PIN the inspecting
+    armorer or the other witness recorded, nor the other witness's on a PIN ``p``
+    recorded (as it stood when they confirmed: changing a PIN later does not
+    undo a confirmation)."""
+    mine: dict[str, str] = {"person": p.id}
+    if p.pin_set_by:
+        mine["pin_set_by"] = p.pin_set_by
     how = (f": {p.name} sets their own PIN (My PIN), or has it set in the session of "
            "someone who is neither the inspecting armorer nor a witness of this inspection; "
            "or another 1st AD or safety supervisor confirms instead")
-    if p.pin_set_by == insp.armorer:
-        armorer = s.people.get(insp.armorer)
-        who = armorer.name if armorer else insp.armorer
-        out.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                             f"{p.name}'s PIN was recorded by {who}, who made inspection "
-                             f"{insp.id}" + how, subj))
-    for x in insp.witnesses:
-        other = s.people.get(x["person"])
-        if other is None:
-            continue
-        if p.pin_set_by == other.id:
+    out: list[Violation] = []
+    for e, by in _recorded_in_chain([*insp.witnesses, mine], {insp.armorer}):
+        who = s.people[by].name if by in s.people else by
+        if e is mine:
+            did = "made" if by == insp.armorer else "already witnessed"
             out.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                 f"{p.name}'s PIN was recorded by {other.name}, who already "
-                                 f"witnessed inspection {insp.id}" + how, subj))
-        elif x.get("pin_set_by") == p.id:
+                                 f"{p.name}'s PIN was recorded by {who}, who {did} inspection "
+                                 f"{insp.id}" + how, subj))
+        elif by == p.id:
+            other = s.people[e["person"]].name if e["person"] in s.people else e["person"]
             out.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                 f"{other.name} confirmed inspection {insp.id} with a PIN "
+                                 f"{other} confirmed inspection {insp.id} with a PIN "
                                  f"recorded by {p.name}: the two confirmations must come from "
                                  "two people's own PINs; another 1st AD or safety supervisor "
                                  "confirms instead, or the inspection is made again", subj))
@@ -335,16 +345,12 @@ def independent_witnesses(s: ProductionState, insp: Inspection, *,
     issue: as recorded when each witness confirmed, against each other and
     against the armorer handing the weapon over (who may not be the one who
     inspected). Empty when they are independent."""
-    out: list[str] = []
-    for x in insp.witnesses:
-        by = x.get("pin_set_by")
-        if by is None or by == x["person"]:
-            continue
-        name = s.people[x["person"]].name if x["person"] in s.people else x["person"]
-        if by in (insp.armorer, armorer) or any(y["person"] == by for y in insp.witnesses):
-            who = s.people[by].name if by in s.people else by
-            out.append(f"{name} confirmed inspection {insp.id} with a PIN recorded by {who}")
-    return out
+    def name(ident: str) -> str:
+        return s.people[ident].name if ident in s.people else ident
+
+    return [f"{name(e['person'])} confirmed inspection {insp.id} with a PIN recorded by "
+            f"{name(by)}"
+            for e, by in _recorded_in_chain(insp.witnesses, {insp.armorer, armorer})]
 
 
 def in_scene(sc: Scene, *, armorer: str, performer: str,
