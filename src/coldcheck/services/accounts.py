@@ -316,6 +316,17 @@ class _UnknownLocks:
 UNKNOWN_LOCKS = _UnknownLocks()
 
 
+# The answers of a locked account, the same for a username that does not exist.
+def _still_locked(until: str) -> AccessError:
+    return AccessError("ACCOUNT_LOCKED", f"the account is locked until {until} after "
+                       f"{PIN_MAX_FAILURES} wrong passwords", kind="locked", until=until)
+
+
+def _now_locked(until: str) -> AccessError:
+    return AccessError("ACCOUNT_LOCKED", f"wrong password; the account is now locked for "
+                       f"{PIN_LOCK_MINUTES} minutes", kind="locked", until=until)
+
+
 def unknown_username(typed: str) -> str:
     """How a sign-in with an unknown username is logged: never as typed (it may be
     a password typed in the wrong field), but as a keyed fingerprint of it."""
@@ -350,9 +361,7 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
                                     remote=remote, detail={"until": utc_text(held),
                                                            "reason": "unknown_username"})
             log.warning("sign-in refused: unknown username (%s) from %s", typed, remote)
-            raise AccessError("ACCOUNT_LOCKED", f"the account is locked until "
-                              f"{utc_text(held)} after {PIN_MAX_FAILURES} wrong passwords",
-                              kind="locked", until=utc_text(held))
+            raise _still_locked(utc_text(held))
         _dummy_verify(ph, password)
         now_locked = UNKNOWN_LOCKS.fail(key, at)
         with write_tx(store) as c:
@@ -360,9 +369,7 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
                                 remote=remote, detail={"reason": "unknown_username"})
         log.warning("sign-in failed: unknown username (%s) from %s", typed, remote)
         if now_locked is not None:
-            raise AccessError("ACCOUNT_LOCKED", f"wrong password; the account is now locked "
-                              f"for {PIN_LOCK_MINUTES} minutes", kind="locked",
-                              until=utc_text(now_locked))
+            raise _now_locked(utc_text(now_locked))
         raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
                           kind="unauthenticated")
     account_id = int(acc["id"])
@@ -373,8 +380,7 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
                                 username=uname, remote=remote, detail={"until": locked})
         log.warning("sign-in refused: account %r is locked until %s (from %s)", uname, locked,
                     remote)
-        raise AccessError("ACCOUNT_LOCKED", f"the account is locked until {locked} after "
-                          f"{PIN_MAX_FAILURES} wrong passwords", kind="locked", until=locked)
+        raise _still_locked(locked)
     if not verify(ph, acc["password_hash"], password):
         with write_tx(store) as c:
             fresh = repo.account_by_username(c, uname)
@@ -395,8 +401,7 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
         if until is not None:
             log.warning("sign-in failed: wrong password for %r from %s; account locked until %s",
                         uname, remote, until)
-            raise AccessError("ACCOUNT_LOCKED", f"wrong password; the account is now locked for "
-                              f"{PIN_LOCK_MINUTES} minutes", kind="locked", until=until)
+            raise _now_locked(until)
         log.warning("sign-in failed: wrong password for %r from %s (%d of %d)", uname, remote,
                     failures, PIN_MAX_FAILURES)
         raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
