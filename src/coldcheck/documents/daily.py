@@ -190,9 +190,7 @@ def daily_report(ctx: Context, *, day: str, at: datetime | None = None,
     mine = [e for e, d in zip(events, dates, strict=True) if d == the_day]
     cut = 1 + max((e.seq for e, d in zip(events, dates, strict=True) if d <= the_day),
                   default=-1)
-    st = ProductionState(ctx.production)
-    for e in events[:cut]:
-        st.apply(e)
+    st = ProductionState.replayed(ctx.production, events[:cut])
     later = events[cut:]
     if not later:
         as_of = utc_text(now)

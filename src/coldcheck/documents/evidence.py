@@ -131,9 +131,7 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
         # No checkpoint covers the newest entries (no key here to sign one): the
         # package describes the incident as of the checkpoint it is proven
         # against, never beyond it.
-        st = ProductionState(ctx.production)
-        for e in events:
-            st.apply(e)
+        st = ProductionState.replayed(ctx.production, events)
         if incident not in st.incidents:
             raise ColdcheckError("KEY_MISSING", f"incident {incident} was recorded after the "
                                  f"latest signed checkpoint (size {size}) and no new one can "

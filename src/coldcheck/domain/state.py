@@ -8,7 +8,7 @@ projection rows in the same transaction as the event.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .ammunition import Lot
@@ -133,6 +133,14 @@ class ProductionState:
                 yield kind, ident, row
 
     # ---- applying events ----------------------------------------------
+    @classmethod
+    def replayed(cls, production: str, events: Iterable[Event]) -> ProductionState:
+        """A fresh state with ``events`` (from entry 0, in order) applied."""
+        st = cls(production)
+        for e in events:
+            st.apply(e)
+        return st
+
     def apply(self, ev: Event) -> Touched:
         if ev.seq != self.seq:
             raise ValueError(f"event seq {ev.seq} applied to state at seq {self.seq}")

@@ -348,10 +348,7 @@ class Store:
     def state(self, production: str) -> ProductionState:
         """A fresh state replayed from the stored events (a consistent snapshot)."""
         with self.engine.connect() as c, c.begin():
-            st = ProductionState(production)
-            for e in self.read_events(c, production):
-                st.apply(e)
-            return st
+            return ProductionState.replayed(production, self.read_events(c, production))
 
     def head(self, production: str) -> int:
         with self.engine.connect() as c:
