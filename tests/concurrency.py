@@ -12,15 +12,34 @@ from contextlib import contextmanager
 from coldcheck.domain.errors import ColdcheckError
 
 
+def in_threads(n: int, fn: Callable[[int], None]) -> list[BaseException]:
+    """Run fn(0..n-1) in n threads released at once; wait for all of them; return
+    what they raised (a thread's exception would otherwise only be printed)."""
+    start = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            fn(i)
+        except BaseException as err:  # handed to the caller
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def together(n: int, fn: Callable[[int], str]) -> Counter[str]:
     """Run fn(0..n-1) in n threads released at once; count what each answered
     (an answer, or the code of the ColdcheckError it raised)."""
-    start = threading.Barrier(n)
     out: list[str] = []
     lock = threading.Lock()
 
     def run(i: int) -> None:
-        start.wait()
         try:
             answer = fn(i)
         except ColdcheckError as err:
@@ -28,11 +47,9 @@ def together(n: int, fn: Callable[[int], str]) -> Counter[str]:
         with lock:
             out.append(answer)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = in_threads(n, run)
+    if errors:
+        raise errors[0]
     return Counter(out)
 
 

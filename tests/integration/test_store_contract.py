@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from concurrency import in_threads
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from store_checks import (
@@ -217,29 +218,18 @@ def test_concurrent_writers_lose_nothing_and_leave_no_gap(store: Store,
     ctx, person = new_production(store, backend_settings)
     before = store.head(PRODUCTION)
     threads, per_thread = 8, 12
-    start = threading.Barrier(threads)
     results: dict[int, list[Event]] = {}
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            start.wait()
-            got: list[Event] = []
-            for i in range(per_thread):
-                if i % 3 == 2:
-                    got += a.add_note(ctx, refers_to=0, text=f"t{n} {i}", actor=person, at=T0)
-                else:
-                    got += a.file_complaint(ctx, by=person, text=f"t{n} {i}", at=T0)
-            results[n] = got
-        except BaseException as err:  # reported below
-            errors.append(err)
+        got: list[Event] = []
+        for i in range(per_thread):
+            if i % 3 == 2:
+                got += a.add_note(ctx, refers_to=0, text=f"t{n} {i}", actor=person, at=T0)
+            else:
+                got += a.file_complaint(ctx, by=person, text=f"t{n} {i}", at=T0)
+        results[n] = got
 
-    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for th in pool:
-        th.start()
-    for th in pool:
-        th.join()
-    assert not errors
+    assert not in_threads(threads, worker)
     seqs = sorted(e.seq for got in results.values() for e in got)
     assert seqs == list(range(before, before + threads * per_thread))
     for got in results.values():  # each writer's own events are in its order
@@ -264,19 +254,13 @@ def test_many_writers_leave_the_connection_pool_to_readers(store: Store,
                                     "production": name, "name": name, "origin": name,
                                     "key_id": "00000000"})],
                                 actor="system", device="test", at=T0)
-    start = threading.Barrier(len(names))
 
-    def writer(name: str) -> None:
-        start.wait()
-        with store.write(name) as tx:
-            tx.append([note(name)], actor="system", device="test", at=T0)
+    def writer(n: int) -> None:
+        with store.write(names[n]) as tx:
+            tx.append([note(names[n])], actor="system", device="test", at=T0)
             time.sleep(0.01)  # hold the transaction while the others queue for theirs
 
-    pool = [threading.Thread(target=writer, args=(name,)) for name in names]
-    for th in pool:
-        th.start()
-    for th in pool:
-        th.join()
+    assert not in_threads(len(names), writer)
     assert store.engine.pool.checkedout() <= Store.IDLE_WRITERS  # type: ignore[attr-defined]
     assert_record_intact(store)  # reads still get connections
     for name in names:
