@@ -62,6 +62,7 @@ ledger_hashes = Table(
     Column("idx", BigInteger, nullable=False),  # Go tlog stored-hash index
     Column("hash", LargeBinary(32), nullable=False),
     PrimaryKeyConstraint("production_id", "idx", name="pk_ledger_hashes"),
+    sqlite_with_rowid=False,  # one b-tree search a hash (migration 0004)
 )
 
 checkpoints = Table(

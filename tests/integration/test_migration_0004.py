@@ -1,0 +1,143 @@
+"""Migration 0004 rebuilds SQLite's ``ledger_hashes`` as a ``WITHOUT ROWID`` table.
+
+A ledger written before the migration must come out of it exactly as it went
+in: every stored hash the same, still append-only in the database, still
+verifying, and still growing. A migration that fails half-way must leave the
+old table as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from store_checks import PRODUCTION, T0, new_production, row_counts, stored_entries, stored_hashes
+
+from coldcheck.config import Settings
+from coldcheck.domain.events import NewEvent
+from coldcheck.ledger import build_stored_hashes, leaf_hashes
+from coldcheck.persistence.store import Store
+from coldcheck.services import ledger as ledger_service
+from coldcheck.services.context import context
+from coldcheck.services.verify import verify_ledger
+
+
+def upgrade(store: Store, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", "coldcheck.persistence:migrations")
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def revision(db: Path) -> str:
+    with sqlite3.connect(db) as c:
+        return str(c.execute("SELECT version_num FROM alembic_version").fetchone()[0])
+
+
+def table_sql(db: Path) -> str:
+    with sqlite3.connect(db) as c:
+        return str(c.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND "
+                             "name = 'ledger_hashes'").fetchone()[0])
+
+
+def notes(store: Store, person: str, n: int, first: int = 0) -> None:
+    for i in range(first, first + n):
+        with store.write(PRODUCTION) as tx:
+            tx.append([NewEvent("note.added", {"text": f"note {i}", "refers_to": 0})],
+                      actor=person, device="pytest", at=T0)
+
+
+@pytest.fixture
+def ledger_at_0003(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[Store, str]:
+    """A SQLite database at revision 0003 holding a production with 40 events and
+    a signed checkpoint, written by today's code (only the table layout differs)."""
+    store = Store(settings.database_url)
+    monkeypatch.setattr(Store, "migrate", lambda self: upgrade(self, "0003"))
+    ctx, person = new_production(store, settings)
+    notes(store, person, 37)
+    ledger_service.sign_checkpoint(ctx, reason="manual", at=T0)
+    monkeypatch.undo()
+    return store, person
+
+
+def db_path(settings: Settings) -> Path:
+    return Path(settings.database_url.removeprefix("sqlite:///"))
+
+
+def test_every_stored_hash_comes_through_and_the_ledger_still_verifies(
+        ledger_at_0003: tuple[Store, str], settings: Settings) -> None:
+    store, person = ledger_at_0003
+    db = db_path(settings)
+    assert revision(db) == "0003" and "WITHOUT ROWID" not in table_sql(db)
+    before_hashes, before_counts = stored_hashes(store), row_counts(store)
+    before_entries = stored_entries(store)
+
+    store.migrate()
+
+    assert revision(db) == "0004" and "WITHOUT ROWID" in table_sql(db)
+    assert stored_hashes(store) == before_hashes
+    assert row_counts(store) == before_counts
+    assert stored_entries(store) == before_entries
+    # The stored hashes are still those of the entries, and the ledger verifies.
+    want = build_stored_hashes(leaf_hashes(e for _, e in before_entries))
+    assert [h for _, h in before_hashes] == want
+    ctx = context(settings, PRODUCTION, store=store)
+    report = verify_ledger(ctx)
+    assert report.ok, report
+    # It keeps growing, and verifies again with a new checkpoint.
+    notes(store, person, 9, first=37)
+    ledger_service.sign_checkpoint(ctx, reason="manual", at=T0)
+    entries = stored_entries(store)
+    assert [h for _, h in stored_hashes(store)] == build_stored_hashes(
+        leaf_hashes(e for _, e in entries))
+    assert verify_ledger(ctx).ok
+
+
+def test_the_new_table_is_append_only_in_the_database(
+        ledger_at_0003: tuple[Store, str], settings: Settings) -> None:
+    store, _ = ledger_at_0003
+    store.migrate()
+    store.dispose()
+    with sqlite3.connect(db_path(settings)) as c:
+        triggers = {r[0] for r in c.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_hashes'")}
+        assert triggers == {"ledger_hashes_no_update", "ledger_hashes_no_delete"}
+        for stmt in ("UPDATE ledger_hashes SET hash = zeroblob(32) WHERE idx = 3",
+                     "DELETE FROM ledger_hashes WHERE idx = 3"):
+            with pytest.raises(sqlite3.IntegrityError, match="ledger_hashes is append-only"):
+                c.execute(stmt)
+
+
+def test_a_migration_that_fails_half_way_leaves_the_old_table_as_it_was(
+        ledger_at_0003: tuple[Store, str], settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worst moment: the hashes copied and the old table dropped, the new one
+    not yet renamed. The migration's one transaction must bring the old back."""
+    from alembic import op
+
+    store, _ = ledger_at_0003
+    before = stored_hashes(store)
+    run = op.execute
+
+    def crash_at_rename(sql: object, *args: object, **kw: object) -> object:
+        if str(sql).startswith("ALTER TABLE ledger_hashes_new RENAME"):
+            raise RuntimeError("power cut")
+        return run(sql, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(op, "execute", crash_at_rename)
+    with pytest.raises(RuntimeError, match="power cut"):
+        store.migrate()
+    monkeypatch.undo()
+    db = db_path(settings)
+    assert revision(db) == "0003" and "WITHOUT ROWID" not in table_sql(db)
+    assert stored_hashes(store) == before
+    with sqlite3.connect(db) as c:
+        names = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+    assert "ledger_hashes_new" not in names
+    assert {"ledger_hashes_no_update", "ledger_hashes_no_delete"} <= names
+    store.migrate()
+    assert revision(db) == "0004" and stored_hashes(store) == before
