@@ -120,3 +120,43 @@ def test_the_append_path_never_fills_the_shared_cache(sqlite_store: Store,
         got = reader.read_hashes([0, 1, 2])
     assert reader.last == list(zip([0, 1, 2], got, strict=True))
     assert not cache.young and not cache.old
+
+
+@pytest.mark.parametrize("value", [b"\x01" * 31, b"\x01" * 33, "a" * 32, 7],
+                         ids=["31 bytes", "33 bytes", "text", "integer"])
+def test_a_stored_hash_that_is_not_32_bytes_is_a_corrupt_ledger(
+        sqlite_store: Store, settings: Settings, value: object) -> None:
+    """The reader checks each hash as it leaves the database; proofs then take
+    them as they are, so nothing else would notice."""
+    size = ledger(sqlite_store, settings, 5)
+    odd = stored_hash_count(size) + 1
+    with sqlite_store.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO ledger_hashes (production_id, idx, hash) "
+                             "VALUES (?, ?, ?)", (PRODUCTION, odd, value))
+    with sqlite_store.engine.connect() as conn:
+        for cache in (None, HashCache()):
+            reader = CursorHashes(conn.connection.cursor(), sqlite_store.sql, PRODUCTION, cache)
+            assert len(reader.read_hashes([0, 1])) == 2
+            with pytest.raises(ColdcheckError) as err:
+                reader.read_hashes([0, odd])
+            assert err.value.code == "LEDGER_CORRUPT"
+            assert f"stored ledger hash {odd} is not 32 bytes" in str(err.value)
+            if cache is not None:
+                assert odd not in cache.young and odd not in cache.old
+
+
+def test_reads_of_any_length_answer_what_the_database_holds(sqlite_store: Store,
+                                                           settings: Settings) -> None:
+    """Short reads are point lookups joined by UNION ALL (SQLite caps a compound
+    SELECT at 500 terms); long ones an IN list. Both answer in the order asked."""
+    size = ledger(sqlite_store, settings, 300)
+    every = list(range(stored_hash_count(size)))
+    with sqlite_store.engine.connect() as conn:
+        truth = dict(conn.exec_driver_sql(
+            "SELECT idx, hash FROM ledger_hashes WHERE production_id = ?", (PRODUCTION,)).all())
+        reader = CursorHashes(conn.connection.cursor(), sqlite_store.sql, PRODUCTION)
+        rng = random.Random(3)
+        for n in (1, 2, 63, 64, 65, 499, 501, len(every)):
+            ask = rng.sample(every, n)
+            assert reader.read_hashes(ask) == [truth[i] for i in ask]
+        assert reader.read_hashes([5, 5, 9]) == [truth[5], truth[5], truth[9]]

@@ -65,6 +65,8 @@ def projection_data(st: ProductionState, kind: str, ident: str) -> str:
 
 
 _sha256 = hashlib.sha256
+_BYTES = {bytes}
+_HASH_SIZE = {32}
 
 
 class HotSql:
@@ -98,13 +100,21 @@ class HotSql:
         return sql.replace("?", "%s") if self.pg else sql
 
     def hashes(self, n: int) -> str:
-        """The read of n stored hashes (made once per n)."""
+        """The read of n stored hashes (made once per n). On SQLite, n point
+        lookups joined by ``UNION ALL``, the production bound once as ``?1``:
+        an ``IN`` list first builds and sorts a temporary index of its values,
+        which costs more than the lookups save (benchmarks/README.md)."""
         sql = self._hashes.get(n)
         if sql is None:
-            marks = ", ".join("?" * n)  # placeholders only: values are bound by the driver
-            where = f"production_id = ? AND idx IN ({marks})"
-            sql = self._hashes[n] = self.q(
-                f"SELECT idx, hash FROM ledger_hashes WHERE {where}")  # noqa: S608
+            if self.sqlite and n <= 64:  # SQLite allows 500 terms; proofs ask at most ~80
+                sql = " UNION ALL ".join(
+                    f"SELECT idx, hash FROM ledger_hashes WHERE production_id = ?1 "  # noqa: S608
+                    f"AND idx = ?{k}" for k in range(2, n + 2))
+            else:  # placeholders only: values are bound by the driver
+                marks = ", ".join("?" * n)
+                sql = self.q(f"SELECT idx, hash FROM ledger_hashes "  # noqa: S608
+                             f"WHERE production_id = ? AND idx IN ({marks})")
+            self._hashes[n] = sql
         return sql
 
 
@@ -172,7 +182,8 @@ class CursorHashes:
     read last (the compact range, when called by ``stored_hashes_batch``), and,
     given a :class:`HashCache`, asks the database only for what it lacks."""
 
-    any_order = True  # asks the database for what it lacks, sorted: any order will do
+    any_order = True  # asks the database for what it lacks as it comes: any order will do
+    checked = True  # answers a new list of 32-byte bytes, checked as they were read
 
     def __init__(self, cur: Any, sql: HotSql, production: str,
                  cache: HashCache | None = None, *, remember: bool = False) -> None:
@@ -183,24 +194,32 @@ class CursorHashes:
         self.remember = remember
         self.last: list[tuple[int, bytes]] = []
 
-    def _query(self, wanted: list[int]) -> dict[int, bytes]:
+    def _query(self, wanted: Sequence[int]) -> dict[int, bytes]:
+        """The stored hashes at ``wanted``, each checked to be a 32-byte value as it
+        leaves the database: the cache and the proofs take them as they are."""
         self.cur.execute(self.sql.hashes(len(wanted)), (self.production, *wanted))
         if self.sql.sqlite:
-            return dict(self.cur.fetchall())
-        return {int(i): bytes(h) for i, h in self.cur.fetchall()}
+            found = dict(self.cur.fetchall())
+        else:
+            found = {int(i): bytes(h) for i, h in self.cur.fetchall()}
+        values = found.values()
+        if not (set(map(type, values)) <= _BYTES and set(map(len, values)) <= _HASH_SIZE):
+            bad = next(i for i, h in found.items() if type(h) is not bytes or len(h) != 32)
+            raise ColdcheckError("LEDGER_CORRUPT", f"stored ledger hash {bad} is not 32 bytes")
+        return found
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
             return []
         cache = self.cache
         if cache is None:
-            found = self._query(sorted(set(indexes)))
+            found = self._query(indexes)
             got: list[bytes | None] = list(map(found.get, indexes))
         else:
             got, missing = cache.get(indexes)
             if not missing:
                 return got  # type: ignore[return-value]  # no None left
-            found = self._query(sorted(set(missing)))
+            found = self._query(missing)
             cache.add(found)
             for k, h in enumerate(got):
                 if h is None:
