@@ -17,6 +17,7 @@ def test_every_issue_listed_command_is_documented() -> None:
     for cmd in ["init", "person add", "weapon add", "ammo intake", "ammo verify", "scene add",
                 "meeting record", "inspect", "issue", "return", "store", "incident report",
                 "incident close", "complaint file", "complaint ack", "override", "wrap",
-                "status", "timeline", "rebuild", "demo", "ledger key", "ledger checkpoint",
-                "ledger entry", "ledger prove-inclusion", "ledger prove-consistency"]:
+                "status", "timeline", "rebuild", "migrate", "demo", "ledger key",
+                "ledger checkpoint", "ledger entry", "ledger prove-inclusion",
+                "ledger prove-consistency"]:
         assert f"### coldcheck {cmd}\n" in text, cmd

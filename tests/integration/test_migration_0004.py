@@ -141,3 +141,32 @@ def test_a_migration_that_fails_half_way_leaves_the_old_table_as_it_was(
     assert {"ledger_hashes_no_update", "ledger_hashes_no_delete"} <= names
     store.migrate()
     assert revision(db) == "0004" and stored_hashes(store) == before
+
+
+def test_coldcheck_migrate_upgrades_an_existing_database_and_says_what_it_did(
+        ledger_at_0003: tuple[Store, str], settings: Settings, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from coldcheck.cli import app
+
+    monkeypatch.delenv("COLDCHECK_DATABASE_URL", raising=False)
+    store, _ = ledger_at_0003
+    before = stored_hashes(store)
+    store.dispose()
+    db = str(db_path(settings))
+    runner = CliRunner()
+    r = runner.invoke(app, ["migrate", "--db", db])
+    assert r.exit_code == 0, r.output
+    assert "schema migrated from 0003 to 0004" in r.output
+    assert "WITHOUT ROWID" in table_sql(Path(db)) and stored_hashes(store) == before
+    r = runner.invoke(app, ["migrate", "--db", db, "--json"])
+    assert r.exit_code == 0 and json.loads(r.output) == {"from": "0004", "to": "0004"}
+    # A file that holds no coldcheck data is not given a schema by migrate.
+    empty = tmp_path / "empty.db"
+    r = runner.invoke(app, ["migrate", "--db", str(empty), "--json"])
+    assert r.exit_code == 2 and json.loads(r.output)["error"]["code"] == "NOT_INITIALISED"
+    with sqlite3.connect(empty) as c:
+        assert c.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)

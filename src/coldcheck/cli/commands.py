@@ -590,8 +590,29 @@ def rebuild(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = Fal
            f"{', '.join(r['differed'][:20])}[/]" if r["differed"] else "; all matched")))
 
 
+def migrate(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Bring an existing database's schema to this version of coldcheck (the
+    server does it when it starts). Events are never changed."""
+    s = settings(db)
+
+    def go() -> dict[str, Any]:
+        store = Store(s.database_url)
+        try:
+            store.require_schema()
+            before = store.schema_revision()
+            store.migrate()
+            return {"from": before, "to": store.schema_revision()}
+        finally:
+            store.dispose()
+
+    run(as_json, go, lambda r: out.print(
+        f"[green]✔[/] schema already current ({r['to']})" if r["from"] == r["to"]
+        else f"[green]✔[/] schema migrated from {r['from']} to {r['to']}"))
+
+
 def register(app: typer.Typer) -> None:
     app.command()(init)
+    app.command()(migrate)
     app.command()(demo)
     for name, sub in [("person", person), ("storage", storage), ("weapon", weapon),
                       ("ammo", ammo), ("day", day), ("scene", scene), ("meeting", meeting),

@@ -175,6 +175,8 @@ class Store:
 
     # ---- schema --------------------------------------------------------
     def migrate(self) -> None:
+        """Bring the schema to this version's, in one transaction (a migration
+        that fails leaves the database as it was)."""
         from alembic import command
         from alembic.config import Config
 
@@ -183,6 +185,13 @@ class Store:
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at (None: no coldcheck schema yet)."""
+        from alembic.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def initialised(self) -> bool:
         return inspect(self.engine).has_table("events")
