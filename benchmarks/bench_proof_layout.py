@@ -10,9 +10,10 @@ the index. This benchmark stores the same stored hashes (computed with
 coldcheck's ledger library) in several layouts on one SQLite file and reads
 the eight lowest siblings of random leaves from each, interleaved:
 
-  now        coldcheck's ledger_hashes: rowid table, primary key
-             (production_id TEXT, idx), one ``idx IN (...)`` query
-  no-rowid   the same table WITHOUT ROWID (one b-tree instead of two)
+  rowid      coldcheck's ledger_hashes before migration 0004: rowid table,
+             primary key (production_id TEXT, idx), one ``idx IN (...)`` query
+  no-rowid   the same table WITHOUT ROWID (one b-tree instead of two): the
+             layout coldcheck has used since migration 0004
   int-key    one INTEGER PRIMARY KEY per hash: production number << 48 | idx
   tile-8     one row per 256-leaf subtree holding its 511 hashes (16 KB blob)
   tile-4     one row per 16-leaf subtree and level band (levels 0-3, 4-7):
@@ -48,7 +49,7 @@ def build(path: str, n: int) -> tuple[sqlite3.Connection, list[bytes]]:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("BEGIN")
-    for name, extra in (("now", ""), ("norowid", " WITHOUT ROWID")):
+    for name, extra in (("rowid", ""), ("norowid", " WITHOUT ROWID")):
         db.execute(f"CREATE TABLE {name} (production_id VARCHAR(64) NOT NULL, idx BIGINT NOT "
                    f"NULL, hash BLOB NOT NULL, PRIMARY KEY (production_id, idx)){extra}")
         db.executemany(f"INSERT INTO {name} VALUES (?, ?, ?)",
@@ -123,7 +124,7 @@ def readers(db: sqlite3.Connection) -> dict[str, Callable[[int], list[bytes]]]:
             out.append(blob[o * 32:o * 32 + 32])
         return out
 
-    return {"now": by_index("now"), "no-rowid": by_index("norowid"), "int-key": intkey,
+    return {"rowid": by_index("rowid"), "no-rowid": by_index("norowid"), "int-key": intkey,
             "tile-8": tile8, "tile-4": tile4}
 
 
@@ -153,12 +154,12 @@ def main() -> None:
                 fns[name](leaf)
                 if k >= 300:  # after a warm-up of SQLite's page cache
                     times[name].append(clock() - t)
-        base = statistics.median(times["now"])
+        base = statistics.median(times["rowid"])
         print(f"proof read of the {LOW} lowest siblings, {args.n:,} entries, "
               f"sqlite {sqlite3.sqlite_version}, median of {args.reads:,} random leaves")
         for name in names:
             m = statistics.median(times[name])
-            print(f"  {name:9} {m * 1e6:6.1f} µs   {m / base:.2f}x of now")
+            print(f"  {name:9} {m * 1e6:6.1f} µs   {m / base:.2f}x of rowid")
 
 
 if __name__ == "__main__":
