@@ -1161,6 +1161,45 @@ def test_a_discharge_report_naming_only_the_weapon_freezes_the_lot_loaded_in_it(
 
 
 @covers("INCIDENT_DISCHARGE", "allowed")
+def test_a_squib_found_after_an_empty_return_quarantines_the_box_it_was_fired_from(
+        w: World) -> None:
+    """Review: the weapon came back empty (every blank fired) and went into the
+    safe; the armorer then found a wad lodged in the barrel. The report names
+    the weapon only: the box its last rounds came from must not be loaded again
+    until the incident is closed."""
+    w.give("revolver", "alex", "hot", content="blank", n=6, lot="blanks45")
+    w.take_back("revolver", "alex", fired=6)
+    w.put_away("revolver")
+    assert w.state().weapons[w.weapons["revolver"]].load_count == 0
+    ev = allowed(w, "INCIDENT_DISCHARGE", a.report_incident, w.ctx, kind="squib",
+                 description="Wad lodged in the barrel, found at cleaning",
+                 weapons=[w.weapons["revolver"]], lots=[], reported_by=w.people["armorer"])
+    assert ev[0].payload["lots"] == [w.lots["blanks45"]]
+    st = w.state()
+    assert st.lots[w.lots["blanks45"]].quarantined
+    assert st.weapons[w.weapons["revolver"]].state == "frozen"
+    # The box is refused for another weapon while the incident is open.
+    refused(w, "AMMO_LOT_QUARANTINED", w.inspect, "revolver2", content="blank", n=2,
+            lot="blanks45", scene="hot")
+
+
+def test_only_a_discharge_misfire_or_squib_reaches_back_to_the_last_box(w: World) -> None:
+    """Other reports (a complaint about a weapon, say) name what is loaded now,
+    not what was fired from it earlier; a weapon never loaded names no box."""
+    w.give("pistol", "rita", "hot", content="blank", n=8, lot="blanks9")
+    w.take_back("pistol", "rita", fired=8)
+    w.put_away("pistol")
+    ev = a.report_incident(w.ctx, kind="other", description="Front sight loose",
+                           weapons=[w.weapons["pistol"]], lots=[],
+                           reported_by=w.people["armorer"])
+    assert ev[0].payload["lots"] == []
+    ev = a.report_incident(w.ctx, kind="discharge", description="Bang from the replica crate",
+                           weapons=[w.weapons["replica"]], lots=[],
+                           reported_by=w.people["armorer"])
+    assert ev[0].payload["lots"] == []
+
+
+@covers("INCIDENT_DISCHARGE", "allowed")
 def test_a_misfire_at_return_freezes_the_weapon_and_keeps_its_rounds(w: World) -> None:
     w.give("pistol", "rita", "hot", content="blank", n=8, lot="blanks9")
     ev = allowed(w, "INCIDENT_DISCHARGE", w.take_back, "pistol", "rita", fired=3,

@@ -174,7 +174,12 @@ def report_incident(s: ProductionState, *, kind: str, description: str, weapons:
                        refusal=refused_action("incident.report", f"person:{reported_by}"))
     # The lots involved include whatever is loaded in a weapon the report names:
     # the reporter may not know which box the rounds came from; the record does.
+    # A discharge, misfire or squib also names the box of the last rounds the
+    # weapon held, fired or unloaded since: a squib found after the weapon came
+    # back empty, or a bang from a weapon shown empty, points at that box.
     loaded = {w.load_lot for w in map(s.weapon, weapons) if w.load_lot}
+    if kind in DISCHARGE_KINDS:
+        loaded |= {s.last_lot[w] for w in weapons if w in s.last_lot}
     return open_incident(s, kind=kind, description=text(description, "description"),
                          weapons=sorted(set(weapons)), lots=sorted(set(lots) | loaded),
                          reported_by=reported_by,

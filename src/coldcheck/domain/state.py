@@ -54,6 +54,10 @@ class ProductionState:
         # Dummy lot -> (seq, incident) of the last ammo.verification_voided: rounds
         # loaded from the lot before it are no longer verified.
         self.voided: dict[str, tuple[int, str]] = {}
+        # Weapon -> the lot of the last rounds loaded into it, kept once they are
+        # fired or unloaded: a discharge, misfire or squib reported afterwards
+        # still names the box they came from (report_incident).
+        self.last_lot: dict[str, str] = {}
 
     # ---- lookups -------------------------------------------------------
     def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
@@ -295,6 +299,7 @@ def _inspected(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     load = p["load"]
     if load["count"]:
         lot = s.lots[load["lot"]]
+        s.last_lot[w.id] = lot.id
         lot.loaded += load["count"]
         if lot.kind == "dummy":
             lot.verified_in_stock -= load["count"]
