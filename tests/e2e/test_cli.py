@@ -195,3 +195,24 @@ def test_status_json_shows_every_weapon_and_lot(db: str) -> None:
     assert [w["id"] for w in board["weapons"]] == ["W1"]
     assert board["weapons"][0]["state"] == "in_storage"
     assert board["lots"][0]["on_hand"] == 20
+
+
+def test_what_the_database_driver_says_becomes_a_stable_code() -> None:
+    """A database another process kept locked past the busy timeout (30 s, too
+    long to wait for in a test) is DATABASE_BUSY; anything else the driver
+    reports about the file is DATABASE_UNREADABLE, with its words."""
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
+    from coldcheck.cli.common import database_error
+
+    def said(e: Exception, kind: type) -> tuple[str, str, str]:
+        err = database_error(kind("SELECT 1", {}, e))
+        return err.code, err.kind, err.message
+
+    code, kind, message = said(sqlite3.OperationalError("database is locked"), OperationalError)
+    assert (code, kind) == ("DATABASE_BUSY", "conflict") and "database is locked" in message
+    code, kind, message = said(sqlite3.DatabaseError("file is not a database"), DatabaseError)
+    assert (code, kind) == ("DATABASE_UNREADABLE", "invalid")
+    assert "file is not a database" in message

@@ -166,7 +166,76 @@ def test_coldcheck_migrate_upgrades_an_existing_database_and_says_what_it_did(
     assert r.exit_code == 0 and json.loads(r.output) == {"from": "0004", "to": "0004"}
     # A file that holds no coldcheck data is not given a schema by migrate.
     empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
     r = runner.invoke(app, ["migrate", "--db", str(empty), "--json"])
     assert r.exit_code == 2 and json.loads(r.output)["error"]["code"] == "NOT_INITIALISED"
     with sqlite3.connect(empty) as c:
         assert c.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    # A mistyped path is not created.
+    typo = tmp_path / "typo.db"
+    r = runner.invoke(app, ["migrate", "--db", str(typo), "--json"])
+    assert r.exit_code == 2 and json.loads(r.output)["error"]["code"] == "NOT_INITIALISED"
+    assert not typo.exists()
+    # A file that is not a database, as JSON, not a traceback.
+    junk = tmp_path / "notes.txt"
+    junk.write_text("call sheet, day 3\n" * 400)
+    for cmd in (["migrate"], ["status"]):
+        r = runner.invoke(app, [*cmd, "--db", str(junk), "--json"])
+        assert r.exit_code == 2, r.output
+        assert json.loads(r.output)["error"]["code"] == "DATABASE_UNREADABLE"
+
+
+def test_a_database_from_a_newer_coldcheck_is_refused_and_left_alone(
+        ledger_at_0003: tuple[Store, str], settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from coldcheck.cli import app
+
+    monkeypatch.delenv("COLDCHECK_DATABASE_URL", raising=False)
+    store, _ = ledger_at_0003
+    store.dispose()
+    db = db_path(settings)
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE alembic_version SET version_num = '0099'")
+    r = CliRunner().invoke(app, ["migrate", "--db", str(db), "--json"])
+    assert r.exit_code == 2, r.output
+    error = json.loads(r.output)["error"]
+    assert error["code"] == "SCHEMA_NEWER" and "0099" in error["message"]
+    assert revision(db) == "0099" and "WITHOUT ROWID" not in table_sql(db)
+
+
+def test_migrate_waits_for_a_running_servers_commit_instead_of_failing(
+        ledger_at_0003: tuple[Store, str], settings: Settings) -> None:
+    """Review: the migration began as a reader; a server committing meanwhile
+    made its snapshot stale and SQLite refused its first write at once
+    ("database is locked"). It now takes the write lock first and waits."""
+    import threading
+    import time
+
+    store, _ = ledger_at_0003
+    store.dispose()
+    db = db_path(settings)
+    server = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    server.execute("BEGIN IMMEDIATE")
+    server.execute("INSERT INTO auth_events (at, type, detail) VALUES "
+                   "('2026-11-24T07:00:00.000000Z', 'login.failed', 'a server at work')")
+    outcome: list[BaseException | None] = []
+
+    def migrate() -> None:
+        try:
+            Store(settings.database_url).migrate()
+            outcome.append(None)
+        except BaseException as e:  # reported by the assertion below
+            outcome.append(e)
+
+    t = threading.Thread(target=migrate)
+    t.start()
+    time.sleep(0.5)  # the migration is waiting on the lock (or, before, had read)
+    server.execute("COMMIT")
+    server.close()
+    t.join(60)
+    assert outcome == [None]
+    assert revision(db) == "0004" and "WITHOUT ROWID" in table_sql(db)

@@ -10,7 +10,7 @@ import typer
 from ..demo import DEMO_PRODUCTION, run_demo, summary
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.weapons import positions as weapon_positions
-from ..persistence.store import Store
+from ..persistence.store import Store, sqlite_file
 from ..services import accounts
 from ..services import actions as a
 from ..services import queries as q
@@ -596,6 +596,11 @@ def migrate(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     s = settings(db)
 
     def go() -> dict[str, Any]:
+        path = sqlite_file(s.database_url)
+        if path is not None and not path.exists():
+            # Opening it would create an empty file: migrate is for existing data.
+            raise InvalidInput("NOT_INITIALISED", f"{path} does not exist: nothing to "
+                               "migrate (`coldcheck init` creates a database)")
         store = Store(s.database_url)
         try:
             store.require_schema()

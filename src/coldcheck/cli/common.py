@@ -16,9 +16,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
 from ..config import Settings
-from ..domain.errors import ColdcheckError
+from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import Event
 from ..services.context import Context, context
 
@@ -76,6 +77,20 @@ def guarded(as_json: bool) -> Iterator[None]:
         yield
     except ColdcheckError as e:
         fail(e, as_json)
+    except (OperationalError, DatabaseError) as e:
+        if type(e) not in (OperationalError, DatabaseError):
+            raise  # IntegrityError and the like: a defect, not the database's state
+        fail(database_error(e), as_json)
+
+
+def database_error(e: DBAPIError) -> ColdcheckError:
+    """What the driver said, as a stable code: a database another process kept
+    locked past the busy timeout, or a file that is not one."""
+    said = str(e.orig)
+    if "locked" in said or "busy" in said:
+        return Conflict("DATABASE_BUSY", f"the database stayed locked by another process "
+                        f"({said}); nothing was changed: try again")
+    return InvalidInput("DATABASE_UNREADABLE", f"the database cannot be used: {said}")
 
 
 def run(as_json: bool, fn: Callable[[], Any], show: Callable[[Any], None] | None = None) -> Any:

@@ -105,6 +105,9 @@ ERROR_CODES: dict[str, str] = {
     "DUPLICATE_BADGE": "A person with this badge code is already on the production.",
     "ALREADY_INITIALISED": "The database already holds a production with this id.",
     "NOT_INITIALISED": "The database has no coldcheck schema or no production yet.",
+    "SCHEMA_NEWER": "The database was migrated by a newer coldcheck than this one.",
+    "DATABASE_BUSY": "The database stayed locked by another process; nothing was changed.",
+    "DATABASE_UNREADABLE": "The file cannot be opened as a database.",
     "PRODUCTION_REQUIRED": "Several productions share the database: name one.",
     "WEAPON_INVALID_TRANSITION": "The weapon state machine has no such move from its state.",
     "LOT_NOT_USABLE": "The lot cannot be used for this (kind, balance or evidence).",
@@ -120,7 +123,7 @@ ERROR_CODES: dict[str, str] = {
     "ALREADY_ACKNOWLEDGED": "The complaint was acknowledged already.",
     "KEY_MISSING": "The production's signing key is not in the key folder.",
     "KEY_MISMATCH": "The key in the key folder is not the key the production was created with.",
-    "LEDGER_CORRUPT": "A stored ledger hash is missing.",
+    "LEDGER_CORRUPT": "A stored ledger hash is missing or is not a 32-byte hash.",
     "CONCURRENT_UPDATE": "Someone else changed the production at the same moment; retry.",
     "FILE_EXISTS": "The output file exists already; nothing was overwritten.",
 }

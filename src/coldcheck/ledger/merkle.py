@@ -78,8 +78,9 @@ class HashReader(Protocol):
     (see :func:`stored_hash_index`), in the order asked, one per index, or raises.
     It may run faster when the indexes are sorted in increasing order; every
     call made by this module asks for sorted indexes, unless the reader has an
-    attribute ``any_order`` that is true (it sorts what it needs itself): it is
-    then asked in the order the proof uses, which spares a sort and a re-order.
+    attribute ``any_order`` that is true (it reads efficiently in any order):
+    it is then asked in the order the proof uses, which spares a sort and a
+    re-order.
     A reader with a true attribute ``checked`` answers a new list of 32-byte
     ``bytes`` and has checked them itself (as it read them from its store):
     its answers are then used as they are.

@@ -56,13 +56,24 @@ def database_url(value: str) -> str:
     return value
 
 
+def sqlite_file(value: str) -> Path | None:
+    """The file of a SQLite database URL or path (None: another backend, or an
+    in-memory or ``file:`` URI database)."""
+    url = make_url(database_url(value))
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" \
+            or path.startswith("file:"):
+        return None
+    return Path(path)
+
+
 def _private_file(url: str) -> None:
     """Create a new SQLite database file readable by its owner only: it holds the
     argon2 hashes of short PINs, which an attacker with a copy could try offline.
     SQLite gives the -wal and -shm files the same mode. An existing file is left
     as its owner set it."""
-    path = make_url(url).database
-    if not path or path == ":memory:" or path.startswith("file:"):
+    path = sqlite_file(url)
+    if path is None:
         return
     with contextlib.suppress(FileExistsError, FileNotFoundError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -176,15 +187,28 @@ class Store:
     # ---- schema --------------------------------------------------------
     def migrate(self) -> None:
         """Bring the schema to this version's, in one transaction (a migration
-        that fails leaves the database as it was)."""
+        that fails leaves the database as it was). On SQLite the transaction
+        takes the write lock first (``BEGIN IMMEDIATE``), waiting the busy
+        timeout for a running server's commits: one that began as a reader
+        could not take it later and would fail at once."""
         from alembic import command
         from alembic.config import Config
+        from alembic.util.exc import CommandError
 
         cfg = Config()
         cfg.set_main_option("script_location", "coldcheck.persistence:migrations")
-        with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(coldcheck_write=True)
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                try:
+                    command.upgrade(cfg, "head")
+                except CommandError as e:
+                    if "Can't locate revision" not in str(e):
+                        raise
+                    raise InvalidInput(
+                        "SCHEMA_NEWER", f"{self.url} was migrated by a newer coldcheck "
+                        f"({e}): upgrade coldcheck to use it; nothing was changed") from None
 
     def schema_revision(self) -> str | None:
         """The migration the database is at (None: no coldcheck schema yet)."""
