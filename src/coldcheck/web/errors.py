@@ -78,6 +78,10 @@ NEXT_STEPS: dict[str, str] = {
     "DUPLICATE_BADGE": "Use the person's own badge code.",
     "ALREADY_INITIALISED": "Nothing to do: the production exists.",
     "NOT_INITIALISED": "Create the production first (coldcheck init).",
+    "SCHEMA_NEWER": "Whoever runs the server upgrades coldcheck: this database was made by a "
+                    "newer version.",
+    "DATABASE_BUSY": "Nothing was recorded: wait a moment, then submit again.",
+    "DATABASE_UNREADABLE": "Call whoever runs the server: the database file cannot be opened.",
     "PRODUCTION_REQUIRED": "Choose a production.",
     "WEAPON_INVALID_TRANSITION": "Look at the weapon's state above: do the step it is waiting "
                                  "for instead.",
