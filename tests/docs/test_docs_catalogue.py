@@ -42,6 +42,9 @@ ALERT_ONLY_CODES = {
     # never raised or recorded as a refusal, so it belongs in neither RULES nor
     # ERROR_CODES; errors.md lists it in its alert table.
     "INCIDENT_OPEN",
+    # Status-board alert for an incident or wrap that no signed checkpoint covers
+    # (the signing after its commit failed). Not an error: the action stands.
+    "CHECKPOINT_MISSING",
 }
 
 CODE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")

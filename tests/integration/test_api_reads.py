@@ -56,7 +56,8 @@ def test_every_timeline_over_the_api_equals_the_clis_timeline(aw: Any) -> None:
 
 def test_the_board_over_the_api_equals_the_clis_status(aw: Any) -> None:
     at = aw.clock()
-    board = json.loads(ReadModel(aw.world.store).get(aw.production).board_json(at))
+    board = json.loads(ReadModel(aw.world.store).get(aw.production).board_json(
+        at, aw.world.store))
     assert board == json.loads(json.dumps(q.status(aw.world.ctx, at)))
     r = aw.get("investigator", "/status").json()
     assert r["events"] == aw.world.seq() and len(r["weapons"]) == len(board["weapons"])

@@ -293,3 +293,51 @@ def test_tampering_on_postgresql_is_caught(pg_url: str, tmp_path: Path) -> None:
         c.execute("DELETE FROM events WHERE seq = 20")
     code, _, err = cli(s, "verify")
     assert code == 5 and "LEDGER_ENTRY_MISSING: entry 20:" in err
+
+
+# ------------------------------------------------- an incident no checkpoint covers
+
+
+def test_an_incident_whose_checkpoint_could_not_be_signed_shows_on_the_board(
+        tmp_path: Path) -> None:
+    """The incident is recorded whatever happens to the key; the checkpoint that
+    should follow it fails without the key file. The board then says so (CLI,
+    API read model, tablet all build it the same way) until one is signed."""
+    import shutil
+    from datetime import timedelta
+
+    from coldcheck.api.readmodel import ReadModel
+    from coldcheck.services import queries as q
+
+    s = demo_copy(tmp_path / "demo")
+    ctx = context(s, PRODUCTION)
+    st = ctx.store.state(PRODUCTION)
+    codes = {al["code"] for al in q.status(ctx)["alerts"]}
+    assert "CHECKPOINT_MISSING" not in codes and st.checkpoint_due is not None  # covered
+    key = key_path(s.resolved_key_dir(), PRODUCTION)
+    shutil.move(key, tmp_path / "away")
+    reporter = next(p.id for p in st.people.values() if "safety_supervisor" in p.roles)
+    at = ctx.now() + timedelta(hours=30)
+    ev = a.report_incident(ctx, kind="other", description="Cart lock found open",
+                           weapons=[], lots=[], reported_by=reporter, at=at)
+    seq = ev[0].seq
+    assert latest_checkpoint(ctx)[0] <= seq  # nothing signed after it
+
+    def missing(board: dict) -> list[dict]:
+        return [al for al in board["alerts"] if al["code"] == "CHECKPOINT_MISSING"]
+
+    (alert,) = missing(q.status(ctx, at))
+    assert alert["subject"] == f"event:{seq}"
+    assert f"event {seq} (incident " in alert["message"]
+    api = json.loads(ReadModel(ctx.store).get(PRODUCTION).board_json(at, ctx.store))
+    assert missing(api) == [alert]
+    res = runner.invoke(app, ["status", "--json", "--db", s.database_url])
+    assert missing(json.loads(res.stdout)) == [alert]
+    # The key back, a checkpoint signed: the alert goes, in this process too.
+    shutil.move(tmp_path / "away", key)
+    code, _, err = cli(s, "checkpoint")
+    assert code == 0, err
+    assert missing(q.status(ctx, at)) == []
+    assert missing(json.loads(ReadModel(ctx.store).get(PRODUCTION).board_json(
+        at, ctx.store))) == []
+    ctx.store.dispose()

@@ -27,7 +27,7 @@ from ..domain.narrative import describe
 from ..domain.state import ProductionState
 from ..persistence import accounts as repo
 from ..persistence.store import Store
-from ..services.queries import board, mentions
+from ..services.queries import board, mentions, signed_size
 
 
 def event_json(e: Event) -> dict[str, Any]:
@@ -57,7 +57,7 @@ class Replica:
     events: list[Event] = field(default_factory=list)
     index: dict[str, list[int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _board: tuple[int, int, bytes] | None = None
+    _board: tuple[int, int, int | None, bytes] | None = None
     _timelines: dict[tuple[str | None, ...], tuple[int, bytes]] = field(default_factory=dict)
 
     @property
@@ -74,17 +74,18 @@ class Replica:
                 self.index.setdefault(ident, []).append(e.seq)
 
     # ---- the status board ----------------------------------------------------------
-    def board_json(self, at: datetime) -> bytes:
-        """The board of services.queries.board as JSON, cached per head and second
-        (overdue alerts depend on the time)."""
+    def board_json(self, at: datetime, store: Store) -> bytes:
+        """The board of services.queries.board as JSON, cached per head, second
+        (overdue alerts depend on the time) and signed checkpoint."""
         second = int(at.timestamp())
         with self.lock:
+            signed = signed_size(store, self.state)
             cached = self._board
-            if cached is not None and cached[0] == self.seq and cached[1] == second:
-                return cached[2]
-            data = json.dumps(board(self.state, at), ensure_ascii=False,
+            if cached is not None and cached[:3] == (self.seq, second, signed):
+                return cached[3]
+            data = json.dumps(board(self.state, at, signed=signed), ensure_ascii=False,
                               separators=(",", ":")).encode()
-            self._board = (self.seq, second, data)
+            self._board = (self.seq, second, signed, data)
             return data
 
     # ---- timelines -----------------------------------------------------------------

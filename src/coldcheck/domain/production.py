@@ -358,11 +358,21 @@ def add_note(s: ProductionState, *, refers_to: int, text_: str) -> list[NewEvent
     return [ev("note.added", refers_to=refers_to, text=text(text_, "note"))]
 
 
-def alerts(s: ProductionState, at: datetime) -> list[dict[str, str]]:
+def alerts(s: ProductionState, at: datetime,
+           signed: int | None = None) -> list[dict[str, str]]:
     """What the board shows in red: overdue and frozen weapons, open incidents,
-    unacknowledged complaints, unacknowledged role conflicts."""
+    unacknowledged complaints, unacknowledged role conflicts; and, given the
+    tree size of the latest signed checkpoint (``signed``, 0 for none), an
+    incident or wrap that no signed checkpoint covers yet (signing it, right
+    after the commit, failed: a missing key file, say)."""
     now = utc_text(at)
     out: list[dict[str, str]] = []
+    due = s.checkpoint_due
+    if signed is not None and due is not None and signed <= due[0]:
+        out.append({"code": "CHECKPOINT_MISSING", "subject": f"event:{due[0]}",
+                    "message": f"no signed checkpoint covers event {due[0]} ({due[1]}) yet: "
+                               "restore the signing key if it is missing, then sign one "
+                               "(coldcheck ledger checkpoint)"})
     day = s.day()
     for w in s.weapons.values():
         if w.state == "issued" and w.due_at and (w.due_at < now or (day and day.meal_break)):

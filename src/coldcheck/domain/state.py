@@ -58,6 +58,9 @@ class ProductionState:
         # fired or unloaded: a discharge, misfire or squib reported afterwards
         # still names the box they came from (report_incident).
         self.last_lot: dict[str, str] = {}
+        # (seq, what) of the last event a signed checkpoint must cover (an
+        # incident opened, a day wrapped): alerts() says so until one does.
+        self.checkpoint_due: tuple[int, str] | None = None
 
     # ---- lookups -------------------------------------------------------
     def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
@@ -260,6 +263,7 @@ def _meal_end(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 def _wrapped(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.days[p["day"]].open = False
     s.current_day = None
+    s.checkpoint_due = (ev.seq, f"day {p['day']} wrapped")
     return {("day", p["day"])}
 
 
@@ -496,6 +500,7 @@ def _meeting(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 @on("incident.opened")
 def _incident(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s._bump("INC", p["incident"])
+    s.checkpoint_due = (ev.seq, f"incident {p['incident']} opened")
     s.incidents[p["incident"]] = Incident(
         id=p["incident"], kind=p["kind"], description=p["description"],
         weapons=list(p["weapons"]), lots=list(p["lots"]), reported_by=p["reported_by"],

@@ -180,6 +180,7 @@ class Store:
         self._states: dict[str, ProductionState] = {}
         self._frontiers: dict[str, Frontier] = {}  # per production, valid at its size
         self._hash_caches: dict[str, HashCache] = {}  # per production, committed hashes
+        self._signed: dict[str, int] = {}  # per production, a signed checkpoint's size
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._idle: list[Connection] = []  # SQLite write connections, see _connect_write
@@ -302,6 +303,23 @@ class Store:
                     self._idle.append(c)
             if not keep:  # back to the pool (whose reset rolls back whatever is left)
                 c.close()
+
+    def signed_through(self, production: str, needed: int) -> int:
+        """The tree size of the latest signed checkpoint (0: none), read from the
+        database only while what this process knows is below ``needed``: a
+        checkpoint is never removed, so a size once seen covers at least that
+        much for good, and a board asking whether its last incident is covered
+        reads nothing once it is."""
+        known = self._signed.get(production, 0)
+        if known >= needed:
+            return known
+        with self.engine.connect() as c:
+            size = int(c.execute(select(func.coalesce(func.max(t.checkpoints.c.tree_size), 0))
+                                 .where(t.checkpoints.c.production_id == production))
+                       .scalar_one())
+        with self._guard:
+            self._signed[production] = max(size, self._signed.get(production, 0))
+        return size
 
     def hash_reader(self, conn: Connection, production: str) -> CursorHashes:
         """A ledger ``HashReader`` over the committed stored hashes of ``production``,

@@ -9,15 +9,26 @@ from ..domain.events import Event
 from ..domain.narrative import describe
 from ..domain.production import alerts
 from ..domain.state import ProductionState
+from ..persistence.store import Store
 from .context import Context
 
 
 def status(ctx: Context, at: datetime | None = None) -> dict[str, Any]:
     st = ctx.store.state(ctx.production)
-    return board(st, ctx.now(at))
+    return board(st, ctx.now(at), signed=signed_size(ctx.store, st))
 
 
-def board(st: ProductionState, at: datetime) -> dict[str, Any]:
+def signed_size(store: Store, st: ProductionState) -> int | None:
+    """What ``board`` needs to say whether a signed checkpoint covers the last
+    incident or wrap: the latest signed tree size, or None when neither happened
+    (no database read then, nor once a checkpoint is known to cover it)."""
+    due = st.checkpoint_due
+    return None if due is None else store.signed_through(st.production, due[0] + 1)
+
+
+def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> dict[str, Any]:
+    """The status board. ``signed``: the latest signed checkpoint's tree size
+    (``signed_size``), for the CHECKPOINT_MISSING alert; None leaves it out."""
     people = st.people
     weapons = []
     for w in st.weapons.values():
@@ -44,7 +55,7 @@ def board(st: ProductionState, at: datetime) -> dict[str, Any]:
         "complaints": [{"id": c.id, "text": c.text, "filed_at": c.filed_at,
                         "acknowledged": c.acknowledged_at is not None}
                        for c in st.complaints.values()],
-        "alerts": alerts(st, at),
+        "alerts": alerts(st, at, signed),
     }
 
 

@@ -50,7 +50,7 @@ def production(call: Annotated[Call, READ]) -> Response:
 @router.get(PREFIX + "/status", tags=TAGS, response_model=BoardOut,
             summary="The board: every weapon's state, custodian and load; lots; alerts")
 async def status(call: Annotated[Call, READ]) -> Response:
-    return Response(call.replica.board_json(call.now()), media_type=JSON)
+    return Response(call.replica.board_json(call.now(), call.api.store), media_type=JSON)
 
 
 @router.get(PREFIX + "/timeline", tags=TAGS, response_model=list[TimelineEntry],

@@ -12,14 +12,20 @@ from ...documents import default_day
 from ...domain.errors import NotFound
 from ...domain.events import EVENT_TYPES
 from ...domain.weapons import Weapon
-from ...services.queries import board as board_data
+from ...services import queries
 from ..access import Page, production_page
 from ..http import Req, go, json_response, render, view
 
 
+def board_data(page: Page) -> dict[str, Any]:
+    """The status board (``services.queries.board``) as this page's caller sees it."""
+    return queries.board(page.st, page.now,
+                         signed=queries.signed_size(page.call.api.store, page.st))
+
+
 def weapon_rows(page: Page) -> list[dict[str, Any]]:
     """The board's weapons, with what the tablet shows about each."""
-    data = board_data(page.st, page.now)
+    data = board_data(page)
     alerts: dict[str, list[str]] = {}
     for a in data["alerts"]:
         kind, _, ident = a["subject"].partition(":")
@@ -46,7 +52,7 @@ def _minutes(page: Page, at: str | None) -> int | None:
 
 
 def board_ctx(page: Page) -> dict[str, Any]:
-    data = board_data(page.st, page.now)
+    data = board_data(page)
     report_day = default_day(page.st, page.now)
     report = (f"/api/v1/productions/{page.production}/reports/daily/{report_day}.pdf"
               if page.can("report.daily") else None)
