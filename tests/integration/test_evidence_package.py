@@ -67,6 +67,12 @@ def test_the_package_holds_the_exact_entries_of_everything_the_incident_names(
     assert (info["incident"], info["weapons"], info["lots"], info["open"]) == (
         "INC2", inc.weapons, inc.lots, False)
     assert info["entries"] == seqs
+    # Entry 0, proven like the others, names the key verifier-key.txt holds.
+    assert seqs[0] == 0 and "proofs/00000000.json" in files
+    genesis = json.loads(files["entries/00000000.json"])
+    _, key_id, _ = files["verifier-key.txt"].decode().strip().split("+", 2)
+    assert (genesis["type"], genesis["payload"]["key_id"]) == ("production.created", key_id)
+    assert "Entry 00000000 is the production's creation" in files["README.txt"].decode()
 
 
 def test_go_accepts_the_checkpoint_and_every_proof_and_rejects_a_changed_byte(

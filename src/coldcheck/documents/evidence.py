@@ -6,7 +6,8 @@ later who was responsible. The package answers both from the record itself:
 * ``entries/<seq>.json``: the exact stored bytes of every ledger entry that
   concerns the incident, the weapons and lots it names, its evidence lot and
   the people it names (reporter, signers): their whole history up to the
-  export, since the question is always "how did that round get there";
+  export, since the question is always "how did that round get there"; and
+  entry 0, the production's creation, which records the id of its signing key;
 * ``proofs/<seq>.json``: the RFC 9162 inclusion proof of each entry in the tree
   of the signed checkpoint, in the shape ``coldcheck ledger prove-inclusion
   --json`` prints;
@@ -138,6 +139,11 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
                                  "be signed here: sign one where the production's key is "
                                  "(`coldcheck ledger checkpoint`), then export")
     chosen = _relevant(st, incident, events)
+    if not chosen or chosen[0].seq != 0:
+        # Entry 0, the production's creation, records its origin and the id of
+        # its signing key: proven like the others, it ties verifier-key.txt to
+        # this ledger rather than to whoever wrote the package.
+        chosen.insert(0, events[0])
     seqs = [e.seq for e in chosen]
     prod = ctx.store.production(ctx.production)
     # One snapshot: the exact bytes of the chosen entries and every stored hash
@@ -221,7 +227,8 @@ What is here
 ------------
 entries/NNNNNNNN.json  the exact bytes of ledger entry NNNNNNNN, as recorded: every
                        entry about the incident, the weapons and lots it names and
-                       the people it names, up to the checkpoint.
+                       the people it names, up to the checkpoint; and entry 0, the
+                       production's creation, which names its signing key's id.
 proofs/NNNNNNNN.json   the inclusion proof of that entry in the tree of the
                        checkpoint: index, tree_size, leaf_hash, root_hash and the
                        audit path, hashes in standard base64 (RFC 9162).
@@ -241,7 +248,10 @@ How to check it without trusting coldcheck
    (tlog.RecordHash). It must equal leaf_hash in the proof. Check the proof
    with golang.org/x/mod/sumdb/tlog CheckRecord(proof, tree_size, root, index,
    leaf). The root must be the checkpoint's root.
-4. If every step passes, each entry is exactly what was recorded at that
+4. Entry 00000000 is the production's creation: its payload's key_id must be
+   the hex key id in verifier-key.txt (between its first and second '+'), so the
+   key that signed the checkpoint is the one the ledger began with.
+5. If every step passes, each entry is exactly what was recorded at that
    position of the ledger, and the ledger cannot be rewritten without
    contradicting this checkpoint (and every earlier one the producer holds).
    Compare the checkpoint with any printed daily report of the same or a later
