@@ -56,8 +56,8 @@ def test_every_timeline_over_the_api_equals_the_clis_timeline(aw: Any) -> None:
 
 def test_the_board_over_the_api_equals_the_clis_status(aw: Any) -> None:
     at = aw.clock()
-    board = json.loads(ReadModel(aw.world.store).get(aw.production).board_json(
-        at, aw.world.store))
+    rep = ReadModel(aw.world.store).get(aw.production)
+    board = json.loads(rep.board_json(at, q.signed_size(aw.world.store, rep.state)))
     assert board == json.loads(json.dumps(q.status(aw.world.ctx, at)))
     r = aw.get("investigator", "/status").json()
     assert r["events"] == aw.world.seq() and len(r["weapons"]) == len(board["weapons"])
@@ -141,3 +141,30 @@ def test_a_database_made_before_the_api_is_migrated_when_the_server_starts(
     assert "accounts" not in inspect(store.engine).get_table_names()
     create_app(backend_settings, store=store)
     assert set(inspect(store.engine).get_table_names()) >= ACCESS_TABLES
+
+
+def test_the_api_board_says_when_no_signed_checkpoint_covers_an_incident(
+        aw: Any, backend_settings: Settings) -> None:
+    """The /status route reads the checkpoint size off the event loop (a worker
+    thread on PostgreSQL, the loop's own connection on SQLite), and only until a
+    checkpoint is known to cover the last incident."""
+    import shutil
+
+    from coldcheck.services import actions as a
+    from coldcheck.services.ledger import key_path, sign_checkpoint
+
+    def missing() -> list[str]:
+        r = aw.get("investigator", "/status")
+        assert r.status_code == 200, r.text
+        return [a["subject"] for a in r.json()["alerts"] if a["code"] == "CHECKPOINT_MISSING"]
+
+    assert missing() == []
+    key = key_path(backend_settings.resolved_key_dir(), aw.production)
+    shutil.move(key, key.with_suffix(".away"))
+    w = aw.world
+    ev = a.report_incident(w.ctx, kind="other", description="Cart lock found open",
+                           weapons=[], lots=[], reported_by=w.people["supervisor"])
+    assert missing() == [f"event:{ev[0].seq}"]
+    shutil.move(key.with_suffix(".away"), key)
+    sign_checkpoint(w.ctx, reason="on_demand", at=aw.clock())
+    assert missing() == []

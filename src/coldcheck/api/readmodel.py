@@ -27,7 +27,7 @@ from ..domain.narrative import describe
 from ..domain.state import ProductionState
 from ..persistence import accounts as repo
 from ..persistence.store import Store
-from ..services.queries import board, mentions, signed_size
+from ..services.queries import board, mentions
 
 
 def event_json(e: Event) -> dict[str, Any]:
@@ -74,12 +74,12 @@ class Replica:
                 self.index.setdefault(ident, []).append(e.seq)
 
     # ---- the status board ----------------------------------------------------------
-    def board_json(self, at: datetime, store: Store) -> bytes:
+    def board_json(self, at: datetime, signed: int | None = None) -> bytes:
         """The board of services.queries.board as JSON, cached per head, second
-        (overdue alerts depend on the time) and signed checkpoint."""
+        (overdue alerts depend on the time) and signed checkpoint size
+        (``services.queries.signed_size``, read by the caller: it may query)."""
         second = int(at.timestamp())
         with self.lock:
-            signed = signed_size(store, self.state)
             cached = self._board
             if cached is not None and cached[:3] == (self.seq, second, signed):
                 return cached[3]

@@ -304,19 +304,32 @@ class Store:
             if not keep:  # back to the pool (whose reset rolls back whatever is left)
                 c.close()
 
-    def signed_through(self, production: str, needed: int) -> int:
+    def signed_known(self, production: str) -> int:
+        """What this process knows of the latest signed checkpoint's size (a lower
+        bound; 0 if nothing yet), without reading the database."""
+        return self._signed.get(production, 0)
+
+    def signed_through(self, production: str, needed: int,
+                       conn: Connection | None = None) -> int:
         """The tree size of the latest signed checkpoint (0: none), read from the
-        database only while what this process knows is below ``needed``: a
-        checkpoint is never removed, so a size once seen covers at least that
-        much for good, and a board asking whether its last incident is covered
-        reads nothing once it is."""
+        database (on ``conn`` if given, ending its read transaction) only while
+        what this process knows is below ``needed``: a checkpoint is never
+        removed, so a size once seen covers at least that much for good, and a
+        board asking whether its last incident is covered reads nothing once it
+        is."""
         known = self._signed.get(production, 0)
         if known >= needed:
             return known
-        with self.engine.connect() as c:
-            size = int(c.execute(select(func.coalesce(func.max(t.checkpoints.c.tree_size), 0))
-                                 .where(t.checkpoints.c.production_id == production))
-                       .scalar_one())
+        query = (select(func.coalesce(func.max(t.checkpoints.c.tree_size), 0))
+                 .where(t.checkpoints.c.production_id == production))
+        if conn is not None:
+            try:
+                size = int(conn.execute(query).scalar_one())
+            finally:
+                conn.rollback()
+        else:
+            with self.engine.connect() as c:
+                size = int(c.execute(query).scalar_one())
         with self._guard:
             self._signed[production] = max(size, self._signed.get(production, 0))
         return size

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ..domain.events import Event
 from ..domain.narrative import describe
 from ..domain.production import alerts
@@ -18,12 +20,14 @@ def status(ctx: Context, at: datetime | None = None) -> dict[str, Any]:
     return board(st, ctx.now(at), signed=signed_size(ctx.store, st))
 
 
-def signed_size(store: Store, st: ProductionState) -> int | None:
+def signed_size(store: Store, st: ProductionState,
+                conn: Connection | None = None) -> int | None:
     """What ``board`` needs to say whether a signed checkpoint covers the last
     incident or wrap: the latest signed tree size, or None when neither happened
-    (no database read then, nor once a checkpoint is known to cover it)."""
+    (no database read then, nor once a checkpoint is known to cover it). May
+    read the database (on ``conn`` if given): not on an event loop."""
     due = st.checkpoint_due
-    return None if due is None else store.signed_through(st.production, due[0] + 1)
+    return None if due is None else store.signed_through(st.production, due[0] + 1, conn)
 
 
 def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> dict[str, Any]:

@@ -17,15 +17,11 @@ from ..access import Page, production_page
 from ..http import Req, go, json_response, render, view
 
 
-def board_data(page: Page) -> dict[str, Any]:
-    """The status board (``services.queries.board``) as this page's caller sees it."""
-    return queries.board(page.st, page.now,
-                         signed=queries.signed_size(page.call.api.store, page.st))
-
-
-def weapon_rows(page: Page) -> list[dict[str, Any]]:
-    """The board's weapons, with what the tablet shows about each."""
-    data = board_data(page)
+def weapon_rows(page: Page, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The board's weapons (``data``: the board, if already built), with what the
+    tablet shows about each."""
+    if data is None:  # the weapons' own alerts need no checkpoint read
+        data = queries.board(page.st, page.now)
     alerts: dict[str, list[str]] = {}
     for a in data["alerts"]:
         kind, _, ident = a["subject"].partition(":")
@@ -52,11 +48,13 @@ def _minutes(page: Page, at: str | None) -> int | None:
 
 
 def board_ctx(page: Page) -> dict[str, Any]:
-    data = board_data(page)
+    # Page views run in a worker thread: the checkpoint read may block.
+    data = queries.board(page.st, page.now,
+                         signed=queries.signed_size(page.call.api.store, page.st))
     report_day = default_day(page.st, page.now)
     report = (f"/api/v1/productions/{page.production}/reports/daily/{report_day}.pdf"
               if page.can("report.daily") else None)
-    return {"rows": weapon_rows(page), "alerts": data["alerts"], "day": page.st.day(),
+    return {"rows": weapon_rows(page, data), "alerts": data["alerts"], "day": page.st.day(),
             "report_day": report_day, "report_url": report,
             "lots": list(page.st.lots.values()),
             "stream": f"/api/v1/productions/{page.production}/events/stream",
