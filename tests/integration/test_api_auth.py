@@ -5,6 +5,7 @@ password, PIN or token."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -383,3 +384,52 @@ def test_secrets_never_reach_the_logs(aw: Any, caplog: pytest.LogCaptureFixture)
     rows = str(accounts.auth_log(aw.world.store))
     for secret in (*SECRETS, token):
         assert secret not in rows
+
+
+def sign_in_from(aw: Any, address: str, username: str, password: str = PASSWORD) -> str:
+    """A sign-in from a given address, straight through the service: the code it
+    answers, or "ok"."""
+    state = aw.app.state.coldcheck
+    try:
+        accounts.login(aw.world.store, ph=state.ph, username=username, password=password,
+                       at=aw.clock(), session_hours=12, remote=address)
+    except accounts.AccessError as e:
+        return e.code
+    return "ok"
+
+
+def test_five_wrong_passwords_lock_out_their_address_not_the_account_owner(aw: Any) -> None:
+    """Review: anyone on the set's Wi-Fi who knew the armorer's username could
+    lock her out for fifteen minutes with five wrong passwords, again and again.
+    The five now lock the account for the address they came from; the owner,
+    elsewhere, signs in."""
+    prankster, tablet = "10.0.0.66", "10.0.0.12"
+    codes = [sign_in_from(aw, prankster, "armorer", "guess-guess-1") for _ in range(6)]
+    assert codes == ["LOGIN_FAILED"] * 4 + ["ACCOUNT_LOCKED"] * 2
+    assert sign_in_from(aw, prankster, "armorer") == "ACCOUNT_LOCKED"  # even the right one
+    assert sign_in_from(aw, tablet, "armorer") == "ok"
+    log = [e for e in accounts.auth_log(aw.world.store, username="armorer")
+           if e["type"].startswith("login.")]
+    assert [e["type"] for e in log] == ["login.failed"] * 4 + [
+        "login.locked", "login.refused", "login.refused", "login.succeeded"]
+    assert json.loads(log[4]["detail"])["scope"] == "address"
+    aw.clock.t += timedelta(minutes=15, seconds=1)
+    assert sign_in_from(aw, prankster, "armorer") == "ok"
+
+
+def test_twenty_wrong_passwords_from_anywhere_lock_the_account_for_everyone(aw: Any) -> None:
+    """Guesses spread over many addresses still stop: the twentieth locks the
+    account for every address, its owner's too, for fifteen minutes. A made-up
+    username answers exactly the same way, address by address."""
+    for name in ("rita", "rita.vance"):
+        codes = [sign_in_from(aw, f"10.0.1.{k}", name, "guess-guess-1")
+                 for k in range(4) for _ in range(5)]
+        assert codes == (["LOGIN_FAILED"] * 4 + ["ACCOUNT_LOCKED"]) * 3 + [
+            "LOGIN_FAILED"] * 4 + ["ACCOUNT_LOCKED"], name
+        assert sign_in_from(aw, "10.0.1.200", name, "guess-guess-1") == "ACCOUNT_LOCKED"
+    assert sign_in_from(aw, "10.0.1.200", "rita") == "ACCOUNT_LOCKED"
+    locked = [e for e in accounts.auth_log(aw.world.store, username="rita")
+              if e["type"] == "login.locked"]
+    assert [json.loads(e["detail"])["scope"] for e in locked] == ["address"] * 3 + ["account"]
+    aw.clock.t += timedelta(minutes=15, seconds=1)
+    assert sign_in_from(aw, "10.0.1.200", "rita") == "ok"

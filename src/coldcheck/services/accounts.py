@@ -8,10 +8,14 @@ recorded in the ledger. Tokens are scoped to one (account, production) pair.
 
 Passwords are argon2id hashes, checked outside any write transaction (argon2 is
 deliberately slow). Session and bearer tokens are 32 random bytes, shown once,
-stored as SHA-256. Failed sign-ins count per account: PIN_MAX_FAILURES of them
-lock the account for PIN_LOCK_MINUTES, exactly like a witness PIN; every
-failure, lockout and sign-in is written to the ``auth_events`` table and to the
-``coldcheck.auth`` logger, never with the password.
+stored as SHA-256. Failed sign-ins count per account and address:
+PIN_MAX_FAILURES of them from one address lock the account *for that address*
+for PIN_LOCK_MINUTES, exactly like a witness PIN, and ACCOUNT_MAX_FAILURES of
+them from anywhere lock it for everyone (so a prankster on the set's Wi-Fi
+cannot lock the armorer out by typing her username five times, and guesses
+spread over many addresses still stop); every failure, lockout and sign-in is
+written to the ``auth_events`` table and to the ``coldcheck.auth`` logger,
+never with the password.
 """
 
 from __future__ import annotations
@@ -282,49 +286,65 @@ def _dummy_verify(ph: PasswordHasher, password: str) -> None:
 _FINGERPRINT_KEY = secrets.token_bytes(32)
 
 
-class _UnknownLocks:
-    """Failed sign-ins with usernames that do not exist, kept in memory: after
-    PIN_MAX_FAILURES within PIN_LOCK_MINUTES the name answers ACCOUNT_LOCKED
-    like a real account would, so five wrong tries do not tell an existing
-    username from a made-up one. Keyed by (database, fingerprint); bounded."""
+class _MemoryLocks:
+    """Failed sign-ins counted in memory, per key: after ``limit`` of them the key
+    is locked for PIN_LOCK_MINUTES. Used per (database, account, address), and
+    for usernames that do not exist (per fingerprint, and per fingerprint and
+    address), so a made-up name answers ACCOUNT_LOCKED exactly as a real
+    account would and five tries do not tell one from the other. Bounded."""
 
-    LIMIT = 10_000
+    SIZE = 10_000
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], tuple[int, datetime | None]] = {}
+        self._seen: dict[tuple[Any, ...], tuple[int, datetime | None]] = {}
 
-    def locked_until(self, key: tuple[str, str], at: datetime) -> datetime | None:
+    def locked_until(self, key: tuple[Any, ...], at: datetime) -> datetime | None:
         with self._lock:
             _, until = self._seen.get(key, (0, None))
             return until if until is not None and at < until else None
 
-    def fail(self, key: tuple[str, str], at: datetime) -> datetime | None:
-        """Count one failure; the time the name is now locked until, if it is."""
+    def fail(self, key: tuple[Any, ...], at: datetime) -> datetime | None:
+        """Count one failure; the time the key is now locked until, if it is."""
         with self._lock:
             n, until = self._seen.get(key, (0, None))
             if until is not None and at >= until:
                 n = 0  # the previous lock ran out
             n += 1
-            until = at + timedelta(minutes=PIN_LOCK_MINUTES) if n >= PIN_MAX_FAILURES else None
-            if len(self._seen) >= self.LIMIT and key not in self._seen:
+            until = at + timedelta(minutes=PIN_LOCK_MINUTES) if n >= self.limit else None
+            if len(self._seen) >= self.SIZE and key not in self._seen:
                 self._seen.clear()
             self._seen[key] = (0, until) if until else (n, None)
             return until
 
+    def forget(self, key: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
 
-UNKNOWN_LOCKS = _UnknownLocks()
+
+# Failures from anywhere that lock an account for everyone (NIST SP 800-63B
+# allows up to 100): one address locks itself out after PIN_MAX_FAILURES.
+ACCOUNT_MAX_FAILURES = 20
+ADDRESS_LOCKS = _MemoryLocks(PIN_MAX_FAILURES)  # (database, account id, address)
+UNKNOWN_LOCKS = _MemoryLocks(PIN_MAX_FAILURES)  # (database, fingerprint, address)
+UNKNOWN_ANYWHERE = _MemoryLocks(ACCOUNT_MAX_FAILURES)  # (database, fingerprint)
 
 
 # The answers of a locked account, the same for a username that does not exist.
-def _still_locked(until: str) -> AccessError:
+def _still_locked(until: str, *, here: bool) -> AccessError:
+    if here:
+        return AccessError("ACCOUNT_LOCKED", f"sign-ins to this account from this address are "
+                           f"locked until {until} after {PIN_MAX_FAILURES} wrong passwords",
+                           kind="locked", until=until)
     return AccessError("ACCOUNT_LOCKED", f"the account is locked until {until} after "
-                       f"{PIN_MAX_FAILURES} wrong passwords", kind="locked", until=until)
+                       f"{ACCOUNT_MAX_FAILURES} wrong passwords", kind="locked", until=until)
 
 
-def _now_locked(until: str) -> AccessError:
-    return AccessError("ACCOUNT_LOCKED", f"wrong password; the account is now locked for "
-                       f"{PIN_LOCK_MINUTES} minutes", kind="locked", until=until)
+def _now_locked(until: str, *, here: bool) -> AccessError:
+    where = " from this address" if here else ""
+    return AccessError("ACCOUNT_LOCKED", f"wrong password; the account is now locked{where} "
+                       f"for {PIN_LOCK_MINUTES} minutes", kind="locked", until=until)
 
 
 def unknown_username(typed: str) -> str:
@@ -353,46 +373,64 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
         # What was typed may be a password in the wrong field: keep only a
         # fingerprint, enough to see the same name tried again and again.
         typed = unknown_username(uname)
-        key = (store.url, typed)
-        held = UNKNOWN_LOCKS.locked_until(key, at)
+        here, anywhere = (store.url, typed, remote), (store.url, typed)
+        held_here = UNKNOWN_LOCKS.locked_until(here, at)
+        held = UNKNOWN_ANYWHERE.locked_until(anywhere, at) or held_here
         if held is not None:  # answered as a locked account is
             with write_tx(store) as c:
                 repo.log_auth_event(c, at=when, type_="login.refused", username=typed,
                                     remote=remote, detail={"until": utc_text(held),
                                                            "reason": "unknown_username"})
             log.warning("sign-in refused: unknown username (%s) from %s", typed, remote)
-            raise _still_locked(utc_text(held))
+            raise _still_locked(utc_text(held), here=held is held_here)
         _dummy_verify(ph, password)
-        now_locked = UNKNOWN_LOCKS.fail(key, at)
+        locked_anywhere = UNKNOWN_ANYWHERE.fail(anywhere, at)
+        locked_here = UNKNOWN_LOCKS.fail(here, at)
         with write_tx(store) as c:
             repo.log_auth_event(c, at=when, type_="login.failed", username=typed,
                                 remote=remote, detail={"reason": "unknown_username"})
         log.warning("sign-in failed: unknown username (%s) from %s", typed, remote)
-        if now_locked is not None:
-            raise _now_locked(utc_text(now_locked))
+        if locked_anywhere is not None:
+            raise _now_locked(utc_text(locked_anywhere), here=False)
+        if locked_here is not None:
+            raise _now_locked(utc_text(locked_here), here=True)
         raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
                           kind="unauthenticated")
     account_id = int(acc["id"])
-    locked = acc["locked_until"]
-    if locked and at < parse_utc(locked):
+    address = (store.url, account_id, remote)
+    locked = acc["locked_until"] if acc["locked_until"] and at < parse_utc(
+        acc["locked_until"]) else None
+    held_here = ADDRESS_LOCKS.locked_until(address, at)
+    if locked is not None or held_here is not None:
+        scope = "account" if locked is not None else "address"
+        until = locked if locked is not None else utc_text(held_here)  # type: ignore[arg-type]
         with write_tx(store) as c:
             repo.log_auth_event(c, at=when, type_="login.refused", account_id=account_id,
-                                username=uname, remote=remote, detail={"until": locked})
-        log.warning("sign-in refused: account %r is locked until %s (from %s)", uname, locked,
-                    remote)
-        raise _still_locked(locked)
+                                username=uname, remote=remote,
+                                detail={"until": until, "scope": scope})
+        log.warning("sign-in refused: account %r is locked (%s) until %s (from %s)", uname,
+                    scope, until, remote)
+        raise _still_locked(until, here=scope == "address")
     if not verify(ph, acc["password_hash"], password):
+        locked_here = ADDRESS_LOCKS.fail(address, at)
         with write_tx(store) as c:
             fresh = repo.account_by_username(c, uname)
             assert fresh is not None
             failures = int(fresh["failed_logins"]) + 1
             until = None
-            if failures >= PIN_MAX_FAILURES:
+            if failures >= ACCOUNT_MAX_FAILURES:
                 until = utc_text(at + timedelta(minutes=PIN_LOCK_MINUTES))
                 repo.set_login_failures(c, account_id, 0, until)
                 repo.log_auth_event(c, at=when, type_="login.locked", account_id=account_id,
                                     username=uname, remote=remote,
-                                    detail={"failures": failures, "until": until})
+                                    detail={"failures": failures, "until": until,
+                                            "scope": "account"})
+            elif locked_here is not None:
+                repo.set_login_failures(c, account_id, failures, None)
+                repo.log_auth_event(c, at=when, type_="login.locked", account_id=account_id,
+                                    username=uname, remote=remote,
+                                    detail={"failures": PIN_MAX_FAILURES, "scope": "address",
+                                            "until": utc_text(locked_here)})
             else:
                 repo.set_login_failures(c, account_id, failures, None)
                 repo.log_auth_event(c, at=when, type_="login.failed", account_id=account_id,
@@ -401,11 +439,16 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
         if until is not None:
             log.warning("sign-in failed: wrong password for %r from %s; account locked until %s",
                         uname, remote, until)
-            raise _now_locked(until)
+            raise _now_locked(until, here=False)
+        if locked_here is not None:
+            log.warning("sign-in failed: wrong password for %r from %s; locked from there "
+                        "until %s", uname, remote, utc_text(locked_here))
+            raise _now_locked(utc_text(locked_here), here=True)
         log.warning("sign-in failed: wrong password for %r from %s (%d of %d)", uname, remote,
-                    failures, PIN_MAX_FAILURES)
+                    failures, ACCOUNT_MAX_FAILURES)
         raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
                           kind="unauthenticated")
+    ADDRESS_LOCKS.forget(address)
     raw, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utc_text(at + timedelta(hours=session_hours))
     rehash = ph.hash(password) if ph.check_needs_rehash(acc["password_hash"]) else None
