@@ -9,7 +9,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -433,3 +433,68 @@ def test_twenty_wrong_passwords_from_anywhere_lock_the_account_for_everyone(aw: 
     assert [json.loads(e["detail"])["scope"] for e in locked] == ["address"] * 3 + ["account"]
     aw.clock.t += timedelta(minutes=15, seconds=1)
     assert sign_in_from(aw, "10.0.1.200", "rita") == "ok"
+
+
+def test_the_owner_signs_in_from_her_own_tablet_while_strangers_hold_the_account_locked(
+        aw: Any) -> None:
+    """Review: four addresses could still lock the armorer out for everyone,
+    every fifteen minutes. An address the account signed in from in the last
+    30 days passes the account-wide lock with the right password; a wrong one
+    from there is refused, uncounted; a new address stays locked out."""
+    tablet = "10.0.2.12"
+    assert sign_in_from(aw, tablet, "armorer") == "ok"
+    aw.clock.t += timedelta(days=3)
+    for k in range(4):
+        for _ in range(5):
+            sign_in_from(aw, f"10.0.3.{k}", "armorer", "guess-guess-1")
+    assert sign_in_from(aw, "10.0.3.99", "armorer") == "ACCOUNT_LOCKED"
+    assert sign_in_from(aw, tablet, "armorer", "guess-guess-1") == "ACCOUNT_LOCKED"
+    assert sign_in_from(aw, tablet, "armorer") == "ok"
+    # Not an address from 31 days ago.
+    aw.clock.t += timedelta(minutes=16)
+    assert sign_in_from(aw, "10.0.2.13", "armorer") == "ok"
+    aw.clock.t += timedelta(days=31)
+    for k in range(4):
+        for _ in range(5):
+            sign_in_from(aw, f"10.0.4.{k}", "armorer", "guess-guess-1")
+    assert sign_in_from(aw, "10.0.2.13", "armorer") == "ACCOUNT_LOCKED"
+
+
+def test_a_made_up_username_is_logged_like_a_real_account(aw: Any) -> None:
+    """Review: a made-up name's lock left no login.locked row and its refusals no
+    scope. Both now read like a real account's, row for row."""
+    def rows(name: str, logged_as: str) -> list[tuple[str, str | None]]:
+        for _ in range(6):
+            sign_in_from(aw, "10.0.5.1", name, "guess-guess-1")
+        return [(e["type"], json.loads(e["detail"]).get("scope"))
+                for e in accounts.auth_log(aw.world.store, username=logged_as)
+                if e["type"].startswith("login.")]
+
+    real = rows("chris", "chris")
+    made_up = rows("chris.doe", accounts.unknown_username("chris.doe"))
+    assert real == made_up == [("login.failed", None)] * 4 + [
+        ("login.locked", "address"), ("login.refused", "address")]
+
+
+def test_filling_the_memory_never_ends_a_lock_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: at 10,000 keys the table was emptied, live locks included, so
+    anyone who could make enough failed sign-ins could unlock an address early
+    (and tell made-up usernames from real ones). Stale counts go first now."""
+    from coldcheck.services.accounts import _MemoryLocks
+
+    monkeypatch.setattr(_MemoryLocks, "SIZE", 20)
+    locks = _MemoryLocks(5, timedelta(minutes=15))
+    now = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    for _ in range(5):
+        until = locks.fail(("db", "armorer", "10.0.0.66"), now)
+    assert until == now + timedelta(minutes=15)
+    locks.fail(("db", "rita", "10.0.0.7"), now)  # a count in progress
+    for k in range(200):  # one failure each from many addresses, a minute later
+        locks.fail(("db", f"user{k}", f"10.9.{k}.1"), now + timedelta(minutes=1))
+    assert locks.locked_until(("db", "armorer", "10.0.0.66"), now + timedelta(minutes=2)) \
+        == until
+    assert len(locks._seen) <= 20
+    # Counts older than the window start again.
+    for _ in range(4):
+        locks.fail(("db", "chris", "10.0.0.8"), now)
+    assert locks.fail(("db", "chris", "10.0.0.8"), now + timedelta(minutes=16)) is None

@@ -264,6 +264,14 @@ def log_auth_event(c: Connection, *, at: str, type_: str, account_id: int | None
         remote=remote, detail=json.dumps(dict(detail or {}), sort_keys=True)))
 
 
+def signed_in_from(c: Connection, account_id: int, remote: str, since: str) -> bool:
+    """Whether the account signed in from ``remote`` at or after ``since``."""
+    e = t.auth_events.c
+    return c.execute(select(e.id).where(
+        e.account_id == account_id, e.type == "login.succeeded", e.remote == remote,
+        e.at >= since).limit(1)).first() is not None
+
+
 def auth_events(c: Connection, *, username: str | None = None) -> list[Record]:
     q = select(t.auth_events).order_by(t.auth_events.c.id)
     if username is not None:

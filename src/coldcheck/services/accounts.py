@@ -27,11 +27,11 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from argon2 import PasswordHasher
 from sqlalchemy import Connection
@@ -287,47 +287,69 @@ _FINGERPRINT_KEY = secrets.token_bytes(32)
 
 
 class _MemoryLocks:
-    """Failed sign-ins counted in memory, per key: after ``limit`` of them the key
-    is locked for PIN_LOCK_MINUTES. Used per (database, account, address), and
-    for usernames that do not exist (per fingerprint, and per fingerprint and
-    address), so a made-up name answers ACCOUNT_LOCKED exactly as a real
-    account would and five tries do not tell one from the other. Bounded."""
+    """Failed sign-ins counted in memory, per key: ``limit`` of them (within
+    ``window`` of each other, if given) lock the key for PIN_LOCK_MINUTES.
 
-    SIZE = 10_000
+    Bounded: when full, what no longer counts goes first (expired locks, counts
+    older than the window), then the oldest counts that lock nothing; a live
+    lock goes last, the one nearest its end first. Never everything at once:
+    filling the table with new keys must not end anyone's lock early."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    SIZE = 100_000
+
+    def __init__(self, limit: int, window: timedelta | None = None) -> None:
+        self.limit, self.window = limit, window
         self._lock = threading.Lock()
-        self._seen: dict[tuple[Any, ...], tuple[int, datetime | None]] = {}
+        # key -> (failures, locked until, last failure)
+        self._seen: dict[tuple[Any, ...], tuple[int, datetime | None, datetime]] = {}
 
     def locked_until(self, key: tuple[Any, ...], at: datetime) -> datetime | None:
         with self._lock:
-            _, until = self._seen.get(key, (0, None))
-            return until if until is not None and at < until else None
+            hit = self._seen.get(key)
+            return hit[1] if hit and hit[1] is not None and at < hit[1] else None
 
     def fail(self, key: tuple[Any, ...], at: datetime) -> datetime | None:
         """Count one failure; the time the key is now locked until, if it is."""
         with self._lock:
-            n, until = self._seen.get(key, (0, None))
-            if until is not None and at >= until:
-                n = 0  # the previous lock ran out
+            n, until, last = self._seen.get(key, (0, None, at))
+            if (until is not None and at >= until) or (
+                    self.window is not None and at - last > self.window):
+                n = 0  # the previous lock ran out, or the failures are old
             n += 1
             until = at + timedelta(minutes=PIN_LOCK_MINUTES) if n >= self.limit else None
             if len(self._seen) >= self.SIZE and key not in self._seen:
-                self._seen.clear()
-            self._seen[key] = (0, until) if until else (n, None)
+                self._make_room(at)
+            self._seen[key] = (0, until, at) if until else (n, None, at)
             return until
 
     def forget(self, key: tuple[Any, ...]) -> None:
         with self._lock:
             self._seen.pop(key, None)
 
+    def _make_room(self, at: datetime) -> None:
+        def live(v: tuple[int, datetime | None, datetime]) -> bool:
+            return v[1] is not None and at < v[1]
+
+        def counts(v: tuple[int, datetime | None, datetime]) -> bool:
+            return v[1] is None and (self.window is None or at - v[2] <= self.window)
+
+        seen = {k: v for k, v in self._seen.items() if live(v) or counts(v)}
+        room = self.SIZE * 9 // 10
+        if len(seen) > room:
+            # Counts that lock nothing, oldest first; then locks nearest their end.
+            order = sorted(seen, key=lambda k: (live(seen[k]), seen[k][1] or seen[k][2]))
+            for k in order[:len(seen) - room]:
+                del seen[k]
+        self._seen = seen
+
 
 # Failures from anywhere that lock an account for everyone (NIST SP 800-63B
 # allows up to 100): one address locks itself out after PIN_MAX_FAILURES.
 ACCOUNT_MAX_FAILURES = 20
-ADDRESS_LOCKS = _MemoryLocks(PIN_MAX_FAILURES)  # (database, account id, address)
-UNKNOWN_LOCKS = _MemoryLocks(PIN_MAX_FAILURES)  # (database, fingerprint, address)
+KNOWN_ADDRESS_DAYS = 30  # an address the account signed in from lately passes its lock
+# One table for real accounts and made-up names alike, keyed (database, account
+# id or fingerprint, address): whatever happens to it happens to both.
+ADDRESS_LOCKS = _MemoryLocks(PIN_MAX_FAILURES, timedelta(minutes=PIN_LOCK_MINUTES))
 UNKNOWN_ANYWHERE = _MemoryLocks(ACCOUNT_MAX_FAILURES)  # (database, fingerprint)
 
 
@@ -345,6 +367,55 @@ def _now_locked(until: str, *, here: bool) -> AccessError:
     where = " from this address" if here else ""
     return AccessError("ACCOUNT_LOCKED", f"wrong password; the account is now locked{where} "
                        f"for {PIN_LOCK_MINUTES} minutes", kind="locked", until=until)
+
+
+def _lock_scope(anywhere: datetime | None, here: datetime | None) -> tuple[str, str]:
+    """Which lock answers (the account-wide one first) and until when."""
+    if anywhere is not None:
+        return "account", utc_text(anywhere)
+    assert here is not None
+    return "address", utc_text(here)
+
+
+def _failed(store: Store, *, at: datetime, uname: str, remote: str | None,
+            account_id: int | None, locked_here: datetime | None,
+            count: Callable[[Connection], tuple[int | None, datetime | None]]) -> NoReturn:
+    """Record a wrong password (or an unknown username, ``account_id`` None, its
+    fingerprint as ``uname``) and answer it: the same rows and answers for both,
+    so they cannot be told apart. ``count`` counts the failure where it counts
+    account-wide, in the transaction that logs it (one commit: no count without
+    its row), and answers (failures so far, locked everywhere until)."""
+    with write_tx(store) as c:
+        failures, locked_anywhere = count(c)
+        detail: dict[str, Any] = {
+            "reason": "wrong_password" if account_id else "unknown_username"}
+        if failures is not None:
+            detail["failures"] = failures
+        type_ = "login.failed"
+        if locked_anywhere is not None or locked_here is not None:
+            type_ = "login.locked"
+            scope, until = _lock_scope(locked_anywhere, locked_here)
+            detail.update(scope=scope, until=until)
+            if locked_anywhere is not None and locked_here is not None:
+                detail["address_until"] = utc_text(locked_here)  # both, at once
+        repo.log_auth_event(c, at=utc_text(at), type_=type_, account_id=account_id,
+                            username=uname, remote=remote, detail=detail)
+    what = (f"wrong password for {uname!r}" if account_id is not None
+            else f"unknown username ({uname})")
+    if type_ == "login.locked":
+        log.warning("sign-in failed: %s from %s; now locked (%s) until %s", what, remote,
+                    detail["scope"], detail["until"])
+        raise _now_locked(detail["until"], here=detail["scope"] == "address")
+    log.warning("sign-in failed: %s from %s", what, remote)
+    raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
+                      kind="unauthenticated")
+
+
+def _signed_in_from(store: Store, account_id: int, remote: str, at: datetime) -> bool:
+    """Did this account sign in from this address in the last KNOWN_ADDRESS_DAYS?"""
+    with read_tx(store) as c:
+        return repo.signed_in_from(c, account_id, remote,
+                                   utc_text(at - timedelta(days=KNOWN_ADDRESS_DAYS)))
 
 
 def unknown_username(typed: str) -> str:
@@ -374,80 +445,56 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
         # fingerprint, enough to see the same name tried again and again.
         typed = unknown_username(uname)
         here, anywhere = (store.url, typed, remote), (store.url, typed)
-        held_here = UNKNOWN_LOCKS.locked_until(here, at)
-        held = UNKNOWN_ANYWHERE.locked_until(anywhere, at) or held_here
-        if held is not None:  # answered as a locked account is
+        held_here = ADDRESS_LOCKS.locked_until(here, at)
+        held_anywhere = UNKNOWN_ANYWHERE.locked_until(anywhere, at)
+        if held_here is not None or held_anywhere is not None:  # as a locked account is
+            scope, until = _lock_scope(held_anywhere, held_here)
             with write_tx(store) as c:
                 repo.log_auth_event(c, at=when, type_="login.refused", username=typed,
-                                    remote=remote, detail={"until": utc_text(held),
+                                    remote=remote, detail={"until": until, "scope": scope,
                                                            "reason": "unknown_username"})
             log.warning("sign-in refused: unknown username (%s) from %s", typed, remote)
-            raise _still_locked(utc_text(held), here=held is held_here)
+            raise _still_locked(until, here=scope == "address")
         _dummy_verify(ph, password)
-        locked_anywhere = UNKNOWN_ANYWHERE.fail(anywhere, at)
-        locked_here = UNKNOWN_LOCKS.fail(here, at)
-        with write_tx(store) as c:
-            repo.log_auth_event(c, at=when, type_="login.failed", username=typed,
-                                remote=remote, detail={"reason": "unknown_username"})
-        log.warning("sign-in failed: unknown username (%s) from %s", typed, remote)
-        if locked_anywhere is not None:
-            raise _now_locked(utc_text(locked_anywhere), here=False)
-        if locked_here is not None:
-            raise _now_locked(utc_text(locked_here), here=True)
-        raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
-                          kind="unauthenticated")
+        _failed(store, at=at, uname=typed, remote=remote, account_id=None,
+                locked_here=ADDRESS_LOCKS.fail(here, at),
+                count=lambda c: (None, UNKNOWN_ANYWHERE.fail(anywhere, at)))
     account_id = int(acc["id"])
     address = (store.url, account_id, remote)
-    locked = acc["locked_until"] if acc["locked_until"] and at < parse_utc(
-        acc["locked_until"]) else None
+    locked = acc["locked_until"]
+    held_anywhere = parse_utc(locked) if locked and at < parse_utc(locked) else None
     held_here = ADDRESS_LOCKS.locked_until(address, at)
-    if locked is not None or held_here is not None:
-        scope = "account" if locked is not None else "address"
-        until = locked if locked is not None else utc_text(held_here)  # type: ignore[arg-type]
-        with write_tx(store) as c:
-            repo.log_auth_event(c, at=when, type_="login.refused", account_id=account_id,
-                                username=uname, remote=remote,
-                                detail={"until": until, "scope": scope})
-        log.warning("sign-in refused: account %r is locked (%s) until %s (from %s)", uname,
-                    scope, until, remote)
-        raise _still_locked(until, here=scope == "address")
-    if not verify(ph, acc["password_hash"], password):
-        locked_here = ADDRESS_LOCKS.fail(address, at)
-        with write_tx(store) as c:
+    if held_here is not None or held_anywhere is not None:
+        # An account-wide lock does not keep the owner out of an address she
+        # signed in from lately, with her password: four strangers' addresses
+        # must not lock the armorer out of her own tablet. That address's own
+        # lock (five wrong passwords from it) still holds.
+        if held_here is None and remote and _signed_in_from(store, account_id, remote, at) \
+                and verify(ph, acc["password_hash"], password):
+            log.warning("sign-in of %r from %s, a known address, while the account is locked",
+                        uname, remote)
+        else:
+            scope, until = _lock_scope(held_anywhere, held_here)
+            with write_tx(store) as c:
+                repo.log_auth_event(c, at=when, type_="login.refused", account_id=account_id,
+                                    username=uname, remote=remote,
+                                    detail={"until": until, "scope": scope})
+            log.warning("sign-in refused: account %r is locked (%s) until %s (from %s)",
+                        uname, scope, until, remote)
+            raise _still_locked(until, here=scope == "address")
+    elif not verify(ph, acc["password_hash"], password):
+        def count(c: Connection) -> tuple[int | None, datetime | None]:
             fresh = repo.account_by_username(c, uname)
             assert fresh is not None
             failures = int(fresh["failed_logins"]) + 1
-            until = None
-            if failures >= ACCOUNT_MAX_FAILURES:
-                until = utc_text(at + timedelta(minutes=PIN_LOCK_MINUTES))
-                repo.set_login_failures(c, account_id, 0, until)
-                repo.log_auth_event(c, at=when, type_="login.locked", account_id=account_id,
-                                    username=uname, remote=remote,
-                                    detail={"failures": failures, "until": until,
-                                            "scope": "account"})
-            elif locked_here is not None:
-                repo.set_login_failures(c, account_id, failures, None)
-                repo.log_auth_event(c, at=when, type_="login.locked", account_id=account_id,
-                                    username=uname, remote=remote,
-                                    detail={"failures": PIN_MAX_FAILURES, "scope": "address",
-                                            "until": utc_text(locked_here)})
-            else:
-                repo.set_login_failures(c, account_id, failures, None)
-                repo.log_auth_event(c, at=when, type_="login.failed", account_id=account_id,
-                                    username=uname, remote=remote,
-                                    detail={"reason": "wrong_password", "failures": failures})
-        if until is not None:
-            log.warning("sign-in failed: wrong password for %r from %s; account locked until %s",
-                        uname, remote, until)
-            raise _now_locked(until, here=False)
-        if locked_here is not None:
-            log.warning("sign-in failed: wrong password for %r from %s; locked from there "
-                        "until %s", uname, remote, utc_text(locked_here))
-            raise _now_locked(utc_text(locked_here), here=True)
-        log.warning("sign-in failed: wrong password for %r from %s (%d of %d)", uname, remote,
-                    failures, ACCOUNT_MAX_FAILURES)
-        raise AccessError("LOGIN_FAILED", "unknown username or wrong password",
-                          kind="unauthenticated")
+            lock_all = failures >= ACCOUNT_MAX_FAILURES
+            until = at + timedelta(minutes=PIN_LOCK_MINUTES) if lock_all else None
+            repo.set_login_failures(c, account_id, 0 if lock_all else failures,
+                                    utc_text(until) if until else None)
+            return failures, until
+
+        _failed(store, at=at, uname=uname, remote=remote, account_id=account_id,
+                locked_here=ADDRESS_LOCKS.fail(address, at), count=count)
     ADDRESS_LOCKS.forget(address)
     raw, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utc_text(at + timedelta(hours=session_hours))
