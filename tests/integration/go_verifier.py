@@ -176,6 +176,7 @@ def go_document(
     entries: Iterable[bytes] | None = None,
     inclusion: Iterable[Mapping[str, Any]] = (),
     consistency: Iterable[Mapping[str, Any]] = (),
+    earlier_notes: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Assemble the JSON document verify.go reads on stdin."""
     doc: dict[str, Any] = {
@@ -183,6 +184,7 @@ def go_document(
         "signed_note": signed_note,
         "inclusion": [dict(i) for i in inclusion],
         "consistency": [dict(c) for c in consistency],
+        "earlier_notes": list(earlier_notes),
     }
     if entries is not None:
         doc["entries_b64"] = [_b64(e) for e in entries]

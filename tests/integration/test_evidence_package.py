@@ -15,12 +15,15 @@ import pytest
 from api_support import api_world
 from demo_db import demo_copy
 from go_verifier import go_document, go_verifier_or_skip, inclusion_item, run_go_verifier
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from coldcheck.cli import app
 from coldcheck.config import Settings
 from coldcheck.documents import evidence_package
 from coldcheck.domain.errors import ColdcheckError, NotFound
+from coldcheck.ledger import Checkpoint, Signer, sign_checkpoint
+from coldcheck.persistence import tables as t
 from coldcheck.persistence.store import Store
 from coldcheck.services import actions as a
 from coldcheck.services import ledger as service
@@ -101,6 +104,86 @@ def test_go_accepts_the_checkpoint_and_every_proof_and_rejects_a_changed_byte(
     bad["proof"] = [base64.b64encode(bytes(h)).decode(), *bad["proof"][1:]]
     result = run_go_verifier(go, go_document(key, note, inclusion=[*items[:3], bad]))
     assert not result.ok and any("CheckRecord" in f for f in result.failures)
+
+
+def test_every_earlier_checkpoint_comes_with_a_consistency_proof_go_accepts(
+        demo: Context) -> None:
+    """A printed daily report's checkpoint, or the one signed when the incident
+    was reported, is checked against the package offline: Go opens each earlier
+    note with the same key and checks its proof to checkpoint.txt."""
+    go = go_verifier_or_skip()
+    pkg = evidence_package(demo, "INC2", at=demo.now())
+    files = unzip(pkg.data)
+    key = files["verifier-key.txt"].decode().strip()
+    note = files["checkpoint.txt"].decode()
+    with demo.store.engine.connect() as c:
+        stored = {int(r[0]): (str(r[1]), str(r[2])) for r in c.execute(
+            select(t.checkpoints.c.tree_size, t.checkpoints.c.note, t.checkpoints.c.reason)
+            .where(t.checkpoints.c.production_id == demo.production))}
+    earlier = sorted(n for n in stored if 0 < n < pkg.tree_size)
+    assert pkg.earlier == earlier and len(earlier) >= 3
+    assert {"init", "incident"} <= {stored[n][1] for n in earlier}
+    notes, proofs = [], []
+    for n in earlier:
+        assert files[f"checkpoints/{n:08d}.txt"].decode() == stored[n][0]  # as signed
+        notes.append(stored[n][0])
+        proofs.append(json.loads(files[f"consistency/{n:08d}.json"]))
+        assert proofs[-1]["old_size"] == n and proofs[-1]["tree_size"] == pkg.tree_size
+    result = run_go_verifier(go, go_document(key, note, consistency=proofs,
+                                             earlier_notes=notes))
+    assert result.ok, result.failures
+    assert result.output["checked"]["earlier"] == result.output["checked"][
+        "consistency"] == len(earlier)
+    readme = files["README.txt"].decode()
+    assert "CheckTree" in readme
+    assert all(f"size {n:>8}" in readme for n in earlier)
+    opened = next(e.seq for e in demo.store.events(demo.production)
+                  if e.type == "incident.opened" and e.payload["incident"] == "INC2")
+    first_after = min(n for n in earlier if n > opened)
+    assert f"size {first_after:>8}  signed" in next(
+        ln for ln in readme.splitlines() if "the first after INC2 was reported" in ln)
+    # One flipped bit in one consistency proof: Go says no.
+    bad = dict(proofs[-1])
+    h = bytearray(base64.b64decode(bad["proof"][0]))
+    h[-1] ^= 0x80
+    bad["proof"] = [base64.b64encode(bytes(h)).decode(), *bad["proof"][1:]]
+    result = run_go_verifier(go, go_document(key, note, consistency=[*proofs[:-1], bad],
+                                             earlier_notes=notes))
+    assert not result.ok and any("CheckTree" in f for f in result.failures)
+    # An old root that is not the earlier checkpoint's: Go says no.
+    swapped = [dict(p) for p in proofs]
+    swapped[0]["old_root"] = proofs[1]["old_root"]
+    result = run_go_verifier(go, go_document(key, note, consistency=swapped,
+                                             earlier_notes=notes))
+    assert not result.ok and any("earlier signed checkpoint" in f for f in result.failures)
+
+
+def test_a_stored_checkpoint_the_ledger_contradicts_is_kept_and_named(tmp_path: Path) -> None:
+    """A checkpoint row signed by another key (or for another root) is evidence
+    too: the package holds it as stored and its warning names its size."""
+    s = demo_copy(tmp_path / "forged")
+    ctx = context(s, None)
+    try:
+        prod = ctx.store.production(ctx.production)
+        with ctx.store.engine.connect() as c:
+            taken = {int(n) for n in c.execute(select(t.checkpoints.c.tree_size).where(
+                t.checkpoints.c.production_id == ctx.production)).scalars()}
+        size = next(n for n in range(2, ctx.store.head(ctx.production)) if n not in taken)
+        other = Signer.from_seed(str(prod["origin"]), bytes(range(32)))
+        forged = sign_checkpoint(Checkpoint(str(prod["origin"]), size, bytes(32)), other)
+        with ctx.store.engine.begin() as c:
+            c.execute(t.checkpoints.insert().values(
+                production_id=ctx.production, tree_size=size, note=forged, reason="demand",
+                created_at="2026-01-01T00:00:00Z"))
+        pkg = evidence_package(ctx, "INC2", at=ctx.now())
+        files = unzip(pkg.data)
+        assert files[f"checkpoints/{size:08d}.txt"].decode() == forged
+        assert pkg.warning is not None and f"size {size} do not match" in pkg.warning
+        assert pkg.warning in files["README.txt"].decode()
+        # Only that one: the genuine checkpoints are not named.
+        assert all(f" {n}," not in pkg.warning for n in pkg.earlier if n != size)
+    finally:
+        ctx.store.dispose()
 
 
 def test_the_timeline_lists_the_entries_in_order_in_utc(demo: Context) -> None:

@@ -9,7 +9,8 @@
 //	  "signed_note":  "<checkpoint note>",
 //	  "entries_b64":  ["<base64 entry 0>", ...],              (optional)
 //	  "inclusion":    [{"index", "tree_size", "leaf_hash", "root_hash", "proof"}],
-//	  "consistency":  [{"old_size", "old_root", "tree_size", "root_hash", "proof"}]
+//	  "consistency":  [{"old_size", "old_root", "tree_size", "root_hash", "proof"}],
+//	  "earlier_notes": ["<an earlier checkpoint note>", ...]   (optional)
 //	}
 //
 // Hashes are standard base64. It verifies the note signature (note.Open), parses
@@ -18,6 +19,9 @@
 // entries are given, that tlog.RecordHash(entry i) is the leaf hash claimed for
 // index i and that the entries' tree hash (tlog.StoredHashes + tlog.TreeHash)
 // equals the checkpoint root when there are exactly checkpoint-size entries.
+// Each earlier note must verify with the same key and name the same origin, and
+// a consistency proof from its size must start from its root: that is how an
+// investigator ties a checkpoint kept elsewhere (a printed report) to this one.
 //
 // It prints {"ok": bool, "checkpoint": {...}, "checked": {...}, "failures": [...]}
 // and exits 1 if anything failed (2 for unusable input), naming each failure.
@@ -65,6 +69,7 @@ type input struct {
 	EntriesB64  []string           `json:"entries_b64"`
 	Inclusion   []inclusionProof   `json:"inclusion"`
 	Consistency []consistencyProof `json:"consistency"`
+	Earlier     []string           `json:"earlier_notes"`
 }
 
 type checkpointOut struct {
@@ -78,6 +83,7 @@ type checkedOut struct {
 	Entries     int  `json:"entries"`
 	Inclusion   int  `json:"inclusion"`
 	Consistency int  `json:"consistency"`
+	Earlier     int  `json:"earlier"`
 }
 
 type output struct {
@@ -125,6 +131,25 @@ func parseProof(p []string) (proof []tlog.Hash, err error) {
 	return proof, nil
 }
 
+// openCheckpoint verifies a signed checkpoint note and parses its body (see the
+// package comment about the first line).
+func openCheckpoint(signed string, verifiers note.Verifiers) (string, tlog.Tree, error) {
+	n, err := note.Open([]byte(signed), verifiers)
+	if err != nil {
+		return "", tlog.Tree{}, fmt.Errorf("note.Open: %v", err)
+	}
+	text := n.Text
+	nl := strings.IndexByte(text, '\n')
+	if nl <= 0 {
+		return "", tlog.Tree{}, fmt.Errorf("empty origin line")
+	}
+	tree, err := tlog.ParseTree([]byte("go.sum database tree\n" + text[nl+1:]))
+	if err != nil {
+		return "", tlog.Tree{}, fmt.Errorf("tlog.ParseTree: %v", err)
+	}
+	return text[:nl], tree, nil
+}
+
 func main() {
 	out := &output{}
 	fail := func(format string, args ...interface{}) {
@@ -150,27 +175,35 @@ func main() {
 		fail("verifier_key: note.NewVerifier: %v", err)
 		emit(out, 1)
 	}
-	n, err := note.Open([]byte(in.SignedNote), note.VerifierList(verifier))
-	if err != nil {
+	verifiers := note.VerifierList(verifier)
+	if _, err := note.Open([]byte(in.SignedNote), verifiers); err != nil {
 		fail("signed_note: note.Open: %v", err)
 		emit(out, 1)
 	}
 	out.Checked.Signature = true
 
-	// 2. The checkpoint body (see the package comment about the first line).
-	text := n.Text
-	nl := strings.IndexByte(text, '\n')
-	if nl <= 0 {
-		fail("checkpoint: empty origin line")
-		emit(out, 1)
-	}
-	origin := text[:nl]
-	tree, err := tlog.ParseTree([]byte("go.sum database tree\n" + text[nl+1:]))
+	// 2. The checkpoint body, and the earlier checkpoints'.
+	origin, tree, err := openCheckpoint(in.SignedNote, verifiers)
 	if err != nil {
-		fail("checkpoint: tlog.ParseTree: %v", err)
+		fail("checkpoint: %v", err)
 		emit(out, 1)
 	}
 	out.Checkpoint = &checkpointOut{Origin: origin, Size: tree.N, RootHash: tree.Hash.String()}
+	earlier := map[int64]tlog.Hash{}
+	for i, e := range in.Earlier {
+		o, t, err := openCheckpoint(e, verifiers)
+		switch {
+		case err != nil:
+			fail("earlier_notes[%d]: %v", i, err)
+		case o != origin:
+			fail("earlier_notes[%d]: origin %q is not the checkpoint's %q", i, o, origin)
+		case t.N > tree.N:
+			fail("earlier_notes[%d]: size %d is beyond the checkpoint's %d", i, t.N, tree.N)
+		default:
+			earlier[t.N] = t.Hash
+			out.Checked.Earlier++
+		}
+	}
 
 	// 3. Entries: leaf hashes and, for a complete log, the root.
 	var leafHashes []tlog.Hash
@@ -244,6 +277,9 @@ func main() {
 		}
 		if *p.TreeSize == tree.N && root != tree.Hash {
 			fail("consistency[%d]: root_hash differs from the signed checkpoint root for size %d", i, tree.N)
+		}
+		if h, ok := earlier[*p.OldSize]; ok && h != oldRoot {
+			fail("consistency[%d]: old_root differs from the earlier signed checkpoint of size %d", i, *p.OldSize)
 		}
 		if err := tlog.CheckTree(proof, *p.TreeSize, root, *p.OldSize, oldRoot); err != nil {
 			fail("consistency[%d] (%d -> %d): tlog.CheckTree: %v", i, *p.OldSize, *p.TreeSize, err)

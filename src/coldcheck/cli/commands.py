@@ -464,8 +464,9 @@ def incident_export(incident_id: str,
                     as_json: JsonOpt = False) -> None:
     """Write an incident's evidence package (ZIP): the exact ledger entries about the
     incident, what it names and who it names, each with its inclusion proof in a
-    signed checkpoint (signed first if the ledger grew), the verifier key, a
-    timeline and instructions to check it all with independent tools."""
+    signed checkpoint (signed first if the ledger grew), every earlier checkpoint
+    with its consistency proof to that one, the verifier key, a timeline and
+    instructions to check it all with independent tools."""
     def go() -> dict[str, Any]:
         from pathlib import Path
 
@@ -482,8 +483,9 @@ def incident_export(incident_id: str,
         out.print(f"[green]✔[/] evidence of incident [bold]{r['incident']}[/] written to "
                   f"{r['file']}: {r['entries']} entries (#{r['first_seq']} to "
                   f"#{r['last_seq']}), proven against the checkpoint of tree size "
-                  f"{r['tree_size']}" + (" (signed now)" if r["signed_now"] else ""),
-                  soft_wrap=True)
+                  f"{r['tree_size']}" + (" (signed now)" if r["signed_now"] else "")
+                  + f", with {r['earlier_checkpoints']} earlier checkpoint(s) and their "
+                  "consistency proofs", soft_wrap=True)
         if r["warning"]:
             out.print(f"  [bold]note:[/] {r['warning']}", soft_wrap=True)
     run(as_json, go, show)

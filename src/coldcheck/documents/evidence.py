@@ -13,6 +13,12 @@ later who was responsible. The package answers both from the record itself:
   --json`` prints;
 * ``checkpoint.txt`` and ``verifier-key.txt``: the signed checkpoint (signed
   first if the ledger grew) and the production's public verifier key;
+* ``checkpoints/<size>.txt`` and ``consistency/<size>.json``: every earlier
+  checkpoint the production signed (at its creation, each wrap, each incident,
+  each report), exactly as signed, with the RFC 9162 consistency proof from it
+  to ``checkpoint.txt``: a printed daily report or a checkpoint anyone kept is
+  then checked against the package offline, and so is the checkpoint signed
+  when the incident was reported (nothing recorded before it was changed since);
 * ``timeline.txt``: one line per entry, UTC to the second, with sequence
   number, actor, device and what happened in words;
 * ``README.txt``: how to check all of it with Go's ``sumdb/note`` and
@@ -33,14 +39,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from ..domain.errors import ColdcheckError, NotFound
 from ..domain.events import Event, utc_text
 from ..domain.narrative import describe
 from ..domain.state import ProductionState
-from ..ledger import ProofPlan, prove_record, stored_hash_index, tree_hash
+from ..ledger import (
+    NoteError,
+    ProofPlan,
+    Verifier,
+    open_checkpoint,
+    prove_record,
+    prove_tree,
+    stored_hash_index,
+    tree_hash,
+)
 from ..persistence import tables as t
 from ..services.context import Context
-from ..services.ledger import latest_checkpoint, read_known, sign_checkpoint
+from ..services.ledger import KnownHashes, latest_checkpoint, read_known, sign_checkpoint
 from ..services.queries import mentions
 
 __all__ = ["CHECKPOINT_REASON", "EvidencePackage", "evidence_package"]
@@ -58,13 +75,24 @@ class EvidencePackage:
     entries: list[int]
     data: bytes = field(repr=False)
     warning: str | None = None
+    earlier: list[int] = field(default_factory=list)  # earlier checkpoints' sizes
 
     def to_dict(self) -> dict[str, Any]:
         return {"production": self.production, "incident": self.incident,
                 "tree_size": self.tree_size, "signed_now": self.signed_now,
                 "entries": len(self.entries), "first_seq": self.entries[0],
-                "last_seq": self.entries[-1], "bytes": len(self.data),
-                "warning": self.warning}
+                "last_seq": self.entries[-1], "earlier_checkpoints": len(self.earlier),
+                "bytes": len(self.data), "warning": self.warning}
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    """An earlier checkpoint as stored: its size, signed note, why and when signed."""
+
+    size: int
+    note: str
+    reason: str
+    at: str
 
 
 def _relevant(st: ProductionState, incident: str, events: list[Event]) -> list[Event]:
@@ -146,13 +174,20 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
         chosen.insert(0, events[0])
     seqs = [e.seq for e in chosen]
     prod = ctx.store.production(ctx.production)
-    # One snapshot: the exact bytes of the chosen entries and every stored hash
-    # their proofs and the root need, in one read.
-    plans = {n: ProofPlan.record(size, n) for n in seqs}
-    needed = sorted({stored_hash_index(0, n) for n in seqs}
-                    | {i for p in plans.values() for i in p.indexes}
-                    | set(ProofPlan.root(size).indexes))
+    # One snapshot: the exact bytes of the chosen entries, the earlier
+    # checkpoints, and every stored hash their proofs and the roots need, in
+    # one read.
+    cps = t.checkpoints.c
     with ctx.store.engine.connect() as c, c.begin():
+        earlier = [_Earlier(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in c.execute(
+            select(cps.tree_size, cps.note, cps.reason, cps.created_at).where(
+                cps.production_id == ctx.production, cps.tree_size < size,
+                cps.tree_size > 0).order_by(cps.tree_size))]
+        needed = sorted({stored_hash_index(0, n) for n in seqs}
+                        | {i for n in seqs for i in ProofPlan.record(size, n).indexes}
+                        | set(ProofPlan.root(size).indexes)
+                        | {i for e in earlier for i in (*ProofPlan.tree(size, e.size).indexes,
+                                                        *ProofPlan.root(e.size).indexes)})
         raw = {int(s): bytes(b) for s, b in c.execute(
             t.events.select().with_only_columns(t.events.c.seq, t.events.c.entry).where(
                 t.events.c.production_id == ctx.production, t.events.c.seq.in_(seqs)))}
@@ -170,6 +205,15 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
              "leaf_hash": b64(found[stored_hash_index(0, n)]).decode(),
              "root_hash": b64(root).decode(), "proof": [b64(h).decode() for h in proof]},
             indent=2) + "\n").encode()
+    unsound = _earlier_files(files, earlier, size, root, known, str(prod["verifier_key"]),
+                             str(prod["origin"]))
+    if unsound:
+        # Never left out: a stored checkpoint the ledger contradicts is itself
+        # evidence. The investigator's check of it fails, as it should.
+        warning = "; ".join(filter(None, [warning, (
+            "the stored checkpoint(s) of size " + ", ".join(map(str, unsound))
+            + " do not match this ledger (signature or root): run `coldcheck ledger "
+            "verify`, and trust a printed copy over the database")]))
     inc = st.incidents[incident]
     files["checkpoint.txt"] = note.encode()
     files["verifier-key.txt"] = (str(prod["verifier_key"]) + "\n").encode()
@@ -181,9 +225,41 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
          "corrective_action": inc.corrective_action, "closed_at": inc.closed_at,
          "tree_size": size, "entries": seqs}, indent=2, ensure_ascii=False) + "\n").encode()
     files["README.txt"] = _readme(ctx.production, str(prod["name"]), incident, size,
-                                  len(seqs), utc_text(at), warning).encode()
+                                  len(seqs), utc_text(at), warning, earlier,
+                                  _reported_at(chosen, incident)).encode()
     return EvidencePackage(ctx.production, incident, size, signed_now, seqs, _zip(files),
-                           warning)
+                           warning, [e.size for e in earlier])
+
+
+def _earlier_files(files: dict[str, bytes], earlier: list[_Earlier], size: int, root: bytes,
+                   known: KnownHashes, verifier_key: str, origin: str) -> list[int]:
+    """Add each earlier checkpoint and its consistency proof to ``files``; return
+    the sizes of those whose signature or root the ledger contradicts."""
+    b64 = base64.b64encode
+    verifier = Verifier.from_key(verifier_key)
+    unsound = []
+    for e in earlier:
+        old_root = tree_hash(e.size, known)
+        try:
+            cp = open_checkpoint(e.note, verifier, origin)
+            sound = cp.size == e.size and cp.root_hash == old_root
+        except NoteError:
+            sound = False
+        if not sound:
+            unsound.append(e.size)
+        files[f"checkpoints/{e.size:08d}.txt"] = e.note.encode()
+        files[f"consistency/{e.size:08d}.json"] = (json.dumps(
+            {"old_size": e.size, "old_root": b64(old_root).decode(), "tree_size": size,
+             "root_hash": b64(root).decode(),
+             "proof": [b64(h).decode() for h in prove_tree(size, e.size, known)]},
+            indent=2) + "\n").encode()
+    return unsound
+
+
+def _reported_at(chosen: list[Event], incident: str) -> int:
+    """The sequence number of the entry that reported ``incident``."""
+    return next(e.seq for e in chosen
+                if e.type == "incident.opened" and e.payload.get("incident") == incident)
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -214,7 +290,14 @@ def _timeline(st: ProductionState, incident: str, chosen: list[Event], size: int
 
 
 def _readme(production: str, name: str, incident: str, size: int, count: int, when: str,
-            warning: str | None) -> str:
+            warning: str | None, earlier: list[_Earlier], reported: int) -> str:
+    def line(e: _Earlier) -> str:
+        mark = (f"  <- the first after {incident} was reported (#{reported})"
+                if e.size > reported and first is e else "")
+        return f"  size {e.size:>8}  signed {e.at[:19].replace('T', ' ')}Z  ({e.reason}){mark}\n"
+
+    first = next((e for e in earlier if e.size > reported), None)
+    listed = "".join(map(line, earlier)) or "  none\n"
     return f"""coldcheck evidence package
 ==========================
 
@@ -234,6 +317,13 @@ proofs/NNNNNNNN.json   the inclusion proof of that entry in the tree of the
                        audit path, hashes in standard base64 (RFC 9162).
 checkpoint.txt         the signed checkpoint (C2SP tlog-checkpoint, signed note).
 verifier-key.txt       the production's public verifier key.
+checkpoints/NNNNNNNN.txt
+                       every earlier checkpoint of this production, of tree size
+                       NNNNNNNN, exactly as signed (listed below).
+consistency/NNNNNNNN.json
+                       the consistency proof from that checkpoint to
+                       checkpoint.txt: old_size, old_root, tree_size, root_hash and
+                       the proof, hashes in standard base64 (RFC 9162).
 timeline.txt           the same entries as one line each, for reading.
 incident.json          the incident as the record stands at the checkpoint.
 
@@ -251,12 +341,21 @@ How to check it without trusting coldcheck
 4. Entry 00000000 is the production's creation: its payload's key_id must be
    the hex key id in verifier-key.txt (between its first and second '+'), so the
    key that signed the checkpoint is the one the ledger began with.
-5. If every step passes, each entry is exactly what was recorded at that
-   position of the ledger, and the ledger cannot be rewritten without
-   contradicting this checkpoint (and every earlier one the producer holds).
-   Compare the checkpoint with any printed daily report of the same or a later
-   size: `coldcheck ledger prove-consistency` gives the proof between them.
+5. For each earlier checkpoint checkpoints/NNNNNNNN.txt: check its signature
+   with the same key; its root must be old_root in consistency/NNNNNNNN.json,
+   whose root_hash must be the root of checkpoint.txt. Check the proof with
+   tlog.CheckTree(proof, tree_size, root_hash, old_size, old_root). A printed
+   daily report's checkpoint, or one anyone else kept, must be one of these
+   files, byte for byte (or newer than checkpoint.txt: then ask for a package
+   exported later, or run `coldcheck ledger prove-consistency`).
+6. If every step passes, each entry is exactly what was recorded at that
+   position of the ledger, and nothing recorded before any earlier checkpoint
+   (the one signed when the incident was reported among them) has been changed
+   since: the ledger cannot be rewritten without contradicting them.
 
+Earlier checkpoints (why and when each was signed is coldcheck's own note of
+it, not part of what was signed):
+{listed}
 Anyone who holds the database can also run, with the key they trust:
   coldcheck ledger verify --key verifier-key.txt --checkpoint checkpoint.txt
 """
