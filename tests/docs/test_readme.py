@@ -43,3 +43,4 @@ def test_readme_walkthrough_runs_from_start_to_end(tmp_path: Path) -> None:
     assert "CUSTODY_DIRECT_HANDOFF" in r.stderr
     assert "day.wrapped" in r.stdout
     assert "all matched" in r.stdout
+    assert "backup written to backup.db" in r.stdout and (tmp_path / "backup.db").exists()

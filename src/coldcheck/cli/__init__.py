@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import backup as _backup
 from . import ledger as _ledger
 from . import report as _report
 from . import serve as _serve
@@ -12,6 +13,7 @@ register(app)
 app.add_typer(_ledger.app, name="ledger")
 app.add_typer(_report.app, name="report")
 _serve.register(app)
+_backup.register(app)
 
 
 def main() -> None:

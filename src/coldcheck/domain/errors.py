@@ -126,4 +126,5 @@ ERROR_CODES: dict[str, str] = {
     "LEDGER_CORRUPT": "A stored ledger hash is missing or is not a 32-byte hash.",
     "CONCURRENT_UPDATE": "Someone else changed the production at the same moment; retry.",
     "FILE_EXISTS": "The output file exists already; nothing was overwritten.",
+    "BACKUP_UNSUPPORTED": "coldcheck backup copies SQLite databases; PostgreSQL has pg_dump.",
 }

@@ -1,0 +1,75 @@
+"""`coldcheck backup`: a consistent, verified copy of the SQLite database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .common import DbOpt, JsonOpt, err, out, run, settings
+from .ledger import VERIFY_FAILED
+
+
+def backup(out_file: Annotated[str | None, typer.Option(
+               "--out", metavar="FILE.db",
+               help="Where to write the copy (default ./<database>-backup-<UTC time>.db).")]
+           = None,
+           force: Annotated[bool, typer.Option(
+               "--force", help="Replace the file if it exists.")] = False,
+           db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Copy the SQLite database while coldcheck runs (one consistent snapshot), check
+    the copy (integrity, and ledger verify of every production with the keys of the
+    original), and only then give it its name. Prints its SHA-256. The signing keys
+    are not copied: keep the key folder separately. Exit 5 if the copy does not
+    verify (it is kept: it is what the database held)."""
+    s = settings(db)
+
+    def go() -> dict[str, Any]:
+        from ..persistence.store import sqlite_file
+        from ..services.backup import backup as make_backup
+
+        source = sqlite_file(s.database_url)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = Path(out_file or f"{source.stem if source else 'coldcheck'}-backup-{stamp}.db")
+        with Progress(TextColumn("verifying the copy: {task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                      transient=True, disable=not err.is_terminal) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(production: str, done: int, total: int) -> None:
+                if production not in tasks:
+                    tasks[production] = bar.add_task(production, total=None)
+                bar.update(tasks[production], completed=done, total=total)
+
+            return make_backup(s, target, force=force, progress=progress).to_dict()
+
+    def show(r: dict[str, Any]) -> None:
+        mark = "[green]✔[/]" if r["ok"] else "[bold red]✘[/]"
+        out.print(f"{mark} backup written to {r['file']} ({r['bytes']:,} bytes)",
+                  soft_wrap=True)
+        out.print(f"  sha256 {r['sha256']}")
+        if r["integrity"] != "ok":
+            out.print(f"  [bold red]integrity check:[/] {r['integrity']}", soft_wrap=True)
+        for p in r["productions"]:
+            if p["ok"]:
+                out.print(f"  {p['production']}: {p['entries']} entries verified, root "
+                          f"{p['root_hash']}, signed checkpoint at size {p['verified_size']}",
+                          soft_wrap=True)
+            else:
+                first = p["first"]
+                where = f"entry {first['entry']}: " if first.get("entry") is not None else ""
+                out.print(f"  [bold red]{p['production']} does not verify[/]: {first['code']}: "
+                          f"{where}{first['message']}", soft_wrap=True)
+        out.print(f"  not included: the signing keys in {r['keys_not_included']} (copy that "
+                  "folder separately, somewhere only the producer holds)", soft_wrap=True)
+
+    result = run(as_json, go, show)
+    if not result["ok"]:
+        raise typer.Exit(VERIFY_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(backup)
