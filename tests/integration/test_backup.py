@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from coldcheck.cli import app
 from coldcheck.config import Settings
 from coldcheck.domain.errors import ColdcheckError
+from coldcheck.ledger import Signer
 from coldcheck.services import actions as a
 from coldcheck.services.backup import backup
 from coldcheck.services.context import context
@@ -52,7 +53,7 @@ def test_the_copy_holds_the_record_exactly_and_verifies(demo: Settings, tmp_path
         assert rows(target, sql) == rows(source, sql)
     assert [p.production for p in r.reports] == [PRODUCTION]
     assert r.reports[0].entries == r.reports[0].verified_size == 95
-    assert r.reports[0].key_source == "given"  # the original's key, not the copy's
+    assert r.reports[0].key_source == "key file"  # the original's key file, not the copy
     # One self-contained file, private, whose SHA-256 is the one reported.
     assert rows(target, "PRAGMA journal_mode") == [("delete",)]
     assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db"]  # no temp, no -wal
@@ -121,14 +122,33 @@ def test_a_folder_that_does_not_exist_is_named(demo: Settings, tmp_path: Path) -
     assert err.value.code == "INVALID_INPUT" and "usb" in err.value.message
 
 
-def test_the_database_itself_is_never_the_target(demo: Settings) -> None:
+def test_the_database_itself_is_never_the_target(demo: Settings, tmp_path: Path) -> None:
     source = Path(demo.database_url)
     before = source.read_bytes()
-    for target in (source, Path(f"{source}-wal"), source.parent / "." / source.name):
+    # Reached through a link, SQLite names the -wal after the real file.
+    link = tmp_path / "via-link.db"
+    link.symlink_to(source)
+    through = demo.model_copy(update={"database_url": str(link)})
+    for settings, target in ((demo, source), (demo, Path(f"{source}-wal")),
+                             (demo, source.parent / "." / source.name),
+                             (through, Path(f"{source}-wal")), (through, source),
+                             (through, Path(f"{link}-wal"))):
         with pytest.raises(ColdcheckError) as err:
-            backup(demo, target, force=True)
+            backup(settings, target, force=True)
         assert err.value.code == "INVALID_INPUT" and "being backed up" in err.value.message
     assert source.read_bytes() == before
+
+
+def test_a_backup_never_goes_into_the_key_folder_or_over_a_folder(
+        demo: Settings, tmp_path: Path) -> None:
+    with pytest.raises(ColdcheckError) as err:
+        backup(demo, demo.resolved_key_dir() / "copy.db")
+    assert err.value.code == "INVALID_INPUT" and "key folder" in err.value.message
+    with pytest.raises(ColdcheckError) as err:
+        backup(demo, tmp_path, force=True)
+    assert err.value.code == "INVALID_INPUT" and "is a folder" in err.value.message
+    assert sorted(p.name for p in demo.resolved_key_dir().iterdir()) == [
+        f"{PRODUCTION}.ed25519"]
 
 
 def test_postgresql_and_missing_files_get_their_codes(tmp_path: Path) -> None:
@@ -143,17 +163,53 @@ def test_postgresql_and_missing_files_get_their_codes(tmp_path: Path) -> None:
     assert not (tmp_path / "absent.db").exists() and not (tmp_path / "copy.db").exists()
 
 
-def test_a_tampered_database_is_copied_as_it_is_and_said_not_to_verify(
+def test_a_tampered_database_is_kept_beside_never_over_a_good_backup(
         demo: Settings, tmp_path: Path) -> None:
+    good = tmp_path / "copy.db"
+    assert backup(demo, good).ok
+    yesterday = good.read_bytes()
     with Attacker(Path(demo.database_url)) as x:
         k = x.seq_of("weapon.issued")
         x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
-    r = backup(demo, tmp_path / "copy.db")
+    r = backup(demo, good, force=True)
     assert not r.ok
     first = r.reports[0].first
     assert first is not None and (first.code, first.entry) == ("LEDGER_ENTRY_ALTERED", k)
-    # Kept: it is what the database held, the altered entry included.
-    assert rows(tmp_path / "copy.db", EVENTS) == rows(Path(demo.database_url), EVENTS)
+    # --force or not, yesterday's good copy stays; today's is kept beside it, as
+    # the database held it, altered entry included, under a name that says so.
+    assert good.read_bytes() == yesterday
+    kept = Path(r.file)
+    assert kept.parent == tmp_path and kept.name.startswith("copy.db.unverified-")
+    assert rows(kept, EVENTS) == rows(Path(demo.database_url), EVENTS)
+    assert r.sha256 == hashlib.sha256(kept.read_bytes()).hexdigest()
+    assert kept.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_history_rewritten_and_resigned_with_another_key_does_not_pass(
+        demo: Settings, tmp_path: Path) -> None:
+    """Review: verifying against the key stored in the copy passed a database
+    rewritten from entry 0 and re-signed with a new key. The original's key
+    file is what the copy must answer to."""
+    with Attacker(Path(demo.database_url)) as x:
+        other = Signer.from_seed(x.origin(), bytes(range(32)))
+        x.sql("UPDATE productions SET verifier_key = ?", other.verifier_key())
+        k = x.seq_of("weapon.issued")
+        x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
+        x.rewrite_hashes()
+        x.resign(other)
+    r = backup(demo, tmp_path / "copy.db")
+    assert not r.ok and not (tmp_path / "copy.db").exists()
+    assert "LEDGER_KEY_MISMATCH" in {f.code for f in r.reports[0].failures}
+
+
+def test_a_copy_too_damaged_to_verify_is_kept_and_said_so(
+        demo: Settings, tmp_path: Path) -> None:
+    with Attacker(Path(demo.database_url)) as x:
+        x.sql("DROP TABLE ledger_hashes")
+    r = backup(demo, tmp_path / "copy.db")
+    assert not r.ok and r.unusable is not None and not (tmp_path / "copy.db").exists()
+    assert Path(r.file).name.startswith("copy.db.unverified-") and Path(r.file).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["demo", Path(r.file).name])
 
 
 def test_the_cli_prints_the_digest_and_exits_5_when_the_copy_does_not_verify(
@@ -178,8 +234,8 @@ def test_the_cli_prints_the_digest_and_exits_5_when_the_copy_does_not_verify(
     assert res.exit_code == 5, res.output
     out = json.loads(res.output)
     assert out["ok"] is False and out["productions"][0]["first"]["code"].startswith("LEDGER_")
-    assert (tmp_path / "bad.db").exists()
-    assert os.stat(tmp_path / "bad.db").st_mode & 0o777 == 0o600
+    assert not (tmp_path / "bad.db").exists() and ".unverified-" in out["file"]
+    assert os.stat(out["file"]).st_mode & 0o777 == 0o600
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -134,12 +135,20 @@ def test_go_accepts_everything_the_cli_prints_for_a_demo_database(
     consistency = [cli.consistency(old) for old in (1, 2, 30, 64, 80, 94, 95)]
     consistency += [cli.consistency(old, size) for old, size in
                     ((1, 30), (30, 80), (7, 64), (80, 80))]
+    # The earlier checkpoints as stored (init, the two incidents): Go opens each
+    # with the same key and ties the proofs from their sizes to their roots.
+    with sqlite3.connect(shared.database_url) as db:
+        earlier = [str(r[0]) for r in db.execute(
+            "SELECT note FROM checkpoints WHERE tree_size < ? ORDER BY tree_size", (n,))]
+    db.close()
+    assert [size_of(e) for e in earlier] == [1, 30, 80]
     result = run_go_verifier(go_verifier, go_document(
-        key, note, entries=entries, inclusion=inclusion, consistency=consistency))
+        key, note, entries=entries, inclusion=inclusion, consistency=consistency,
+        earlier_notes=earlier))
     accepted(result)
     assert result.output["checked"] == {"signature": True, "entries": n,
                                         "inclusion": len(inclusion),
-                                        "consistency": len(consistency)}
+                                        "consistency": len(consistency), "earlier": 3}
     assert result.output["checkpoint"]["size"] == n
     # The CLI's leaf hashes are the hashes of the exact bytes it prints.
     for item in inclusion:

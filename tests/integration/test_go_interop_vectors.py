@@ -186,6 +186,7 @@ def test_go_accepts_our_checkpoint_proofs_and_entries(
         "entries": size,
         "inclusion": len(inclusion),
         "consistency": len(consistency),
+        "earlier": 0,
     }
 
 

@@ -21,10 +21,10 @@ def backup(out_file: Annotated[str | None, typer.Option(
                "--force", help="Replace the file if it exists.")] = False,
            db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Copy the SQLite database while coldcheck runs (one consistent snapshot), check
-    the copy (integrity, and ledger verify of every production with the keys of the
-    original), and only then give it its name. Prints its SHA-256. The signing keys
-    are not copied: keep the key folder separately. Exit 5 if the copy does not
-    verify (it is kept: it is what the database held)."""
+    the copy (integrity, and ledger verify of every production against its key
+    file), and only then give it its name. Prints its SHA-256. The signing keys are
+    not copied: keep the key folder separately. A copy that does not verify is kept
+    as <file>.unverified-<time>, never over the file named, and the exit status is 5."""
     s = settings(db)
 
     def go() -> dict[str, Any]:
@@ -47,17 +47,26 @@ def backup(out_file: Annotated[str | None, typer.Option(
             return make_backup(s, target, force=force, progress=progress).to_dict()
 
     def show(r: dict[str, Any]) -> None:
-        mark = "[green]✔[/]" if r["ok"] else "[bold red]✘[/]"
-        out.print(f"{mark} backup written to {r['file']} ({r['bytes']:,} bytes)",
-                  soft_wrap=True)
+        if r["ok"]:
+            out.print(f"[green]✔[/] backup written to {r['file']} ({r['bytes']:,} bytes)",
+                      soft_wrap=True)
+        else:
+            out.print(f"[bold red]✘ the copy does not verify[/]: kept as {r['file']} "
+                      f"({r['bytes']:,} bytes), not under the name asked for", soft_wrap=True)
         out.print(f"  sha256 {r['sha256']}")
         if r["integrity"] != "ok":
             out.print(f"  [bold red]integrity check:[/] {r['integrity']}", soft_wrap=True)
+        if r["unusable"]:
+            out.print(f"  [bold red]could not be verified:[/] {r['unusable']}", soft_wrap=True)
+        if not r["productions"] and not r["unusable"]:
+            out.print("  (no production in this database yet)")
         for p in r["productions"]:
+            for w in p["warnings"]:
+                out.print(f"  [yellow]warning[/] ({p['production']}): {w}", soft_wrap=True)
             if p["ok"]:
                 out.print(f"  {p['production']}: {p['entries']} entries verified, root "
-                          f"{p['root_hash']}, signed checkpoint at size {p['verified_size']}",
-                          soft_wrap=True)
+                          f"{p['root_hash']}, signed checkpoint at size {p['verified_size']}, "
+                          f"key from the {p['key_source']}", soft_wrap=True)
             else:
                 first = p["first"]
                 where = f"entry {first['entry']}: " if first.get("entry") is not None else ""

@@ -8,16 +8,19 @@ torn), so this uses SQLite's online backup API: one read snapshot, page by
 page, while the server goes on writing.
 
 The copy is then checked as an investigator would check it: SQLite's
-``integrity_check``, and ``ledger verify`` of every production in it, with the
-verifier key read from the database being copied (not from the copy), so a
-copy that differs from the record it came from does not pass. It is written to
-a temporary file beside the target, made a single self-contained file
-(``journal_mode=DELETE``: no ``-wal`` to carry along), flushed to disk, and only
-then given its name, exclusively unless ``force``. Its SHA-256 is reported so
-that whoever takes it (a producer, the police) can note what they took.
+``integrity_check``, and ``ledger verify`` of every production in it, trusting
+the public half of each production's key file (as ``ledger verify`` does on
+the original), so a database whose history was rewritten and re-signed with
+another key does not pass. It is written to a temporary file beside the
+target, made a single self-contained file (``journal_mode=DELETE``: no ``-wal``
+to carry along), flushed to disk, and only then given its name, exclusively
+unless ``force``. Its SHA-256 is reported so that whoever takes it (a producer,
+the police) can note what they took.
 
-A copy that does not verify is still kept (it is what the database held), and
-the result says so: the CLI exits non-zero.
+A copy that does not verify is still kept (it is what the database held), but
+never under the name asked for, so ``--force`` can never put it over
+yesterday's good backup: it is named ``<target>.unverified-<UTC time>``, and the
+result says so (the CLI exits non-zero).
 
 The signing keys are not copied: they stay in the key folder, to be kept
 separately (a backup stolen with its key could sign a forged history).
@@ -34,11 +37,12 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..domain.errors import Conflict, InvalidInput
+from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..persistence.store import Store, sqlite_file
 from .context import context
 from .verify import VerifyReport, verify_ledger
@@ -56,32 +60,49 @@ class BackupResult:
     reports: list[VerifyReport] = field(default_factory=list)
     integrity: str = "ok"
     key_dir: str = ""
+    unusable: str | None = None  # why the copy could not be verified at all
 
     @property
     def ok(self) -> bool:
-        return self.integrity == "ok" and all(r.ok for r in self.reports)
+        return (self.integrity == "ok" and self.unusable is None
+                and all(r.ok for r in self.reports))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "file": self.file, "bytes": self.bytes, "sha256": self.sha256,
-            "integrity": self.integrity,
+            "integrity": self.integrity, "unusable": self.unusable,
             "productions": [{
                 "production": r.production, "entries": r.entries,
                 "verified_size": r.verified_size, "ok": r.ok,
-                "root_hash": r.to_dict()["root_hash"],
+                "root_hash": r.to_dict()["root_hash"], "key_source": r.key_source,
+                "warnings": list(r.warnings),
                 "first": r.first.to_dict() if r.first else None} for r in self.reports],
             "keys_not_included": self.key_dir,
         }
 
 
-def _refuse(target: Path, source: Path, force: bool) -> None:
-    for own in (source, Path(f"{source}-wal"), Path(f"{source}-shm"),
-                Path(f"{source}-journal")):
-        with contextlib.suppress(OSError):
-            if target.resolve() == own.resolve() or (
-                    target.exists() and own.exists() and os.path.samefile(target, own)):
-                raise InvalidInput("INVALID_INPUT", f"{target} is the database being backed "
-                                   "up (or one of its files): choose another --out")
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def _refuse(target: Path, source: Path, key_dir: Path, force: bool) -> None:
+    # SQLite names its -wal after the file a link points to: both names count.
+    for base in {source, source.resolve()}:
+        for own in (base, *(Path(f"{base}{x}") for x in ("-wal", "-shm", "-journal"))):
+            with contextlib.suppress(OSError):
+                if target.resolve() == own.resolve() or (
+                        target.exists() and own.exists() and os.path.samefile(target, own)):
+                    raise InvalidInput("INVALID_INPUT", f"{target} is the database being "
+                                       "backed up (or one of its files): choose another --out")
+    if _inside(target, key_dir):
+        raise InvalidInput("INVALID_INPUT", f"{target} is inside the key folder {key_dir}: "
+                           "a backup never goes beside the signing keys (one stolen stick "
+                           "would hold both); choose another --out")
+    if target.is_dir():
+        raise InvalidInput("INVALID_INPUT", f"{target} is a folder: give a file name")
     if not force and os.path.lexists(target):
         raise Conflict("FILE_EXISTS", f"{target} exists; nothing was written (choose another "
                        "--out, or --force to replace it)")
@@ -103,13 +124,13 @@ def _copy(source: Path, tmp: Path) -> None:
         src.close()
 
 
-def _settle(tmp: Path) -> str:
-    """Make ``tmp`` one self-contained file (no -wal), check its integrity,
-    and flush it to disk; return what ``integrity_check`` said."""
+def _settle(tmp: Path, *, check: bool) -> str:
+    """Make ``tmp`` one self-contained file (no -wal) flushed to disk; with
+    ``check``, return what SQLite's ``integrity_check`` says of it."""
     db = sqlite3.connect(str(tmp))
     try:
         db.execute("PRAGMA journal_mode=DELETE")
-        said = [str(r[0]) for r in db.execute("PRAGMA integrity_check")]
+        said = [str(r[0]) for r in db.execute("PRAGMA integrity_check")] if check else ["ok"]
     finally:
         db.close()
     with open(tmp, "rb+") as f:
@@ -160,11 +181,11 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
                            "restored copy with `coldcheck ledger verify`")
     if not source.exists():
         raise InvalidInput("NOT_INITIALISED", f"{source} does not exist: nothing to back up")
-    _refuse(target, source, force)
+    key_dir = settings.resolved_key_dir()
+    _refuse(target, source, key_dir, force)
     store = Store(settings.database_url)
     try:
-        # The keys the copy must verify with come from the database being copied.
-        keys = {str(p["id"]): str(p["verifier_key"]) for p in store.productions()}
+        store.productions()  # not a coldcheck database: its code now, before any copy
     finally:
         store.dispose()
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -172,34 +193,53 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
     tmp = Path(name)
     try:
         _copy(source, tmp)
-        reports = _verify(settings, tmp, keys, progress)
-        integrity = _settle(tmp)
+        integrity = _settle(tmp, check=True)
+        reports: list[VerifyReport] = []
+        unusable = None
+        try:
+            if integrity == "ok":
+                reports = _verify(settings, tmp, key_dir, progress)
+        except ColdcheckError as e:
+            unusable = f"{e.code}: {e.message}"
+        except Exception as e:  # a copy verify cannot even read: kept, and said so
+            unusable = f"{type(e).__name__}: {e}"
+        _settle(tmp, check=False)  # verifying opened it in WAL mode: one file again
         size = tmp.stat().st_size
-        _place(tmp, target, force)
+        result = BackupResult(str(target), size, "", reports, integrity, str(key_dir),
+                              unusable)
+        if not result.ok:
+            # Never over the name asked for: --force must not put a copy that
+            # does not verify over yesterday's good one.
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            result.file = f"{target}.unverified-{stamp}"
+            _place(tmp, Path(result.file), False)
+        else:
+            _place(tmp, target, force)
     finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        for leftover in (tmp, *(Path(f"{tmp}{x}") for x in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
-    return BackupResult(str(target), size, _sha256(target), reports, integrity,
-                        str(settings.resolved_key_dir()))
+    result.sha256 = _sha256(Path(result.file))
+    return result
 
 
-def _verify(settings: Settings, copy: Path, keys: dict[str, str],
+def _verify(settings: Settings, copy: Path, key_dir: Path,
             progress: Progress | None) -> list[VerifyReport]:
+    # The key folder is the original's: verify trusts each production's key file
+    # and checks the copy's stored verifier key against it, as `ledger verify`
+    # does on the original (a re-keyed, re-signed history fails here).
     there = settings.model_copy(update={"database_url": str(copy.resolve()),
-                                        "key_dir": copy.parent / ".no-keys-for-a-backup"})
+                                        "key_dir": key_dir})
     store = Store(there.database_url)
     try:
-        found = [str(p["id"]) for p in store.productions()]
         reports = []
-        for production in found:
+        for production in [str(p["id"]) for p in store.productions()]:
             ctx = context(there, production, store=store)
 
             def step(done: int, total: int, production: str = production) -> None:
                 if progress is not None:
                     progress(production, done, total)
 
-            reports.append(verify_ledger(ctx, progress=step,
-                                         trusted_key=keys.get(production)))
+            reports.append(verify_ledger(ctx, progress=step))
         return reports
     finally:
         store.dispose()

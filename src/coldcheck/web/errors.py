@@ -105,6 +105,8 @@ NEXT_STEPS: dict[str, str] = {
                          "it still applies.",
     "FILE_EXISTS": "Nothing was overwritten: choose another file name, or replace it on "
                    "purpose.",
+    "BACKUP_UNSUPPORTED": "Back up a PostgreSQL server with pg_dump, then check the restored "
+                          "copy with `coldcheck ledger verify`.",
     # access
     "AUTH_REQUIRED": "Sign in.",
     "LOGIN_FAILED": "Check the username and password and try again.",
