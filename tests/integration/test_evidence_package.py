@@ -156,6 +156,17 @@ def test_every_earlier_checkpoint_comes_with_a_consistency_proof_go_accepts(
     result = run_go_verifier(go, go_document(key, note, consistency=swapped,
                                              earlier_notes=notes))
     assert not result.ok and any("earlier signed checkpoint" in f for f in result.failures)
+    # A note without a proof from its size, or a second root for one size (a
+    # fork, signed with the production's own key): Go says no.
+    result = run_go_verifier(go, go_document(key, note, consistency=proofs[1:],
+                                             earlier_notes=notes))
+    assert not result.ok and any(f"no consistency proof from size {earlier[0]}" in f
+                                 for f in result.failures)
+    origin = demo.store.production(demo.production)["origin"]
+    fork = sign_checkpoint(Checkpoint(origin, earlier[0], bytes(32)), service.signer(demo))
+    result = run_go_verifier(go, go_document(key, note, consistency=proofs,
+                                             earlier_notes=[*notes, fork]))
+    assert not result.ok and any("two roots (a fork)" in f for f in result.failures)
 
 
 def test_a_stored_checkpoint_the_ledger_contradicts_is_kept_and_named(tmp_path: Path) -> None:

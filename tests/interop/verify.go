@@ -19,8 +19,10 @@
 // entries are given, that tlog.RecordHash(entry i) is the leaf hash claimed for
 // index i and that the entries' tree hash (tlog.StoredHashes + tlog.TreeHash)
 // equals the checkpoint root when there are exactly checkpoint-size entries.
-// Each earlier note must verify with the same key and name the same origin, and
-// a consistency proof from its size must start from its root: that is how an
+// Each earlier note must verify with the same key and name the same origin;
+// two notes of one size must not differ (a fork), a note of the checkpoint's
+// size must be the checkpoint's tree; and every smaller one needs a consistency
+// proof from its size, which must start from its root: that is how an
 // investigator ties a checkpoint kept elsewhere (a printed report) to this one.
 //
 // It prints {"ok": bool, "checkpoint": {...}, "checked": {...}, "failures": [...]}
@@ -199,7 +201,13 @@ func main() {
 			fail("earlier_notes[%d]: origin %q is not the checkpoint's %q", i, o, origin)
 		case t.N > tree.N:
 			fail("earlier_notes[%d]: size %d is beyond the checkpoint's %d", i, t.N, tree.N)
+		case t.N == tree.N && t.Hash != tree.Hash:
+			fail("earlier_notes[%d]: size %d signed with another root than the checkpoint's (a fork)", i, t.N)
 		default:
+			if h, seen := earlier[t.N]; seen && h != t.Hash {
+				fail("earlier_notes[%d]: size %d signed with two roots (a fork)", i, t.N)
+				continue
+			}
 			earlier[t.N] = t.Hash
 			out.Checked.Earlier++
 		}
@@ -262,7 +270,8 @@ func main() {
 		out.Checked.Inclusion++
 	}
 
-	// 5. Consistency proofs.
+	// 5. Consistency proofs, and one to the checkpoint from every earlier note.
+	proven := map[int64]bool{}
 	for i, p := range in.Consistency {
 		if p.OldSize == nil || p.TreeSize == nil {
 			fail("consistency[%d]: missing old_size or tree_size", i)
@@ -285,7 +294,15 @@ func main() {
 			fail("consistency[%d] (%d -> %d): tlog.CheckTree: %v", i, *p.OldSize, *p.TreeSize, err)
 			continue
 		}
+		if *p.TreeSize == tree.N && root == tree.Hash {
+			proven[*p.OldSize] = true
+		}
 		out.Checked.Consistency++
+	}
+	for size := range earlier {
+		if size < tree.N && !proven[size] {
+			fail("earlier_notes: no consistency proof from size %d to the checkpoint", size)
+		}
 	}
 
 	emit(out, 0)

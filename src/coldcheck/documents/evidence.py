@@ -178,20 +178,24 @@ def evidence_package(ctx: Context, incident: str, *, at: datetime) -> EvidencePa
     # checkpoints, and every stored hash their proofs and the roots need, in
     # one read.
     cps = t.checkpoints.c
-    with ctx.store.engine.connect() as c, c.begin():
-        earlier = [_Earlier(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in c.execute(
-            select(cps.tree_size, cps.note, cps.reason, cps.created_at).where(
-                cps.production_id == ctx.production, cps.tree_size < size,
-                cps.tree_size > 0).order_by(cps.tree_size))]
-        needed = sorted({stored_hash_index(0, n) for n in seqs}
-                        | {i for n in seqs for i in ProofPlan.record(size, n).indexes}
-                        | set(ProofPlan.root(size).indexes)
-                        | {i for e in earlier for i in (*ProofPlan.tree(size, e.size).indexes,
-                                                        *ProofPlan.root(e.size).indexes)})
-        raw = {int(s): bytes(b) for s, b in c.execute(
-            t.events.select().with_only_columns(t.events.c.seq, t.events.c.entry).where(
-                t.events.c.production_id == ctx.production, t.events.c.seq.in_(seqs)))}
-        known = read_known(ctx, c, needed)
+    with ctx.store.engine.connect() as c:
+        if ctx.store.dialect == "postgresql":  # three reads, one snapshot
+            c = c.execution_options(isolation_level="REPEATABLE READ",
+                                    postgresql_readonly=True)
+        with c.begin():
+            earlier = [_Earlier(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in c.execute(
+                select(cps.tree_size, cps.note, cps.reason, cps.created_at).where(
+                    cps.production_id == ctx.production, cps.tree_size < size,
+                    cps.tree_size > 0).order_by(cps.tree_size))]
+            needed = sorted({stored_hash_index(0, n) for n in seqs}
+                            | {i for n in seqs for i in ProofPlan.record(size, n).indexes}
+                            | set(ProofPlan.root(size).indexes)
+                            | {i for e in earlier for i in (*ProofPlan.tree(size, e.size).indexes,
+                                                            *ProofPlan.root(e.size).indexes)})
+            raw = {int(s): bytes(b) for s, b in c.execute(
+                t.events.select().with_only_columns(t.events.c.seq, t.events.c.entry).where(
+                    t.events.c.production_id == ctx.production, t.events.c.seq.in_(seqs)))}
+            known = read_known(ctx, c, needed)
     found = known.found
     root = tree_hash(size, known)
     b64 = base64.b64encode
@@ -342,16 +346,23 @@ How to check it without trusting coldcheck
    the hex key id in verifier-key.txt (between its first and second '+'), so the
    key that signed the checkpoint is the one the ledger began with.
 5. For each earlier checkpoint checkpoints/NNNNNNNN.txt: check its signature
-   with the same key; its root must be old_root in consistency/NNNNNNNN.json,
-   whose root_hash must be the root of checkpoint.txt. Check the proof with
-   tlog.CheckTree(proof, tree_size, root_hash, old_size, old_root). A printed
-   daily report's checkpoint, or one anyone else kept, must be one of these
-   files, byte for byte (or newer than checkpoint.txt: then ask for a package
-   exported later, or run `coldcheck ledger prove-consistency`).
-6. If every step passes, each entry is exactly what was recorded at that
-   position of the ledger, and nothing recorded before any earlier checkpoint
-   (the one signed when the incident was reported among them) has been changed
-   since: the ledger cannot be rewritten without contradicting them.
+   with the same key; its size must be old_size and its root old_root in
+   consistency/NNNNNNNN.json, whose root_hash must be the root of
+   checkpoint.txt. Check the proof with
+   tlog.CheckTree(proof, tree_size, root_hash, old_size, old_root).
+6. Compare with the checkpoints you hold from outside this database: a printed
+   daily report, the producer's copy, one sent to the studio. Each must be,
+   byte for byte, the file of its size here (checkpoint.txt at the package's
+   size). One that is missing from checkpoints/ means a stored checkpoint was
+   removed: that is a finding. One newer than checkpoint.txt: ask for a
+   package exported later, or run `coldcheck ledger prove-consistency`.
+7. If every step passes, each entry is exactly what was recorded at that
+   position of the ledger, and everything recorded before a checkpoint you
+   hold from outside is as it was when that checkpoint was signed. The
+   checkpoints stored here were signed with the same key on the same machine:
+   on their own they show the record grew without changing, not that nobody
+   holding both the database and the key rewrote and re-signed it all. A
+   checkpoint kept elsewhere is what rules that out.
 
 Earlier checkpoints (why and when each was signed is coldcheck's own note of
 it, not part of what was signed):
