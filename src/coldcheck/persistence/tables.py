@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -180,6 +181,8 @@ auth_events = Table(
     Column("production_id", String(64)),
     Column("remote", String(64)),
     Column("detail", Text, nullable=False),  # JSON; never a password, PIN or token
+    # "Did this account sign in from this address lately?" (migration 0005)
+    Index("ix_auth_events_account_remote", "account_id", "remote", "type", "at"),
 )
 
 APPEND_ONLY_ACCESS = ("auth_events",)

@@ -312,6 +312,8 @@ class _MemoryLocks:
         """Count one failure; the time the key is now locked until, if it is."""
         with self._lock:
             n, until, last = self._seen.get(key, (0, None, at))
+            if until is not None and at < until:
+                return until  # already locked: a failure neither ends nor extends it
             if (until is not None and at >= until) or (
                     self.window is not None and at - last > self.window):
                 n = 0  # the previous lock ran out, or the failures are old
@@ -383,8 +385,11 @@ def _failed(store: Store, *, at: datetime, uname: str, remote: str | None,
     """Record a wrong password (or an unknown username, ``account_id`` None, its
     fingerprint as ``uname``) and answer it: the same rows and answers for both,
     so they cannot be told apart. ``count`` counts the failure where it counts
-    account-wide, in the transaction that logs it (one commit: no count without
-    its row), and answers (failures so far, locked everywhere until)."""
+    account-wide, in the transaction that logs it (a real account's count is a
+    column: one commit, no count without its row), and answers (failures so
+    far, locked everywhere until). The in-memory counts are taken before the
+    commit and stay if it fails: a failure counted but not logged errs on the
+    side of the lock."""
     with write_tx(store) as c:
         failures, locked_anywhere = count(c)
         detail: dict[str, Any] = {
@@ -448,6 +453,10 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
         held_here = ADDRESS_LOCKS.locked_until(here, at)
         held_anywhere = UNKNOWN_ANYWHERE.locked_until(anywhere, at)
         if held_here is not None or held_anywhere is not None:  # as a locked account is
+            if held_here is None and remote:
+                # A real account looks its address up here (is it known?): the
+                # same lookup, so the answer takes as long.
+                _signed_in_from(store, 0, remote, at)
             scope, until = _lock_scope(held_anywhere, held_here)
             with write_tx(store) as c:
                 repo.log_auth_event(c, at=when, type_="login.refused", username=typed,
@@ -464,24 +473,28 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
     locked = acc["locked_until"]
     held_anywhere = parse_utc(locked) if locked and at < parse_utc(locked) else None
     held_here = ADDRESS_LOCKS.locked_until(address, at)
-    if held_here is not None or held_anywhere is not None:
-        # An account-wide lock does not keep the owner out of an address she
-        # signed in from lately, with her password: four strangers' addresses
-        # must not lock the armorer out of her own tablet. That address's own
-        # lock (five wrong passwords from it) still holds.
-        if held_here is None and remote and _signed_in_from(store, account_id, remote, at) \
-                and verify(ph, acc["password_hash"], password):
-            log.warning("sign-in of %r from %s, a known address, while the account is locked",
-                        uname, remote)
-        else:
-            scope, until = _lock_scope(held_anywhere, held_here)
-            with write_tx(store) as c:
-                repo.log_auth_event(c, at=when, type_="login.refused", account_id=account_id,
-                                    username=uname, remote=remote,
-                                    detail={"until": until, "scope": scope})
-            log.warning("sign-in refused: account %r is locked (%s) until %s (from %s)",
-                        uname, scope, until, remote)
-            raise _still_locked(until, here=scope == "address")
+    # An account-wide lock does not keep the owner out of an address she signed
+    # in from lately, with her password: four strangers' addresses must not
+    # lock the armorer out of her own tablet. Wrong passwords from there count
+    # toward that address's own lock (five), which still holds; her sign-in
+    # leaves the account-wide lock in place for everyone else.
+    known = (held_here is None and held_anywhere is not None and bool(remote)
+             and _signed_in_from(store, account_id, remote or "", at))
+    if held_here is not None or (held_anywhere is not None and not known):
+        scope, until = _lock_scope(held_anywhere, held_here)
+        with write_tx(store) as c:
+            repo.log_auth_event(c, at=when, type_="login.refused", account_id=account_id,
+                                username=uname, remote=remote,
+                                detail={"until": until, "scope": scope})
+        log.warning("sign-in refused: account %r is locked (%s) until %s (from %s)",
+                    uname, scope, until, remote)
+        raise _still_locked(until, here=scope == "address")
+    if known:
+        if not verify(ph, acc["password_hash"], password):
+            _failed(store, at=at, uname=uname, remote=remote, account_id=account_id,
+                    locked_here=ADDRESS_LOCKS.fail(address, at), count=lambda c: (None, None))
+        log.warning("sign-in of %r from %s, a known address, while the account is locked",
+                    uname, remote)
     elif not verify(ph, acc["password_hash"], password):
         def count(c: Connection) -> tuple[int | None, datetime | None]:
             fresh = repo.account_by_username(c, uname)
@@ -500,7 +513,8 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
     expires = utc_text(at + timedelta(hours=session_hours))
     rehash = ph.hash(password) if ph.check_needs_rehash(acc["password_hash"]) else None
     with write_tx(store) as c:
-        repo.set_login_failures(c, account_id, 0, None)
+        if not known:  # the owner through her known address leaves the lock to others
+            repo.set_login_failures(c, account_id, 0, None)
         if rehash is not None:
             repo.set_password_hash(c, account_id, rehash)
         repo.insert_session(c, token_hash=sha256_hex(raw), account_id=account_id,
