@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +187,29 @@ def test_serve_warns_when_passwords_would_be_hashed_with_the_test_profile(
     serve(settings.model_copy(update={"argon2_profile": "standard"}), host="127.0.0.1",
           port=8765)
     assert "test profile" not in capsys.readouterr().err
+
+
+def test_serve_says_at_once_which_production_cannot_sign_checkpoints(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A server started with the wrong key folder (on PostgreSQL the default is
+    ./coldcheck-keys, wherever it was started) learnt it only when the first
+    incident's checkpoint could not be signed. It says so when it starts."""
+    from coldcheck.api.server import serve
+    from coldcheck.services.actions import init_production
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    store = Store(settings.database_url)
+    try:
+        store.migrate()
+        init_production(store=store, settings=settings, production="keyed", name="Keyed",
+                        at=datetime(2026, 12, 6, tzinfo=UTC))
+    finally:
+        store.dispose()
+    serve(settings, host="127.0.0.1", port=8765)
+    assert "no checkpoint can be signed" not in capsys.readouterr().err
+    elsewhere = settings.model_copy(update={"key_dir": tmp_path / "empty-keys"})
+    serve(elsewhere, host="127.0.0.1", port=8765)
+    err = capsys.readouterr().err
+    assert "no checkpoint can be signed for keyed: KEY_MISSING" in err
+    assert str(tmp_path / "empty-keys") in err

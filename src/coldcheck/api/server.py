@@ -88,11 +88,16 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
         settings = settings.model_copy(update={"tls_cert": tls_cert, "tls_key": tls_key})
     app = create_app(settings)
     from ..persistence.store import Store
+    from ..services.ledger import key_problems
     from ..web.welcome import welcome
 
     store = Store(settings.database_url)
     try:
         print(welcome(store, f"{scheme}://{host}:{port}"), file=sys.stderr)
+        for problem in key_problems(store, settings):
+            print(f"WARNING: no checkpoint can be signed for {problem}. Incidents and wraps "
+                  "are still recorded, and the board shows CHECKPOINT_MISSING until one is "
+                  f"signed (key folder: {settings.resolved_key_dir()}).", file=sys.stderr)
     finally:
         store.dispose()
     uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
+from ..config import Settings
 from ..domain.errors import ColdcheckError, InvalidInput
 from ..domain.events import utc_text
 from ..ledger import (
@@ -26,7 +27,8 @@ from ..ledger import (
     sign_checkpoint as sign_note,
 )
 from ..persistence import tables as t
-from .context import Context
+from ..persistence.store import Store
+from .context import Context, context
 
 
 def key_path(key_dir: Path, production: str) -> Path:
@@ -55,6 +57,22 @@ def signer(ctx: Context) -> Signer:
         raise ColdcheckError("KEY_MISMATCH", f"the key at {path} is not the key this "
                              "production was created with")
     return s
+
+
+def key_problems(store: Store, settings: Settings) -> list[str]:
+    """One line per production whose checkpoints cannot be signed here (its key
+    file missing, unreadable, or not its key): said when the server starts, not
+    first at the next incident, when the checkpoint it should sign is missed."""
+    problems = []
+    for p in store.productions():
+        ctx = context(settings, str(p["id"]), store=store)
+        try:
+            signer(ctx)
+        except ColdcheckError as e:
+            problems.append(f"{p['id']}: {e.code}: {e.message}")
+        except (OSError, ValueError) as e:
+            problems.append(f"{p['id']}: KEY_MISSING: the key file cannot be read ({e})")
+    return problems
 
 
 def latest_checkpoint(ctx: Context) -> tuple[int, str] | None:
