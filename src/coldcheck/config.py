@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         None,
         description="Folder of the productions' Ed25519 signing keys (files mode 0600). "
                     "Default: beside the SQLite file (<db>.keys/), or ./coldcheck-keys.")
+    key_store: Literal["file", "database"] = Field(
+        "file",
+        description="Where a new production's signing key is kept: a file in key_dir, or "
+                    "the database, sealed with the master key (studio servers).")
+    master_key_file: Path | None = Field(
+        None,
+        description="File of the 32-byte master key that seals signing keys kept in the "
+                    "database (mode 0600; `coldcheck ledger master-key` makes one).")
     origin_host: str = Field(
         "coldcheck.local",
         description="Host part of each ledger's origin line: <host>/productions/<id>.")

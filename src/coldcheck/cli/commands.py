@@ -65,13 +65,20 @@ def init(production: Annotated[str, Req(help="Production id, e.g. dusty-trails."
         p = store.production(ctx.production)
         return {"production": p["id"], "name": p["name"], "origin": p["origin"],
                 "verifier_key": p["verifier_key"],
-                "key_file": str(s.resolved_key_dir() / f"{production}.ed25519")}
+                "key_file": None if s.key_store == "database"
+                else str(s.resolved_key_dir() / f"{production}.ed25519"),
+                "key_store": s.key_store}
 
     def show(r: dict[str, Any]) -> None:
         out.print(f"[green]✔[/] production [bold]{r['production']}[/] created; ledger key:")
         # Keys and notes are printed whole, never wrapped: they are copied as printed.
         out.print(r["verifier_key"], soft_wrap=True, markup=False, highlight=False)
-        out.print(f"  private key: {r['key_file']} (mode 0600, keep it safe)", soft_wrap=True)
+        if r["key_file"] is None:
+            out.print("  private key: in the database, sealed with the master key "
+                      "(COLDCHECK_MASTER_KEY_FILE: keep a copy of it offline)", soft_wrap=True)
+        else:
+            out.print(f"  private key: {r['key_file']} (mode 0600, keep it safe)",
+                      soft_wrap=True)
 
     run(as_json, go, show)
 

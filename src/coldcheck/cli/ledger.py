@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..domain.errors import InvalidInput
+from ..domain.errors import Conflict, InvalidInput
 from ..services import ledger as L
 from ..services.verify import VerifyReport, verify_ledger
 from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, guarded, out, run
@@ -81,6 +81,48 @@ CheckpointOpt = Annotated[list[Path] | None, typer.Option(
     "--checkpoint", metavar="FILE",
     help="A file holding a signed checkpoint you kept (the printed one); '-' reads "
          "standard input. Repeat for several. Each must verify against the ledger.")]
+
+
+@app.command("master-key")
+def master_key(out_file: Annotated[Path, typer.Option(
+                   "--out", metavar="FILE", help="Where to create the master key file.")],
+               as_json: JsonOpt = False) -> None:
+    """Create a master key file (32 random bytes, mode 0600) for signing keys kept in
+    the database (key_store=database). Never overwrites a file. Point
+    COLDCHECK_MASTER_KEY_FILE at it on every server, and keep a copy offline: without
+    it, no checkpoint of those productions can be signed again."""
+    def go() -> dict[str, Any]:
+        from ..ledger import generate_master_key_file
+
+        try:
+            generate_master_key_file(out_file)
+        except FileExistsError:
+            raise Conflict("FILE_EXISTS", f"{out_file} exists; nothing was written (a master "
+                           "key is never replaced: its sealed keys would not open)") from None
+        except OSError as e:
+            raise InvalidInput("INVALID_INPUT", f"cannot write {out_file}: "
+                               f"{e.strerror or e}") from None
+        return {"file": str(out_file), "mode": "0600"}
+
+    run(as_json, go, lambda r: out.print(
+        f"[green]✔[/] master key written to {r['file']} (mode 0600). Set "
+        "COLDCHECK_MASTER_KEY_FILE to it and keep a copy where the database is not.",
+        soft_wrap=True))
+
+
+@app.command("seal-key")
+def seal_key(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Keep the production's signing key in the database from now on, sealed with the
+    master key (COLDCHECK_MASTER_KEY_FILE): for moving a production to a studio server
+    whose servers share no key folder. The key file is left in place."""
+    def go() -> dict[str, Any]:
+        ctx = ctx_for(db, production)
+        return L.seal_file_key(ctx, at=ctx.now())
+
+    run(as_json, go, lambda r: out.print(
+        f"[green]✔[/] the signing key of {r['production']} (key id {r['key_id']}) is now "
+        f"kept in the database, sealed. Once the database is backed up, {r['file']} may be "
+        "moved offline.", soft_wrap=True))
 
 
 @app.command("verify")

@@ -5,7 +5,16 @@ for the format. Everything is interoperable with Go's
 ``golang.org/x/mod/sumdb/tlog`` and ``golang.org/x/mod/sumdb/note``.
 """
 
-from coldcheck.ledger.keys import KEY_FILE_MODE, generate_key_file, load_signer
+from coldcheck.ledger.keys import (
+    KEY_FILE_MODE,
+    MASTER_KEY_SIZE,
+    generate_key_file,
+    generate_master_key_file,
+    load_master_key,
+    load_signer,
+    seal_key,
+    unseal_key,
+)
 from coldcheck.ledger.merkle import (
     EMPTY_TREE_HASH,
     HASH_SIZE,
@@ -49,6 +58,7 @@ __all__ = [
     "EMPTY_TREE_HASH",
     "HASH_SIZE",
     "KEY_FILE_MODE",
+    "MASTER_KEY_SIZE",
     "Checkpoint",
     "HashReader",
     "InvalidSignatureError",
@@ -63,10 +73,12 @@ __all__ = [
     "check_record",
     "check_tree",
     "generate_key_file",
+    "generate_master_key_file",
     "is_valid_key_name",
     "key_id",
     "leaf_hash",
     "leaf_hashes",
+    "load_master_key",
     "load_signer",
     "node_hash",
     "open_checkpoint",
@@ -74,6 +86,7 @@ __all__ = [
     "prove_record",
     "prove_tree",
     "root_from_leaves",
+    "seal_key",
     "sign_checkpoint",
     "split_stored_hash_index",
     "stored_hash_count",
@@ -81,4 +94,5 @@ __all__ = [
     "stored_hashes_batch",
     "stored_hashes_for_record",
     "tree_hash",
+    "unseal_key",
 ]

@@ -32,7 +32,8 @@ from cryptography.hazmat.primitives.serialization import (
 
 from coldcheck.ledger.note import Signer, _check_key_name
 
-__all__ = ["KEY_FILE_MODE", "generate_key_file", "load_signer"]
+__all__ = ["KEY_FILE_MODE", "MASTER_KEY_SIZE", "generate_key_file", "generate_master_key_file",
+           "load_master_key", "load_signer", "seal_key", "unseal_key"]
 
 KEY_FILE_MODE = 0o600
 _MAX_KEY_FILE_SIZE = 64 * 1024
@@ -155,3 +156,74 @@ def load_signer(path: Path, name: str) -> Signer:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"key file {path} holds a {type(key).__name__}, not an Ed25519 key")
     return Signer(name, key)
+
+
+# ---------------------------------------------------------------- sealed keys
+#
+# At studio scale (ledger.md: "or in the database, encrypted") a production's
+# key is kept in the database, sealed with a master key that is not: AES-256-GCM
+# (RFC 5116) over the 32-byte Ed25519 seed, with the production id and its
+# verifier key as associated data, so a sealed key copied to another production
+# or paired with another public key does not open. Layout of a sealed key:
+# b"cck1" || 12-byte random nonce || ciphertext and 16-byte tag. The master key
+# file is 32 random bytes, mode 0600, written and read like a key file.
+
+SEALED_MAGIC = b"cck1"
+MASTER_KEY_SIZE = 32
+
+
+def _sealing_context(production: str, verifier_key: str) -> bytes:
+    return f"coldcheck sealed signing key\n{production}\n{verifier_key}\n".encode()
+
+
+def seal_key(signer: Signer, master: bytes, *, production: str) -> bytes:
+    """The signer's private key sealed with ``master`` for ``production``."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(master) != MASTER_KEY_SIZE:
+        raise ValueError("a master key is 32 bytes")
+    seed = signer.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(master).encrypt(nonce, seed,
+                                    _sealing_context(production, signer.verifier_key()))
+    return SEALED_MAGIC + nonce + sealed
+
+
+def unseal_key(sealed: bytes, master: bytes, *, production: str, name: str,
+               verifier_key: str) -> Signer:
+    """Open a sealed key; ValueError (saying nothing of the key) if ``master`` is
+    not the key it was sealed with, or the sealed bytes, the production or the
+    verifier key are not those it was sealed for."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(master) != MASTER_KEY_SIZE:
+        raise ValueError("a master key is 32 bytes")
+    if len(sealed) != 4 + 12 + 32 + 16 or not sealed.startswith(SEALED_MAGIC):
+        raise ValueError("not a sealed coldcheck signing key")
+    try:
+        seed = AESGCM(master).decrypt(sealed[4:16], sealed[16:],
+                                      _sealing_context(production, verifier_key))
+    except InvalidTag:
+        raise ValueError("the sealed key does not open with this master key (another "
+                         "master key, or the sealed key or its production was altered)") from None
+    signer = Signer.from_seed(name, seed)
+    if signer.verifier_key() != verifier_key:  # cannot happen: the context binds it
+        raise ValueError("the sealed key is not the production's key")
+    return signer
+
+
+def generate_master_key_file(path: Path) -> None:
+    """Create a new master key file at ``path`` (32 random bytes, mode 0600);
+    FileExistsError if something is there."""
+    write_private(Path(path), secrets.token_bytes(MASTER_KEY_SIZE))
+
+
+def load_master_key(path: Path) -> bytes:
+    """Read a master key file: PermissionError if others may read it, ValueError
+    if it is not 32 bytes."""
+    data = read_private(Path(path), what="master key file", limit=MASTER_KEY_SIZE,
+                        why="every production's sealed signing key")
+    if len(data) != MASTER_KEY_SIZE:
+        raise ValueError(f"master key file {path} is not {MASTER_KEY_SIZE} bytes long")
+    return data

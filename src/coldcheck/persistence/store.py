@@ -257,7 +257,8 @@ class Store:
 
     def create_production(self, *, production: str, name: str, origin: str, key_name: str,
                           verifier_key: str, first: Sequence[NewEvent], actor: str,
-                          device: str, at: datetime) -> list[Event]:
+                          device: str, at: datetime,
+                          sealed_key: bytes | None = None) -> list[Event]:
         try:
             with self._connect_write() as c, c.begin():
                 exists = c.execute(select(t.productions.c.id).where(
@@ -268,6 +269,9 @@ class Store:
                 c.execute(insert(t.productions).values(
                     id=production, name=name, origin=origin, key_name=key_name,
                     verifier_key=verifier_key, created_at=utc_text(at), head=0))
+                if sealed_key is not None:  # key_store=database: with the production
+                    c.execute(insert(t.signing_keys).values(
+                        production_id=production, sealed=sealed_key, created_at=utc_text(at)))
                 tx = Tx(self, c, ProductionState(production), 0)
                 out = tx.append(first, actor=actor, device=device, at=at)
         except BaseException:

@@ -76,6 +76,16 @@ checkpoints = Table(
     PrimaryKeyConstraint("production_id", "tree_size", name="pk_checkpoints"),
 )
 
+# A production's signing key sealed with the master key (studio scale, setting
+# key_store=database; ledger.md: "or in the database, encrypted"). Written once,
+# with the production; the master key is never in the database. Migration 0006.
+signing_keys = Table(
+    "signing_keys", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),  # ledger.keys.seal_key
+    Column("created_at", String(32), nullable=False),
+)
+
 projections = Table(
     "projections", metadata,
     Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),

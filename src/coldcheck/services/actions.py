@@ -24,7 +24,7 @@ from ..persistence.store import Store
 from ..security import check_pin_format, hasher
 from .context import Context, utc_now
 from .core import check_pin, execute
-from .ledger import new_key, sign_checkpoint
+from .ledger import new_production_key, sign_checkpoint
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -45,10 +45,10 @@ def init_production(*, store: Store, settings: Settings, production: str, name: 
     # Everything that can be refused is refused before the key file is written:
     # a stray key would make the retry fail with ALREADY_INITIALISED.
     name = text(name, "name")
-    key = new_key(settings.resolved_key_dir(), production, origin)
+    key, sealed = new_production_key(settings, production, origin)
     store.create_production(
         production=production, name=name, origin=origin, key_name=origin,
-        verifier_key=key.verifier_key(),
+        verifier_key=key.verifier_key(), sealed_key=sealed,
         first=prod.create_production(production=production, name=name, origin=origin,
                                      key_id=key.key_id.hex()),
         actor="system", device=settings.device, at=at)

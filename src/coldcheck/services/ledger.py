@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select
+from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
 from ..domain.errors import ColdcheckError, InvalidInput
@@ -17,11 +18,14 @@ from ..ledger import (
     ProofPlan,
     Signer,
     generate_key_file,
+    load_master_key,
     load_signer,
     prove_record,
     prove_tree,
+    seal_key,
     stored_hash_index,
     tree_hash,
+    unseal_key,
 )
 from ..ledger import (
     sign_checkpoint as sign_note,
@@ -46,7 +50,66 @@ def new_key(key_dir: Path, production: str, name: str) -> Signer:
                              "refusing to replace it") from None
 
 
+def master_key(settings: Settings) -> bytes:
+    """The master key that seals signing keys kept in the database."""
+    path = settings.master_key_file
+    if path is None:
+        raise ColdcheckError("KEY_MISSING", "signing keys kept in the database are sealed "
+                             "with a master key: set COLDCHECK_MASTER_KEY_FILE to its file "
+                             "(`coldcheck ledger master-key` makes one)")
+    try:
+        return load_master_key(path)
+    except FileNotFoundError:
+        raise ColdcheckError("KEY_MISSING", f"the master key file {path} does not exist; "
+                             "set COLDCHECK_MASTER_KEY_FILE") from None
+    except (OSError, ValueError) as e:
+        raise ColdcheckError("KEY_MISSING", f"the master key file cannot be used: {e}") from None
+
+
+def new_production_key(settings: Settings, production: str,
+                       origin: str) -> tuple[Signer, bytes | None]:
+    """A new production's signing key, and the key sealed for the database when
+    the setting key_store is ``database`` (None: it was written to a key file)."""
+    if settings.key_store == "database":
+        s = Signer.generate(origin)
+        return s, seal_key(s, master_key(settings), production=production)
+    return new_key(settings.resolved_key_dir(), production, origin), None
+
+
+def sealed_key(ctx: Context) -> bytes | None:
+    """The production's sealed signing key, if the database keeps it (a database
+    not yet migrated to 0006 keeps none: its keys are files)."""
+    try:
+        with ctx.store.engine.connect() as c:
+            v = c.execute(select(t.signing_keys.c.sealed).where(
+                t.signing_keys.c.production_id == ctx.production)).scalar()
+    except DBAPIError:
+        if inspect(ctx.store.engine).has_table("signing_keys"):
+            raise
+        return None
+    return None if v is None else bytes(v)
+
+
+def unsealed(ctx: Context, sealed: bytes) -> Signer:
+    prod = ctx.store.production(ctx.production)
+    try:
+        return unseal_key(sealed, master_key(ctx.settings), production=ctx.production,
+                          name=prod["key_name"], verifier_key=prod["verifier_key"])
+    except ValueError as e:
+        raise ColdcheckError("KEY_MISMATCH", f"the signing key of {ctx.production!r} kept "
+                             f"in the database cannot be used: {e}") from None
+
+
 def signer(ctx: Context) -> Signer:
+    """The production's signing key: sealed in the database if it is kept there,
+    else its key file."""
+    sealed = sealed_key(ctx)
+    if sealed is not None:
+        return unsealed(ctx, sealed)
+    return file_signer(ctx)
+
+
+def file_signer(ctx: Context) -> Signer:
     prod = ctx.store.production(ctx.production)
     path = key_path(ctx.settings.resolved_key_dir(), ctx.production)
     if not path.exists():
@@ -57,6 +120,24 @@ def signer(ctx: Context) -> Signer:
         raise ColdcheckError("KEY_MISMATCH", f"the key at {path} is not the key this "
                              "production was created with")
     return s
+
+
+def seal_file_key(ctx: Context, *, at: datetime) -> dict[str, object]:
+    """Keep the production's key file's key in the database from now on, sealed
+    with the master key (moving a production to a studio server). The file is
+    left where it is, for its owner to remove once the database is backed up."""
+    ctx.store.migrate()  # the table is migration 0006's
+    if sealed_key(ctx) is not None:
+        raise ColdcheckError("ALREADY_INITIALISED", f"the signing key of {ctx.production!r} "
+                             "is already kept in the database; nothing was changed")
+    key = file_signer(ctx)
+    sealed = seal_key(key, master_key(ctx.settings), production=ctx.production)
+    unsealed(ctx, sealed)  # opens again, with this master key, before it counts
+    with ctx.store.engine.begin() as c:
+        c.execute(t.signing_keys.insert().values(production_id=ctx.production, sealed=sealed,
+                                                 created_at=utc_text(at)))
+    return {"production": ctx.production, "key_id": key.key_id.hex(),
+            "file": str(key_path(ctx.settings.resolved_key_dir(), ctx.production))}
 
 
 def key_problems(store: Store, settings: Settings) -> list[str]:

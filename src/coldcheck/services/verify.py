@@ -50,7 +50,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ..domain.errors import InvalidInput
+from ..domain.errors import ColdcheckError, InvalidInput
 from ..domain.events import Event, canonical
 from ..domain.state import ProductionState
 from ..ledger import (
@@ -67,7 +67,7 @@ from ..ledger import (
     stored_hash_index,
 )
 from .context import Context
-from .ledger import key_path
+from .ledger import key_path, sealed_key, unsealed
 
 __all__ = [
     "LEDGER_ERROR_CODES",
@@ -184,7 +184,7 @@ class VerifyReport:
     stored_hashes: int = 0  # ledger_hashes rows
     root: bytes = EMPTY_TREE_HASH  # recomputed root over all entries
     trusted_key: str = ""
-    key_source: str = ""  # "given" | "key file" | "database"
+    key_source: str = ""  # "given" | "sealed key" | "key file" | "database"
     checkpoints: list[CheckpointResult] = field(default_factory=list)
     verified_size: int = 0  # largest size vouched for by a valid checkpoint
     projections: int | None = None  # rows compared; None when not compared
@@ -609,6 +609,13 @@ class _Run:
         sources: list[tuple[str, Verifier]] = []
         if self.given is not None:
             sources.append(("given", self.given))
+        sealed = sealed_key(self.ctx)
+        if sealed is not None:  # kept in the database, sealed with the master key
+            try:
+                sources.append(("sealed key", unsealed(self.ctx, sealed).verifier()))
+            except ColdcheckError as err:
+                rep.warnings.append(f"the signing key sealed in the database could not be "
+                                    f"opened ({err.code}: {err.message})")
         path = key_path(self.ctx.settings.resolved_key_dir(), self.production)
         if path.exists():
             try:
@@ -626,6 +633,7 @@ class _Run:
         source, trusted = sources[0]
         rep.trusted_key, rep.key_source = trusted.verifier_key(), source
         names = {"given": "the key you gave (--key)", "key file": f"the key file {path}",
+                 "sealed key": "the signing key sealed in the database",
                  "database": "the production's verifier key in the database"}
         for other, v in sources[1:]:
             if v != trusted:
