@@ -21,12 +21,15 @@ from coldcheck.cli import app
 from coldcheck.config import Settings
 from coldcheck.domain.errors import ColdcheckError
 from coldcheck.ledger import (
+    SealedKeyError,
     Signer,
     Verifier,
     generate_master_key_file,
     load_master_key,
+    master_key_id,
     open_checkpoint,
     seal_key,
+    sealed_master_id,
     unseal_key,
 )
 from coldcheck.persistence import tables as t
@@ -66,28 +69,26 @@ def seed_of(s: Signer) -> bytes:
 # ---------------------------------------------------------------- the sealing itself
 
 
-def test_a_sealed_key_opens_only_with_its_master_key_production_and_public_key() -> None:
+def test_a_sealed_key_opens_only_with_its_master_key_and_for_its_production() -> None:
     s = Signer.from_seed("coldcheck.local/productions/a", bytes(range(32)))
     master = bytes(range(100, 132))
     sealed = seal_key(s, master, production="a")
-    assert seed_of(s) not in sealed and len(sealed) == 64
-    again = unseal_key(sealed, master, production="a", name=s.name,
-                       verifier_key=s.verifier_key())
+    assert seed_of(s) not in sealed and len(sealed) == 72
+    assert sealed_master_id(sealed) == master_key_id(master) != master_key_id(bytes(32))
+    again = unseal_key(sealed, master, production="a", name=s.name)
     assert again.verifier_key() == s.verifier_key()
-    other = Signer.from_seed(s.name, bytes(32))
-    for kw in ({"production": "b"}, {"verifier_key": other.verifier_key()}):
-        with pytest.raises(ValueError, match="does not open"):
-            unseal_key(sealed, master, **{"production": "a", "name": s.name,
-                                          "verifier_key": s.verifier_key(), **kw})
-    with pytest.raises(ValueError, match="does not open"):
-        unseal_key(sealed, bytes(32), production="a", name=s.name,
-                   verifier_key=s.verifier_key())
-    for i in range(4, len(sealed)):  # every byte past the magic is covered
+    with pytest.raises(SealedKeyError, match="does not open") as err:
+        unseal_key(sealed, master, production="b", name=s.name)  # copied to another
+    assert not err.value.other_master
+    with pytest.raises(SealedKeyError, match="another master key") as err:
+        unseal_key(sealed, bytes(32), production="a", name=s.name)
+    assert err.value.other_master
+    for i in range(len(sealed)):  # every byte is covered: magic, master id, nonce, tag
         bad = bytearray(sealed)
         bad[i] ^= 1
-        with pytest.raises(ValueError):
-            unseal_key(bytes(bad), master, production="a", name=s.name,
-                       verifier_key=s.verifier_key())
+        with pytest.raises(SealedKeyError) as err:
+            unseal_key(bytes(bad), master, production="a", name=s.name)
+        assert err.value.other_master == (4 <= i < 12)
     assert seal_key(s, master, production="a") != sealed  # a fresh nonce each time
 
 
@@ -141,16 +142,17 @@ def test_a_production_created_with_key_store_database_signs_and_verifies(
             L.signer(context(bare, "studio", store=store))
         assert err.value.code == "KEY_MISSING" and "COLDCHECK_MASTER_KEY_FILE" in str(
             err.value.message)
-        # A wrong master key: KEY_MISMATCH, and verify falls back with a warning.
+        # Another master key: KEY_MISMATCH naming both ids; verify cannot check the
+        # sealed key there, says so, and goes on with the other sources.
         other = sealed_settings.master_key_file.parent / "other.key"  # type: ignore[union-attr]
         generate_master_key_file(other)
         wrong = sealed_settings.model_copy(update={"master_key_file": other})
         with pytest.raises(ColdcheckError) as err:
             L.signer(context(wrong, "studio", store=store))
-        assert err.value.code == "KEY_MISMATCH" and "does not open" in err.value.message
+        assert err.value.code == "KEY_MISMATCH" and "another master key" in err.value.message
         report = verify_ledger(context(wrong, "studio", store=store))
         assert report.ok and report.key_source == "database"
-        assert any("could not be opened" in w for w in report.warnings)
+        assert any("could not be checked here" in w for w in report.warnings)
         assert L.key_problems(store, wrong) == [
             f"studio: KEY_MISMATCH: {err.value.message}"]
     finally:
@@ -233,3 +235,225 @@ def test_the_cli_makes_a_master_key_and_seals_a_key(tmp_path: Path,
     r = runner.invoke(app, ["ledger", "verify", "--db", str(db), "--json"])
     assert r.exit_code == 0, r.output
     assert '"key_source": "sealed key"' in r.output
+
+
+# ---------------------------------------------------------------- what the review found
+
+
+def forge(store: Store, production: str) -> Signer:
+    """Rewrite the production as an attacker with database access and no master
+    key would: a key of their own as its verifier key, entry 0 naming it, every
+    checkpoint re-signed, every stored hash recomputed."""
+    import json
+
+    from coldcheck.ledger import Checkpoint, build_stored_hashes, leaf_hashes
+    from coldcheck.ledger import sign_checkpoint as sign_note
+
+    prod = store.production(production)
+    attacker = Signer.from_seed(str(prod["key_name"]), bytes(range(7, 39)))
+    with store.engine.begin() as c:
+        if store.dialect == "sqlite":
+            for trig in ("events_no_update", "checkpoints_no_update", "checkpoints_no_delete",
+                         "ledger_hashes_no_update", "ledger_hashes_no_delete"):
+                c.execute(text(f"DROP TRIGGER {trig}"))
+        else:
+            for table in ("events", "checkpoints", "ledger_hashes"):
+                c.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        c.execute(t.productions.update().values(verifier_key=attacker.verifier_key()))
+        entries = [bytes(v) for v in c.execute(select(t.events.c.entry).where(
+            t.events.c.production_id == production).order_by(t.events.c.seq)).scalars()]
+        first = json.loads(entries[0])
+        first["payload"]["key_id"] = attacker.key_id.hex()
+        entries[0] = json.dumps(first, sort_keys=True, separators=(",", ":"),
+                                ensure_ascii=False).encode()
+        c.execute(t.events.update().where(t.events.c.production_id == production,
+                                          t.events.c.seq == 0).values(entry=entries[0]))
+        stored = build_stored_hashes(leaf_hashes(entries))
+        for i, h in enumerate(stored):
+            c.execute(t.ledger_hashes.update().where(
+                t.ledger_hashes.c.production_id == production,
+                t.ledger_hashes.c.idx == i).values(hash=h))
+        from coldcheck.ledger import MemoryHashes, tree_hash
+        mem = MemoryHashes(stored)
+        for size in c.execute(select(t.checkpoints.c.tree_size).where(
+                t.checkpoints.c.production_id == production)).scalars():
+            note = sign_note(Checkpoint(str(prod["origin"]), int(size),
+                                        tree_hash(int(size), mem)), attacker)
+            c.execute(t.checkpoints.update().where(
+                t.checkpoints.c.production_id == production,
+                t.checkpoints.c.tree_size == size).values(note=note))
+    return attacker
+
+
+def test_a_history_re_signed_with_another_key_fails_against_the_sealed_key(
+        sealed_settings: Settings) -> None:
+    """Review: when the sealed key did not open, or once its row was gone,
+    verify fell back to the key stored in the database and passed a history
+    forged and re-signed with the attacker's key."""
+    store = Store(sealed_settings.database_url)
+    try:
+        init_production(store=store, settings=sealed_settings, production="studio",
+                        name="Studio", at=T0)
+        forge(store, "studio")
+        ctx = context(sealed_settings, "studio", store=store)
+        report = verify_ledger(ctx)
+        assert not report.ok and report.key_source == "sealed key"
+        assert any(f.code == "LEDGER_KEY_MISMATCH" and f.subject == "database key"
+                   for f in report.failures), [f.line() for f in report.failures]
+        # Its own signer refuses to sign for the forged key.
+        with pytest.raises(ColdcheckError) as err:
+            L.signer(ctx)
+        assert err.value.code == "KEY_MISMATCH" and "not the key it was created with" in \
+            err.value.message
+        # With the sealed row removed as well, a server that keeps keys in the
+        # database does not take the database's word for the key.
+        with store.engine.begin() as c:
+            if store.dialect == "sqlite":
+                c.execute(text("DROP TRIGGER signing_keys_no_delete"))
+            else:
+                c.execute(text("ALTER TABLE signing_keys DISABLE TRIGGER USER"))
+            c.execute(text("DELETE FROM signing_keys"))
+        report = verify_ledger(ctx)
+        assert not report.ok
+        assert any(f.code == "LEDGER_KEY_MISMATCH" and "sealed key was removed" in f.message
+                   for f in report.failures), [f.line() for f in report.failures]
+    finally:
+        store.dispose()
+
+
+def test_a_sealed_key_altered_under_its_own_master_key_fails_verify(
+        sealed_settings: Settings) -> None:
+    store = Store(sealed_settings.database_url)
+    try:
+        init_production(store=store, settings=sealed_settings, production="studio",
+                        name="Studio", at=T0)
+        ctx = context(sealed_settings, "studio", store=store)
+        sealed = bytearray(L.sealed_key(ctx) or b"")
+        sealed[-1] ^= 1
+        with store.engine.begin() as c:
+            if store.dialect == "sqlite":
+                c.execute(text("DROP TRIGGER signing_keys_no_update"))
+            else:
+                c.execute(text("ALTER TABLE signing_keys DISABLE TRIGGER USER"))
+            c.execute(t.signing_keys.update().values(sealed=bytes(sealed)))
+        report = verify_ledger(ctx)
+        assert not report.ok and report.failures[0].code == "LEDGER_KEY_MISMATCH"
+        assert "altered" in report.failures[0].message
+    finally:
+        store.dispose()
+
+
+def test_a_sealed_key_that_cannot_be_used_gives_way_to_the_production_s_key_file(
+        backend_settings: Settings, master: Path, tmp_path: Path) -> None:
+    """Review: a sealed row that does not open (sealed by seal-key under another
+    master key than the servers') kept the production from signing at all,
+    though its key file was there. The key file is the production's key: it
+    signs, with a warning, and a key file of another key still does not."""
+    store = Store(backend_settings.database_url)
+    try:
+        init_production(store=store, settings=backend_settings, production="cart",
+                        name="Cart", at=T0)
+        before = L.signer(context(backend_settings, "cart", store=store)).verifier_key()
+        ctx = context(backend_settings.model_copy(update={"master_key_file": master}), "cart",
+                      store=store)
+        L.seal_file_key(ctx, at=T0)
+        other = tmp_path / "servers-master.key"
+        generate_master_key_file(other)
+        servers = context(backend_settings.model_copy(update={"master_key_file": other}),
+                          "cart", store=store)
+        assert L.signer(servers).verifier_key() == before  # from the key file
+        path = backend_settings.resolved_key_dir() / "cart.ed25519"
+        path.unlink()
+        from coldcheck.ledger import generate_key_file
+        generate_key_file(path, str(store.production("cart")["key_name"]))  # another key
+        with pytest.raises(ColdcheckError) as err:
+            L.signer(servers)
+        assert err.value.code == "KEY_MISMATCH" and "another master key" in err.value.message
+        # The sealed key is preferred where it opens, whatever the key file holds.
+        assert L.signer(ctx).verifier_key() == before
+    finally:
+        store.dispose()
+
+
+def test_a_stray_key_file_stops_a_sealed_production_from_being_created(
+        sealed_settings: Settings) -> None:
+    from coldcheck.ledger import generate_key_file
+
+    key_dir = sealed_settings.resolved_key_dir()
+    key_dir.mkdir(parents=True, exist_ok=True)
+    generate_key_file(key_dir / "studio.ed25519", "coldcheck.local/productions/studio")
+    store = Store(sealed_settings.database_url)
+    try:
+        with pytest.raises(ColdcheckError) as err:
+            init_production(store=store, settings=sealed_settings, production="studio",
+                            name="Studio", at=T0)
+        assert err.value.code == "ALREADY_INITIALISED"
+        assert [p["id"] for p in store.productions()] == []
+    finally:
+        store.dispose()
+
+
+def test_the_production_and_its_sealed_key_commit_together(
+        sealed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the first entry cannot be appended, neither the production nor its
+    sealed key is left behind (they are one transaction)."""
+    from coldcheck.persistence import store as store_module
+
+    def broken(self: object, *a: object, **kw: object) -> object:
+        raise RuntimeError("disk full")
+
+    store = Store(sealed_settings.database_url)
+    try:
+        store.migrate()
+        monkeypatch.setattr(store_module.Tx, "append", broken)
+        with pytest.raises(RuntimeError):
+            init_production(store=store, settings=sealed_settings, production="studio",
+                            name="Studio", at=T0)
+        with store.engine.connect() as c:
+            assert c.execute(select(t.signing_keys.c.production_id)).first() is None
+            assert c.execute(select(t.productions.c.id)).first() is None
+    finally:
+        store.dispose()
+
+
+def test_replace_cannot_swap_an_append_only_row_on_sqlite(settings: Settings) -> None:
+    """Review: SQLite's INSERT OR REPLACE deletes the row it replaces without
+    firing DELETE triggers unless recursive_triggers is on. coldcheck's
+    connections turn it on."""
+    store = Store(settings.database_url)
+    try:
+        init_production(store=store, settings=settings, production="cart", name="Cart",
+                        at=T0)
+        with pytest.raises(Exception, match="append-only"), store.engine.begin() as c:
+            c.execute(text("INSERT OR REPLACE INTO checkpoints SELECT production_id, "
+                           "tree_size, 'forged', reason, created_at FROM checkpoints"))
+    finally:
+        store.dispose()
+
+
+def test_a_database_before_migration_0006_still_signs_from_its_key_file(
+        settings: Settings) -> None:
+    """An upgraded coldcheck on a database not yet migrated reads it as having no
+    sealed keys, and seal-key asks for the migration first."""
+    from alembic import command
+    from alembic.config import Config
+
+    store = Store(settings.database_url)
+    try:
+        init_production(store=store, settings=settings, production="cart", name="Cart",
+                        at=T0)
+        with store.engine.begin() as c:
+            c.execute(text("DROP TABLE signing_keys"))
+            cfg = Config()
+            cfg.set_main_option("script_location", "coldcheck.persistence:migrations")
+            cfg.attributes["connection"] = c
+            command.stamp(cfg, "0005")
+        ctx = context(settings, "cart", store=store)
+        assert L.sealed_key(ctx) is None
+        add_note(ctx, text="Still on 0005", refers_to=0, actor="system")
+        assert L.sign_checkpoint(ctx, reason="on_demand", at=T0)[0] == 2
+        with pytest.raises(ColdcheckError) as err:
+            L.seal_file_key(ctx, at=T0)
+        assert err.value.code == "NOT_INITIALISED" and "coldcheck migrate" in err.value.message
+    finally:
+        store.dispose()

@@ -95,9 +95,12 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
     try:
         print(welcome(store, f"{scheme}://{host}:{port}"), file=sys.stderr)
         for problem in key_problems(store, settings):
+            where = f"key folder: {settings.resolved_key_dir()}"
+            if settings.key_store == "database" or settings.master_key_file is not None:
+                where += f"; master key file: {settings.master_key_file or 'not set'}"
             print(f"WARNING: no checkpoint can be signed for {problem}. Incidents and wraps "
                   "are still recorded, and the board shows CHECKPOINT_MISSING until one is "
-                  f"signed (key folder: {settings.resolved_key_dir()}).", file=sys.stderr)
+                  f"signed ({where}).", file=sys.stderr)
     finally:
         store.dispose()
     uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False,

@@ -22,9 +22,10 @@ def backup(out_file: Annotated[str | None, typer.Option(
            db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Copy the SQLite database while coldcheck runs (one consistent snapshot), check
     the copy (integrity, and ledger verify of every production against its key
-    file), and only then give it its name. Prints its SHA-256. The signing keys are
-    not copied: keep the key folder separately. A copy that does not verify is kept
-    as <file>.unverified-<time>, never over the file named, and the exit status is 5."""
+    file or sealed key), and only then give it its name. Prints its SHA-256. Key
+    files are not copied: keep the key folder separately (a key sealed in the
+    database travels sealed). A copy that does not verify is kept as
+    <file>.unverified-<time>, never over the file named, and the exit status is 5."""
     s = settings(db)
 
     def go() -> dict[str, Any]:

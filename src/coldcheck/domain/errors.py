@@ -121,8 +121,10 @@ ERROR_CODES: dict[str, str] = {
     "SCENE_NOT_PLANNED": "The weapon or performer is not in the scene's plan.",
     "ALREADY_WITNESSED": "The person has already witnessed this inspection.",
     "ALREADY_ACKNOWLEDGED": "The complaint was acknowledged already.",
-    "KEY_MISSING": "The production's signing key is not in the key folder.",
-    "KEY_MISMATCH": "The key in the key folder is not the key the production was created with.",
+    "KEY_MISSING": "The production's signing key is not in the key folder (or, for a key "
+                   "kept in the database, no usable master key file is set).",
+    "KEY_MISMATCH": "The key in the key folder (or sealed in the database) is not the key "
+                    "the production was created with, or the sealed key does not open.",
     "LEDGER_CORRUPT": "A stored ledger hash is missing or is not a 32-byte hash.",
     "CONCURRENT_UPDATE": "Someone else changed the production at the same moment; retry.",
     "FILE_EXISTS": "The output file exists already; nothing was overwritten.",

@@ -8,11 +8,14 @@ for the format. Everything is interoperable with Go's
 from coldcheck.ledger.keys import (
     KEY_FILE_MODE,
     MASTER_KEY_SIZE,
+    SealedKeyError,
     generate_key_file,
     generate_master_key_file,
     load_master_key,
     load_signer,
+    master_key_id,
     seal_key,
+    sealed_master_id,
     unseal_key,
 )
 from coldcheck.ledger.merkle import (
@@ -66,6 +69,7 @@ __all__ = [
     "MemoryHashes",
     "NoteError",
     "ProofPlan",
+    "SealedKeyError",
     "Signer",
     "UnknownKeyError",
     "Verifier",
@@ -80,6 +84,7 @@ __all__ = [
     "leaf_hashes",
     "load_master_key",
     "load_signer",
+    "master_key_id",
     "node_hash",
     "open_checkpoint",
     "open_note",
@@ -87,6 +92,7 @@ __all__ = [
     "prove_tree",
     "root_from_leaves",
     "seal_key",
+    "sealed_master_id",
     "sign_checkpoint",
     "split_stored_hash_index",
     "stored_hash_count",

@@ -32,8 +32,9 @@ from cryptography.hazmat.primitives.serialization import (
 
 from coldcheck.ledger.note import Signer, _check_key_name
 
-__all__ = ["KEY_FILE_MODE", "MASTER_KEY_SIZE", "generate_key_file", "generate_master_key_file",
-           "load_master_key", "load_signer", "seal_key", "unseal_key"]
+__all__ = ["KEY_FILE_MODE", "MASTER_KEY_SIZE", "SealedKeyError", "generate_key_file",
+           "generate_master_key_file", "load_master_key", "load_signer", "master_key_id",
+           "seal_key", "sealed_master_id", "unseal_key"]
 
 KEY_FILE_MODE = 0o600
 _MAX_KEY_FILE_SIZE = 64 * 1024
@@ -162,18 +163,39 @@ def load_signer(path: Path, name: str) -> Signer:
 #
 # At studio scale (ledger.md: "or in the database, encrypted") a production's
 # key is kept in the database, sealed with a master key that is not: AES-256-GCM
-# (RFC 5116) over the 32-byte Ed25519 seed, with the production id and its
-# verifier key as associated data, so a sealed key copied to another production
-# or paired with another public key does not open. Layout of a sealed key:
-# b"cck1" || 12-byte random nonce || ciphertext and 16-byte tag. The master key
-# file is 32 random bytes, mode 0600, written and read like a key file.
+# (RFC 5116) over the 32-byte Ed25519 seed, with the production id as associated
+# data, so a sealed key copied to another production does not open. Layout:
+# b"cck1" || 8-byte master key id || 12-byte random nonce || ciphertext and tag.
+# The master key id (HMAC-SHA256 of a fixed label, truncated) tells "sealed under
+# another master key" (this server cannot check it) from "does not open under
+# its own master key" (altered). Whoever opens a key compares its public half
+# with the production's verifier key: that is what makes it the production's.
+# The master key file is 32 random bytes, mode 0600, written like a key file.
 
 SEALED_MAGIC = b"cck1"
 MASTER_KEY_SIZE = 32
+_SEALED_SIZE = 4 + 8 + 12 + 32 + 16
 
 
-def _sealing_context(production: str, verifier_key: str) -> bytes:
-    return f"coldcheck sealed signing key\n{production}\n{verifier_key}\n".encode()
+class SealedKeyError(ValueError):
+    """A sealed key that does not open. ``other_master`` says it was sealed under
+    another master key (not altered: this master key cannot tell)."""
+
+    def __init__(self, message: str, *, other_master: bool = False) -> None:
+        super().__init__(message)
+        self.other_master = other_master
+
+
+def master_key_id(master: bytes) -> bytes:
+    """Eight bytes that name a master key without giving it away."""
+    import hashlib
+    import hmac
+
+    return hmac.new(master, b"coldcheck master key id", hashlib.sha256).digest()[:8]
+
+
+def _sealing_context(production: str) -> bytes:
+    return f"coldcheck sealed signing key\n{production}\n".encode()
 
 
 def seal_key(signer: Signer, master: bytes, *, production: str) -> bytes:
@@ -184,33 +206,37 @@ def seal_key(signer: Signer, master: bytes, *, production: str) -> bytes:
         raise ValueError("a master key is 32 bytes")
     seed = signer.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(master).encrypt(nonce, seed,
-                                    _sealing_context(production, signer.verifier_key()))
-    return SEALED_MAGIC + nonce + sealed
+    sealed = AESGCM(master).encrypt(nonce, seed, _sealing_context(production))
+    return SEALED_MAGIC + master_key_id(master) + nonce + sealed
 
 
-def unseal_key(sealed: bytes, master: bytes, *, production: str, name: str,
-               verifier_key: str) -> Signer:
-    """Open a sealed key; ValueError (saying nothing of the key) if ``master`` is
-    not the key it was sealed with, or the sealed bytes, the production or the
-    verifier key are not those it was sealed for."""
+def sealed_master_id(sealed: bytes) -> bytes:
+    """The id of the master key ``sealed`` says it was sealed under."""
+    if len(sealed) != _SEALED_SIZE or not sealed.startswith(SEALED_MAGIC):
+        raise SealedKeyError("not a sealed coldcheck signing key")
+    return sealed[4:12]
+
+
+def unseal_key(sealed: bytes, master: bytes, *, production: str, name: str) -> Signer:
+    """Open a sealed key. SealedKeyError (saying nothing of the key) if it was
+    sealed under another master key, or does not open under this one (the bytes
+    or the production are not those it was sealed for). The caller compares the
+    key with the production's verifier key."""
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     if len(master) != MASTER_KEY_SIZE:
         raise ValueError("a master key is 32 bytes")
-    if len(sealed) != 4 + 12 + 32 + 16 or not sealed.startswith(SEALED_MAGIC):
-        raise ValueError("not a sealed coldcheck signing key")
+    kid = sealed_master_id(sealed)
+    if kid != master_key_id(master):
+        raise SealedKeyError(f"it was sealed under another master key (id {kid.hex()}; this "
+                             f"one is {master_key_id(master).hex()})", other_master=True)
     try:
-        seed = AESGCM(master).decrypt(sealed[4:16], sealed[16:],
-                                      _sealing_context(production, verifier_key))
+        seed = AESGCM(master).decrypt(sealed[12:24], sealed[24:], _sealing_context(production))
     except InvalidTag:
-        raise ValueError("the sealed key does not open with this master key (another "
-                         "master key, or the sealed key or its production was altered)") from None
-    signer = Signer.from_seed(name, seed)
-    if signer.verifier_key() != verifier_key:  # cannot happen: the context binds it
-        raise ValueError("the sealed key is not the production's key")
-    return signer
+        raise SealedKeyError("it does not open under its own master key: the sealed key, "
+                             "or the production it names, was altered") from None
+    return Signer.from_seed(name, seed)
 
 
 def generate_master_key_file(path: Path) -> None:

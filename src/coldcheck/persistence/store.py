@@ -93,6 +93,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")  # acknowledged means on disk
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # INSERT OR REPLACE deletes the row it replaces without firing DELETE
+            # triggers unless this is on: the append-only tables' guard holds then.
+            cur.execute("PRAGMA recursive_triggers=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")

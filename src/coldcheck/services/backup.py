@@ -22,8 +22,10 @@ never under the name asked for, so ``--force`` can never put it over
 yesterday's good backup: it is named ``<target>.unverified-<UTC time>``, and the
 result says so (the CLI exits non-zero).
 
-The signing keys are not copied: they stay in the key folder, to be kept
-separately (a backup stolen with its key could sign a forged history).
+Key files are not copied: they stay in the key folder, to be kept separately
+(a backup stolen with its key could sign a forged history). A key kept in the
+database travels with the copy, sealed: useless without the master key file,
+which is never in the database.
 PostgreSQL has its own tools (``pg_dump``); this refuses it with
 ``BACKUP_UNSUPPORTED``.
 """

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..config import Settings
 from ..domain.errors import ColdcheckError, InvalidInput
@@ -16,6 +17,7 @@ from ..domain.events import utc_text
 from ..ledger import (
     Checkpoint,
     ProofPlan,
+    SealedKeyError,
     Signer,
     generate_key_file,
     load_master_key,
@@ -33,6 +35,8 @@ from ..ledger import (
 from ..persistence import tables as t
 from ..persistence.store import Store
 from .context import Context, context
+
+log = logging.getLogger("coldcheck")
 
 
 def key_path(key_dir: Path, production: str) -> Path:
@@ -71,6 +75,10 @@ def new_production_key(settings: Settings, production: str,
     """A new production's signing key, and the key sealed for the database when
     the setting key_store is ``database`` (None: it was written to a key file)."""
     if settings.key_store == "database":
+        path = key_path(settings.resolved_key_dir(), production)
+        if path.exists():  # it would be taken for a second, different key forever
+            raise ColdcheckError("ALREADY_INITIALISED", f"a signing key for {production!r} "
+                                 f"already exists at {path}; refusing to make another")
         s = Signer.generate(origin)
         return s, seal_key(s, master_key(settings), production=production)
     return new_key(settings.resolved_key_dir(), production, origin), None
@@ -90,23 +98,47 @@ def sealed_key(ctx: Context) -> bytes | None:
     return None if v is None else bytes(v)
 
 
-def unsealed(ctx: Context, sealed: bytes) -> Signer:
+def open_sealed(ctx: Context, sealed: bytes) -> Signer:
+    """The key sealed in the database, opened with this server's master key
+    (not yet compared with the production's verifier key). KEY_MISMATCH with
+    ``other_master`` if it was sealed under another master key, without if it
+    does not open under its own (altered)."""
     prod = ctx.store.production(ctx.production)
     try:
         return unseal_key(sealed, master_key(ctx.settings), production=ctx.production,
-                          name=prod["key_name"], verifier_key=prod["verifier_key"])
-    except ValueError as e:
+                          name=prod["key_name"])
+    except SealedKeyError as e:
         raise ColdcheckError("KEY_MISMATCH", f"the signing key of {ctx.production!r} kept "
-                             f"in the database cannot be used: {e}") from None
+                             f"in the database cannot be used: {e}",
+                             other_master=e.other_master) from None
+
+
+def unsealed(ctx: Context, sealed: bytes) -> Signer:
+    """The sealed key, opened, and the production's key (KEY_MISMATCH if not)."""
+    key = open_sealed(ctx, sealed)
+    if key.verifier_key() != ctx.store.production(ctx.production)["verifier_key"]:
+        raise ColdcheckError("KEY_MISMATCH", f"the key sealed in the database for "
+                             f"{ctx.production!r} is not the key it was created with")
+    return key
 
 
 def signer(ctx: Context) -> Signer:
     """The production's signing key: sealed in the database if it is kept there,
-    else its key file."""
+    else its key file. A sealed key that cannot be used here gives way to a key
+    file that is the production's key (signing with the production's own key is
+    always sound), with a warning; without one, its error stands."""
     sealed = sealed_key(ctx)
-    if sealed is not None:
+    if sealed is None:
+        return file_signer(ctx)
+    try:
         return unsealed(ctx, sealed)
-    return file_signer(ctx)
+    except ColdcheckError as sealed_error:
+        try:
+            key = file_signer(ctx)
+        except (ColdcheckError, OSError, ValueError):
+            raise sealed_error from None
+        log.warning("%s; signing with the key file instead", sealed_error.message)
+        return key
 
 
 def file_signer(ctx: Context) -> Signer:
@@ -126,16 +158,22 @@ def seal_file_key(ctx: Context, *, at: datetime) -> dict[str, object]:
     """Keep the production's key file's key in the database from now on, sealed
     with the master key (moving a production to a studio server). The file is
     left where it is, for its owner to remove once the database is backed up."""
-    ctx.store.migrate()  # the table is migration 0006's
+    if not inspect(ctx.store.engine).has_table("signing_keys"):
+        raise InvalidInput("NOT_INITIALISED", "this database predates sealed signing keys: "
+                           "run `coldcheck migrate` first")
     if sealed_key(ctx) is not None:
         raise ColdcheckError("ALREADY_INITIALISED", f"the signing key of {ctx.production!r} "
                              "is already kept in the database; nothing was changed")
     key = file_signer(ctx)
     sealed = seal_key(key, master_key(ctx.settings), production=ctx.production)
     unsealed(ctx, sealed)  # opens again, with this master key, before it counts
-    with ctx.store.engine.begin() as c:
-        c.execute(t.signing_keys.insert().values(production_id=ctx.production, sealed=sealed,
-                                                 created_at=utc_text(at)))
+    try:
+        with ctx.store.engine.begin() as c:
+            c.execute(t.signing_keys.insert().values(
+                production_id=ctx.production, sealed=sealed, created_at=utc_text(at)))
+    except IntegrityError:  # sealed at the same moment by someone else
+        raise ColdcheckError("ALREADY_INITIALISED", f"the signing key of {ctx.production!r} "
+                             "is already kept in the database; nothing was changed") from None
     return {"production": ctx.production, "key_id": key.key_id.hex(),
             "file": str(key_path(ctx.settings.resolved_key_dir(), ctx.production))}
 

@@ -67,7 +67,7 @@ from ..ledger import (
     stored_hash_index,
 )
 from .context import Context
-from .ledger import key_path, sealed_key, unsealed
+from .ledger import key_path, open_sealed, sealed_key
 
 __all__ = [
     "LEDGER_ERROR_CODES",
@@ -103,8 +103,9 @@ LEDGER_ERROR_CODES: dict[str, str] = {
     "LEDGER_HEAD_MISMATCH":
         "The production's head does not count the entries in the ledger.",
     "LEDGER_KEY_MISMATCH":
-        "The production's verifier key differs from the trusted key (key file, --key) "
-        "or from the key id recorded in entry 0.",
+        "The production's verifier key differs from the trusted key (key file, sealed "
+        "key, --key) or from the key id recorded in entry 0, or its sealed key was "
+        "altered or removed.",
     "LEDGER_CHECKPOINT_MISMATCH":
         "A validly signed checkpoint's root differs from the root recomputed from the "
         "entries at its size.",
@@ -609,14 +610,24 @@ class _Run:
         sources: list[tuple[str, Verifier]] = []
         if self.given is not None:
             sources.append(("given", self.given))
+        path = key_path(self.ctx.settings.resolved_key_dir(), self.production)
         sealed = sealed_key(self.ctx)
         if sealed is not None:  # kept in the database, sealed with the master key
             try:
-                sources.append(("sealed key", unsealed(self.ctx, sealed).verifier()))
+                sources.append(("sealed key", open_sealed(self.ctx, sealed).verifier()))
             except ColdcheckError as err:
-                rep.warnings.append(f"the signing key sealed in the database could not be "
-                                    f"opened ({err.code}: {err.message})")
-        path = key_path(self.ctx.settings.resolved_key_dir(), self.production)
+                if err.code == "KEY_MISSING" or err.details.get("other_master"):
+                    # No master key here, or another one: nothing can be said of it.
+                    rep.warnings.append(f"the signing key sealed in the database could not "
+                                        f"be checked here ({err.code}: {err.message})")
+                else:  # this master key sealed it, and it no longer opens
+                    self.fail("LEDGER_KEY_MISMATCH", err.message, subject="sealed key")
+        elif (self.ctx.settings.key_store == "database" and self.given is None
+              and not path.exists()):
+            self.fail("LEDGER_KEY_MISMATCH", "no signing key is sealed in the database for "
+                      "this production and there is no key file, on a server that keeps keys "
+                      "in the database: the sealed key was removed, or the key is kept "
+                      "elsewhere (pass its verifier key with --key)", subject="sealed key")
         if path.exists():
             try:
                 sources.append(("key file", load_signer(path, key_name).verifier()))

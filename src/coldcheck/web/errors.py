@@ -98,8 +98,10 @@ NEXT_STEPS: dict[str, str] = {
                          "plan one.",
     "ALREADY_WITNESSED": "Nothing to do: that witness already confirmed.",
     "ALREADY_ACKNOWLEDGED": "Nothing to do: the complaint is acknowledged.",
-    "KEY_MISSING": "Restore the production's signing key file on the server.",
-    "KEY_MISMATCH": "Restore the production's own signing key file on the server.",
+    "KEY_MISSING": "Restore the production's signing key file (or the master key file, for "
+                   "keys kept in the database) on the server.",
+    "KEY_MISMATCH": "Restore the production's own signing key file (or the master key file "
+                    "its key was sealed with) on the server.",
     "LEDGER_CORRUPT": "Stop recording and call whoever runs the server: coldcheck ledger verify.",
     "CONCURRENT_UPDATE": "The page now shows the current state: check it, then submit again if "
                          "it still applies.",
