@@ -2,9 +2,11 @@
 
 ledger.md: the private key is stored with file mode 0600, "or in the database,
 encrypted, at studio scale". The sealed key must never be readable without the
-master key, must open only for the production and public key it was sealed for,
-must sign checkpoints and pass `ledger verify` on both backends, and a file key
-can be moved into the database without changing the production's key.
+master key, must open only for the production and key name it was sealed for
+(and under the master key id it names), must sign checkpoints and pass `ledger
+verify` on both backends, and a file key can be moved into the database without
+changing the production's key. Where keys are sealed, verify never trusts the
+database's own word for the key.
 """
 
 from __future__ import annotations
@@ -142,8 +144,9 @@ def test_a_production_created_with_key_store_database_signs_and_verifies(
             L.signer(context(bare, "studio", store=store))
         assert err.value.code == "KEY_MISSING" and "COLDCHECK_MASTER_KEY_FILE" in str(
             err.value.message)
-        # Another master key: KEY_MISMATCH naming both ids; verify cannot check the
-        # sealed key there, says so, and goes on with the other sources.
+        # Another master key: KEY_MISMATCH naming both ids. Verify cannot check the
+        # sealed key there and, keys being sealed, does not fall back on the
+        # database's word: it fails unless given the key (--key).
         other = sealed_settings.master_key_file.parent / "other.key"  # type: ignore[union-attr]
         generate_master_key_file(other)
         wrong = sealed_settings.model_copy(update={"master_key_file": other})
@@ -151,8 +154,12 @@ def test_a_production_created_with_key_store_database_signs_and_verifies(
             L.signer(context(wrong, "studio", store=store))
         assert err.value.code == "KEY_MISMATCH" and "another master key" in err.value.message
         report = verify_ledger(context(wrong, "studio", store=store))
-        assert report.ok and report.key_source == "database"
-        assert any("could not be checked here" in w for w in report.warnings)
+        assert not report.ok and report.first is not None
+        assert report.first.code == "LEDGER_KEY_MISMATCH"
+        assert "the sealed key could not be checked" in report.first.message
+        report = verify_ledger(context(wrong, "studio", store=store),
+                               trusted_key=key.verifier_key())
+        assert report.ok and report.key_source == "given"
         assert L.key_problems(store, wrong) == [
             f"studio: KEY_MISMATCH: {err.value.message}"]
     finally:
@@ -193,7 +200,8 @@ def test_a_key_file_moves_into_the_database_and_keeps_signing(
         ctx = init_production(store=store, settings=backend_settings, production="cart",
                               name="Cart", at=T0)
         before = L.signer(ctx).verifier_key()
-        moved = backend_settings.model_copy(update={"master_key_file": master})
+        moved = backend_settings.model_copy(update={"master_key_file": master,
+                                                    "key_store": "database"})
         ctx = context(moved, "cart", store=store)
         out = L.seal_file_key(ctx, at=T0)
         assert out["key_id"] == L.signer(ctx).key_id.hex()
@@ -226,6 +234,9 @@ def test_the_cli_makes_a_master_key_and_seals_a_key(tmp_path: Path,
     assert master.stat().st_mode & 0o777 == 0o600
     r = runner.invoke(app, ["ledger", "master-key", "--out", str(master)])
     assert r.exit_code == 4 and "FILE_EXISTS" in r.output
+    r = runner.invoke(app, ["ledger", "seal-key", "--db", str(db)])
+    assert r.exit_code == 2 and "COLDCHECK_KEY_STORE=database" in r.output
+    monkeypatch.setenv("COLDCHECK_KEY_STORE", "database")
     r = runner.invoke(app, ["ledger", "seal-key", "--db", str(db)])
     assert r.exit_code == 2 and "KEY_MISSING" in r.output  # no master key set
     monkeypatch.setenv("COLDCHECK_MASTER_KEY_FILE", str(master))
@@ -315,7 +326,8 @@ def test_a_history_re_signed_with_another_key_fails_against_the_sealed_key(
             c.execute(text("DELETE FROM signing_keys"))
         report = verify_ledger(ctx)
         assert not report.ok
-        assert any(f.code == "LEDGER_KEY_MISMATCH" and "sealed key was removed" in f.message
+        assert any(f.code == "LEDGER_KEY_MISMATCH"
+                   and "no signing key is sealed in the database" in f.message
                    for f in report.failures), [f.line() for f in report.failures]
     finally:
         store.dispose()
@@ -354,13 +366,14 @@ def test_a_sealed_key_that_cannot_be_used_gives_way_to_the_production_s_key_file
         init_production(store=store, settings=backend_settings, production="cart",
                         name="Cart", at=T0)
         before = L.signer(context(backend_settings, "cart", store=store)).verifier_key()
-        ctx = context(backend_settings.model_copy(update={"master_key_file": master}), "cart",
-                      store=store)
+        sealing = backend_settings.model_copy(update={"master_key_file": master,
+                                                      "key_store": "database"})
+        ctx = context(sealing, "cart", store=store)
         L.seal_file_key(ctx, at=T0)
         other = tmp_path / "servers-master.key"
         generate_master_key_file(other)
-        servers = context(backend_settings.model_copy(update={"master_key_file": other}),
-                          "cart", store=store)
+        servers = context(sealing.model_copy(update={"master_key_file": other}), "cart",
+                          store=store)
         assert L.signer(servers).verifier_key() == before  # from the key file
         path = backend_settings.resolved_key_dir() / "cart.ed25519"
         path.unlink()
@@ -453,7 +466,142 @@ def test_a_database_before_migration_0006_still_signs_from_its_key_file(
         add_note(ctx, text="Still on 0005", refers_to=0, actor="system")
         assert L.sign_checkpoint(ctx, reason="on_demand", at=T0)[0] == 2
         with pytest.raises(ColdcheckError) as err:
-            L.seal_file_key(ctx, at=T0)
+            L.seal_file_key(context(settings.model_copy(update={"key_store": "database"}),
+                                    "cart", store=store), at=T0)
         assert err.value.code == "NOT_INITIALISED" and "coldcheck migrate" in err.value.message
+    finally:
+        store.dispose()
+
+
+# ---------------------------------------------------------------- the second review
+
+
+def rewrite_sealed(store: Store, production: str, sealed: bytes) -> None:
+    with store.engine.begin() as c:
+        if store.dialect == "sqlite":
+            c.execute(text("DROP TRIGGER IF EXISTS signing_keys_no_update"))
+        else:
+            c.execute(text("ALTER TABLE signing_keys DISABLE TRIGGER USER"))
+        c.execute(t.signing_keys.update().where(
+            t.signing_keys.c.production_id == production).values(sealed=sealed))
+
+
+def test_a_forged_master_key_id_does_not_turn_the_check_into_a_warning(
+        sealed_settings: Settings) -> None:
+    """Second review: rewriting the master key id in the sealed row made verify
+    take the key as "sealed under another master key", warn, and trust the
+    forged verifier key in the database: exit 0 on a forged history."""
+    store = Store(sealed_settings.database_url)
+    try:
+        init_production(store=store, settings=sealed_settings, production="studio",
+                        name="Studio", at=T0)
+        ctx = context(sealed_settings, "studio", store=store)
+        genuine = L.signer(ctx)
+        sealed = bytearray(L.sealed_key(ctx) or b"")
+        sealed[4:12] = bytes(8)  # "another master key"
+        rewrite_sealed(store, "studio", bytes(sealed))
+        forge(store, "studio")
+        report = verify_ledger(ctx)
+        assert not report.ok and report.key_source == "database"
+        assert report.failures[0].code == "LEDGER_KEY_MISMATCH"
+        assert "could not be checked" in report.failures[0].message
+        # Nothing signs for it either: the sealed key "of another master key" can
+        # only give way to a key file, and there is none.
+        with pytest.raises(ColdcheckError) as err:
+            L.signer(ctx)
+        assert err.value.code == "KEY_MISMATCH" and "another master key" in err.value.message
+        # Against the key the producer holds, the forgery is plain.
+        report = verify_ledger(ctx, trusted_key=genuine.verifier_key())
+        assert not report.ok and report.key_source == "given"
+    finally:
+        store.dispose()
+
+
+def test_without_a_master_key_or_a_readable_key_file_sealed_productions_need_key(
+        sealed_settings: Settings) -> None:
+    """Second review: no master key (KEY_MISSING) or an unreadable key file only
+    warned, then the database's verifier key was trusted."""
+    store = Store(sealed_settings.database_url)
+    try:
+        init_production(store=store, settings=sealed_settings, production="studio",
+                        name="Studio", at=T0)
+        genuine = L.signer(context(sealed_settings, "studio", store=store))
+        bare = sealed_settings.model_copy(update={"master_key_file": None})
+        report = verify_ledger(context(bare, "studio", store=store))
+        assert not report.ok and report.first is not None
+        assert "KEY_MISSING" in report.first.message
+        assert verify_ledger(context(bare, "studio", store=store),
+                             trusted_key=genuine.verifier_key()).ok
+    finally:
+        store.dispose()
+
+
+def test_an_unreadable_key_file_is_not_a_key_where_keys_are_sealed(
+        backend_settings: Settings, master: Path) -> None:
+    store = Store(backend_settings.database_url)
+    try:
+        init_production(store=store, settings=backend_settings, production="cart",
+                        name="Cart", at=T0)
+        os.chmod(backend_settings.resolved_key_dir() / "cart.ed25519", 0o640)
+        plain = verify_ledger(context(backend_settings, "cart", store=store))
+        assert plain.ok and plain.key_source == "database"  # a set cart: warned only
+        assert any("could not be read" in w for w in plain.warnings)
+        studio = backend_settings.model_copy(update={"key_store": "database",
+                                                     "master_key_file": master})
+        report = verify_ledger(context(studio, "cart", store=store))
+        assert not report.ok and "no usable key file" in (report.first.message
+                                                           if report.first else "")
+    finally:
+        store.dispose()
+
+
+def test_signer_never_falls_back_past_a_sealed_key_this_master_key_opens(
+        sealed_settings: Settings) -> None:
+    """Second review: a sealed key that opened but differed from a tampered
+    verifier key gave way to a key file of the attacker's choosing. Now only a
+    sealed key this server cannot check gives way, and any key must be the one
+    entry 0 records."""
+    from coldcheck.ledger import generate_key_file
+
+    store = Store(sealed_settings.database_url)
+    try:
+        init_production(store=store, settings=sealed_settings, production="studio",
+                        name="Studio", at=T0)
+        key_dir = sealed_settings.resolved_key_dir()
+        key_dir.mkdir(parents=True, exist_ok=True)
+        stray = generate_key_file(key_dir / "studio.ed25519", str(
+            store.production("studio")["key_name"]))
+        with store.engine.begin() as c:
+            c.execute(t.productions.update().values(verifier_key=stray.verifier_key()))
+        ctx = context(sealed_settings, "studio", store=store)
+        with pytest.raises(ColdcheckError) as err:
+            L.signer(ctx)
+        assert err.value.code == "KEY_MISMATCH" and "not the key it was created with" in \
+            err.value.message
+        # Even where the sealed key cannot be checked (no master key here), the
+        # key file is refused: entry 0 names another key.
+        bare = sealed_settings.model_copy(update={"master_key_file": None})
+        with pytest.raises(ColdcheckError) as err:
+            L.signer(context(bare, "studio", store=store))
+        assert err.value.code == "KEY_MISMATCH" and "entry 0 of its ledger records" in \
+            err.value.message
+    finally:
+        store.dispose()
+
+
+def test_seal_key_at_the_same_moment_as_another_is_already_initialised(
+        backend_settings: Settings, master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(backend_settings.database_url)
+    try:
+        init_production(store=store, settings=backend_settings, production="cart",
+                        name="Cart", at=T0)
+        ctx = context(backend_settings.model_copy(
+            update={"master_key_file": master, "key_store": "database"}), "cart",
+            store=store)
+        L.seal_file_key(ctx, at=T0)
+        monkeypatch.setattr(L, "sealed_key", lambda ctx: None)  # the check ran before
+        with pytest.raises(ColdcheckError) as err:
+            L.seal_file_key(ctx, at=T0)
+        assert err.value.code == "ALREADY_INITIALISED"
     finally:
         store.dispose()

@@ -113,16 +113,17 @@ def master_key(out_file: Annotated[Path, typer.Option(
 @app.command("seal-key")
 def seal_key(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Keep the production's signing key in the database from now on, sealed with the
-    master key (COLDCHECK_MASTER_KEY_FILE): for moving a production to a studio server
-    whose servers share no key folder. The key file is left in place."""
+    master key (COLDCHECK_MASTER_KEY_FILE), on a server set to COLDCHECK_KEY_STORE=
+    database: for moving a production to a studio server whose servers share no key
+    folder. The key file is left in place."""
     def go() -> dict[str, Any]:
         ctx = ctx_for(db, production)
         return L.seal_file_key(ctx, at=ctx.now())
 
     run(as_json, go, lambda r: out.print(
         f"[green]✔[/] the signing key of {r['production']} (key id {r['key_id']}) is now "
-        f"kept in the database, sealed. Once the database is backed up, {r['file']} may be "
-        "moved offline.", soft_wrap=True))
+        f"kept in the database, sealed. Keep {r['file']} offline as a spare, away from the "
+        "master key file.", soft_wrap=True))
 
 
 @app.command("verify")

@@ -163,8 +163,10 @@ def load_signer(path: Path, name: str) -> Signer:
 #
 # At studio scale (ledger.md: "or in the database, encrypted") a production's
 # key is kept in the database, sealed with a master key that is not: AES-256-GCM
-# (RFC 5116) over the 32-byte Ed25519 seed, with the production id as associated
-# data, so a sealed key copied to another production does not open. Layout:
+# (RFC 5116) over the 32-byte Ed25519 seed. The associated data is the header
+# below, the production id and the key name (the log origin), so a sealed key
+# copied to another production does not open, nor one whose master key id was
+# rewritten (the id is read before opening, but it is authenticated). Layout:
 # b"cck1" || 8-byte master key id || 12-byte random nonce || ciphertext and tag.
 # The master key id (HMAC-SHA256 of a fixed label, truncated) tells "sealed under
 # another master key" (this server cannot check it) from "does not open under
@@ -194,8 +196,8 @@ def master_key_id(master: bytes) -> bytes:
     return hmac.new(master, b"coldcheck master key id", hashlib.sha256).digest()[:8]
 
 
-def _sealing_context(production: str) -> bytes:
-    return f"coldcheck sealed signing key\n{production}\n".encode()
+def _sealing_context(header: bytes, production: str, name: str) -> bytes:
+    return header + f"coldcheck sealed signing key\n{production}\n{name}\n".encode()
 
 
 def seal_key(signer: Signer, master: bytes, *, production: str) -> bytes:
@@ -206,8 +208,10 @@ def seal_key(signer: Signer, master: bytes, *, production: str) -> bytes:
         raise ValueError("a master key is 32 bytes")
     seed = signer.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(master).encrypt(nonce, seed, _sealing_context(production))
-    return SEALED_MAGIC + master_key_id(master) + nonce + sealed
+    header = SEALED_MAGIC + master_key_id(master)
+    sealed = AESGCM(master).encrypt(nonce, seed,
+                                    _sealing_context(header, production, signer.name))
+    return header + nonce + sealed
 
 
 def sealed_master_id(sealed: bytes) -> bytes:
@@ -232,7 +236,8 @@ def unseal_key(sealed: bytes, master: bytes, *, production: str, name: str) -> S
         raise SealedKeyError(f"it was sealed under another master key (id {kid.hex()}; this "
                              f"one is {master_key_id(master).hex()})", other_master=True)
     try:
-        seed = AESGCM(master).decrypt(sealed[12:24], sealed[24:], _sealing_context(production))
+        seed = AESGCM(master).decrypt(sealed[12:24], sealed[24:],
+                                      _sealing_context(sealed[:12], production, name))
     except InvalidTag:
         raise SealedKeyError("it does not open under its own master key: the sealed key, "
                              "or the production it names, was altered") from None

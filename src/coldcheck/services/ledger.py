@@ -124,21 +124,49 @@ def unsealed(ctx: Context, sealed: bytes) -> Signer:
 
 def signer(ctx: Context) -> Signer:
     """The production's signing key: sealed in the database if it is kept there,
-    else its key file. A sealed key that cannot be used here gives way to a key
-    file that is the production's key (signing with the production's own key is
-    always sound), with a warning; without one, its error stands."""
+    else its key file. A sealed key this server cannot check (no master key, or
+    sealed under another one) gives way to the key file, with a warning; one
+    that this master key opens, or that is altered, never does. Whatever key is
+    found must be the one entry 0 of the ledger records (``key_id``): the
+    production's verifier key in the database is not enough on its own."""
     sealed = sealed_key(ctx)
     if sealed is None:
-        return file_signer(ctx)
-    try:
-        return unsealed(ctx, sealed)
-    except ColdcheckError as sealed_error:
+        key = file_signer(ctx)
+    else:
         try:
-            key = file_signer(ctx)
-        except (ColdcheckError, OSError, ValueError):
-            raise sealed_error from None
-        log.warning("%s; signing with the key file instead", sealed_error.message)
-        return key
+            key = unsealed(ctx, sealed)
+        except ColdcheckError as sealed_error:
+            if not (sealed_error.code == "KEY_MISSING"
+                    or sealed_error.details.get("other_master")):
+                raise
+            try:
+                key = file_signer(ctx)
+            except (ColdcheckError, OSError, ValueError):
+                raise sealed_error from None
+            log.warning("%s; signing with the key file instead", sealed_error.message)
+    recorded = _recorded_key_id(ctx)
+    if recorded != key.key_id.hex():
+        raise ColdcheckError("KEY_MISMATCH", f"the signing key of {ctx.production!r} has key "
+                             f"id {key.key_id.hex()}, but entry 0 of its ledger records "
+                             f"{recorded}: refusing to sign (run `coldcheck ledger verify`)")
+    return key
+
+
+def _recorded_key_id(ctx: Context) -> str | None:
+    """The signing key id entry 0 (``production.created``) records."""
+    import json
+
+    with ctx.store.engine.connect() as c:
+        raw = c.execute(select(t.events.c.entry).where(
+            t.events.c.production_id == ctx.production, t.events.c.seq == 0)).scalar()
+    if raw is None:
+        return None
+    try:
+        payload = json.loads(bytes(raw)).get("payload", {})
+    except (ValueError, AttributeError):
+        return None
+    kid = payload.get("key_id") if isinstance(payload, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 def file_signer(ctx: Context) -> Signer:
@@ -158,6 +186,11 @@ def seal_file_key(ctx: Context, *, at: datetime) -> dict[str, object]:
     """Keep the production's key file's key in the database from now on, sealed
     with the master key (moving a production to a studio server). The file is
     left where it is, for its owner to remove once the database is backed up."""
+    if ctx.settings.key_store != "database":
+        raise InvalidInput("INVALID_INPUT", "seal-key is for servers that keep keys in the "
+                           "database: set COLDCHECK_KEY_STORE=database (and the master key "
+                           "file) on every server first, so that ledger verify requires the "
+                           "sealed key from then on")
     if not inspect(ctx.store.engine).has_table("signing_keys"):
         raise InvalidInput("NOT_INITIALISED", "this database predates sealed signing keys: "
                            "run `coldcheck migrate` first")

@@ -610,29 +610,38 @@ class _Run:
         sources: list[tuple[str, Verifier]] = []
         if self.given is not None:
             sources.append(("given", self.given))
-        path = key_path(self.ctx.settings.resolved_key_dir(), self.production)
+        settings = self.ctx.settings
+        path = key_path(settings.resolved_key_dir(), self.production)
         sealed = sealed_key(self.ctx)
+        unchecked = ""  # why a sealed key could not be checked here
         if sealed is not None:  # kept in the database, sealed with the master key
             try:
                 sources.append(("sealed key", open_sealed(self.ctx, sealed).verifier()))
             except ColdcheckError as err:
                 if err.code == "KEY_MISSING" or err.details.get("other_master"):
-                    # No master key here, or another one: nothing can be said of it.
+                    # No master key here, or (so the row says) another one.
+                    unchecked = f"{err.code}: {err.message}"
                     rep.warnings.append(f"the signing key sealed in the database could not "
-                                        f"be checked here ({err.code}: {err.message})")
+                                        f"be checked here ({unchecked})")
                 else:  # this master key sealed it, and it no longer opens
                     self.fail("LEDGER_KEY_MISMATCH", err.message, subject="sealed key")
-        elif (self.ctx.settings.key_store == "database" and self.given is None
-              and not path.exists()):
-            self.fail("LEDGER_KEY_MISMATCH", "no signing key is sealed in the database for "
-                      "this production and there is no key file, on a server that keeps keys "
-                      "in the database: the sealed key was removed, or the key is kept "
-                      "elsewhere (pass its verifier key with --key)", subject="sealed key")
         if path.exists():
             try:
                 sources.append(("key file", load_signer(path, key_name).verifier()))
             except (OSError, ValueError) as err:
                 rep.warnings.append(f"the key file {path} could not be read: {err}")
+        if not sources and (sealed is not None or settings.key_store == "database"
+                            or settings.master_key_file is not None):
+            # Where keys are sealed, the database's own word for its key is never
+            # enough: whoever can write a forged history can write that too, and
+            # remove the sealed key or claim it is another master key's.
+            why = (f"the sealed key could not be checked ({unchecked})" if unchecked
+                   else "no signing key is sealed in the database" if sealed is None
+                   else "the sealed key does not open")
+            self.fail("LEDGER_KEY_MISMATCH", f"no key this verification can trust: {why}, "
+                      f"and no usable key file at {path}. Where keys are sealed, the "
+                      "verifier key stored in the database is not trusted on its own: pass "
+                      "--key with the key printed on the daily report", subject="sealed key")
         try:
             sources.append(("database", Verifier.from_key(db_key)))
         except NoteError as err:
