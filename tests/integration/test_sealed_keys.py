@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from typer.testing import CliRunner
 
 from coldcheck.cli import app
@@ -251,6 +251,17 @@ def test_the_cli_makes_a_master_key_and_seals_a_key(tmp_path: Path,
 # ---------------------------------------------------------------- what the review found
 
 
+def unguard(c: Connection, dialect: str, *tables: str) -> None:
+    """Turn off the append-only guard of ``tables``, as someone holding the
+    database (not coldcheck) can."""
+    for table in tables:
+        if dialect == "sqlite":
+            for what in ("update", "delete"):
+                c.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{what}"))
+        else:
+            c.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+
+
 def forge(store: Store, production: str) -> Signer:
     """Rewrite the production as an attacker with database access and no master
     key would: a key of their own as its verifier key, entry 0 naming it, every
@@ -263,13 +274,7 @@ def forge(store: Store, production: str) -> Signer:
     prod = store.production(production)
     attacker = Signer.from_seed(str(prod["key_name"]), bytes(range(7, 39)))
     with store.engine.begin() as c:
-        if store.dialect == "sqlite":
-            for trig in ("events_no_update", "checkpoints_no_update", "checkpoints_no_delete",
-                         "ledger_hashes_no_update", "ledger_hashes_no_delete"):
-                c.execute(text(f"DROP TRIGGER {trig}"))
-        else:
-            for table in ("events", "checkpoints", "ledger_hashes"):
-                c.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        unguard(c, store.dialect, "events", "checkpoints", "ledger_hashes")
         c.execute(t.productions.update().values(verifier_key=attacker.verifier_key()))
         entries = [bytes(v) for v in c.execute(select(t.events.c.entry).where(
             t.events.c.production_id == production).order_by(t.events.c.seq)).scalars()]
@@ -319,10 +324,7 @@ def test_a_history_re_signed_with_another_key_fails_against_the_sealed_key(
         # With the sealed row removed as well, a server that keeps keys in the
         # database does not take the database's word for the key.
         with store.engine.begin() as c:
-            if store.dialect == "sqlite":
-                c.execute(text("DROP TRIGGER signing_keys_no_delete"))
-            else:
-                c.execute(text("ALTER TABLE signing_keys DISABLE TRIGGER USER"))
+            unguard(c, store.dialect, "signing_keys")
             c.execute(text("DELETE FROM signing_keys"))
         report = verify_ledger(ctx)
         assert not report.ok
@@ -342,12 +344,7 @@ def test_a_sealed_key_altered_under_its_own_master_key_fails_verify(
         ctx = context(sealed_settings, "studio", store=store)
         sealed = bytearray(L.sealed_key(ctx) or b"")
         sealed[-1] ^= 1
-        with store.engine.begin() as c:
-            if store.dialect == "sqlite":
-                c.execute(text("DROP TRIGGER signing_keys_no_update"))
-            else:
-                c.execute(text("ALTER TABLE signing_keys DISABLE TRIGGER USER"))
-            c.execute(t.signing_keys.update().values(sealed=bytes(sealed)))
+        rewrite_sealed(store, "studio", bytes(sealed))
         report = verify_ledger(ctx)
         assert not report.ok and report.failures[0].code == "LEDGER_KEY_MISMATCH"
         assert "altered" in report.failures[0].message
@@ -478,10 +475,7 @@ def test_a_database_before_migration_0006_still_signs_from_its_key_file(
 
 def rewrite_sealed(store: Store, production: str, sealed: bytes) -> None:
     with store.engine.begin() as c:
-        if store.dialect == "sqlite":
-            c.execute(text("DROP TRIGGER IF EXISTS signing_keys_no_update"))
-        else:
-            c.execute(text("ALTER TABLE signing_keys DISABLE TRIGGER USER"))
+        unguard(c, store.dialect, "signing_keys")
         c.execute(t.signing_keys.update().where(
             t.signing_keys.c.production_id == production).values(sealed=sealed))
 
