@@ -265,6 +265,17 @@ def test_errors_doc_lists_the_alert_only_codes() -> None:
     assert rows <= ALERT_ONLY_CODES | set(RULES), "errors.md alert table: unknown code"
 
 
+def test_errors_doc_lists_every_ledger_verification_code_with_its_text() -> None:
+    from coldcheck.services.verify import LEDGER_ERROR_CODES
+
+    text = (DOCS / "errors.md").read_text(encoding="utf-8")
+    table = next(s for s in sections(text) if s.title.startswith("Ledger verification"))
+    rows = set(table_rows(table.body)) - {"Code"}
+    compare("errors.md", rows, set(LEDGER_ERROR_CODES), "services.verify.LEDGER_ERROR_CODES")
+    for code, meaning in LEDGER_ERROR_CODES.items():
+        assert flat(meaning) in flat(table.body), f"errors.md: {code} does not quote its text"
+
+
 # ---- configuration.md ------------------------------------------------------------
 
 def _env(name: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import psycopg
@@ -213,12 +214,40 @@ def test_each_production_of_a_shared_database_verifies_on_its_own(tmp_path: Path
 # ----------------------------------------------------------------- which key
 
 
-def test_without_a_key_file_the_database_key_is_trusted_with_a_warning(tmp_path: Path) -> None:
+def test_without_a_key_of_your_own_verify_fails_unless_told_to_trust_the_database(
+        tmp_path: Path) -> None:
+    """Third review: without a key file or --key, verify trusted the verifier key
+    the database names, with a warning, and exited 0: on a history forged and
+    re-signed with another key too. Now that fails (LEDGER_KEY_UNTRUSTED); a
+    consistency-only check is asked for by name."""
     s = demo_copy(tmp_path / "demo")
-    key_path(s.resolved_key_dir(), PRODUCTION).unlink()
+    shutil.rmtree(s.resolved_key_dir())  # a copy of the database without its key folder
     r = verify(s)
+    assert not r.ok and r.key_source == "database"
+    assert r.first is not None and r.first.code == "LEDGER_KEY_UNTRUSTED"
+    assert "--key" in r.first.message
+    r = verify(s, trust_database_key=True)
     assert r.ok and r.key_source == "database"
-    assert any("trusting the verifier key stored in the database" in w for w in r.warnings)
+    assert any("trusting the verifier key stored in the database, as asked" in w
+               for w in r.warnings)
+    key = Store(s.database_url).production(PRODUCTION)["verifier_key"]
+    assert verify(s, trusted_key=key).ok
+    code, _, err = cli(s, "verify")
+    assert code == 5 and "LEDGER_KEY_UNTRUSTED" in err
+    code, _, _ = cli(s, "verify", "--trust-database-key")
+    assert code == 0
+
+
+def test_a_key_file_that_will_not_load_is_not_a_reason_to_trust_the_database(
+        tmp_path: Path) -> None:
+    """Third review: a forged history plus a key name the key file cannot be
+    loaded under turned the key file into a warning, and verify passed."""
+    s = demo_copy(tmp_path / "demo")
+    with Attacker(Path(s.database_url)) as x:
+        x.sql("UPDATE productions SET key_name = 'bad name'")
+    r = verify(s)
+    assert not r.ok and r.first is not None
+    assert r.first.code == "LEDGER_KEY_MISMATCH" and "cannot be used" in r.first.message
 
 
 def test_a_key_the_ledger_was_not_signed_with_fails(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from coldcheck.config import Settings
 from coldcheck.domain.events import Event
 from coldcheck.ledger import Signer, generate_key_file, load_signer, stored_hash_index
 from coldcheck.persistence.store import Store
-from coldcheck.services.ledger import key_path
+from coldcheck.services.ledger import held_checkpoint_path, key_path
 from coldcheck.services.verify import LEDGER_ERROR_CODES, VerifyReport
 
 
@@ -319,7 +319,9 @@ def full_rewrite(s: Settings, keep: int) -> None:
         x.set_entry(0, json.dumps(e0, sort_keys=True, separators=(",", ":"),
                                   ensure_ascii=False).encode())
         x.rewrite_hashes()
-        x.resign(new)
+        note = x.resign(new)
+    # The server's own copy of its last checkpoint, in the key folder: replaced too.
+    held_checkpoint_path(s, "dusty-trails").write_text(note, encoding="utf-8")
     store = Store(s.database_url)
     store.rebuild("dusty-trails")  # projections re-derived from what is left
     store.dispose()

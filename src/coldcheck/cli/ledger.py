@@ -128,10 +128,17 @@ def seal_key(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = Fa
 
 @app.command("verify")
 def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
-           checkpoint: CheckpointOpt = None, as_json: JsonOpt = False) -> None:
+           checkpoint: CheckpointOpt = None,
+           trust_database_key: Annotated[bool, typer.Option(
+               "--trust-database-key",
+               help="Without --key, --checkpoint, the key file or a sealed key opened "
+                    "here, check the ledger against the key the database names (its "
+                    "consistency only: a rewrite re-signed with another key passes) "
+                    "instead of failing with LEDGER_KEY_UNTRUSTED.")] = False,
+           as_json: JsonOpt = False) -> None:
     """Recompute the whole ledger and compare: entries, Merkle tree and stored hashes,
     signed checkpoints, projections. Exit 0 when sound; exit 5 naming the first entry
-    that differs and what differs."""
+    that differs and what differs, or when no key you hold vouches for it."""
     with guarded(as_json):
         ctx = ctx_for(db, production)
         held = [(str(p), _read_note(p)) for p in checkpoint or []]
@@ -145,7 +152,7 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
                 bar.update(task, completed=done, total=total)
 
             report = verify_ledger(ctx, progress=progress, trusted_key=trusted,
-                                   checkpoints=held)
+                                   checkpoints=held, trust_database_key=trust_database_key)
     if as_json:
         out.print_json(data=report.to_dict())
     else:

@@ -127,6 +127,8 @@ ERROR_CODES: dict[str, str] = {
                     "the production was created with, or the sealed key does not open.",
     "LEDGER_CORRUPT": "A stored ledger hash is missing or is not a 32-byte hash.",
     "CONCURRENT_UPDATE": "Someone else changed the production at the same moment; retry.",
+    "LEDGER_DIVERGED": "The ledger no longer holds what a checkpoint of its key vouched for; "
+                       "nothing is signed over it.",
     "FILE_EXISTS": "The output file exists already; nothing was overwritten.",
     "BACKUP_UNSUPPORTED": "coldcheck backup copies SQLite databases; PostgreSQL has pg_dump.",
 }

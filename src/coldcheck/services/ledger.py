@@ -12,16 +12,19 @@ from sqlalchemy import Connection, inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..config import Settings
-from ..domain.errors import ColdcheckError, InvalidInput
+from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import utc_text
 from ..ledger import (
     Checkpoint,
+    HashReader,
+    NoteError,
     ProofPlan,
     SealedKeyError,
     Signer,
     generate_key_file,
     load_master_key,
     load_signer,
+    open_checkpoint,
     prove_record,
     prove_tree,
     seal_key,
@@ -175,7 +178,11 @@ def file_signer(ctx: Context) -> Signer:
     if not path.exists():
         raise ColdcheckError("KEY_MISSING", f"the signing key of {ctx.production!r} is not at "
                              f"{path}; set COLDCHECK_KEY_DIR")
-    s = load_signer(path, prod["key_name"])
+    try:
+        s = load_signer(path, prod["key_name"])
+    except (OSError, ValueError) as e:  # unreadable, not private, or not under that name
+        raise ColdcheckError("KEY_MISMATCH", f"the key file {path} cannot be used: "
+                             f"{e}") from None
     if s.verifier_key() != prod["verifier_key"]:
         raise ColdcheckError("KEY_MISMATCH", f"the key at {path} is not the key this "
                              "production was created with")
@@ -235,11 +242,69 @@ def latest_checkpoint(ctx: Context) -> tuple[int, str] | None:
     return None if row is None else (int(row[0]), str(row[1]))
 
 
+def held_checkpoint_path(settings: Settings, production: str) -> Path:
+    """Where the server keeps the last checkpoint it signed, beside the key and
+    outside the database: whoever rewrites the database cannot rewrite it."""
+    return settings.resolved_key_dir() / f"{production}.last-checkpoint"
+
+
+def _refuse_diverged(note: str, what: str, key: Signer, origin: str, head: int,
+                     reader: HashReader) -> None:
+    """LEDGER_DIVERGED unless the ledger still holds, unchanged, the tree ``note``
+    (a checkpoint this key signed) vouches for."""
+    try:
+        cp = open_checkpoint(note, key.verifier(), origin)
+    except NoteError as e:
+        raise Conflict("LEDGER_DIVERGED", f"{what} does not open with the production's key "
+                       f"({e}); nothing was signed: run `coldcheck ledger verify`") from None
+    if cp.size > head:
+        raise Conflict("LEDGER_DIVERGED", f"{what} covers {cp.size} entries and the ledger "
+                       f"holds {head}: the database was cut short or restored from an older "
+                       "copy; nothing is signed over it. Run `coldcheck ledger verify` and "
+                       "recover the missing entries from a backup")
+    if tree_hash(cp.size, reader) != cp.root_hash:
+        raise Conflict("LEDGER_DIVERGED", f"the ledger's first {cp.size} entries no longer "
+                       f"hash to {what}: they were changed after it was signed; nothing is "
+                       "signed over them. Run `coldcheck ledger verify`")
+
+
+def _keep_held(path: Path, note: str) -> None:
+    """Replace the held checkpoint file, whole (temp file, fsync, rename)."""
+    import contextlib
+    import os
+    import tempfile
+
+    if not path.parent.is_dir():
+        return  # a key kept in the database, on a server without a key folder
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(note)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    except OSError as e:  # the checkpoint is signed and stored; only the spare is not
+        log.warning("the last checkpoint could not be kept at %s: %s", path, e)
+
+
 def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, str]:
     """Sign the current tree head if it grew since the last checkpoint; return the
-    latest checkpoint (size, signed note)."""
+    latest checkpoint (size, signed note).
+
+    Never over a ledger that no longer holds what an earlier checkpoint of this
+    key vouched for (LEDGER_DIVERGED): neither the latest one stored, nor the
+    last one this server signed, kept beside the key where a rewrite of the
+    database cannot reach it. Otherwise whoever rewrote the database and
+    removed the checkpoints above the rewrite would get the genuine key to sign
+    the forgery at the next incident or wrap."""
     prod = ctx.store.production(ctx.production)
     key = signer(ctx)
+    held_path = held_checkpoint_path(ctx.settings, ctx.production)
+    held = held_path.read_text(encoding="utf-8") if held_path.is_file() else None
     with ctx.store.write(ctx.production) as tx:
         size = tx.head
         last = tx.conn.execute(select(t.checkpoints.c.tree_size, t.checkpoints.c.note)
@@ -247,11 +312,19 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
                                .order_by(t.checkpoints.c.tree_size.desc()).limit(1)).first()
         if last is not None and int(last[0]) >= size:
             return int(last[0]), str(last[1])
-        root = tree_hash(size, ctx.store.hash_reader(tx.conn, ctx.production))
+        reader = ctx.store.hash_reader(tx.conn, ctx.production)
+        if last is not None:
+            _refuse_diverged(str(last[1]), f"the latest stored checkpoint (size {last[0]})",
+                             key, prod["origin"], size, reader)
+        if held is not None:
+            _refuse_diverged(held, f"the last checkpoint this server signed ({held_path})",
+                             key, prod["origin"], size, reader)
+        root = tree_hash(size, reader)
         note = sign_note(Checkpoint(prod["origin"], size, root), key)
         tx.conn.execute(t.checkpoints.insert().values(
             production_id=ctx.production, tree_size=size, note=note, reason=reason,
             created_at=utc_text(at)))
+    _keep_held(held_path, note)
     return size, note
 
 

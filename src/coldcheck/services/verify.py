@@ -44,7 +44,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,7 @@ from ..ledger import (
     stored_hash_index,
 )
 from .context import Context
-from .ledger import key_path, open_sealed, sealed_key
+from .ledger import held_checkpoint_path, key_path, open_sealed, sealed_key
 
 __all__ = [
     "LEDGER_ERROR_CODES",
@@ -106,6 +106,10 @@ LEDGER_ERROR_CODES: dict[str, str] = {
         "The production's verifier key differs from the trusted key (key file, sealed "
         "key, --key) or from the key id recorded in entry 0, or its sealed key was "
         "altered or removed.",
+    "LEDGER_KEY_UNTRUSTED":
+        "No key the verification can trust (no --key, no held checkpoint, no key file, no "
+        "sealed key opened here): the verifier key stored in the database proves nothing "
+        "on its own.",
     "LEDGER_CHECKPOINT_MISMATCH":
         "A validly signed checkpoint's root differs from the root recomputed from the "
         "entries at its size.",
@@ -472,14 +476,18 @@ def _first_difference(stored: str, derived: str) -> str:
 def verify_ledger(ctx: Context, *, progress: Progress | None = None,
                   trusted_key: str | None = None,
                   checkpoints: Sequence[tuple[str, str]] = (),
+                  trust_database_key: bool = False,
                   chunk_size: int = CHUNK) -> VerifyReport:
     """Verify the ledger of ``ctx.production`` as described in the module docstring.
 
     ``trusted_key`` is a verifier key line held by the caller (``<name>+<id>+<key>``);
     ``checkpoints`` are ``(label, signed note)`` pairs held by the caller (the
-    printed checkpoint). Raises :class:`coldcheck.domain.errors.InvalidInput` for a
-    malformed ``trusted_key``; everything about the ledger itself is reported, not
-    raised.
+    printed checkpoint). With neither, nor a key file or a sealed key this server
+    opens, the only key is the one the database names, which whoever rewrote the
+    database rewrote too: that fails (LEDGER_KEY_UNTRUSTED) unless
+    ``trust_database_key``, which makes it a warning. Raises
+    :class:`coldcheck.domain.errors.InvalidInput` for a malformed ``trusted_key``;
+    everything about the ledger itself is reported, not raised.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
@@ -489,6 +497,13 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
             trusted = Verifier.from_key(trusted_key.strip())
         except NoteError as err:
             raise InvalidInput("INVALID_INPUT", f"--key is not a verifier key: {err}") from None
+    # The last checkpoint this server signed, kept beside the key where a rewrite
+    # of the database cannot reach it, is a checkpoint held outside it too.
+    kept: list[tuple[str, str]] = []
+    held_path = held_checkpoint_path(ctx.settings, ctx.production)
+    if held_path.is_file():
+        with suppress(OSError, UnicodeDecodeError):  # unreadable: as if absent
+            kept = [(str(held_path), held_path.read_text(encoding="utf-8"))]
     store = ctx.store
     with _fewer_collections(), store.engine.connect() as conn:
         if store.dialect == "postgresql":
@@ -497,6 +512,7 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
         with conn.begin():
             run = _Run(ctx, _Sql(conn, ctx.production), trusted, checkpoints, chunk_size,
                        progress)
+            run.trust_database_key, run.kept = trust_database_key, kept
             return run.execute()
 
 
@@ -525,6 +541,8 @@ class _Run:
                  held: Sequence[tuple[str, str]], chunk: int,
                  progress: Progress | None) -> None:
         self.ctx, self.sql, self.given, self.held = ctx, sql, given, held
+        self.trust_database_key = False
+        self.kept: list[tuple[str, str]] = []  # the server's last signed checkpoint
         self.chunk, self.progress = chunk, progress
         self.production = ctx.production
         self.report = VerifyReport(ctx.production)
@@ -629,19 +647,26 @@ class _Run:
             try:
                 sources.append(("key file", load_signer(path, key_name).verifier()))
             except (OSError, ValueError) as err:
-                rep.warnings.append(f"the key file {path} could not be read: {err}")
-        if not sources and (sealed is not None or settings.key_store == "database"
-                            or settings.master_key_file is not None):
-            # Where keys are sealed, the database's own word for its key is never
-            # enough: whoever can write a forged history can write that too, and
-            # remove the sealed key or claim it is another master key's.
-            why = (f"the sealed key could not be checked ({unchecked})" if unchecked
-                   else "no signing key is sealed in the database" if sealed is None
-                   else "the sealed key does not open")
-            self.fail("LEDGER_KEY_MISMATCH", f"no key this verification can trust: {why}, "
-                      f"and no usable key file at {path}. Where keys are sealed, the "
-                      "verifier key stored in the database is not trusted on its own: pass "
-                      "--key with the key printed on the daily report", subject="sealed key")
+                # A key file that is there and will not load (or not under the key
+                # name the database gives) is no reason to trust the database.
+                self.fail("LEDGER_KEY_MISMATCH", f"the key file {path} cannot be used: {err}",
+                          subject="key file")
+        if not sources and not self.held and not self.kept:
+            # The only key left is the one the database names: whoever rewrote the
+            # history rewrote that too. (Checkpoints the caller holds are checked
+            # with it below, which ties it to them.)
+            why = (f"the sealed key could not be checked here ({unchecked})" if unchecked
+                   else "the sealed key does not open" if sealed is not None
+                   else f"no key file at {path}")
+            if self.trust_database_key:
+                rep.warnings.append(f"no key of your own ({why}): trusting the verifier key "
+                                    "stored in the database, as asked")
+            else:
+                self.fail("LEDGER_KEY_UNTRUSTED", f"no key this verification can trust: "
+                          f"{why}, no --key, no --checkpoint. The verifier key stored in the "
+                          "database proves nothing on its own: pass --key with the key "
+                          "printed on the daily report (or --trust-database-key to check "
+                          "the ledger's consistency only)", subject="database key")
         try:
             sources.append(("database", Verifier.from_key(db_key)))
         except NoteError as err:
@@ -661,10 +686,10 @@ class _Run:
                           f"{names[other]} is {v.verifier_key()} but {names[source]} is "
                           f"{trusted.verifier_key()}: the production was re-keyed",
                           subject=f"{other} key")
-        if source == "database":
-            rep.warnings.append("trusting the verifier key stored in the database (no key "
-                                "file, no --key): pass --key with the key printed on the "
-                                "daily report to verify against a key you hold")
+        if source == "database" and self.held:
+            rep.warnings.append("no key of your own: the checkpoints you gave were checked "
+                                "with the verifier key stored in the database; pass --key "
+                                "with the key printed on the daily report to be sure of it")
         return trusted
 
     def _open_checkpoints(self, trusted: Verifier | None
@@ -681,6 +706,9 @@ class _Run:
         # A note copied from a report may have gained CRLFs or blank lines around it.
         notes += [(label, None, text.replace("\r\n", "\n").strip("\n") + "\n")
                   for label, text in self.held]
+        # The server's own copy of its last checkpoint, unless it is stored as is.
+        stored = {str(note) for _, note in rows}
+        notes += [(label, None, text) for label, text in self.kept if text not in stored]
         out: list[tuple[str, int | None, Checkpoint | None, str]] = []
         for source, size, note in notes:
             if trusted is None:

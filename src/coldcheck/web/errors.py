@@ -103,6 +103,8 @@ NEXT_STEPS: dict[str, str] = {
     "KEY_MISMATCH": "Restore the production's own signing key file (or the master key file "
                     "its key was sealed with) on the server.",
     "LEDGER_CORRUPT": "Stop recording and call whoever runs the server: coldcheck ledger verify.",
+    "LEDGER_DIVERGED": "Stop recording and call whoever runs the server: the record was "
+                       "changed or rolled back (coldcheck ledger verify).",
     "CONCURRENT_UPDATE": "The page now shows the current state: check it, then submit again if "
                          "it still applies.",
     "FILE_EXISTS": "Nothing was overwritten: choose another file name, or replace it on "

@@ -1,0 +1,127 @@
+"""The genuine key never signs a rewritten or rolled-back record (LEDGER_DIVERGED).
+
+A third review rewrote an entry under a checkpoint, recomputed the stored
+hashes, deleted the checkpoints above the rewrite and waited: the server's
+next checkpoint (at the next incident or wrap) signed the forgery with the
+production's own key, and `ledger verify` then passed. Before signing,
+coldcheck now checks the latest stored checkpoint and the last one this server
+signed (kept beside the key, out of the database's reach).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from demo_db import Attacker, demo_copy, verify
+
+from coldcheck.config import Settings
+from coldcheck.domain.errors import ColdcheckError
+from coldcheck.services import actions as a
+from coldcheck.services import ledger as L
+from coldcheck.services.context import Context, context
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Settings:
+    return demo_copy(tmp_path / "demo")
+
+
+def signs_once(s: Settings) -> Context:
+    """A fresh context that has signed one checkpoint (so it holds one)."""
+    ctx = context(s, None)
+    a.add_note(ctx, text="Start of the day", refers_to=0, actor="P1")
+    L.sign_checkpoint(ctx, reason="on_demand", at=ctx.now())
+    return ctx
+
+
+def stored_checkpoints(s: Settings) -> dict[int, str]:
+    with Attacker(Path(s.database_url)) as x:
+        return x.checkpoints()
+
+
+def test_each_signature_is_kept_beside_the_key(demo: Settings) -> None:
+    ctx = signs_once(demo)
+    try:
+        size, note = L.latest_checkpoint(ctx) or (0, "")
+        held = L.held_checkpoint_path(demo, ctx.production)
+        assert held.read_text(encoding="utf-8") == note and size == 96
+        assert held.parent == demo.resolved_key_dir()
+    finally:
+        ctx.store.dispose()
+
+
+def test_a_rewrite_with_the_checkpoints_above_it_removed_is_never_signed(
+        demo: Settings) -> None:
+    ctx = signs_once(demo)
+    ctx.store.dispose()
+    before = stored_checkpoints(demo)
+    with Attacker(Path(demo.database_url)) as x:
+        k = x.seq_of("weapon.issued")
+        x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
+        x.rewrite_hashes()
+        x.sql("DELETE FROM checkpoints WHERE tree_size > ?", k)
+    ctx = context(demo, None)
+    try:
+        # The next incident is recorded; its checkpoint is not signed.
+        ev = a.report_incident(ctx, kind="other", description="Cart found unlocked",
+                               weapons=[], lots=[], reported_by="P3")
+        assert ev
+        assert max(stored_checkpoints(demo)) < k  # nothing signed over the rewrite
+        with pytest.raises(ColdcheckError) as err:
+            L.sign_checkpoint(ctx, reason="on_demand", at=ctx.now())
+        assert err.value.code == "LEDGER_DIVERGED"
+        assert "last checkpoint this server signed" in err.value.message
+        assert "no longer hash" in err.value.message
+        assert max(before) == 96
+    finally:
+        ctx.store.dispose()
+    # And verify, against the key file, still says where.
+    assert not verify(demo).ok
+
+
+def test_a_rewrite_under_the_latest_stored_checkpoint_is_never_signed(
+        demo: Settings) -> None:
+    """Even without the held file (a server that never signed here)."""
+    with Attacker(Path(demo.database_url)) as x:
+        k = x.seq_of("weapon.issued")
+        x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
+        x.rewrite_hashes()
+    ctx = context(demo, None)
+    try:
+        L.held_checkpoint_path(demo, ctx.production).unlink()
+        a.add_note(ctx, text="After the rewrite", refers_to=0, actor="P1")
+        with pytest.raises(ColdcheckError) as err:
+            L.sign_checkpoint(ctx, reason="on_demand", at=ctx.now())
+        assert err.value.code == "LEDGER_DIVERGED"
+        assert "the latest stored checkpoint (size 95)" in err.value.message
+    finally:
+        ctx.store.dispose()
+
+
+def test_a_database_rolled_back_to_an_older_copy_is_never_signed(demo: Settings) -> None:
+    ctx = signs_once(demo)
+    ctx.store.dispose()
+    with Attacker(Path(demo.database_url)) as x:  # back to 90 entries, checkpoints too
+        x.truncate(90)
+        x.sql("DELETE FROM checkpoints WHERE tree_size > 90")
+    ctx = context(demo, None)
+    try:
+        a.add_note(ctx, text="After the restore", refers_to=0, actor="P1")
+        with pytest.raises(ColdcheckError) as err:
+            L.sign_checkpoint(ctx, reason="on_demand", at=ctx.now())
+        assert err.value.code == "LEDGER_DIVERGED" and "older copy" in err.value.message
+    finally:
+        ctx.store.dispose()
+
+
+def test_an_honest_ledger_keeps_signing(demo: Settings) -> None:
+    ctx = signs_once(demo)
+    try:
+        for n in range(3):
+            a.add_note(ctx, text=f"Note {n}", refers_to=0, actor="P1")
+            size, _ = L.sign_checkpoint(ctx, reason="on_demand", at=ctx.now())
+            assert size == 97 + n
+        assert verify(demo).ok
+    finally:
+        ctx.store.dispose()
