@@ -125,3 +125,25 @@ def test_an_honest_ledger_keeps_signing(demo: Settings) -> None:
         assert verify(demo).ok
     finally:
         ctx.store.dispose()
+
+
+def test_a_new_production_never_inherits_a_kept_checkpoint_of_the_same_id(
+        tmp_path: Path) -> None:
+    """A key file deleted by hand but its kept checkpoint left: a new production
+    of that id would be refused its first checkpoint after being created."""
+    from coldcheck.persistence.store import Store
+
+    first = demo_copy(tmp_path / "old")
+    kept = L.held_checkpoint_path(first, "dusty-trails")
+    assert kept.exists()
+    L.key_path(first.resolved_key_dir(), "dusty-trails").unlink()
+    fresh = first.model_copy(update={"database_url": str(tmp_path / "new.db")})
+    store = Store(fresh.database_url)
+    try:
+        with pytest.raises(ColdcheckError) as err:
+            a.init_production(store=store, settings=fresh, production="dusty-trails",
+                              name="Again")
+        assert err.value.code == "ALREADY_INITIALISED" and "is kept at" in err.value.message
+        assert [p["id"] for p in store.productions()] == []
+    finally:
+        store.dispose()

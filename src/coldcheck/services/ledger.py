@@ -77,6 +77,10 @@ def new_production_key(settings: Settings, production: str,
                        origin: str) -> tuple[Signer, bytes | None]:
     """A new production's signing key, and the key sealed for the database when
     the setting key_store is ``database`` (None: it was written to a key file)."""
+    kept = held_checkpoint_path(settings, production)
+    if kept.exists():  # a production of that id signed here before: never mix them
+        raise ColdcheckError("ALREADY_INITIALISED", f"a checkpoint of a production {production!r} "
+                             f"is kept at {kept}; refusing to start another under that id")
     if settings.key_store == "database":
         path = key_path(settings.resolved_key_dir(), production)
         if path.exists():  # it would be taken for a second, different key forever
