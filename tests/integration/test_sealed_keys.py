@@ -153,6 +153,10 @@ def test_a_production_created_with_key_store_database_signs_and_verifies(
         with pytest.raises(ColdcheckError) as err:
             L.signer(context(wrong, "studio", store=store))
         assert err.value.code == "KEY_MISMATCH" and "another master key" in err.value.message
+        # The checkpoint this server kept beside its (empty) key folder vouches
+        # for the database's key; without it, nothing does.
+        assert verify_ledger(context(wrong, "studio", store=store)).ok
+        drop_kept(sealed_settings, "studio")
         report = verify_ledger(context(wrong, "studio", store=store))
         assert not report.ok and report.first is not None
         assert report.first.code == "LEDGER_KEY_UNTRUSTED"
@@ -251,6 +255,11 @@ def test_the_cli_makes_a_master_key_and_seals_a_key(tmp_path: Path,
 # ---------------------------------------------------------------- what the review found
 
 
+def drop_kept(settings: Settings, production: str) -> None:
+    """Remove the server's kept checkpoint (verifying elsewhere than the server)."""
+    L.held_checkpoint_path(settings, production).unlink()
+
+
 def unguard(c: Connection, dialect: str, *tables: str) -> None:
     """Turn off the append-only guard of ``tables``, as someone holding the
     database (not coldcheck) can."""
@@ -326,6 +335,11 @@ def test_a_history_re_signed_with_another_key_fails_against_the_sealed_key(
         with store.engine.begin() as c:
             unguard(c, store.dialect, "signing_keys")
             c.execute(text("DELETE FROM signing_keys"))
+        report = verify_ledger(ctx)  # the kept checkpoint is not the forger's key's
+        assert not report.ok and report.first is not None
+        assert report.first.code == "LEDGER_CHECKPOINT_INVALID" and str(
+            L.held_checkpoint_path(sealed_settings, "studio")) in report.first.message
+        drop_kept(sealed_settings, "studio")
         report = verify_ledger(ctx)
         assert not report.ok
         assert any(f.code == "LEDGER_KEY_UNTRUSTED" and "no key file at" in f.message
@@ -494,6 +508,7 @@ def test_a_forged_master_key_id_does_not_turn_the_check_into_a_warning(
         sealed[4:12] = bytes(8)  # "another master key"
         rewrite_sealed(store, "studio", bytes(sealed))
         forge(store, "studio")
+        drop_kept(sealed_settings, "studio")  # as on a host that never signed here
         report = verify_ledger(ctx)
         assert not report.ok and report.key_source == "database"
         assert report.failures[0].code == "LEDGER_KEY_UNTRUSTED"
@@ -520,6 +535,7 @@ def test_without_a_master_key_or_a_readable_key_file_sealed_productions_need_key
                         name="Studio", at=T0)
         genuine = L.signer(context(sealed_settings, "studio", store=store))
         bare = sealed_settings.model_copy(update={"master_key_file": None})
+        drop_kept(sealed_settings, "studio")  # a laptop with the database only
         report = verify_ledger(context(bare, "studio", store=store))
         assert not report.ok and report.first is not None
         assert "KEY_MISSING" in report.first.message

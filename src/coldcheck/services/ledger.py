@@ -272,15 +272,34 @@ def _refuse_diverged(note: str, what: str, key: Signer, origin: str, head: int,
                        "signed over them. Run `coldcheck ledger verify`")
 
 
-def _keep_held(path: Path, note: str) -> None:
-    """Replace the held checkpoint file, whole (temp file, fsync, rename)."""
+def read_held(path: Path) -> str | None:
+    """The kept checkpoint, if there is one; KEY_MISSING if it cannot be read
+    (never a raw error after the action that asked for a checkpoint committed)."""
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ColdcheckError("KEY_MISSING", f"the last checkpoint kept at {path} cannot be "
+                             f"read ({e}); nothing was signed: the server and the CLI must "
+                             "run as the same user, and the file must be the note as "
+                             "signed") from None
+
+
+def _keep_held(path: Path, note: str, size: int) -> None:
+    """Replace the kept checkpoint file, whole (temp file, fsync, rename), unless
+    it already holds a larger one. Called inside the signing transaction, so
+    writers of one database take turns and the kept size never goes back; a
+    crash before the commit leaves a note for entries already committed."""
     import contextlib
     import os
     import tempfile
 
-    if not path.parent.is_dir():
-        return  # a key kept in the database, on a server without a key folder
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        current = read_held(path)
+        if current is not None:
+            with contextlib.suppress(NoteError, ValueError):
+                if Checkpoint.parse(current[:current.index("\n\n") + 1]).size >= size:
+                    return
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -291,7 +310,7 @@ def _keep_held(path: Path, note: str) -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-    except OSError as e:  # the checkpoint is signed and stored; only the spare is not
+    except (OSError, ColdcheckError) as e:  # signed and stored; only the spare is not
         log.warning("the last checkpoint could not be kept at %s: %s", path, e)
 
 
@@ -308,7 +327,7 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
     prod = ctx.store.production(ctx.production)
     key = signer(ctx)
     held_path = held_checkpoint_path(ctx.settings, ctx.production)
-    held = held_path.read_text(encoding="utf-8") if held_path.is_file() else None
+    held = read_held(held_path)
     with ctx.store.write(ctx.production) as tx:
         size = tx.head
         last = tx.conn.execute(select(t.checkpoints.c.tree_size, t.checkpoints.c.note)
@@ -328,7 +347,7 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
         tx.conn.execute(t.checkpoints.insert().values(
             production_id=ctx.production, tree_size=size, note=note, reason=reason,
             created_at=utc_text(at)))
-    _keep_held(held_path, note)
+        _keep_held(held_path, note, size)  # before the commit: writers take turns
     return size, note
 
 

@@ -44,7 +44,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,7 @@ from ..ledger import (
     stored_hash_index,
 )
 from .context import Context
-from .ledger import held_checkpoint_path, key_path, open_sealed, sealed_key
+from .ledger import held_checkpoint_path, key_path, open_sealed, read_held, sealed_key
 
 __all__ = [
     "LEDGER_ERROR_CODES",
@@ -477,6 +477,7 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
                   trusted_key: str | None = None,
                   checkpoints: Sequence[tuple[str, str]] = (),
                   trust_database_key: bool = False,
+                  use_kept: bool = True,
                   chunk_size: int = CHUNK) -> VerifyReport:
     """Verify the ledger of ``ctx.production`` as described in the module docstring.
 
@@ -487,7 +488,10 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
     database rewrote too: that fails (LEDGER_KEY_UNTRUSTED) unless
     ``trust_database_key``, which makes it a warning. Raises
     :class:`coldcheck.domain.errors.InvalidInput` for a malformed ``trusted_key``;
-    everything about the ledger itself is reported, not raised.
+    everything about the ledger itself is reported, not raised. ``use_kept``
+    (default) also checks the ledger against the last checkpoint this server
+    signed, kept beside the key; a backup's copy, which the live ledger may
+    already have outgrown, is checked without it.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
@@ -500,10 +504,15 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
     # The last checkpoint this server signed, kept beside the key where a rewrite
     # of the database cannot reach it, is a checkpoint held outside it too.
     kept: list[tuple[str, str]] = []
-    held_path = held_checkpoint_path(ctx.settings, ctx.production)
-    if held_path.is_file():
-        with suppress(OSError, UnicodeDecodeError):  # unreadable: as if absent
-            kept = [(str(held_path), held_path.read_text(encoding="utf-8"))]
+    unreadable = ""
+    if use_kept:
+        try:
+            note = read_held(held_checkpoint_path(ctx.settings, ctx.production))
+        except ColdcheckError as e:
+            unreadable = e.message
+        else:
+            if note is not None:
+                kept = [(str(held_checkpoint_path(ctx.settings, ctx.production)), note)]
     store = ctx.store
     with _fewer_collections(), store.engine.connect() as conn:
         if store.dialect == "postgresql":
@@ -513,6 +522,8 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
             run = _Run(ctx, _Sql(conn, ctx.production), trusted, checkpoints, chunk_size,
                        progress)
             run.trust_database_key, run.kept = trust_database_key, kept
+            if unreadable:
+                run.report.warnings.append(unreadable)
             return run.execute()
 
 
