@@ -6,7 +6,6 @@ import getpass
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,6 +176,7 @@ def write_file(target: str, data: bytes, *, force: bool) -> None:
     a crash leaves either the old file or the new one, never half of one.
     """
     from ..domain.errors import InvalidInput
+    from ..ledger.keys import replace_file
 
     path = Path(target)
     try:
@@ -184,19 +184,9 @@ def write_file(target: str, data: bytes, *, force: bool) -> None:
             with open(path, "xb") as f:
                 f.write(data)
             return
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)  # what "xb" would have given it
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        mask = os.umask(0)
+        os.umask(mask)
+        replace_file(path, data, mode=0o666 & ~mask)  # the mode "xb" would have given it
     except FileExistsError:
         raise _file_exists(target) from None
     except OSError as e:

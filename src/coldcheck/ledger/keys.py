@@ -19,6 +19,7 @@ import contextlib
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -102,6 +103,26 @@ def write_private(path: Path, data: bytes) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+    _fsync_dir(directory)
+
+
+def replace_file(path: Path, data: bytes, *, mode: int = KEY_FILE_MODE) -> None:
+    """Put ``data`` at ``path``, replacing whatever is there, all or nothing:
+    written to a temporary file beside it (created 0600, then given ``mode``),
+    fsynced, renamed over it (a link at ``path`` is replaced, never followed),
+    then the directory fsynced. A crash leaves the old file or the new one."""
+    directory = path.parent
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     _fsync_dir(directory)
 
 

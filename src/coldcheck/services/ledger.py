@@ -35,6 +35,7 @@ from ..ledger import (
 from ..ledger import (
     sign_checkpoint as sign_note,
 )
+from ..ledger.keys import replace_file
 from ..persistence import tables as t
 from ..persistence.store import Store
 from .context import Context, context
@@ -105,15 +106,14 @@ def sealed_key(ctx: Context) -> bytes | None:
     return None if v is None else bytes(v)
 
 
-def open_sealed(ctx: Context, sealed: bytes) -> Signer:
+def open_sealed(ctx: Context, sealed: bytes, key_name: str) -> Signer:
     """The key sealed in the database, opened with this server's master key
     (not yet compared with the production's verifier key). KEY_MISMATCH with
     ``other_master`` if it was sealed under another master key, without if it
     does not open under its own (altered)."""
-    prod = ctx.store.production(ctx.production)
     try:
         return unseal_key(sealed, master_key(ctx.settings), production=ctx.production,
-                          name=prod["key_name"])
+                          name=key_name)
     except SealedKeyError as e:
         raise ColdcheckError("KEY_MISMATCH", f"the signing key of {ctx.production!r} kept "
                              f"in the database cannot be used: {e}",
@@ -122,8 +122,9 @@ def open_sealed(ctx: Context, sealed: bytes) -> Signer:
 
 def unsealed(ctx: Context, sealed: bytes) -> Signer:
     """The sealed key, opened, and the production's key (KEY_MISMATCH if not)."""
-    key = open_sealed(ctx, sealed)
-    if key.verifier_key() != ctx.store.production(ctx.production)["verifier_key"]:
+    prod = ctx.store.production(ctx.production)
+    key = open_sealed(ctx, sealed, prod["key_name"])
+    if key.verifier_key() != prod["verifier_key"]:
         raise ColdcheckError("KEY_MISMATCH", f"the key sealed in the database for "
                              f"{ctx.production!r} is not the key it was created with")
     return key
@@ -148,7 +149,7 @@ def signer(ctx: Context) -> Signer:
                 raise
             try:
                 key = file_signer(ctx)
-            except (ColdcheckError, OSError, ValueError):
+            except ColdcheckError:
                 raise sealed_error from None
             log.warning("%s; signing with the key file instead", sealed_error.message)
     recorded = _recorded_key_id(ctx)
@@ -161,18 +162,8 @@ def signer(ctx: Context) -> Signer:
 
 def _recorded_key_id(ctx: Context) -> str | None:
     """The signing key id entry 0 (``production.created``) records."""
-    import json
-
-    with ctx.store.engine.connect() as c:
-        raw = c.execute(select(t.events.c.entry).where(
-            t.events.c.production_id == ctx.production, t.events.c.seq == 0)).scalar()
-    if raw is None:
-        return None
-    try:
-        payload = json.loads(bytes(raw)).get("payload", {})
-    except (ValueError, AttributeError):
-        return None
-    kid = payload.get("key_id") if isinstance(payload, dict) else None
+    first = ctx.store.events(ctx.production, 0, 1)
+    kid = first[0].payload.get("key_id") if first else None
     return kid if isinstance(kid, str) else None
 
 
@@ -233,8 +224,6 @@ def key_problems(store: Store, settings: Settings) -> list[str]:
             signer(ctx)
         except ColdcheckError as e:
             problems.append(f"{p['id']}: {e.code}: {e.message}")
-        except (OSError, ValueError) as e:
-            problems.append(f"{p['id']}: KEY_MISSING: the key file cannot be read ({e})")
     return problems
 
 
@@ -285,13 +274,11 @@ def read_held(path: Path) -> str | None:
 
 
 def _keep_held(path: Path, note: str, size: int) -> None:
-    """Replace the kept checkpoint file, whole (temp file, fsync, rename), unless
+    """Replace the kept checkpoint file, whole (ledger.keys.replace_file), unless
     it already holds a larger one. Called inside the signing transaction, so
     writers of one database take turns and the kept size never goes back; a
     crash before the commit leaves a note for entries already committed."""
     import contextlib
-    import os
-    import tempfile
 
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -300,16 +287,7 @@ def _keep_held(path: Path, note: str, size: int) -> None:
             with contextlib.suppress(NoteError, ValueError):
                 if Checkpoint.parse(current[:current.index("\n\n") + 1]).size >= size:
                     return
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(note)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        replace_file(path, note.encode("utf-8"))
     except (OSError, ColdcheckError) as e:  # signed and stored; only the spare is not
         log.warning("the last checkpoint could not be kept at %s: %s", path, e)
 

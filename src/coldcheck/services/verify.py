@@ -506,13 +506,14 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
     kept: list[tuple[str, str]] = []
     unreadable = ""
     if use_kept:
+        path = held_checkpoint_path(ctx.settings, ctx.production)
         try:
-            note = read_held(held_checkpoint_path(ctx.settings, ctx.production))
+            note = read_held(path)
         except ColdcheckError as e:
             unreadable = e.message
         else:
             if note is not None:
-                kept = [(str(held_checkpoint_path(ctx.settings, ctx.production)), note)]
+                kept = [(str(path), note)]
     store = ctx.store
     with _fewer_collections(), store.engine.connect() as conn:
         if store.dialect == "postgresql":
@@ -520,8 +521,7 @@ def verify_ledger(ctx: Context, *, progress: Progress | None = None,
                                           postgresql_readonly=True)
         with conn.begin():
             run = _Run(ctx, _Sql(conn, ctx.production), trusted, checkpoints, chunk_size,
-                       progress)
-            run.trust_database_key, run.kept = trust_database_key, kept
+                       progress, kept=kept, trust_database_key=trust_database_key)
             if unreadable:
                 run.report.warnings.append(unreadable)
             return run.execute()
@@ -550,10 +550,11 @@ class _Run:
 
     def __init__(self, ctx: Context, sql: _Sql, given: Verifier | None,
                  held: Sequence[tuple[str, str]], chunk: int,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, *, kept: Sequence[tuple[str, str]] = (),
+                 trust_database_key: bool = False) -> None:
         self.ctx, self.sql, self.given, self.held = ctx, sql, given, held
-        self.trust_database_key = False
-        self.kept: list[tuple[str, str]] = []  # the server's last signed checkpoint
+        self.kept = kept  # the server's last signed checkpoint, kept beside the key
+        self.trust_database_key = trust_database_key
         self.chunk, self.progress = chunk, progress
         self.production = ctx.production
         self.report = VerifyReport(ctx.production)
@@ -639,13 +640,13 @@ class _Run:
         sources: list[tuple[str, Verifier]] = []
         if self.given is not None:
             sources.append(("given", self.given))
-        settings = self.ctx.settings
-        path = key_path(settings.resolved_key_dir(), self.production)
+        path = key_path(self.ctx.settings.resolved_key_dir(), self.production)
         sealed = sealed_key(self.ctx)
         unchecked = ""  # why a sealed key could not be checked here
         if sealed is not None:  # kept in the database, sealed with the master key
             try:
-                sources.append(("sealed key", open_sealed(self.ctx, sealed).verifier()))
+                sources.append(("sealed key",
+                                open_sealed(self.ctx, sealed, key_name).verifier()))
             except ColdcheckError as err:
                 if err.code == "KEY_MISSING" or err.details.get("other_master"):
                     # No master key here, or (so the row says) another one.
