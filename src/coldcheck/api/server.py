@@ -86,6 +86,18 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
           file=sys.stderr)
     if tls_cert is not None:
         settings = settings.model_copy(update={"tls_cert": tls_cert, "tls_key": tls_key})
+    import contextlib
+
+    from ..persistence.store import sqlite_file
+    from ..services.restore import database_lock
+
+    # Held for as long as the server runs, from before it first reads the
+    # database: `coldcheck restore` must not swap the file under it (its cached
+    # state and hashes would go on from the replaced ledger).
+    file = sqlite_file(settings.database_url)
+    lock = contextlib.ExitStack()
+    if file is not None and file.parent.is_dir():
+        lock.enter_context(database_lock(file, exclusive=False))
     app = create_app(settings)
     from ..persistence.store import Store
     from ..services.ledger import key_problems
@@ -103,7 +115,8 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
                   f"signed ({where}).", file=sys.stderr)
     finally:
         store.dispose()
-    uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False,
-                proxy_headers=False, timeout_graceful_shutdown=5,
-                ssl_certfile=str(tls_cert) if tls_cert else None,
-                ssl_keyfile=str(tls_key) if tls_key else None)
+    with lock:
+        uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False,
+                    proxy_headers=False, timeout_graceful_shutdown=5,
+                    ssl_certfile=str(tls_cert) if tls_cert else None,
+                    ssl_keyfile=str(tls_key) if tls_key else None)

@@ -1,4 +1,5 @@
-"""`coldcheck backup`: a consistent, verified copy of the SQLite database."""
+"""`coldcheck backup` and `coldcheck restore`: a consistent, verified copy of the SQLite
+database, and putting one back with the restore recorded in the ledger."""
 
 from __future__ import annotations
 
@@ -81,5 +82,52 @@ def backup(out_file: Annotated[str | None, typer.Option(
         raise typer.Exit(VERIFY_FAILED)
 
 
+def restore(backup_file: Annotated[Path, typer.Argument(
+                metavar="BACKUP.db", help="The backup to put back (as `coldcheck backup` "
+                "wrote it); read, never changed.")],
+            reason: Annotated[str, typer.Option(
+                "--reason", help="Why the database is restored (recorded in the ledger).")],
+            by: Annotated[str, typer.Option(
+                "--by", help="Who decided it, name and role (recorded in the ledger).")],
+            db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Put a backup back in place of the database, with the server stopped. The
+    backup is checked first as `coldcheck backup` checks its copies, and refused
+    (RESTORE_REFUSED) unless it verifies and holds every production of the
+    database. The database it replaces is kept as <database>.replaced-<time>.
+    Each production records a ledger.restored event (the backup's SHA-256, what
+    the replaced database and the last signed checkpoint held beyond it, the
+    reason and who decided) and signs a checkpoint over it; a kept checkpoint the
+    backup is behind is moved aside as <production>.last-checkpoint.replaced-<time>."""
+    s = settings(db)
+
+    def go() -> dict[str, Any]:
+        from ..services.restore import restore as put_back
+
+        return put_back(s, backup_file, reason=reason, decided_by=by).to_dict()
+
+    def show(r: dict[str, Any]) -> None:
+        out.print(f"[green]✔[/] {r['database']} restored from {r['backup']}", soft_wrap=True)
+        out.print(f"  backup sha256 {r['sha256']}")
+        if r["replaced"]:
+            out.print(f"  the database it replaced is kept as {r['replaced']}", soft_wrap=True)
+        for p in r["productions"]:
+            n = p["lost"]
+            lost = (f"[bold red]{n} {'entry' if n == 1 else 'entries'} recorded after the "
+                    "backup not in the restored ledger[/]" if n else
+                    "no signed or stored entry lost")
+            if p["replaced_entries"] is None:
+                lost += " (the replaced database could not be read: it may have held more)"
+            out.print(f"  {p['production']}: {p['entries']} entries restored; {lost}; the "
+                      f"restore is entry {p['restore_event']}; checkpoint signed at size "
+                      f"{p['checkpoint']}", soft_wrap=True)
+            if p["checkpoint_kept_aside"]:
+                out.print(f"    the checkpoint signed before (size "
+                          f"{p['superseded_checkpoint']}) is kept as "
+                          f"{p['checkpoint_kept_aside']}", soft_wrap=True)
+
+    run(as_json, go, show)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(backup)
+    app.command()(restore)

@@ -131,4 +131,6 @@ ERROR_CODES: dict[str, str] = {
                        "nothing is signed over it.",
     "FILE_EXISTS": "The output file exists already; nothing was overwritten.",
     "BACKUP_UNSUPPORTED": "coldcheck backup copies SQLite databases; PostgreSQL has pg_dump.",
+    "RESTORE_REFUSED": "The backup does not verify, or would drop a production; nothing "
+                       "was changed.",
 }

@@ -108,8 +108,25 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "rule.overridden": lambda p, n: f"{n(p['supervisor'])} overrode {p['rule']} for "
                                     f"{p['subject']}: {p['reason']}",
     "action.refused": lambda p, n: f"REFUSED {p['action']} ({p['subject']}): {_codes(p)}",
+    "ledger.restored": lambda p, n: _restored(p),
     "note.added": lambda p, n: f"Note on event {p['refers_to']}: {p['text']}",
 }
+
+
+def _restored(p: Mapping[str, Any]) -> str:
+    had = [int(p["replaced_entries"] or 0)]
+    note = p["superseded_checkpoint"]
+    if note:
+        lines = str(note).split("\n")
+        had.append(int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0)
+    lost = max(had) - int(p["entries"])
+    what = (f"entries {p['entries']}..{max(had) - 1} recorded before it are not in this "
+            "ledger" if lost > 0 else "nothing recorded after the backup was lost")
+    if p["replaced_entries"] is None:
+        what += " (the replaced database could not be read: it may have held more)"
+    return (f"LEDGER RESTORED from a backup of {p['entries']} entries (sha256 "
+            f"{str(p['backup_sha256'])[:16]}…) by decision of {p['decided_by']}: "
+            f"{p['reason']}; {what}")
 
 
 def describe(event_type: str, payload: Mapping[str, Any], names: Names) -> str:

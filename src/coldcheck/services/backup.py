@@ -49,7 +49,7 @@ from ..persistence.store import Store, sqlite_file
 from .context import context
 from .verify import VerifyReport, verify_ledger
 
-__all__ = ["BackupResult", "backup"]
+__all__ = ["BackupResult", "backup", "place_file", "settle", "sha256_file", "verify_copy"]
 
 Progress = Callable[[str, int, int], None]  # production, done, total
 
@@ -126,7 +126,7 @@ def _copy(source: Path, tmp: Path) -> None:
         src.close()
 
 
-def _settle(tmp: Path, *, check: bool) -> str:
+def settle(tmp: Path, *, check: bool) -> str:
     """Make ``tmp`` one self-contained file (no -wal) flushed to disk; with
     ``check``, return what SQLite's ``integrity_check`` says of it."""
     db = sqlite3.connect(str(tmp))
@@ -140,7 +140,7 @@ def _settle(tmp: Path, *, check: bool) -> str:
     return "ok" if said == ["ok"] else "; ".join(said[:5])
 
 
-def _place(tmp: Path, target: Path, force: bool) -> None:
+def place_file(tmp: Path, target: Path, force: bool) -> None:
     """Give the finished copy its name: exclusively unless ``force``."""
     if force:
         os.replace(tmp, target)
@@ -164,7 +164,7 @@ def _place(tmp: Path, target: Path, force: bool) -> None:
         os.close(fd)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -195,17 +195,17 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
     tmp = Path(name)
     try:
         _copy(source, tmp)
-        integrity = _settle(tmp, check=True)
+        integrity = settle(tmp, check=True)
         reports: list[VerifyReport] = []
         unusable = None
         try:
             if integrity == "ok":
-                reports = _verify(settings, tmp, key_dir, progress)
+                reports = verify_copy(settings, tmp, key_dir, progress)
         except ColdcheckError as e:
             unusable = f"{e.code}: {e.message}"
         except Exception as e:  # a copy verify cannot even read: kept, and said so
             unusable = f"{type(e).__name__}: {e}"
-        _settle(tmp, check=False)  # verifying opened it in WAL mode: one file again
+        settle(tmp, check=False)  # verifying opened it in WAL mode: one file again
         size = tmp.stat().st_size
         result = BackupResult(str(target), size, "", reports, integrity, str(key_dir),
                               unusable)
@@ -214,18 +214,18 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
             # does not verify over yesterday's good one.
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             result.file = f"{target}.unverified-{stamp}"
-            _place(tmp, Path(result.file), False)
+            place_file(tmp, Path(result.file), False)
         else:
-            _place(tmp, target, force)
+            place_file(tmp, target, force)
     finally:
         for leftover in (tmp, *(Path(f"{tmp}{x}") for x in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
-    result.sha256 = _sha256(Path(result.file))
+    result.sha256 = sha256_file(Path(result.file))
     return result
 
 
-def _verify(settings: Settings, copy: Path, key_dir: Path,
-            progress: Progress | None) -> list[VerifyReport]:
+def verify_copy(settings: Settings, copy: Path, key_dir: Path,
+                progress: Progress | None = None) -> list[VerifyReport]:
     # The key folder is the original's: verify trusts each production's key file
     # and checks the copy's stored verifier key against it, as `ledger verify`
     # does on the original (a re-keyed, re-signed history fails here).

@@ -253,8 +253,8 @@ def _refuse_diverged(note: str, what: str, key: Signer, origin: str, head: int,
     if cp.size > head:
         raise Conflict("LEDGER_DIVERGED", f"{what} covers {cp.size} entries and the ledger "
                        f"holds {head}: the database was cut short or restored from an older "
-                       "copy; nothing is signed over it. Run `coldcheck ledger verify` and "
-                       "recover the missing entries from a backup")
+                       "copy; nothing is signed over it. Run `coldcheck ledger verify`; to put "
+                       "a backup back on purpose, `coldcheck restore` records it")
     if tree_hash(cp.size, reader) != cp.root_hash:
         raise Conflict("LEDGER_DIVERGED", f"the ledger's first {cp.size} entries no longer "
                        f"hash to {what}: they were changed after it was signed; nothing is "

@@ -1087,7 +1087,8 @@ class _Run:
                 rep.checkpoints.append(CheckpointResult(source, cp.size, False, reason))
                 self.fail("LEDGER_TRUNCATED", f"{name} was signed at size {cp.size} but the "
                           f"ledger ends at entry {end - 1}: entries {end}..{cp.size - 1} were "
-                          "removed", end, signed_size=cp.size, source=source)
+                          f"removed{self._restores(source, cp.size)}", end,
+                          signed_size=cp.size, source=source)
                 continue
             if cp.size > n:  # within the sequence numbers, but rows are missing
                 reason = "entries it covers are missing"
@@ -1117,7 +1118,8 @@ class _Run:
                 reason = "root differs"
                 rep.checkpoints.append(CheckpointResult(source, cp.size, False, reason))
                 self.fail("LEDGER_CHECKPOINT_MISMATCH", f"{name} signs root "
-                          f"{_b64(cp.root_hash)} but the entries give {_b64(root)}{where}",
+                          f"{_b64(cp.root_hash)} but the entries give {_b64(root)}{where}"
+                          f"{self._restores(source, cp.size)}",
                           first, subject=f"{source} checkpoint {cp.size}", source=source,
                           size=cp.size)
                 continue
@@ -1126,6 +1128,22 @@ class _Run:
         if 0 < signed < end:
             rep.warnings.append(f"entries {signed}..{end - 1} come after the latest signed "
                                 "checkpoint: no signature covers them yet")
+
+    def _restores(self, source: str, size: int) -> str:
+        """For a checkpoint held outside the database that the ledger no longer
+        matches: the restores the ledger records below its size, if any
+        (`coldcheck restore`). It explains the finding; it never excuses it."""
+        if source == "stored":
+            return ""
+        seqs = [int(r[0]) for r in self.sql.rows(
+            "SELECT seq FROM events WHERE production_id = ? AND type = ? AND seq < ? "
+            "ORDER BY seq", "ledger.restored", size)]
+        if not seqs:
+            return ""
+        listed = ", ".join(str(q) for q in seqs)
+        return (f". The ledger records a restore from a backup at entry {listed} "
+                f"(`coldcheck ledger entry {seqs[-1]}`): what this checkpoint covered from "
+                "there on was replaced, and entries recorded after the backup are lost")
 
     def _check_entry0(self, trusted: Verifier | None) -> None:
         d = self.entry0
