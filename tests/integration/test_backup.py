@@ -245,4 +245,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
                         env={"COLDCHECK_ARGON2_PROFILE": "fast-insecure-for-tests"})
     assert res.exit_code == 2 and "DATABASE_UNREADABLE" in res.output, res.output
     assert not (tmp_path / "c.db").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.db"]
+    # Nothing beside it but the empty lock every open of a database file takes
+    # (persistence.filelock), and the file itself unchanged.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.db", "junk.db.lock"]
+    assert junk.read_bytes() == b"not a database at all" * 100

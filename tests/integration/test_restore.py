@@ -4,10 +4,13 @@ it lost, recorded in the ledger and signed."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,7 +100,7 @@ def test_a_restore_keeps_what_it_replaces_and_records_what_was_lost(
     assert entry["type"] == "ledger.restored" and entry["actor"] == "system"
     assert entry["payload"] == {
         "backup_sha256": hashlib.sha256(copy_bytes).hexdigest(), "entries": 95,
-        "replaced_entries": 97, "superseded_checkpoint": before,
+        "vouched_entries": 95, "replaced_entries": 97, "superseded_checkpoint": before,
         "reason": "the cart's disk reports errors", "decided_by": "Dana, producer"}
     [p] = r.productions
     assert (p.entries, p.replaced_entries, p.superseded, p.lost, p.checkpoint) == \
@@ -232,6 +235,7 @@ def test_serve_holds_the_lock_for_as_long_as_it_runs(
     monkeypatch.setattr(uvicorn, "run", running)
     server.serve(demo, host="127.0.0.1", port=8999)
     assert seen == ["DATABASE_BUSY"]
+    gc.collect()  # the app's store, which holds the lock too, is gone with it
     # Once it has stopped, the restore goes ahead.
     assert restore(demo, copy, reason="disk", decided_by="Dana").productions[0].entries == 95
 
@@ -318,3 +322,171 @@ def test_the_cli_restores_and_says_what_was_lost(demo: Settings, tmp_path: Path)
                               "x", "--by", "y"], env=env)
     assert res.exit_code == 4 and "RESTORE_REFUSED" in res.output
     assert os.path.exists(demo.database_url)
+
+
+def mid_day_copy(settings: Settings, target: Path) -> None:
+    """A copy of the database as it is, taken without signing first (an older
+    coldcheck, or entries recorded between the signature and the copy)."""
+    src, dst = sqlite3.connect(settings.database_url), sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def record(settings: Settings, notes: int) -> None:
+    ctx = context(settings, None)
+    try:
+        for i in range(notes):
+            a.add_note(ctx, text=f"unsigned {i}", refers_to=0, actor="P1")
+    finally:
+        ctx.store.dispose()
+
+
+def test_an_unsigned_tail_is_restored_only_when_something_vouches_for_it(
+        demo: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "midday.db"
+    record(demo, 3)  # entries 95..97, not signed yet
+    mid_day_copy(demo, copy)
+    assert size_of(grow(demo, 2)) == 100
+    # The replaced database proves the copy's 98 entries are a prefix of what
+    # the last checkpoint (100) signed: a consistency proof, checked.
+    r = restore(demo, copy, reason="disk", decided_by="Dana")
+    [p] = r.productions
+    assert (p.entries, p.vouched, p.superseded, p.lost) == (98, 98, 100, 2)
+    assert verify(demo).ok
+
+
+def test_a_forged_unsigned_tail_is_never_signed(demo: Settings, tmp_path: Path) -> None:
+    """Review: an edited entry after the backup's last checkpoint, hashes
+    recomputed, verified on its own and was signed by the genuine key."""
+    copy = tmp_path / "midday.db"
+    record(demo, 3)
+    mid_day_copy(demo, copy)
+    grow(demo, 2)
+    with Attacker(copy) as x:
+        x.set_entry(96, x.entry(96).replace(b"unsigned 1", b"FORGED!!!!", 1))
+        x.rewrite_hashes()
+    assert verify(demo.model_copy(update={"database_url": str(copy)}), use_kept=False).ok
+    files = snapshot(demo)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "LEDGER_DIVERGED" and "not a prefix" in err.value.message
+    assert snapshot(demo) == files
+    # With the replaced database dead, nothing can vouch for the tail: refused
+    # unless accepted by name, and then recorded as unvouched.
+    live = Path(demo.database_url)
+    Path(f"{live}-wal").unlink(missing_ok=True)
+    live.write_bytes(b"\x00" * 4096)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_UNSIGNED" and "entries 95..97" in err.value.message
+    r = restore(demo, copy, reason="disk", decided_by="Dana", accept_unsigned=True)
+    [p] = r.productions
+    assert (p.entries, p.vouched, p.replaced_entries) == (98, 95, None)
+    raw = rows(live, "SELECT entry FROM events WHERE seq = 98")[0][0]
+    assert isinstance(raw, bytes) and json.loads(raw)["payload"]["vouched_entries"] == 95
+
+
+def test_commits_still_in_the_wal_stay_with_the_replaced_database(
+        demo: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    # A server killed with commits in its -wal, not yet in the database file.
+    code = ("import os, sys; sys.path[:0] = sys.argv[1:2]\n"
+            "from demo_db import settings_for\n"
+            "from pathlib import Path\n"
+            "from coldcheck.services import actions as a\n"
+            "from coldcheck.services.context import context\n"
+            "ctx = context(settings_for(Path(sys.argv[2])), None)\n"
+            "for i in range(3): a.add_note(ctx, text='in the wal', refers_to=0, actor='P1')\n"
+            "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent),
+                    str(Path(demo.database_url).parent)], check=True)
+    live = Path(demo.database_url)
+    assert Path(f"{live}-wal").stat().st_size > 0
+    r = restore(demo, copy, reason="disk", decided_by="Dana")
+    assert r.replaced is not None
+    assert len(rows(Path(r.replaced), EVENTS)) == 98  # the three commits kept
+    assert r.productions[0].replaced_entries == 98 and r.productions[0].lost == 3
+    assert not Path(f"{live}-wal").exists() or rows(live, "SELECT count(*) FROM events") == \
+        [(96,)]
+
+
+def test_a_wal_without_its_database_is_never_replayed_into_the_copy(
+        demo: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    live = Path(demo.database_url)
+    # A restore cut short between its two renames.
+    os.rename(live, f"{live}.replaced-earlier")
+    Path(f"{live}-wal").write_bytes(b"wal of the database moved aside")
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_REFUSED" and "cut short" in err.value.message
+    assert not live.exists()
+    os.rename(f"{live}-wal", f"{live}.replaced-earlier-wal")
+    assert restore(demo, copy, reason="disk", decided_by="Dana").replaced is None
+    assert verify(demo).ok
+
+
+def test_a_backup_in_use_is_refused(demo: Settings, tmp_path: Path) -> None:
+    """Review: the -wal beside a backup was read in, so the digest recorded was
+    not that of what was restored."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    Path(f"{copy}-wal").write_bytes(b"x" * 100)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_REFUSED" and "-wal is beside the backup" in \
+        err.value.message
+
+
+def test_any_open_store_holds_the_restore_off(demo: Settings, tmp_path: Path) -> None:
+    """Review: a command that had the database open went on recording into the
+    replaced file. Every store on the file holds the lock while it is open."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    ctx = context(demo, None)  # a CLI command, mid-way
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "DATABASE_BUSY"
+    ctx.store.dispose()
+    assert restore(demo, copy, reason="disk", decided_by="Dana").productions[0].lost == 0
+
+
+def test_through_a_link_the_real_file_is_replaced_and_kept(
+        demo: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 1)
+    real = Path(demo.database_url)
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    linked = demo.model_copy(update={"database_url": str(link)})
+    r = restore(linked, copy, reason="disk", decided_by="Dana")
+    assert r.database == str(real) and link.is_symlink()
+    assert r.replaced is not None and Path(r.replaced).parent == real.parent
+    assert len(rows(Path(r.replaced), EVENTS)) == 96 and verify(linked).ok
+
+
+def test_verify_names_only_a_signed_restore_that_explains_the_finding(
+        demo: Settings, tmp_path: Path) -> None:
+    """Review: any ledger.restored before the checkpoint's size was cited, an
+    unsigned forged one too."""
+    before = grow(demo, 2)  # the producer's printed checkpoint, size 97
+    with Attacker(Path(demo.database_url)) as x:
+        x.truncate(95)
+        forged = (b'{"actor":"system","at":"2026-11-24T23:00:00.000000Z","device":"pytest",'
+                  b'"payload":{"backup_sha256":"00","decided_by":"x","entries":95,'
+                  b'"reason":"x","replaced_entries":97,"superseded_checkpoint":null,'
+                  b'"vouched_entries":95},"production":"' + PRODUCTION.encode() +
+                  b'","seq":95,"type":"ledger.restored"}')
+        x.sql("INSERT INTO events (production_id, seq, type, at, actor, device, entry) "
+              "VALUES (?, 95, 'ledger.restored', '2026-11-24T23:00:00.000000Z', 'system', "
+              "'pytest', ?)", PRODUCTION, forged)
+        x.sql("UPDATE productions SET head = 96 WHERE id = ?", PRODUCTION)
+        x.rewrite_hashes()
+    rep = verify(demo, checkpoints=[("printed.txt", before)], use_kept=False)
+    failures = [f for f in rep.failures if f.subject.startswith("printed.txt") or
+                f.details.get("source") == "printed.txt"]
+    assert failures and all("restore" not in f.message for f in failures), failures

@@ -133,4 +133,6 @@ ERROR_CODES: dict[str, str] = {
     "BACKUP_UNSUPPORTED": "coldcheck backup copies SQLite databases; PostgreSQL has pg_dump.",
     "RESTORE_REFUSED": "The backup does not verify, or would drop a production; nothing "
                        "was changed.",
+    "RESTORE_UNSIGNED": "Entries of the backup that no signature vouches for; nothing was "
+                        "changed.",
 }

@@ -114,17 +114,22 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
 
 
 def _restored(p: Mapping[str, Any]) -> str:
-    had = [int(p["replaced_entries"] or 0)]
+    n, known = int(p["entries"]), int(p["replaced_entries"] or 0)
     note = p["superseded_checkpoint"]
     if note:
         lines = str(note).split("\n")
-        had.append(int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0)
-    lost = max(had) - int(p["entries"])
-    what = (f"entries {p['entries']}..{max(had) - 1} recorded before it are not in this "
-            "ledger" if lost > 0 else "nothing recorded after the backup was lost")
-    if p["replaced_entries"] is None:
-        what += " (the replaced database could not be read: it may have held more)"
-    return (f"LEDGER RESTORED from a backup of {p['entries']} entries (sha256 "
+        known = max(known, int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0)
+    unread = p["replaced_entries"] is None
+    if known > n:
+        what = (f"{known - n} entries recorded after entry {n - 1} before the restore are not "
+                "in this ledger" + (" (the replaced database could not be read: it may have "
+                                    "held more)" if unread else ""))
+    elif unread:
+        what = ("the replaced database could not be read: how much was recorded after the "
+                "backup is unknown")
+    else:
+        what = "nothing recorded after the backup was lost"
+    return (f"LEDGER RESTORED from a backup of {n} entries (sha256 "
             f"{str(p['backup_sha256'])[:16]}…) by decision of {p['decided_by']}: "
             f"{p['reason']}; {what}")
 

@@ -36,6 +36,7 @@ from ..ledger import (
     stored_hashes_batch,
 )
 from . import tables as t
+from .filelock import DatabaseLock
 from .hotpath import (
     ENTITY_TABLES,
     CursorHashes,
@@ -171,8 +172,14 @@ class Tx:
 class Store:
     IDLE_WRITERS = 2  # SQLite has one writer at a time: two spare connections are plenty
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lock: bool = True) -> None:
         self.url = database_url(url)
+        # Held while this store is open, so that `coldcheck restore` cannot swap
+        # the file under it (persistence.filelock); ``lock=False`` only for the
+        # restore itself, which holds it exclusively.
+        file = sqlite_file(self.url)
+        self._file_lock = DatabaseLock(file, exclusive=False, required=False) \
+            if lock and file is not None else None
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self.sql = HotSql(self.dialect)
@@ -235,6 +242,8 @@ class Store:
         for c in idle:
             c.close()
         self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.release()
 
     # ---- productions ---------------------------------------------------
     def productions(self) -> list[dict[str, Any]]:

@@ -46,7 +46,8 @@ from typing import Any
 from ..config import Settings
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..persistence.store import Store, sqlite_file
-from .context import context
+from .context import context, utc_now
+from .ledger import sign_checkpoint
 from .verify import VerifyReport, verify_ledger
 
 __all__ = ["BackupResult", "backup", "place_file", "settle", "sha256_file", "verify_copy"]
@@ -63,6 +64,7 @@ class BackupResult:
     integrity: str = "ok"
     key_dir: str = ""
     unusable: str | None = None  # why the copy could not be verified at all
+    warnings: list[str] = field(default_factory=list)  # no checkpoint signed before the copy
 
     @property
     def ok(self) -> bool:
@@ -79,7 +81,7 @@ class BackupResult:
                 "root_hash": r.to_dict()["root_hash"], "key_source": r.key_source,
                 "warnings": list(r.warnings),
                 "first": r.first.to_dict() if r.first else None} for r in self.reports],
-            "keys_not_included": self.key_dir,
+            "keys_not_included": self.key_dir, "warnings": list(self.warnings),
         }
 
 
@@ -187,7 +189,11 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
     _refuse(target, source, key_dir, force)
     store = Store(settings.database_url)
     try:
-        store.productions()  # not a coldcheck database: its code now, before any copy
+        # Not a coldcheck database: its code now, before any copy. Then a
+        # checkpoint over everything recorded so far, so that the copy is
+        # signed to its last entry: `coldcheck restore` puts back only what a
+        # signature vouches for.
+        warnings = _sign_first(settings, store, [str(p["id"]) for p in store.productions()])
     finally:
         store.dispose()
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -208,7 +214,7 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
         settle(tmp, check=False)  # verifying opened it in WAL mode: one file again
         size = tmp.stat().st_size
         result = BackupResult(str(target), size, "", reports, integrity, str(key_dir),
-                              unusable)
+                              unusable, warnings)
         if not result.ok:
             # Never over the name asked for: --force must not put a copy that
             # does not verify over yesterday's good one.
@@ -224,6 +230,20 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
     return result
 
 
+def _sign_first(settings: Settings, store: Store, productions: list[str]) -> list[str]:
+    """Sign a checkpoint for each production that grew since its last one; a
+    production that cannot be signed for is said, not a reason to skip the copy."""
+    said = []
+    for production in productions:
+        try:
+            sign_checkpoint(context(settings, production, store=store), reason="backup",
+                            at=utc_now())
+        except ColdcheckError as e:
+            said.append(f"{production}: no checkpoint was signed before the copy ({e.code}: "
+                        f"{e.message})")
+    return said
+
+
 def verify_copy(settings: Settings, copy: Path, key_dir: Path,
                 progress: Progress | None = None) -> list[VerifyReport]:
     # The key folder is the original's: verify trusts each production's key file
@@ -231,7 +251,7 @@ def verify_copy(settings: Settings, copy: Path, key_dir: Path,
     # does on the original (a re-keyed, re-signed history fails here).
     there = settings.model_copy(update={"database_url": str(copy.resolve()),
                                         "key_dir": key_dir})
-    store = Store(there.database_url)
+    store = Store(there.database_url, lock=False)  # a private temporary file
     try:
         reports = []
         for production in [str(p["id"]) for p in store.productions()]:

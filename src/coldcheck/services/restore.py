@@ -8,38 +8,48 @@ beside the key vouch for entries the copy does not hold, and an investigator
 who holds one must be able to read, in the ledger itself, when the record was
 restored, from which copy, by whose decision, why, and how much it lost.
 
-So, on SQLite, with the server stopped (``serve`` holds a shared lock on
-``<database>.lock`` and the restore needs it exclusively):
+So, on SQLite, with the server and every other coldcheck command stopped
+(each holds a shared lock on ``<database>.lock`` while it has the database open,
+see persistence.filelock; the restore needs it exclusively):
 
-1. The backup is copied, read-only, through SQLite's backup API into a file
-   beside the database, and checked as ``coldcheck backup`` checks its copies:
-   ``integrity_check`` and ``ledger verify`` of every production against its
-   key file or sealed key. A copy that does not verify is refused.
-2. Each production's kept checkpoint (the last one this server signed) is
-   compared with the copy. If the copy holds that many entries, they must hash
-   to its root (a copy of another history is refused, ``LEDGER_DIVERGED``). If
-   the copy is shorter, the checkpoint is *superseded*: the restore goes on and
-   records it. A production of the database that the copy does not hold at all
-   is refused: restoring would drop its whole record.
-3. The database it replaces is kept, never deleted: renamed
-   ``<database>.replaced-<UTC time>`` (with its ``-wal``), next to the restored
-   file that takes its name.
+1. The backup's bytes are copied beside the database, hashed on the way (the
+   SHA-256 recorded is of exactly what is restored; the backup is only read,
+   and one with a -wal beside it is refused), and checked as ``coldcheck
+   backup`` checks its copies: ``integrity_check`` and ``ledger verify`` of
+   every production against its key file or sealed key. A production of the
+   database that the copy does not hold is refused: restoring would drop its
+   whole record.
+2. Signatures must vouch for every entry restored. The backup's own
+   checkpoints cover what they cover. The kept checkpoint (the last one this
+   server signed) must, if the copy holds its size, hash to its root (else it
+   is another history, ``LEDGER_DIVERGED``); if the copy is shorter, the
+   checkpoint is *superseded*, and a consistency proof built from the database
+   being replaced, when it can still be read, shows the copy is a prefix of
+   what it signed (one that fails is ``LEDGER_DIVERGED``). Entries nothing
+   vouches for are refused (``RESTORE_UNSIGNED``) unless accepted by name.
+3. The database it replaces is kept, never deleted: its -wal folded in, then
+   renamed ``<database>.replaced-<UTC time>`` (with any -wal left), and the
+   checked copy takes its name, with its file mode.
 4. Each production records a ``ledger.restored`` event (the backup's SHA-256,
-   how many entries it held, how many the replaced database held, the
-   superseded checkpoint exactly as signed, the reason and who decided), the
-   superseded kept checkpoint is renamed ``<production>.last-checkpoint.replaced-
-   <UTC time>`` (kept, it is evidence), and a checkpoint is signed over the
-   restored ledger with that event in it.
+   how many entries it held and how many of them signatures vouch for, how
+   many the replaced database held, the superseded checkpoint exactly as
+   signed, the reason and who decided), the superseded kept checkpoint is
+   renamed ``<production>.last-checkpoint.replaced-<UTC time>`` (kept, it is
+   evidence), and a checkpoint is signed over the restored ledger with that
+   event in it.
 
 A crash between 3 and 4 leaves the restored copy in place without its event:
 the kept checkpoint then still refuses any signature (``LEDGER_DIVERGED``) and
 running the same restore again finishes it (the database it replaces is kept
-again).
+again). A crash between the two renames of 3 leaves the old -wal (empty after
+the fold) at the database's name; the next restore refuses to run over it and
+says where it belongs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sqlite3
 import tempfile
@@ -49,15 +59,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..config import Settings
 from ..domain.common import text
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import NewEvent
-from ..ledger import NoteError, open_checkpoint, tree_hash
+from ..ledger import Checkpoint, NoteError, check_tree, open_checkpoint, prove_tree, tree_hash
+from ..persistence.filelock import DatabaseLock
 from ..persistence.store import Store, sqlite_file
-from .backup import place_file, settle, sha256_file, verify_copy
+from .backup import place_file, settle, verify_copy
 from .context import context, utc_now
 from .ledger import held_checkpoint_path, read_held, sign_checkpoint, signer
+from .verify import VerifyReport
 
 __all__ = ["RestoreResult", "database_lock", "restore"]
 
@@ -66,37 +80,20 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 
 @contextlib.contextmanager
 def database_lock(database: Path, *, exclusive: bool) -> Iterator[None]:
-    """An advisory lock on ``<database>.lock``: shared for a server for as long
-    as it runs, exclusive for a restore, which must not swap the file under a
-    running server (its caches would go on from the replaced ledger).
-    DATABASE_BUSY if it cannot be had at once."""
-    import fcntl
-
-    path = Path(f"{database}.lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if exclusive:
-                raise Conflict("DATABASE_BUSY", f"a coldcheck server is running on {database} "
-                               f"(it holds {path}): stop it, then restore; nothing was "
-                               "changed") from None
-            raise Conflict("DATABASE_BUSY", f"{database} is being restored (it holds "
-                           f"{path}); start the server when the restore has finished") \
-                from None
+    """Shared for a server for as long as it runs, exclusive for a restore (see
+    persistence.filelock); DATABASE_BUSY if it cannot be had at once."""
+    with DatabaseLock(database, exclusive=exclusive):
         yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 @dataclass
 class Restored:
     production: str
     entries: int  # in the backup; the restore event is entry ``entries``
+    vouched: int  # of those, how many a signature vouches for
     replaced_entries: int | None  # in the database it replaced (None: not readable)
     superseded: int | None  # size of the kept checkpoint the copy is behind
-    kept_aside: str | None  # where that checkpoint file was moved
+    kept_aside: str | None = None  # where that checkpoint file was moved
     checkpoint: int = 0  # size of the checkpoint signed after the restore event
 
     @property
@@ -119,6 +116,7 @@ class RestoreResult:
         return {"database": self.database, "backup": self.backup, "sha256": self.sha256,
                 "replaced": self.replaced,
                 "productions": [{"production": p.production, "entries": p.entries,
+                                 "vouched_entries": p.vouched,
                                  "replaced_entries": p.replaced_entries,
                                  "superseded_checkpoint": p.superseded,
                                  "checkpoint_kept_aside": p.kept_aside,
@@ -127,76 +125,142 @@ class RestoreResult:
                                 for p in self.productions]}
 
 
-def _copy_read_only(source: Path, tmp: Path) -> None:
-    """One read snapshot of the backup into ``tmp``; the backup is evidence and
-    is opened read-only (never rolled back, checkpointed or written)."""
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+def _copy_raw(source: Path, tmp: Path) -> str:
+    """Copy the backup's bytes into ``tmp``, hashing them on the way: the digest
+    recorded is that of exactly what is restored. The backup is evidence: it is
+    only read. A backup with a -wal or journal beside it is a database in use,
+    whose newest commits are not in its file: refused."""
+    for x in ("-wal", "-journal"):
+        side = Path(f"{source}{x}")
+        with contextlib.suppress(OSError):
+            if side.stat().st_size > 0:
+                raise Conflict("RESTORE_REFUSED", f"{side} is beside the backup: it is a "
+                               "database in use, not a closed copy, and what is restored would "
+                               "not be its file alone. Copy it with `coldcheck backup --db "
+                               f"{source}`, then restore the copy; nothing was changed")
+    h = hashlib.sha256()
     try:
-        dst = sqlite3.connect(str(tmp))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    except sqlite3.DatabaseError as e:
-        raise InvalidInput("DATABASE_UNREADABLE", f"{source} cannot be read as a SQLite "
-                           f"database ({e}); nothing was changed") from None
-    finally:
-        src.close()
+        with open(source, "rb") as f, open(tmp, "wb") as out:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as e:
+        raise InvalidInput("DATABASE_UNREADABLE", f"{source} cannot be read ({e}); nothing "
+                           "was changed") from None
+    return h.hexdigest()
 
 
-def _heads(database: Path) -> dict[str, int] | None:
-    """Each production's entry count in the database about to be replaced, or
-    None if it cannot be read (a dead database is the usual reason to restore)."""
+def _live(database: Path) -> dict[str, int] | None:
+    """Each production's entries in the database about to be replaced, counted
+    (not its head column), or None if it cannot be read: a dead database is the
+    usual reason to restore."""
     if not database.exists():
         return {}
     try:
         db = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
         try:
-            return {str(p): int(h) for p, h in db.execute("SELECT id, head FROM productions")}
+            counts = dict(db.execute("SELECT production_id, count(*) FROM events "
+                                     "GROUP BY production_id"))
+            return {str(p): int(counts.get(p, 0)) for (p,) in
+                    db.execute("SELECT id FROM productions")}
         finally:
             db.close()
     except sqlite3.Error:
         return None
 
 
-def _superseded(settings: Settings, copy: Store, production: str) -> tuple[str | None, int]:
-    """The kept checkpoint if the copy is behind it, with its size; LEDGER_DIVERGED
-    if it does not open with the production's key or the copy holds its size
-    with other entries."""
-    note = read_held(held_checkpoint_path(settings, production))
-    if note is None:
-        return None, 0
-    ctx = context(settings, production, store=copy)
-    prod = copy.production(production)
+def _prefix_proven(live_url: str, production: str, cp: Checkpoint, n: int,
+                   root: bytes) -> bool | None:
+    """Whether the backup's first ``n`` entries (root ``root``) are a prefix of the
+    tree the superseded checkpoint ``cp`` signed, by a consistency proof built
+    from the replaced database's hashes; None if that database cannot say (not
+    readable, cut short, or no longer holding what ``cp`` signed)."""
     try:
-        cp = open_checkpoint(note, signer(ctx).verifier(), prod["origin"])
-    except NoteError as e:
-        raise Conflict("LEDGER_DIVERGED", f"the last checkpoint kept for {production!r} "
-                       f"does not open with its key ({e}); nothing was changed") from None
-    head = copy.head(production)
-    if cp.size > head:
-        return note, cp.size
+        live = Store(live_url, lock=False)  # the restore holds the lock
+        try:
+            with live.engine.connect() as c:
+                reader = live.hash_reader(c, production)
+                if tree_hash(cp.size, reader) != cp.root_hash:
+                    return None
+                proof = prove_tree(cp.size, n, reader)
+        finally:
+            live.dispose()
+    except (ColdcheckError, SQLAlchemyError, sqlite3.Error, LookupError, ValueError):
+        return None
+    return check_tree(proof, cp.size, cp.root_hash, n, root)
+
+
+def _vouch(settings: Settings, copy: Store, live_url: str | None, report: VerifyReport,
+           accept_unsigned: bool) -> tuple[Restored, str | None]:
+    """What signatures vouch for in the backup of ``report.production``, and the
+    kept checkpoint if the backup is behind it (superseded).
+
+    The backup's own checkpoints vouch for what they cover. The kept checkpoint
+    (the last one this server signed) must, if the backup holds its size, hash
+    to its root (else the backup is another history: LEDGER_DIVERGED); if the
+    backup is shorter, a consistency proof from the replaced database vouches
+    for the backup's entries as a prefix of what it signed, and one that fails
+    is LEDGER_DIVERGED too. Entries nothing vouches for (the backup's tail
+    after its last checkpoint) are refused unless ``accept_unsigned``: whoever
+    could write to the backup file could have written them."""
+    production, n = report.production, report.entries
+    vouched, superseded, size = report.verified_size, None, None
+    note = read_held(held_checkpoint_path(settings, production))
     with copy.engine.connect() as c:
-        root = tree_hash(cp.size, copy.hash_reader(c, production))
-    if root != cp.root_hash:
-        raise Conflict("LEDGER_DIVERGED", f"the backup's first {cp.size} entries of "
-                       f"{production!r} do not hash to the last checkpoint this server signed: "
-                       "it is a copy of another history; nothing was changed")
-    return None, cp.size
+        reader = copy.hash_reader(c, production)
+        if note is not None:
+            ctx = context(settings, production, store=copy)
+            try:
+                cp = open_checkpoint(note, signer(ctx).verifier(),
+                                     copy.production(production)["origin"])
+            except NoteError as e:
+                raise Conflict("LEDGER_DIVERGED", f"the last checkpoint kept for "
+                               f"{production!r} does not open with its key ({e}); nothing "
+                               "was changed") from None
+            if cp.size <= n:
+                if tree_hash(cp.size, reader) != cp.root_hash:
+                    raise Conflict("LEDGER_DIVERGED", f"the backup's first {cp.size} entries "
+                                   f"of {production!r} do not hash to the last checkpoint "
+                                   "this server signed: it is a copy of another history; "
+                                   "nothing was changed")
+                vouched = max(vouched, cp.size)
+            else:
+                superseded, size = note, cp.size
+                proven = None if live_url is None else _prefix_proven(
+                    live_url, production, cp, n, tree_hash(n, reader))
+                if proven is False:
+                    raise Conflict("LEDGER_DIVERGED", f"the backup's {n} entries of "
+                                   f"{production!r} are not a prefix of the history the last "
+                                   "checkpoint this server signed covers, as the database "
+                                   "being replaced holds it: one of the two was changed; "
+                                   "nothing was changed")
+                if proven:
+                    vouched = n
+    if vouched < n and not accept_unsigned:
+        raise Conflict("RESTORE_UNSIGNED", f"entries {vouched}..{n - 1} of {production!r} in "
+                       "the backup come after its last signed checkpoint, and the database "
+                       "being replaced cannot vouch for them: whoever could write to the "
+                       "backup could have written them. Restore a backup taken right after "
+                       "a checkpoint (`coldcheck backup` signs one first), or accept them "
+                       "with --accept-unsigned (recorded in the ledger); nothing was changed")
+    return Restored(production, n, vouched, None, size), superseded
 
 
 def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: str,
-            at: datetime | None = None) -> RestoreResult:
+            accept_unsigned: bool = False, at: datetime | None = None) -> RestoreResult:
     """Replace the SQLite database of ``settings`` by the backup ``backup_file``
     (see the module docstring)."""
     reason, decided_by = text(reason, "reason"), text(decided_by, "decided_by", max_len=200)
-    database = sqlite_file(settings.database_url)
-    if database is None:
+    named = sqlite_file(settings.database_url)
+    if named is None:
         raise InvalidInput("BACKUP_UNSUPPORTED", "coldcheck restore puts back a SQLite "
                            "backup; restore PostgreSQL with its own tools (pg_restore), then "
                            "check it with `coldcheck ledger verify`")
     if not backup_file.is_file():
         raise InvalidInput("INVALID_INPUT", f"{backup_file} is not a file")
+    database = named.resolve()  # a link's target is the database (and names its -wal)
     for own in (database, *(Path(f"{database}{x}") for x in SIDE_FILES)):
         with contextlib.suppress(OSError):
             if own.exists() and os.path.samefile(backup_file, own):
@@ -207,23 +271,24 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
                            "not exist")
     at = at or utc_now()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")  # names, not the record
-    with database_lock(database, exclusive=True):
-        sha = sha256_file(backup_file)
+    here = settings.model_copy(update={"database_url": str(database)})
+    with DatabaseLock(database, exclusive=True):
         fd, name = tempfile.mkstemp(dir=database.parent, prefix=f".{database.name}.",
                                     suffix=".restore")
         os.close(fd)  # mode 0600, as the database's own file
         tmp = Path(name)
         try:
-            plans = _prepare(settings, backup_file, tmp, database)
+            sha = _copy_raw(backup_file, tmp)
+            plans = _prepare(here, backup_file, tmp, database, accept_unsigned)
             replaced = _swap(database, tmp, stamp)
         finally:
             for leftover in (tmp, *(Path(f"{tmp}{x}") for x in SIDE_FILES)):
                 leftover.unlink(missing_ok=True)
         result = RestoreResult(str(database), str(backup_file), sha, replaced)
-        store = Store(settings.database_url)
+        store = Store(here.database_url, lock=False)  # the restore holds the lock
         try:
             for plan in plans:
-                result.productions.append(_record(settings, store, plan, sha, reason,
+                result.productions.append(_record(here, store, plan, sha, reason,
                                                   decided_by, at, stamp))
         finally:
             store.dispose()
@@ -236,11 +301,15 @@ class _Plan:
     note: str | None  # the superseded kept checkpoint, as signed
 
 
-def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path) -> list[_Plan]:
-    """Copy and check the backup into ``tmp``; refuse (nothing changed) unless it
-    verifies and loses no production."""
-    _copy_read_only(backup_file, tmp)
-    integrity = settle(tmp, check=True)
+def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
+             accept_unsigned: bool) -> list[_Plan]:
+    """Check the copy of the backup in ``tmp``; refuse (nothing changed) unless it
+    verifies, loses no production and signatures vouch for it."""
+    try:
+        integrity = settle(tmp, check=True)
+    except sqlite3.DatabaseError as e:
+        raise InvalidInput("DATABASE_UNREADABLE", f"{backup_file} cannot be read as a SQLite "
+                           f"database ({e}); nothing was changed") from None
     if integrity != "ok":
         raise Conflict("RESTORE_REFUSED", f"{backup_file} fails SQLite's integrity check "
                        f"({integrity}); nothing was changed")
@@ -260,21 +329,21 @@ def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path) -
     if not reports:
         raise Conflict("RESTORE_REFUSED", f"{backup_file} holds no production; nothing was "
                        "changed")
-    live = _heads(database)
+    live = _live(database)
     dropped = sorted(set(live or {}) - {r.production for r in reports})
     if dropped:
         raise Conflict("RESTORE_REFUSED", f"{backup_file} does not hold production(s) "
                        f"{', '.join(dropped)}, which the database does: restoring it would "
                        "drop their whole record; nothing was changed")
     there = settings.model_copy(update={"database_url": str(tmp.resolve()), "key_dir": key_dir})
-    copy = Store(there.database_url)
+    copy = Store(there.database_url, lock=False)
     try:
         plans = []
         for r in reports:
-            note, size = _superseded(there, copy, r.production)
-            plans.append(_Plan(Restored(r.production, r.entries, None if live is None else
-                                        live.get(r.production), size if note else None,
-                                        None), note))
+            restored, note = _vouch(there, copy, None if live is None else str(database), r,
+                                    accept_unsigned)
+            restored.replaced_entries = None if live is None else live.get(r.production)
+            plans.append(_Plan(restored, note))
     finally:
         copy.dispose()
     settle(tmp, check=False)  # verifying opened it in WAL mode: one file again
@@ -282,20 +351,44 @@ def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path) -
 
 
 def _swap(database: Path, tmp: Path, stamp: str) -> str | None:
-    """Keep the database being replaced under another name (with its -wal), then
-    give the checked copy its name; both on one file system, each an atomic
-    rename, the folder flushed after."""
-    replaced = None
-    if os.path.lexists(database):
-        replaced = f"{database}.replaced-{stamp}"
-        if os.path.lexists(replaced):
-            raise Conflict("FILE_EXISTS", f"{replaced} exists; nothing was changed (wait a "
-                           "second and restore again)")
-        os.rename(database, replaced)
-        for x in ("-wal", "-journal"):
-            if os.path.lexists(f"{database}{x}"):
-                os.rename(f"{database}{x}", f"{replaced}{x}")
-        Path(f"{database}-shm").unlink(missing_ok=True)  # an index SQLite rebuilds
+    """Keep the database being replaced under another name, with its -wal, then
+    give the checked copy its name; each an atomic rename on one file system,
+    the folder flushed after.
+
+    Its -wal is first folded into it (a checkpoint), so that the two renames
+    carry no commit between them; a -wal or journal at the database's name
+    with no database beside it (a restore cut short between the two) is
+    refused rather than let SQLite replay it into the restored copy."""
+    side = [Path(f"{database}{x}") for x in ("-wal", "-journal")]
+    if not os.path.lexists(database):
+        stray = [str(p) for p in side if p.exists()]
+        if stray:
+            raise Conflict("RESTORE_REFUSED", f"{', '.join(stray)} is there without its "
+                           f"database {database}: an earlier restore was cut short. Move it "
+                           "beside the database it belongs to (<database>.replaced-<time>, "
+                           "same name plus -wal), then restore again; nothing was changed")
+        place_file(tmp, database, False)
+        return None
+    with contextlib.suppress(sqlite3.Error):
+        db = sqlite3.connect(str(database), timeout=5)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
+    replaced = f"{database}.replaced-{stamp}"
+    if os.path.lexists(replaced):
+        raise Conflict("FILE_EXISTS", f"{replaced} exists; nothing was changed")
+    st = database.stat()
+    os.rename(database, replaced)
+    for p in side:
+        if os.path.lexists(p):
+            os.rename(p, f"{replaced}{p.name[len(database.name):]}")
+    Path(f"{database}-shm").unlink(missing_ok=True)  # an index SQLite rebuilds
+    # The restored file as private as the one it replaces, and, for a restore
+    # run as root, still the server's to open.
+    os.chmod(tmp, st.st_mode & 0o777)
+    if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
+        os.chown(tmp, st.st_uid, st.st_gid)
     place_file(tmp, database, False)
     return replaced
 
@@ -306,7 +399,7 @@ def _record(settings: Settings, store: Store, plan: _Plan, sha: str, reason: str
     ctx = context(settings, r.production, store=store)
     with store.write(r.production) as tx:
         tx.append([NewEvent("ledger.restored", {
-            "backup_sha256": sha, "entries": r.entries,
+            "backup_sha256": sha, "entries": r.entries, "vouched_entries": r.vouched,
             "replaced_entries": r.replaced_entries, "superseded_checkpoint": plan.note,
             "reason": reason, "decided_by": decided_by})],
             actor="system", device=settings.device, at=at)

@@ -1087,7 +1087,7 @@ class _Run:
                 rep.checkpoints.append(CheckpointResult(source, cp.size, False, reason))
                 self.fail("LEDGER_TRUNCATED", f"{name} was signed at size {cp.size} but the "
                           f"ledger ends at entry {end - 1}: entries {end}..{cp.size - 1} were "
-                          f"removed{self._restores(source, cp.size)}", end,
+                          f"removed{self._restores(source, cp)}", end,
                           signed_size=cp.size, source=source)
                 continue
             if cp.size > n:  # within the sequence numbers, but rows are missing
@@ -1119,7 +1119,7 @@ class _Run:
                 rep.checkpoints.append(CheckpointResult(source, cp.size, False, reason))
                 self.fail("LEDGER_CHECKPOINT_MISMATCH", f"{name} signs root "
                           f"{_b64(cp.root_hash)} but the entries give {_b64(root)}{where}"
-                          f"{self._restores(source, cp.size)}",
+                          f"{self._restores(source, cp)}",
                           first, subject=f"{source} checkpoint {cp.size}", source=source,
                           size=cp.size)
                 continue
@@ -1129,21 +1129,34 @@ class _Run:
             rep.warnings.append(f"entries {signed}..{end - 1} come after the latest signed "
                                 "checkpoint: no signature covers them yet")
 
-    def _restores(self, source: str, size: int) -> str:
+    def _restores(self, source: str, cp: Checkpoint) -> str:
         """For a checkpoint held outside the database that the ledger no longer
-        matches: the restores the ledger records below its size, if any
-        (`coldcheck restore`). It explains the finding; it never excuses it."""
+        matches: the restore (`coldcheck restore`) that explains it, if the
+        ledger records one that a verified checkpoint covers and that names this
+        checkpoint as superseded, or says the replaced database held at least
+        its entries. It explains the finding; it never excuses it."""
         if source == "stored":
             return ""
-        seqs = [int(r[0]) for r in self.sql.rows(
-            "SELECT seq FROM events WHERE production_id = ? AND type = ? AND seq < ? "
-            "ORDER BY seq", "ledger.restored", size)]
-        if not seqs:
+        found = []
+        for seq, entry in self.sql.rows(
+                "SELECT seq, entry FROM events WHERE production_id = ? AND type = ? "
+                "AND seq < ? ORDER BY seq", "ledger.restored", self.report.verified_size):
+            try:
+                p = json.loads(bytes(entry))["payload"]
+                note = p["superseded_checkpoint"]
+                old = Checkpoint.parse(note[:note.index("\n\n") + 1]) if note else None
+                held = max(int(p["replaced_entries"] or 0), old.size if old else 0)
+            except (ValueError, KeyError, TypeError, NoteError):
+                continue
+            if (old is not None and (old.size, old.root_hash) == (cp.size, cp.root_hash)) \
+                    or cp.size <= held:
+                found.append(int(seq))
+        if not found:
             return ""
-        listed = ", ".join(str(q) for q in seqs)
-        return (f". The ledger records a restore from a backup at entry {listed} "
-                f"(`coldcheck ledger entry {seqs[-1]}`): what this checkpoint covered from "
-                "there on was replaced, and entries recorded after the backup are lost")
+        return (f". The ledger records a restore from a backup at entry {found[-1]} "
+                f"(`coldcheck ledger entry {found[-1]}`), signed since, after which this "
+                "checkpoint no longer matches: what it covered from that entry on was "
+                "recorded before the restore and is not in this ledger")
 
     def _check_entry0(self, trusted: Verifier | None) -> None:
         d = self.entry0

@@ -111,6 +111,10 @@ NEXT_STEPS: dict[str, str] = {
                    "purpose.",
     "BACKUP_UNSUPPORTED": "Back up a PostgreSQL server with pg_dump, then check the restored "
                           "copy with `coldcheck ledger verify`.",
+    "RESTORE_REFUSED": "Nothing was changed: find a backup that verifies (coldcheck ledger "
+                       "verify --db <backup>).",
+    "RESTORE_UNSIGNED": "Nothing was changed: restore a backup taken right after a checkpoint, "
+                        "or accept its unsigned entries by name.",
     # access
     "AUTH_REQUIRED": "Sign in.",
     "LOGIN_FAILED": "Check the username and password and try again.",

@@ -1,0 +1,74 @@
+"""The advisory lock that keeps ``coldcheck restore`` from swapping a SQLite file
+under anyone using it.
+
+An open SQLite connection follows its file, not its name: after a restore
+renames the database aside and puts the backup in its place, a server or a
+command that had it open would go on recording into the replaced file, with
+caches (state, Merkle frontier, hashes) from the replaced ledger. So every
+``Store`` on a SQLite file holds a shared ``flock`` on ``<file>.lock`` (the
+file's real path, links resolved) for as long as it is open, ``serve`` holds
+one from before it first reads, and a restore needs it exclusively.
+
+Where the lock file cannot be created (a write-protected stick an investigator
+reads a backup from), users go without: nobody can restore there either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from pathlib import Path
+
+from ..domain.errors import Conflict
+
+log = logging.getLogger("coldcheck")
+
+
+def lock_path(database: Path) -> Path:
+    return Path(f"{database.resolve()}.lock")
+
+
+class DatabaseLock:
+    """A held ``flock`` on ``<database>.lock``: shared, or exclusive for a
+    restore. DATABASE_BUSY if it cannot be had at once. ``required=False``:
+    go without if the lock file cannot be created."""
+
+    def __init__(self, database: Path, *, exclusive: bool, required: bool = True) -> None:
+        import fcntl
+
+        path = lock_path(database)
+        self._release = None
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            if required:
+                raise
+            log.debug("no lock at %s (%s): going without", path, e)
+            return
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if exclusive:
+                raise Conflict("DATABASE_BUSY", f"a coldcheck server or command is using "
+                               f"{database} (it holds {path}): stop it, then restore; "
+                               "nothing was changed") from None
+            raise Conflict("DATABASE_BUSY", f"{database} is being restored (the restore "
+                           f"holds {path}); try again when it has finished") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        # Closing the descriptor releases the lock: on release(), or when the
+        # holder is collected without being released.
+        self._release = weakref.finalize(self, os.close, fd)
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release()
+
+    def __enter__(self) -> DatabaseLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
