@@ -45,6 +45,9 @@ ALERT_ONLY_CODES = {
     # Status-board alert for an incident or wrap that no signed checkpoint covers
     # (the signing after its commit failed). Not an error: the action stands.
     "CHECKPOINT_MISSING",
+    # Status-board alert, for a day, after `coldcheck restore` put a backup back
+    # (ledger.restored). Not an error: the restore was decided and recorded.
+    "LEDGER_RESTORED",
 }
 
 CODE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")

@@ -490,3 +490,29 @@ def test_verify_names_only_a_signed_restore_that_explains_the_finding(
     failures = [f for f in rep.failures if f.subject.startswith("printed.txt") or
                 f.details.get("source") == "printed.txt"]
     assert failures and all("restore" not in f.message for f in failures), failures
+
+
+def test_the_board_and_that_days_report_say_the_ledger_was_restored(
+        demo: Settings, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from coldcheck.domain.events import parse_utc
+    from coldcheck.domain.production import alerts
+
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 2)
+    restore(demo, copy, reason="disk", decided_by="Dana")
+    ctx = context(demo, None)
+    try:
+        state = ctx.store.state(PRODUCTION)
+    finally:
+        ctx.store.dispose()
+    assert state.restored is not None
+    when = parse_utc(state.restored[1])
+    said = [x for x in alerts(state, when + timedelta(hours=23)) if x["code"] == "LEDGER_RESTORED"]
+    assert len(said) == 1 and said[0]["subject"] == "event:95"
+    assert "2 entries recorded after entry 94 before the restore are not in this ledger" in \
+        said[0]["message"]
+    assert not [x for x in alerts(state, when + timedelta(days=1, seconds=1))
+                if x["code"] == "LEDGER_RESTORED"]

@@ -113,7 +113,8 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
 }
 
 
-def _restored(p: Mapping[str, Any]) -> str:
+def restore_loss(p: Mapping[str, Any]) -> str:
+    """What a restore (ledger.restored) says it lost, in words."""
     n, known = int(p["entries"]), int(p["replaced_entries"] or 0)
     note = p["superseded_checkpoint"]
     if note:
@@ -121,14 +122,22 @@ def _restored(p: Mapping[str, Any]) -> str:
         known = max(known, int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0)
     unread = p["replaced_entries"] is None
     if known > n:
-        what = (f"{known - n} entries recorded after entry {n - 1} before the restore are not "
-                "in this ledger" + (" (the replaced database could not be read: it may have "
-                                    "held more)" if unread else ""))
+        one = known - n == 1
+        what = (f"{known - n} {'entry' if one else 'entries'} recorded after entry {n - 1} "
+                f"before the restore {'is' if one else 'are'} not in this ledger")
+        if unread:
+            what += " (the replaced database could not be read: it may have held more)"
     elif unread:
         what = ("the replaced database could not be read: how much was recorded after the "
                 "backup is unknown")
     else:
         what = "nothing recorded after the backup was lost"
+    return what
+
+
+def _restored(p: Mapping[str, Any]) -> str:
+    what = restore_loss(p)
+    n = int(p["entries"])
     return (f"LEDGER RESTORED from a backup of {n} entries (sha256 "
             f"{str(p['backup_sha256'])[:16]}…) by decision of {p['decided_by']}: "
             f"{p['reason']}; {what}")

@@ -3,7 +3,7 @@ meetings, incidents, complaints, overrides and the wrap."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import rules
@@ -19,7 +19,7 @@ from .common import (
 )
 from .custody import open_incident
 from .errors import Conflict, InvalidInput, Violation
-from .events import NewEvent, utc_text
+from .events import NewEvent, parse_utc, utc_text
 from .incidents import DISCHARGE_KINDS, INCIDENT_KINDS
 from .people import (
     QUALIFICATION_RENEWERS,
@@ -373,6 +373,12 @@ def alerts(s: ProductionState, at: datetime,
                     "message": f"no signed checkpoint covers event {due[0]} ({due[1]}) yet: "
                                "restore the signing key if it is missing, then sign one "
                                "(coldcheck ledger checkpoint)"})
+    if s.restored is not None and parse_utc(s.restored[1]) > at - timedelta(days=1):
+        seq, when, lost = s.restored
+        out.append({"code": "LEDGER_RESTORED", "subject": f"event:{seq}",
+                    "message": f"the database was restored from a backup at "
+                               f"{when[:16].replace('T', ' ')} UTC "
+                               f"(event {seq}): {lost}"})
     day = s.day()
     for w in s.weapons.values():
         if w.state == "issued" and w.due_at and (w.due_at < now or (day and day.meal_break)):

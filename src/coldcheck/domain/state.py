@@ -15,6 +15,7 @@ from .ammunition import Lot
 from .errors import NotFound
 from .events import Event
 from .incidents import Complaint, Incident, Inspection, Override
+from .narrative import restore_loss
 from .people import Person
 from .scenes import Day, Meeting, Scene
 from .weapons import EMPTY_LOAD, Weapon
@@ -61,6 +62,9 @@ class ProductionState:
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
+        # (seq, time, what) of the last restore from a backup (ledger.restored):
+        # alerts() shows it for a day, so the board and that day's report say it.
+        self.restored: tuple[int, str, str] | None = None
 
     # ---- lookups -------------------------------------------------------
     def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
@@ -265,6 +269,12 @@ def _wrapped(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.current_day = None
     s.checkpoint_due = (ev.seq, f"day {p['day']} wrapped")
     return {("day", p["day"])}
+
+
+@on("ledger.restored")
+def _restored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.restored = (ev.seq, ev.at, restore_loss(p))
+    return set()
 
 
 @on("weapon.received")
