@@ -100,7 +100,7 @@ def test_a_restore_keeps_what_it_replaces_and_records_what_was_lost(
     assert entry["type"] == "ledger.restored" and entry["actor"] == "system"
     assert entry["payload"] == {
         "backup_sha256": hashlib.sha256(copy_bytes).hexdigest(), "entries": 95,
-        "vouched_entries": 95, "replaced_entries": 97, "superseded_checkpoint": before,
+        "proven_entries": 95, "replaced_entries": 97, "superseded_checkpoint": before,
         "reason": "the cart's disk reports errors", "decided_by": "Dana, producer"}
     [p] = r.productions
     assert (p.entries, p.replaced_entries, p.superseded, p.lost, p.checkpoint) == \
@@ -248,35 +248,130 @@ def test_a_database_too_damaged_to_read_is_kept_and_the_restore_says_so(
     live = Path(demo.database_url)
     Path(f"{live}-wal").unlink(missing_ok=True)
     live.write_bytes(b"\x00" * 4096)  # the dead disk
-    r = restore(demo, copy, reason="disk died", decided_by="Dana")
+    with pytest.raises(ColdcheckError) as err:  # nothing left to prove the copy by
+        restore(demo, copy, reason="disk died", decided_by="Dana")
+    assert err.value.code == "RESTORE_UNPROVEN"
+    r = restore(demo, copy, reason="disk died", decided_by="Dana", accept_unproven=True)
     assert r.replaced is not None and Path(r.replaced).read_bytes() == b"\x00" * 4096
     [p] = r.productions
     assert p.replaced_entries is None and p.superseded == 96 and p.lost == 1
+    assert p.proven == 0
     assert verify(demo).ok
 
 
-def test_a_restore_cut_short_is_finished_by_running_it_again(
+def test_a_restore_cut_short_after_the_swap_is_signed_at_the_next_checkpoint(
         demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Second review: with the event appended after the swap, a crash between
+    them left a restored ledger without its event that the server would sign."""
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
     before = grow(demo, 1)
 
     def crash(*args: object, **kw: object) -> None:
-        raise KeyboardInterrupt  # the power goes after the swap, before the event
+        raise KeyboardInterrupt  # the power goes after the swap, before the signature
 
     with monkeypatch.context() as m:
-        m.setattr(restore_module, "_record", crash)
+        m.setattr(restore_module, "_sign", crash)
         with pytest.raises(KeyboardInterrupt):
             restore(demo, copy, reason="disk", decided_by="Dana")
-    # The copy is in place without its event; nothing signs over it meanwhile.
-    assert len(rows(Path(demo.database_url), EVENTS)) == 95
+    # The copy is in place with its event; the superseded checkpoint is aside.
+    got = rows(Path(demo.database_url), EVENTS)
+    assert len(got) == 96 and b'"type":"ledger.restored"' in got[95][2]  # type: ignore[operator]
+    assert not held_checkpoint_path(demo, PRODUCTION).exists()
+    [aside] = held_checkpoint_path(demo, PRODUCTION).parent.glob("*.replaced-*")
+    assert aside.read_text() == before
+    ctx = context(demo, None)
+    try:
+        from coldcheck.domain.production import alerts
+
+        assert "CHECKPOINT_MISSING" in {x["code"] for x in alerts(
+            ctx.store.state(PRODUCTION), ctx.now(None), signed=95)}
+        assert sign_checkpoint(ctx, reason="on_demand", at=ctx.now(None))[0] == 96
+    finally:
+        ctx.store.dispose()
+    assert verify(demo).ok
+
+
+def test_a_failed_swap_puts_the_checkpoint_back(
+        demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    before = grow(demo, 1)
+    files = snapshot(demo)
+
+    def full(*args: object, **kw: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(restore_module, "_swap", full)
+        with pytest.raises(OSError):
+            restore(demo, copy, reason="disk", decided_by="Dana")
     assert held_checkpoint_path(demo, PRODUCTION).read_text() == before
-    r = restore(demo, copy, reason="disk", decided_by="Dana")
-    [p] = r.productions
-    assert (p.superseded, p.checkpoint) == (96, 96) and verify(demo).ok
-    replaced = sorted(f.name for f in Path(demo.database_url).parent.iterdir()
-                      if f.name.startswith("coldcheck.db.replaced-") and "-wal" not in f.name)
-    assert len(replaced) == 2  # both replaced databases are kept
+    assert snapshot(demo) == files
+
+
+def test_an_abandoned_history_is_not_brought_back_unproven(
+        demo: Settings, tmp_path: Path) -> None:
+    """Second review: the database an earlier restore replaced is signed too;
+    with the live database damaged it passed for a backup, and the key signed a
+    fork."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 2)
+    first = restore(demo, copy, reason="disk", decided_by="Dana")
+    grow(demo, 2)
+    assert first.replaced is not None
+    old = tmp_path / "abandoned.db"
+    mid_day_copy(demo.model_copy(update={"database_url": first.replaced}), old)
+    live = Path(demo.database_url)
+    Path(f"{live}-wal").unlink(missing_ok=True)
+    live.write_bytes(b"\x00" * 4096)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, old, reason="disk", decided_by="Mallory")
+    assert err.value.code == "RESTORE_UNPROVEN"
+
+
+def test_no_kept_checkpoint_the_backups_own_signatures_prove_what_they_cover(
+        demo: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "midday.db"
+    record(demo, 2)  # 95, 96 unsigned
+    mid_day_copy(demo, copy)
+    held_checkpoint_path(demo, PRODUCTION).unlink()  # a key folder from before kept files
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_UNPROVEN" and "entries 95..96" in err.value.message
+    [p] = restore(demo, copy, reason="disk", decided_by="Dana",
+                  accept_unproven=True).productions
+    assert (p.entries, p.proven) == (97, 95)
+
+
+def test_a_lock_file_that_is_not_ours_stops_us_rather_than_being_skipped(
+        demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Second review: an unopenable .lock (another user's, mode 0600) was
+    skipped, and a restore then ran under a store that had the database open.
+    Only a lock file that cannot be created (read-only media) goes without."""
+    from coldcheck.persistence import filelock
+    from coldcheck.persistence.store import Store
+
+    lock = filelock.lock_path(Path(demo.database_url))
+    lock.touch()
+    real_open = os.open
+
+    def not_ours(path: object, flags: int, *args: object) -> int:
+        if Path(str(path)) == lock:
+            if not lock.exists() and not flags & os.O_CREAT:
+                raise FileNotFoundError(2, "No such file or directory", str(path))
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", not_ours)
+    with pytest.raises(ColdcheckError) as err:
+        Store(demo.database_url)
+    assert err.value.code == "DATABASE_UNREADABLE" and "same user" in err.value.message
+    # A lock file that is not there and cannot be made: going without.
+    lock.unlink()
+    Store(demo.database_url).dispose()
+    assert not lock.exists()
 
 
 def test_refusals_before_anything_is_touched(demo: Settings, tmp_path: Path) -> None:
@@ -352,7 +447,7 @@ def test_an_unsigned_tail_is_restored_only_when_something_vouches_for_it(
     # the last checkpoint (100) signed: a consistency proof, checked.
     r = restore(demo, copy, reason="disk", decided_by="Dana")
     [p] = r.productions
-    assert (p.entries, p.vouched, p.superseded, p.lost) == (98, 98, 100, 2)
+    assert (p.entries, p.proven, p.superseded, p.lost) == (98, 98, 100, 2)
     assert verify(demo).ok
 
 
@@ -372,19 +467,21 @@ def test_a_forged_unsigned_tail_is_never_signed(demo: Settings, tmp_path: Path) 
         restore(demo, copy, reason="disk", decided_by="Dana")
     assert err.value.code == "LEDGER_DIVERGED" and "not a prefix" in err.value.message
     assert snapshot(demo) == files
-    # With the replaced database dead, nothing can vouch for the tail: refused
-    # unless accepted by name, and then recorded as unvouched.
+    # With the replaced database dead, nothing shows the copy is an earlier
+    # state of what was last signed: refused unless accepted by name, and then
+    # recorded as not proven.
     live = Path(demo.database_url)
     Path(f"{live}-wal").unlink(missing_ok=True)
     live.write_bytes(b"\x00" * 4096)
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
-    assert err.value.code == "RESTORE_UNSIGNED" and "entries 95..97" in err.value.message
-    r = restore(demo, copy, reason="disk", decided_by="Dana", accept_unsigned=True)
+    assert err.value.code == "RESTORE_UNPROVEN" and "cannot show" in err.value.message
+    assert live.read_bytes() == b"\x00" * 4096
+    r = restore(demo, copy, reason="disk", decided_by="Dana", accept_unproven=True)
     [p] = r.productions
-    assert (p.entries, p.vouched, p.replaced_entries) == (98, 95, None)
+    assert (p.entries, p.proven, p.replaced_entries) == (98, 0, None)
     raw = rows(live, "SELECT entry FROM events WHERE seq = 98")[0][0]
-    assert isinstance(raw, bytes) and json.loads(raw)["payload"]["vouched_entries"] == 95
+    assert isinstance(raw, bytes) and json.loads(raw)["payload"]["proven_entries"] == 0
 
 
 def test_commits_still_in_the_wal_stay_with_the_replaced_database(
@@ -516,3 +613,23 @@ def test_the_board_and_that_days_report_say_the_ledger_was_restored(
         said[0]["message"]
     assert not [x for x in alerts(state, when + timedelta(days=1, seconds=1))
                 if x["code"] == "LEDGER_RESTORED"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root restores for another user")
+def test_a_restore_run_as_root_leaves_everything_to_the_servers_user(
+        demo: Settings, tmp_path: Path) -> None:
+    """Second review: a root restore left the kept checkpoint root-owned 0600,
+    and the server's user could sign nothing after it."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 1)
+    live, keys = Path(demo.database_url), demo.resolved_key_dir()
+    user = (65534, 65534)
+    for p in (live, keys, *keys.iterdir()):
+        os.chown(p, *user)
+    live.chmod(0o640)
+    restore(demo, copy, reason="disk", decided_by="Dana")
+    for p in (live, held_checkpoint_path(demo, PRODUCTION), Path(f"{live}.lock")):
+        st = p.stat()
+        assert (st.st_uid, st.st_gid) == user, p
+    assert live.stat().st_mode & 0o777 == 0o640  # the mode of the file it replaced

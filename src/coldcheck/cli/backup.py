@@ -56,8 +56,6 @@ def backup(out_file: Annotated[str | None, typer.Option(
             out.print(f"[bold red]✘ the copy does not verify[/]: kept as {r['file']} "
                       f"({r['bytes']:,} bytes), not under the name asked for", soft_wrap=True)
         out.print(f"  sha256 {r['sha256']}")
-        for w in r["warnings"]:
-            out.print(f"  [yellow]warning[/]: {w}", soft_wrap=True)
         if r["integrity"] != "ok":
             out.print(f"  [bold red]integrity check:[/] {r['integrity']}", soft_wrap=True)
         if r["unusable"]:
@@ -91,27 +89,29 @@ def restore(backup_file: Annotated[Path, typer.Argument(
                 "--reason", help="Why the database is restored (recorded in the ledger).")],
             by: Annotated[str, typer.Option(
                 "--by", help="Who decided it, name and role (recorded in the ledger).")],
-            accept_unsigned: Annotated[bool, typer.Option(
-                "--accept-unsigned", help="Restore entries of the backup that no signature "
-                "vouches for (after its last checkpoint, when the database being replaced "
-                "cannot prove them); the event records how many are vouched for.")] = False,
+            accept_unproven: Annotated[bool, typer.Option(
+                "--accept-unproven", help="Restore entries not proven part of the history "
+                "last signed here (the backup's unsigned tail, or all of it when the database "
+                "being replaced cannot prove it an earlier state); the event records how many "
+                "were proven.")] = False,
             db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Put a backup back in place of the database, with the server stopped. The
     backup is checked first as `coldcheck backup` checks its copies, and refused
     (RESTORE_REFUSED) unless it verifies and holds every production of the
-    database, and (RESTORE_UNSIGNED) if it holds entries no signature vouches
-    for. The database it replaces is kept as <database>.replaced-<time>. Each
-    production records a ledger.restored event (the backup's SHA-256, what the
-    replaced database and the last signed checkpoint held beyond it, the reason
-    and who decided) and signs a checkpoint over it; a kept checkpoint the
-    backup is behind is moved aside as <production>.last-checkpoint.replaced-<time>."""
+    database, and (RESTORE_UNPROVEN) if it holds entries not proven part of the
+    history last signed here. The database it replaces is kept as
+    <database>.replaced-<time>. Each production records a ledger.restored event
+    (the backup's SHA-256, what the replaced database and the last signed
+    checkpoint held beyond it, the reason and who decided) and signs a checkpoint
+    over it; a kept checkpoint the backup is behind is moved aside as
+    <production>.last-checkpoint.replaced-<time>."""
     s = settings(db)
 
     def go() -> dict[str, Any]:
         from ..services.restore import restore as put_back
 
         return put_back(s, backup_file, reason=reason, decided_by=by,
-                        accept_unsigned=accept_unsigned).to_dict()
+                        accept_unproven=accept_unproven).to_dict()
 
     def show(r: dict[str, Any]) -> None:
         out.print(f"[green]✔[/] {r['database']} restored from {r['backup']}", soft_wrap=True)
@@ -128,8 +128,8 @@ def restore(backup_file: Annotated[Path, typer.Argument(
             out.print(f"  {p['production']}: {p['entries']} entries restored; {lost}; the "
                       f"restore is entry {p['restore_event']}; checkpoint signed at size "
                       f"{p['checkpoint']}", soft_wrap=True)
-            if p["vouched_entries"] < p["entries"]:
-                out.print(f"    [yellow]accepted unsigned[/]: entries {p['vouched_entries']}.."
+            if p["proven_entries"] < p["entries"]:
+                out.print(f"    [yellow]accepted unproven[/]: entries {p['proven_entries']}.."
                           f"{p['entries'] - 1} (recorded in the restore event)", soft_wrap=True)
             if p["checkpoint_kept_aside"]:
                 out.print(f"    the checkpoint signed before (size "

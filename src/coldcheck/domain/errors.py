@@ -133,6 +133,6 @@ ERROR_CODES: dict[str, str] = {
     "BACKUP_UNSUPPORTED": "coldcheck backup copies SQLite databases; PostgreSQL has pg_dump.",
     "RESTORE_REFUSED": "The backup does not verify, or would drop a production; nothing "
                        "was changed.",
-    "RESTORE_UNSIGNED": "Entries of the backup that no signature vouches for; nothing was "
-                        "changed.",
+    "RESTORE_UNPROVEN": "Entries of the backup not proven part of the history last signed "
+                        "here; nothing was changed.",
 }

@@ -97,7 +97,7 @@ EVENT_TYPES: dict[str, EventType] = dict([
        "The safety supervisor bent a soft rule for a subject, with a reason."),
     _e("action.refused", "action subject codes messages",
        "An action was refused by the rule engine (the attempt is part of the record)."),
-    _e("ledger.restored", "backup_sha256 entries vouched_entries replaced_entries "
+    _e("ledger.restored", "backup_sha256 entries proven_entries replaced_entries "
        "superseded_checkpoint reason decided_by",
        "The database was restored from a backup: what followed it is not in this ledger."),
     _e("note.added", "refers_to text",

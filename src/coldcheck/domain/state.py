@@ -274,6 +274,7 @@ def _wrapped(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 @on("ledger.restored")
 def _restored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.restored = (ev.seq, ev.at, restore_loss(p))
+    s.checkpoint_due = (ev.seq, "ledger restored from a backup")
     return set()
 
 

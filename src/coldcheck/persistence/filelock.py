@@ -20,7 +20,7 @@ import os
 import weakref
 from pathlib import Path
 
-from ..domain.errors import Conflict
+from ..domain.errors import Conflict, InvalidInput
 
 log = logging.getLogger("coldcheck")
 
@@ -40,12 +40,27 @@ class DatabaseLock:
         path = lock_path(database)
         self._release = None
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            # Readable by all (it holds nothing): a user who may only read the
+            # database still takes the shared lock, on a read-only descriptor.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            if required:
-                raise
-            log.debug("no lock at %s (%s): going without", path, e)
-            return
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                # It cannot be created (a write-protected stick): nobody can
+                # restore there either.
+                if required:
+                    raise InvalidInput("DATABASE_UNREADABLE", f"cannot create {path} ({e}); "
+                                       "nothing was changed") from None
+                log.debug("no lock at %s (%s): going without", path, e)
+                return
+            except OSError as e2:
+                # It is there but not ours to open: going without would let a
+                # restore swap the database under us.
+                raise InvalidInput("DATABASE_UNREADABLE", f"{path} cannot be opened ({e2}): "
+                                   "every coldcheck on this database (the server, the CLI, a "
+                                   "restore) must run as the same user; nothing was "
+                                   "changed") from None
         try:
             fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -46,8 +46,7 @@ from typing import Any
 from ..config import Settings
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..persistence.store import Store, sqlite_file
-from .context import context, utc_now
-from .ledger import sign_checkpoint
+from .context import context
 from .verify import VerifyReport, verify_ledger
 
 __all__ = ["BackupResult", "backup", "place_file", "settle", "sha256_file", "verify_copy"]
@@ -64,7 +63,6 @@ class BackupResult:
     integrity: str = "ok"
     key_dir: str = ""
     unusable: str | None = None  # why the copy could not be verified at all
-    warnings: list[str] = field(default_factory=list)  # no checkpoint signed before the copy
 
     @property
     def ok(self) -> bool:
@@ -81,7 +79,7 @@ class BackupResult:
                 "root_hash": r.to_dict()["root_hash"], "key_source": r.key_source,
                 "warnings": list(r.warnings),
                 "first": r.first.to_dict() if r.first else None} for r in self.reports],
-            "keys_not_included": self.key_dir, "warnings": list(self.warnings),
+            "keys_not_included": self.key_dir,
         }
 
 
@@ -189,11 +187,7 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
     _refuse(target, source, key_dir, force)
     store = Store(settings.database_url)
     try:
-        # Not a coldcheck database: its code now, before any copy. Then a
-        # checkpoint over everything recorded so far, so that the copy is
-        # signed to its last entry: `coldcheck restore` puts back only what a
-        # signature vouches for.
-        warnings = _sign_first(settings, store, [str(p["id"]) for p in store.productions()])
+        store.productions()  # not a coldcheck database: its code now, before any copy
     finally:
         store.dispose()
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -214,7 +208,7 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
         settle(tmp, check=False)  # verifying opened it in WAL mode: one file again
         size = tmp.stat().st_size
         result = BackupResult(str(target), size, "", reports, integrity, str(key_dir),
-                              unusable, warnings)
+                              unusable)
         if not result.ok:
             # Never over the name asked for: --force must not put a copy that
             # does not verify over yesterday's good one.
@@ -228,20 +222,6 @@ def backup(settings: Settings, target: Path, *, force: bool = False,
             leftover.unlink(missing_ok=True)
     result.sha256 = sha256_file(Path(result.file))
     return result
-
-
-def _sign_first(settings: Settings, store: Store, productions: list[str]) -> list[str]:
-    """Sign a checkpoint for each production that grew since its last one; a
-    production that cannot be signed for is said, not a reason to skip the copy."""
-    said = []
-    for production in productions:
-        try:
-            sign_checkpoint(context(settings, production, store=store), reason="backup",
-                            at=utc_now())
-        except ColdcheckError as e:
-            said.append(f"{production}: no checkpoint was signed before the copy ({e.code}: "
-                        f"{e.message})")
-    return said
 
 
 def verify_copy(settings: Settings, copy: Path, key_dir: Path,

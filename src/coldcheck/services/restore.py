@@ -19,31 +19,35 @@ see persistence.filelock; the restore needs it exclusively):
    every production against its key file or sealed key. A production of the
    database that the copy does not hold is refused: restoring would drop its
    whole record.
-2. Signatures must vouch for every entry restored. The backup's own
-   checkpoints cover what they cover. The kept checkpoint (the last one this
-   server signed) must, if the copy holds its size, hash to its root (else it
-   is another history, ``LEDGER_DIVERGED``); if the copy is shorter, the
-   checkpoint is *superseded*, and a consistency proof built from the database
-   being replaced, when it can still be read, shows the copy is a prefix of
-   what it signed (one that fails is ``LEDGER_DIVERGED``). Entries nothing
-   vouches for are refused (``RESTORE_UNSIGNED``) unless accepted by name.
+2. Every entry restored must be proven part of the history this server last
+   signed. The kept checkpoint (the last one it signed) must, if the copy
+   holds its size, hash to its root (else it is another history,
+   ``LEDGER_DIVERGED``), and with the copy's own checkpoints proves what they
+   cover. If the copy is shorter, the checkpoint is *superseded*, and only a
+   consistency proof built from the database being replaced, when it can
+   still be read, shows the copy is an earlier state of what it signed (one
+   that fails is ``LEDGER_DIVERGED``). Entries not proven are refused
+   (``RESTORE_UNPROVEN``) unless accepted by name.
 3. The database it replaces is kept, never deleted: its -wal folded in, then
    renamed ``<database>.replaced-<UTC time>`` (with any -wal left), and the
    checked copy takes its name, with its file mode.
-4. Each production records a ``ledger.restored`` event (the backup's SHA-256,
-   how many entries it held and how many of them signatures vouch for, how
-   many the replaced database held, the superseded checkpoint exactly as
-   signed, the reason and who decided), the superseded kept checkpoint is
-   renamed ``<production>.last-checkpoint.replaced-<UTC time>`` (kept, it is
-   evidence), and a checkpoint is signed over the restored ledger with that
-   event in it.
+   Before that, each production's ``ledger.restored`` event (the backup's
+   SHA-256, how many entries it held and how many of them are proven, how many
+   the replaced database held, the superseded checkpoint exactly as signed, the
+   reason and who decided) is appended to the checked copy: the restored
+   ledger never goes without it.
+4. The superseded kept checkpoint is renamed
+   ``<production>.last-checkpoint.replaced-<UTC time>`` (kept, it is evidence)
+   just before the swap, and after it a checkpoint is signed over the restored
+   ledger, its event included.
 
-A crash between 3 and 4 leaves the restored copy in place without its event:
-the kept checkpoint then still refuses any signature (``LEDGER_DIVERGED``) and
-running the same restore again finishes it (the database it replaces is kept
-again). A crash between the two renames of 3 leaves the old -wal (empty after
-the fold) at the database's name; the next restore refuses to run over it and
-says where it belongs.
+The superseded checkpoint is moved aside just before the swap (and back if
+the swap fails), so a crash after the swap leaves the restored ledger with its
+event, unsigned until the next checkpoint (the board shows
+``CHECKPOINT_MISSING``; ``coldcheck ledger checkpoint`` signs it). A crash
+between the two renames of the swap leaves the old -wal (empty after the fold)
+at the database's name; the next restore refuses to run over it and says
+where it belongs.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ from ..domain.common import text
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import NewEvent
 from ..ledger import Checkpoint, NoteError, check_tree, open_checkpoint, prove_tree, tree_hash
-from ..persistence.filelock import DatabaseLock
+from ..persistence.filelock import DatabaseLock, lock_path
 from ..persistence.store import Store, sqlite_file
 from .backup import place_file, settle, verify_copy
 from .context import context, utc_now
@@ -90,7 +94,7 @@ def database_lock(database: Path, *, exclusive: bool) -> Iterator[None]:
 class Restored:
     production: str
     entries: int  # in the backup; the restore event is entry ``entries``
-    vouched: int  # of those, how many a signature vouches for
+    proven: int  # of those, how many are proven part of the history last signed here
     replaced_entries: int | None  # in the database it replaced (None: not readable)
     superseded: int | None  # size of the kept checkpoint the copy is behind
     kept_aside: str | None = None  # where that checkpoint file was moved
@@ -116,7 +120,7 @@ class RestoreResult:
         return {"database": self.database, "backup": self.backup, "sha256": self.sha256,
                 "replaced": self.replaced,
                 "productions": [{"production": p.production, "entries": p.entries,
-                                 "vouched_entries": p.vouched,
+                                 "proven_entries": p.proven,
                                  "replaced_entries": p.replaced_entries,
                                  "superseded_checkpoint": p.superseded,
                                  "checkpoint_kept_aside": p.kept_aside,
@@ -136,8 +140,8 @@ def _copy_raw(source: Path, tmp: Path) -> str:
             if side.stat().st_size > 0:
                 raise Conflict("RESTORE_REFUSED", f"{side} is beside the backup: it is a "
                                "database in use, not a closed copy, and what is restored would "
-                               "not be its file alone. Copy it with `coldcheck backup --db "
-                               f"{source}`, then restore the copy; nothing was changed")
+                               "not be its file alone. Restore a copy `coldcheck backup` made; "
+                               "nothing was changed")
     h = hashlib.sha256()
     try:
         with open(source, "rb") as f, open(tmp, "wb") as out:
@@ -193,20 +197,23 @@ def _prefix_proven(live_url: str, production: str, cp: Checkpoint, n: int,
 
 
 def _vouch(settings: Settings, copy: Store, live_url: str | None, report: VerifyReport,
-           accept_unsigned: bool) -> tuple[Restored, str | None]:
-    """What signatures vouch for in the backup of ``report.production``, and the
-    kept checkpoint if the backup is behind it (superseded).
+           accept_unproven: bool) -> tuple[Restored, str | None]:
+    """How many of the backup's entries are proven part of the history this
+    server last signed, and the kept checkpoint if the backup is behind it
+    (superseded).
 
-    The backup's own checkpoints vouch for what they cover. The kept checkpoint
-    (the last one this server signed) must, if the backup holds its size, hash
-    to its root (else the backup is another history: LEDGER_DIVERGED); if the
-    backup is shorter, a consistency proof from the replaced database vouches
-    for the backup's entries as a prefix of what it signed, and one that fails
-    is LEDGER_DIVERGED too. Entries nothing vouches for (the backup's tail
-    after its last checkpoint) are refused unless ``accept_unsigned``: whoever
-    could write to the backup file could have written them."""
+    With no kept checkpoint, the backup's own signed checkpoints prove what
+    they cover. If the backup holds the kept checkpoint's size, its entries
+    must hash to its root (else it is another history: LEDGER_DIVERGED), and
+    those entries, and what the backup's checkpoints cover, are proven. If the
+    backup is shorter, only a consistency proof from the database being
+    replaced shows the backup is an earlier state of what was signed (one that
+    fails is LEDGER_DIVERGED); without it nothing is proven, whatever the
+    backup's own signatures: an older database abandoned by an earlier
+    restore is signed too. Entries not proven are refused (RESTORE_UNPROVEN)
+    unless ``accept_unproven``, and the event records how many were."""
     production, n = report.production, report.entries
-    vouched, superseded, size = report.verified_size, None, None
+    proven, superseded, size = report.verified_size, None, None
     note = read_held(held_checkpoint_path(settings, production))
     with copy.engine.connect() as c:
         reader = copy.hash_reader(c, production)
@@ -225,31 +232,37 @@ def _vouch(settings: Settings, copy: Store, live_url: str | None, report: Verify
                                    f"of {production!r} do not hash to the last checkpoint "
                                    "this server signed: it is a copy of another history; "
                                    "nothing was changed")
-                vouched = max(vouched, cp.size)
+                proven = max(proven, cp.size)
             else:
                 superseded, size = note, cp.size
-                proven = None if live_url is None else _prefix_proven(
+                prefix = None if live_url is None else _prefix_proven(
                     live_url, production, cp, n, tree_hash(n, reader))
-                if proven is False:
+                if prefix is False:
                     raise Conflict("LEDGER_DIVERGED", f"the backup's {n} entries of "
                                    f"{production!r} are not a prefix of the history the last "
                                    "checkpoint this server signed covers, as the database "
                                    "being replaced holds it: one of the two was changed; "
                                    "nothing was changed")
-                if proven:
-                    vouched = n
-    if vouched < n and not accept_unsigned:
-        raise Conflict("RESTORE_UNSIGNED", f"entries {vouched}..{n - 1} of {production!r} in "
-                       "the backup come after its last signed checkpoint, and the database "
-                       "being replaced cannot vouch for them: whoever could write to the "
-                       "backup could have written them. Restore a backup taken right after "
-                       "a checkpoint (`coldcheck backup` signs one first), or accept them "
-                       "with --accept-unsigned (recorded in the ledger); nothing was changed")
-    return Restored(production, n, vouched, None, size), superseded
+                proven = n if prefix else 0
+    if proven < n and not accept_unproven:
+        if superseded is not None:
+            why = (f"the database being replaced cannot show (by a consistency proof to the "
+                   f"last checkpoint this server signed, size {size}) that the backup's {n} "
+                   "entries are an earlier state of that ledger: a copy of a forged or "
+                   "abandoned history would look the same")
+        else:
+            why = (f"entries {proven}..{n - 1} come after the backup's last signed checkpoint: "
+                   "whoever could write to the backup could have written them")
+        raise Conflict("RESTORE_UNPROVEN", f"{production!r}: {why}. Restore a backup taken "
+                       "right after a checkpoint was signed on the database (every wrap signs "
+                       "one), or, if you know where this copy comes from, pass "
+                       "--accept-unproven: the restore event records how many entries were "
+                       "proven; nothing was changed")
+    return Restored(production, n, proven, None, size), superseded
 
 
 def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: str,
-            accept_unsigned: bool = False, at: datetime | None = None) -> RestoreResult:
+            accept_unproven: bool = False, at: datetime | None = None) -> RestoreResult:
     """Replace the SQLite database of ``settings`` by the backup ``backup_file``
     (see the module docstring)."""
     reason, decided_by = text(reason, "reason"), text(decided_by, "decided_by", max_len=200)
@@ -273,14 +286,27 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")  # names, not the record
     here = settings.model_copy(update={"database_url": str(database)})
     with DatabaseLock(database, exclusive=True):
+        owner = database.stat() if database.exists() else None
+        if owner is not None:
+            _give(lock_path(database), owner)  # a root restore leaves it usable
         fd, name = tempfile.mkstemp(dir=database.parent, prefix=f".{database.name}.",
                                     suffix=".restore")
         os.close(fd)  # mode 0600, as the database's own file
         tmp = Path(name)
         try:
             sha = _copy_raw(backup_file, tmp)
-            plans = _prepare(here, backup_file, tmp, database, accept_unsigned)
-            replaced = _swap(database, tmp, stamp)
+            plans = _prepare(here, backup_file, tmp, database, accept_unproven)
+            # The event goes into the copy before it takes the database's name:
+            # a restored ledger never goes without it, whatever stops us after.
+            _record(here, tmp, plans, sha, reason, decided_by, at)
+            moved = _set_aside(here, plans, stamp)
+            try:
+                replaced = _swap(database, tmp, stamp)
+            except BaseException:
+                for held, aside in moved:  # nothing restored: the guard stands again
+                    with contextlib.suppress(OSError):
+                        os.replace(aside, held)
+                raise
         finally:
             for leftover in (tmp, *(Path(f"{tmp}{x}") for x in SIDE_FILES)):
                 leftover.unlink(missing_ok=True)
@@ -288,8 +314,7 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
         store = Store(here.database_url, lock=False)  # the restore holds the lock
         try:
             for plan in plans:
-                result.productions.append(_record(here, store, plan, sha, reason,
-                                                  decided_by, at, stamp))
+                result.productions.append(_sign(here, store, plan))
         finally:
             store.dispose()
     return result
@@ -302,9 +327,9 @@ class _Plan:
 
 
 def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
-             accept_unsigned: bool) -> list[_Plan]:
+             accept_unproven: bool) -> list[_Plan]:
     """Check the copy of the backup in ``tmp``; refuse (nothing changed) unless it
-    verifies, loses no production and signatures vouch for it."""
+    verifies, loses no production and is proven part of the history signed here."""
     try:
         integrity = settle(tmp, check=True)
     except sqlite3.DatabaseError as e:
@@ -340,13 +365,13 @@ def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
     try:
         plans = []
         for r in reports:
-            restored, note = _vouch(there, copy, None if live is None else str(database), r,
-                                    accept_unsigned)
+            known = live is not None and r.production in live  # never create the file
+            restored, note = _vouch(there, copy, str(database) if known else None, r,
+                                    accept_unproven)
             restored.replaced_entries = None if live is None else live.get(r.production)
             plans.append(_Plan(restored, note))
     finally:
         copy.dispose()
-    settle(tmp, check=False)  # verifying opened it in WAL mode: one file again
     return plans
 
 
@@ -387,27 +412,58 @@ def _swap(database: Path, tmp: Path, stamp: str) -> str | None:
     # The restored file as private as the one it replaces, and, for a restore
     # run as root, still the server's to open.
     os.chmod(tmp, st.st_mode & 0o777)
-    if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
-        os.chown(tmp, st.st_uid, st.st_gid)
+    _give(tmp, st)
     place_file(tmp, database, False)
     return replaced
 
 
-def _record(settings: Settings, store: Store, plan: _Plan, sha: str, reason: str,
-            decided_by: str, at: datetime, stamp: str) -> Restored:
-    r = plan.restored
-    ctx = context(settings, r.production, store=store)
-    with store.write(r.production) as tx:
-        tx.append([NewEvent("ledger.restored", {
-            "backup_sha256": sha, "entries": r.entries, "vouched_entries": r.vouched,
-            "replaced_entries": r.replaced_entries, "superseded_checkpoint": plan.note,
-            "reason": reason, "decided_by": decided_by})],
-            actor="system", device=settings.device, at=at)
-    if plan.note is not None:
-        held = held_checkpoint_path(settings, r.production)
-        aside = Path(f"{held}.replaced-{stamp}")
-        if read_held(held) == plan.note:  # not already moved by an earlier attempt
+def _record(settings: Settings, tmp: Path, plans: list[_Plan], sha: str, reason: str,
+            decided_by: str, at: datetime) -> None:
+    """Append each production's ledger.restored event to the checked copy, then
+    make it one self-contained file again."""
+    store = Store(str(tmp.resolve()), lock=False)  # a private temporary file
+    try:
+        for plan in plans:
+            r = plan.restored
+            with store.write(r.production) as tx:
+                tx.append([NewEvent("ledger.restored", {
+                    "backup_sha256": sha, "entries": r.entries, "proven_entries": r.proven,
+                    "replaced_entries": r.replaced_entries,
+                    "superseded_checkpoint": plan.note, "reason": reason,
+                    "decided_by": decided_by})],
+                    actor="system", device=settings.device, at=at)
+    finally:
+        store.dispose()
+    settle(tmp, check=False)
+
+
+def _set_aside(settings: Settings, plans: list[_Plan], stamp: str) -> list[tuple[Path, Path]]:
+    """Move each superseded kept checkpoint aside (kept: it is evidence), just
+    before the swap: once the restored ledger is in place, with its event,
+    nothing stands between it and its next signature, even if we stop here."""
+    moved = []
+    for plan in plans:
+        held = held_checkpoint_path(settings, plan.restored.production)
+        if plan.note is not None and read_held(held) == plan.note:
+            aside = Path(f"{held}.replaced-{stamp}")
             os.replace(held, aside)
-            r.kept_aside = str(aside)
-    r.checkpoint, _ = sign_checkpoint(ctx, reason="restore", at=at)
+            plan.restored.kept_aside = str(aside)
+            moved.append((held, aside))
+    return moved
+
+
+def _sign(settings: Settings, store: Store, plan: _Plan) -> Restored:
+    """Sign over the restored ledger, its restore event included."""
+    r = plan.restored
+    held = held_checkpoint_path(settings, r.production)
+    ctx = context(settings, r.production, store=store)
+    r.checkpoint, _ = sign_checkpoint(ctx, reason="restore", at=ctx.now(None))
+    with contextlib.suppress(OSError):  # a root restore leaves the server able to sign
+        _give(held, held.parent.stat())
     return r
+
+
+def _give(path: Path, owner: os.stat_result) -> None:
+    """Run as root, hand ``path`` to ``owner``'s user and group."""
+    if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0) and path.exists():
+        os.chown(path, owner.st_uid, owner.st_gid)

@@ -113,8 +113,8 @@ NEXT_STEPS: dict[str, str] = {
                           "copy with `coldcheck ledger verify`.",
     "RESTORE_REFUSED": "Nothing was changed: find a backup that verifies (coldcheck ledger "
                        "verify --db <backup>).",
-    "RESTORE_UNSIGNED": "Nothing was changed: restore a backup taken right after a checkpoint, "
-                        "or accept its unsigned entries by name.",
+    "RESTORE_UNPROVEN": "Nothing was changed: restore a backup taken right after a checkpoint, "
+                        "or accept its unproven entries by name.",
     # access
     "AUTH_REQUIRED": "Sign in.",
     "LOGIN_FAILED": "Check the username and password and try again.",
