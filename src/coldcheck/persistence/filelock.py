@@ -40,9 +40,14 @@ class DatabaseLock:
         path = lock_path(database)
         self._release = None
         try:
-            # Readable by all (it holds nothing): a user who may only read the
-            # database still takes the shared lock, on a read-only descriptor.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            # As private as the database (0600 for a new one): whoever may read
+            # the database may take the shared lock, on a read-only descriptor
+            # if need be, and nobody else.
+            try:
+                mode = database.stat().st_mode & 0o666
+            except OSError:
+                mode = 0o600
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, mode)
         except OSError as e:
             try:
                 fd = os.open(path, os.O_RDONLY)
