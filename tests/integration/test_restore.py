@@ -633,3 +633,26 @@ def test_a_restore_run_as_root_leaves_everything_to_the_servers_user(
         st = p.stat()
         assert (st.st_uid, st.st_gid) == user, p
     assert live.stat().st_mode & 0o777 == 0o640  # the mode of the file it replaced
+
+
+def test_verify_tells_a_backup_copy_from_a_cut_ledger(demo: Settings, tmp_path: Path) -> None:
+    """A backup checked on the server where the live ledger signed past it:
+    against the kept checkpoint it is behind by design (said so), and
+    --backup checks it as `coldcheck backup` does."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 1)
+    there = demo.model_copy(update={"database_url": str(copy)})
+    rep = verify(there)
+    f = rep.first
+    assert f is not None and f.code == "LEDGER_TRUNCATED" and "--backup" in f.message
+    env = {"COLDCHECK_KEY_DIR": str(demo.resolved_key_dir()),
+           "COLDCHECK_ARGON2_PROFILE": "fast-insecure-for-tests"}
+    res = runner.invoke(app, ["ledger", "verify", "--db", str(copy)], env=env)
+    assert res.exit_code == 5, res.output
+    res = runner.invoke(app, ["ledger", "verify", "--db", str(copy), "--backup"], env=env)
+    assert res.exit_code == 0, res.output
+    # A cut ledger named by a held checkpoint (a printed report) gets no such hint.
+    rep = verify(there, checkpoints=[("printed.txt", held_checkpoint_path(
+        demo, PRODUCTION).read_text())], use_kept=False)
+    assert rep.first is not None and "--backup" not in rep.first.message

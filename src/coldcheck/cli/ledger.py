@@ -135,6 +135,12 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
                     "here, check the ledger against the key the database names (its "
                     "consistency only: a rewrite re-signed with another key passes) "
                     "instead of failing with LEDGER_KEY_UNTRUSTED.")] = False,
+           backup: Annotated[bool, typer.Option(
+               "--backup",
+               help="The database is a backup copy: check it without the last checkpoint "
+                    "this server signed (kept beside the key), which the live ledger may "
+                    "have signed past since the copy was taken, as `coldcheck backup` "
+                    "checks its copies.")] = False,
            as_json: JsonOpt = False) -> None:
     """Recompute the whole ledger and compare: entries, Merkle tree and stored hashes,
     signed checkpoints, projections. Exit 0 when sound; exit 5 naming the first entry
@@ -152,7 +158,8 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
                 bar.update(task, completed=done, total=total)
 
             report = verify_ledger(ctx, progress=progress, trusted_key=trusted,
-                                   checkpoints=held, trust_database_key=trust_database_key)
+                                   checkpoints=held, trust_database_key=trust_database_key,
+                                   use_kept=not backup)
     if as_json:
         out.print_json(data=report.to_dict())
     else:

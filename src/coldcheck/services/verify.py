@@ -1087,7 +1087,7 @@ class _Run:
                 rep.checkpoints.append(CheckpointResult(source, cp.size, False, reason))
                 self.fail("LEDGER_TRUNCATED", f"{name} was signed at size {cp.size} but the "
                           f"ledger ends at entry {end - 1}: entries {end}..{cp.size - 1} were "
-                          f"removed{self._restores(source, cp)}", end,
+                          f"removed{self._restores(source, cp)}{self._kept_hint(source)}", end,
                           signed_size=cp.size, source=source)
                 continue
             if cp.size > n:  # within the sequence numbers, but rows are missing
@@ -1128,6 +1128,13 @@ class _Run:
         if 0 < signed < end:
             rep.warnings.append(f"entries {signed}..{end - 1} come after the latest signed "
                                 "checkpoint: no signature covers them yet")
+
+    def _kept_hint(self, source: str) -> str:
+        """For the kept checkpoint: a backup copy is behind it by design."""
+        if source not in {label for label, _ in self.kept}:
+            return ""
+        return (" (if this database is a backup copy, the live ledger signed past it "
+                "after it was taken: check a copy with `coldcheck ledger verify --backup`)")
 
     def _restores(self, source: str, cp: Checkpoint) -> str:
         """For a checkpoint held outside the database that the ledger no longer
