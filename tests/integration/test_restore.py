@@ -259,37 +259,39 @@ def test_a_database_too_damaged_to_read_is_kept_and_the_restore_says_so(
     assert verify(demo).ok
 
 
-def test_a_restore_cut_short_after_the_swap_is_signed_at_the_next_checkpoint(
+def test_a_restore_killed_before_the_swap_leaves_nothing_signable(
         demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Second review: with the event appended after the swap, a crash between
-    them left a restored ledger without its event that the server would sign."""
+    """Third review: the kept checkpoint was set aside before the new one
+    existed, so a restore that stopped there left the database with no guard
+    outside it, and a rewrite was signed. Now the new checkpoint is signed
+    over the checked copy and kept before the swap: killed in between, the old
+    database no longer matches it, and nothing is signed over it."""
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
-    before = grow(demo, 1)
+    grow(demo, 1)
 
-    def crash(*args: object, **kw: object) -> None:
-        raise KeyboardInterrupt  # the power goes after the swap, before the signature
+    def killed(*args: object, **kw: object) -> None:
+        raise KeyboardInterrupt  # the power goes just before the swap
 
     with monkeypatch.context() as m:
-        m.setattr(restore_module, "_sign", crash)
+        m.setattr(restore_module, "_swap", killed)
+        m.setattr(restore_module, "_unkeep", lambda done: None)  # no chance to undo
         with pytest.raises(KeyboardInterrupt):
             restore(demo, copy, reason="disk", decided_by="Dana")
-    # The copy is in place with its event; the superseded checkpoint is aside.
-    got = rows(Path(demo.database_url), EVENTS)
-    assert len(got) == 96 and b'"type":"ledger.restored"' in got[95][2]  # type: ignore[operator]
-    assert not held_checkpoint_path(demo, PRODUCTION).exists()
-    [aside] = held_checkpoint_path(demo, PRODUCTION).parent.glob("*.replaced-*")
-    assert aside.read_text() == before
+    assert size_of(held_checkpoint_path(demo, PRODUCTION).read_text()) == 96  # the copy's
+    # Someone rewrites the old database and drops its checkpoints: refused.
+    with Attacker(Path(demo.database_url)) as x:
+        x.set_entry(3, x.entry(3).replace(b'"', b'"', 1) + b" ")
+        x.rewrite_hashes()
+        x.sql("DELETE FROM checkpoints")
     ctx = context(demo, None)
     try:
-        from coldcheck.domain.production import alerts
-
-        assert "CHECKPOINT_MISSING" in {x["code"] for x in alerts(
-            ctx.store.state(PRODUCTION), ctx.now(None), signed=95)}
-        assert sign_checkpoint(ctx, reason="on_demand", at=ctx.now(None))[0] == 96
+        a.add_note(ctx, text="after", refers_to=0, actor="P1")
+        with pytest.raises(ColdcheckError) as err:
+            sign_checkpoint(ctx, reason="on_demand", at=ctx.now(None))
     finally:
         ctx.store.dispose()
-    assert verify(demo).ok
+    assert err.value.code == "LEDGER_DIVERGED"
 
 
 def test_a_failed_swap_puts_the_checkpoint_back(
@@ -514,15 +516,23 @@ def test_a_wal_without_its_database_is_never_replayed_into_the_copy(
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
     live = Path(demo.database_url)
-    # A restore cut short between its two renames.
+    # A restore cut short between its renames: the database moved aside, its
+    # -wal not yet.
     os.rename(live, f"{live}.replaced-earlier")
     Path(f"{live}-wal").write_bytes(b"wal of the database moved aside")
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
     assert err.value.code == "RESTORE_REFUSED" and "cut short" in err.value.message
+    assert not live.exists()  # refused before a file was made
+    # A -wal with no database and nothing moved aside: refused too.
+    os.rename(f"{live}.replaced-earlier", tmp_path / "elsewhere.db")
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_REFUSED" and "without its database" in err.value.message
     assert not live.exists()
-    os.rename(f"{live}-wal", f"{live}.replaced-earlier-wal")
-    assert restore(demo, copy, reason="disk", decided_by="Dana").replaced is None
+    Path(f"{live}-wal").unlink()
+    r = restore(demo, copy, reason="disk", decided_by="Dana")
+    assert r.replaced is None and r.productions[0].replaced_entries == 0
     assert verify(demo).ok
 
 
@@ -582,6 +592,7 @@ def test_verify_names_only_a_signed_restore_that_explains_the_finding(
               "VALUES (?, 95, 'ledger.restored', '2026-11-24T23:00:00.000000Z', 'system', "
               "'pytest', ?)", PRODUCTION, forged)
         x.sql("UPDATE productions SET head = 96 WHERE id = ?", PRODUCTION)
+        x.sql("DELETE FROM checkpoints WHERE tree_size > 95")  # else they hide the held one
         x.rewrite_hashes()
     rep = verify(demo, checkpoints=[("printed.txt", before)], use_kept=False)
     failures = [f for f in rep.failures if f.subject.startswith("printed.txt") or
@@ -656,3 +667,49 @@ def test_verify_tells_a_backup_copy_from_a_cut_ledger(demo: Settings, tmp_path: 
     rep = verify(there, checkpoints=[("printed.txt", held_checkpoint_path(
         demo, PRODUCTION).read_text())], use_kept=False)
     assert rep.first is not None and "--backup" not in rep.first.message
+
+
+def test_a_refused_restore_where_no_database_is_creates_none(
+        demo: Settings, tmp_path: Path) -> None:
+    """Second review: proving the copy against a database that was not there
+    created an empty one, which a refused restore left behind."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 1)
+    live = Path(demo.database_url)
+    for p in (live, Path(f"{live}-wal"), Path(f"{live}-shm")):
+        p.unlink(missing_ok=True)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_UNPROVEN" and not live.exists()
+
+
+def test_a_database_whose_hashes_are_damaged_still_proves_the_backup(
+        demo: Settings, tmp_path: Path) -> None:
+    """Third review: a damaged stored hash in the database being replaced (the
+    very case restore is for) made every restore LEDGER_DIVERGED. Its entries,
+    hashed again, are what proves the backup."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 2)
+    with Attacker(Path(demo.database_url)) as x:
+        x.sql("UPDATE ledger_hashes SET hash = ? WHERE production_id = ? AND idx = 157",
+              bytes(32), PRODUCTION)
+    assert not verify(demo).ok
+    [p] = restore(demo, copy, reason="hash damage", decided_by="Dana").productions
+    assert (p.entries, p.proven, p.lost) == (95, 95, 2) and verify(demo).ok
+
+
+def test_a_database_whose_entries_are_damaged_cannot_prove_it(
+        demo: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    grow(demo, 2)
+    with Attacker(Path(demo.database_url)) as x:
+        x.flip(50, 20)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="damage", decided_by="Dana")
+    assert err.value.code == "RESTORE_UNPROVEN"
+    [p] = restore(demo, copy, reason="damage", decided_by="Dana",
+                  accept_unproven=True).productions
+    assert (p.entries, p.proven) == (95, 0) and verify(demo).ok

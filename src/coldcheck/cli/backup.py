@@ -98,8 +98,9 @@ def restore(backup_file: Annotated[Path, typer.Argument(
     """Put a backup back in place of the database, with the server stopped. The
     backup is checked first as `coldcheck backup` checks its copies, and refused
     (RESTORE_REFUSED) unless it verifies and holds every production of the
-    database, and (RESTORE_UNPROVEN) if it holds entries not proven part of the
-    history last signed here. The database it replaces is kept as
+    database, (RESTORE_UNPROVEN) if it holds entries not proven part of the
+    history last signed here, and (LEDGER_DIVERGED) if it holds another history.
+    The database it replaces is kept as
     <database>.replaced-<time>. Each production records a ledger.restored event
     (the backup's SHA-256, what the replaced database and the last signed
     checkpoint held beyond it, the reason and who decided) and signs a checkpoint
@@ -124,7 +125,8 @@ def restore(backup_file: Annotated[Path, typer.Argument(
                     "backup not in the restored ledger[/]" if n else
                     "no signed or stored entry lost")
             if p["replaced_entries"] is None:
-                lost += " (the replaced database could not be read: it may have held more)"
+                lost += (" (the replaced database could not be read: it may have held more)"
+                         if n else " that is known: the replaced database could not be read")
             out.print(f"  {p['production']}: {p['entries']} entries restored; {lost}; the "
                       f"restore is entry {p['restore_event']}; checkpoint signed at size "
                       f"{p['checkpoint']}", soft_wrap=True)

@@ -132,6 +132,10 @@ def restore_loss(p: Mapping[str, Any]) -> str:
                 "backup is unknown")
     else:
         what = "nothing recorded after the backup was lost"
+    proven = int(p["proven_entries"])
+    if proven < n:
+        what += (f"; entries {proven}..{n - 1} were restored without proof that they belong "
+                 "to the history last signed, as decided")
     return what
 
 

@@ -292,7 +292,8 @@ def _keep_held(path: Path, note: str, size: int) -> None:
         log.warning("the last checkpoint could not be kept at %s: %s", path, e)
 
 
-def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, str]:
+def sign_checkpoint(ctx: Context, *, reason: str, at: datetime,
+                    keep: bool = True) -> tuple[int, str]:
     """Sign the current tree head if it grew since the last checkpoint; return the
     latest checkpoint (size, signed note).
 
@@ -301,11 +302,15 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
     last one this server signed, kept beside the key where a rewrite of the
     database cannot reach it. Otherwise whoever rewrote the database and
     removed the checkpoints above the rewrite would get the genuine key to sign
-    the forgery at the next incident or wrap."""
+    the forgery at the next incident or wrap.
+
+    ``keep=False`` (only for ``coldcheck restore``, on the checked copy it is
+    about to put in place, which writes the kept checkpoint itself) neither
+    checks nor writes the kept checkpoint."""
     prod = ctx.store.production(ctx.production)
     key = signer(ctx)
     held_path = held_checkpoint_path(ctx.settings, ctx.production)
-    held = read_held(held_path)
+    held = read_held(held_path) if keep else None
     with ctx.store.write(ctx.production) as tx:
         size = tx.head
         last = tx.conn.execute(select(t.checkpoints.c.tree_size, t.checkpoints.c.note)
@@ -325,7 +330,8 @@ def sign_checkpoint(ctx: Context, *, reason: str, at: datetime) -> tuple[int, st
         tx.conn.execute(t.checkpoints.insert().values(
             production_id=ctx.production, tree_size=size, note=note, reason=reason,
             created_at=utc_text(at)))
-        _keep_held(held_path, note, size)  # before the commit: writers take turns
+        if keep:
+            _keep_held(held_path, note, size)  # before the commit: writers take turns
     return size, note
 
 

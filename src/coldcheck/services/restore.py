@@ -23,31 +23,30 @@ see persistence.filelock; the restore needs it exclusively):
    signed. The kept checkpoint (the last one it signed) must, if the copy
    holds its size, hash to its root (else it is another history,
    ``LEDGER_DIVERGED``), and with the copy's own checkpoints proves what they
-   cover. If the copy is shorter, the checkpoint is *superseded*, and only a
-   consistency proof built from the database being replaced, when it can
-   still be read, shows the copy is an earlier state of what it signed (one
-   that fails is ``LEDGER_DIVERGED``). Entries not proven are refused
+   cover. If the copy is shorter, the checkpoint is *superseded*, and only
+   the database being replaced, its entries hashed again, when it can still
+   be read, shows the copy is an earlier state of what it signed (a
+   comparison that fails is ``LEDGER_DIVERGED``). Entries not proven are refused
    (``RESTORE_UNPROVEN``) unless accepted by name.
-3. The database it replaces is kept, never deleted: its -wal folded in, then
+3. Into the checked copy go each production's ``ledger.restored`` event (the
+   backup's SHA-256, how many entries it held and how many of them are
+   proven, how many the replaced database held, the superseded checkpoint
+   exactly as signed, the reason and who decided) and a checkpoint signed over
+   it.
+4. Each production's kept checkpoint is replaced, whole, by that one; a
+   superseded one is first copied aside as
+   ``<production>.last-checkpoint.replaced-<UTC time>`` (it is evidence).
+5. The database it replaces is kept, never deleted: its -wal folded in, then
    renamed ``<database>.replaced-<UTC time>`` (with any -wal left), and the
-   checked copy takes its name, with its file mode.
-   Before that, each production's ``ledger.restored`` event (the backup's
-   SHA-256, how many entries it held and how many of them are proven, how many
-   the replaced database held, the superseded checkpoint exactly as signed, the
-   reason and who decided) is appended to the checked copy: the restored
-   ledger never goes without it.
-4. The superseded kept checkpoint is renamed
-   ``<production>.last-checkpoint.replaced-<UTC time>`` (kept, it is evidence)
-   just before the swap, and after it a checkpoint is signed over the restored
-   ledger, its event included.
+   checked copy takes its name and its file mode. If a rename fails, the
+   renames and the kept checkpoints are undone.
 
-The superseded checkpoint is moved aside just before the swap (and back if
-the swap fails), so a crash after the swap leaves the restored ledger with its
-event, unsigned until the next checkpoint (the board shows
-``CHECKPOINT_MISSING``; ``coldcheck ledger checkpoint`` signs it). A crash
-between the two renames of the swap leaves the old -wal (empty after the fold)
-at the database's name; the next restore refuses to run over it and says
-where it belongs.
+A restore killed between 4 and 5 leaves the old database under a kept
+checkpoint it does not match: nothing is signed over it (``LEDGER_DIVERGED``)
+until the restore is run again (with ``--accept-unproven``: the kept
+checkpoint is now the copy's, which the old database cannot prove). Killed
+during 5, the database's name is empty and ``<database>.replaced-<time>``
+beside it: the next restore refuses until it is renamed back.
 """
 
 from __future__ import annotations
@@ -63,13 +62,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from ..config import Settings
 from ..domain.common import text
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import NewEvent
-from ..ledger import Checkpoint, NoteError, check_tree, open_checkpoint, prove_tree, tree_hash
+from ..ledger import (
+    Checkpoint,
+    NoteError,
+    leaf_hash,
+    open_checkpoint,
+    root_from_leaves,
+    tree_hash,
+)
+from ..ledger.keys import replace_file
 from ..persistence.filelock import DatabaseLock, lock_path
 from ..persistence.store import Store, sqlite_file
 from .backup import place_file, settle, verify_copy
@@ -175,28 +180,29 @@ def _live(database: Path) -> dict[str, int] | None:
         return None
 
 
-def _prefix_proven(live_url: str, production: str, cp: Checkpoint, n: int,
+def _prefix_proven(database: Path, production: str, cp: Checkpoint, n: int,
                    root: bytes) -> bool | None:
-    """Whether the backup's first ``n`` entries (root ``root``) are a prefix of the
-    tree the superseded checkpoint ``cp`` signed, by a consistency proof built
-    from the replaced database's hashes; None if that database cannot say (not
-    readable, cut short, or no longer holding what ``cp`` signed)."""
+    """Whether the backup's first ``n`` entries (root ``root``) are the first
+    ``n`` of the history the superseded checkpoint ``cp`` signed, as the
+    entries of the database being replaced show it. Its entries are hashed
+    again, not its stored hashes read: those may be what is damaged. None if
+    it cannot say (unreadable, or its entries no longer hash to ``cp``)."""
     try:
-        live = Store(live_url, lock=False)  # the restore holds the lock
+        db = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=5)
         try:
-            with live.engine.connect() as c:
-                reader = live.hash_reader(c, production)
-                if tree_hash(cp.size, reader) != cp.root_hash:
-                    return None
-                proof = prove_tree(cp.size, n, reader)
+            leaves = [leaf_hash(bytes(e)) for (e,) in db.execute(
+                "SELECT entry FROM events WHERE production_id = ? AND seq < ? ORDER BY seq",
+                (production, cp.size))]
         finally:
-            live.dispose()
-    except (ColdcheckError, SQLAlchemyError, sqlite3.Error, LookupError, ValueError):
+            db.close()
+    except (sqlite3.Error, TypeError, ValueError):
         return None
-    return check_tree(proof, cp.size, cp.root_hash, n, root)
+    if len(leaves) != cp.size or root_from_leaves(leaves) != cp.root_hash:
+        return None
+    return root_from_leaves(leaves[:n]) == root
 
 
-def _vouch(settings: Settings, copy: Store, live_url: str | None, report: VerifyReport,
+def _vouch(settings: Settings, copy: Store, live: Path | None, report: VerifyReport,
            accept_unproven: bool) -> tuple[Restored, str | None]:
     """How many of the backup's entries are proven part of the history this
     server last signed, and the kept checkpoint if the backup is behind it
@@ -206,8 +212,9 @@ def _vouch(settings: Settings, copy: Store, live_url: str | None, report: Verify
     they cover. If the backup holds the kept checkpoint's size, its entries
     must hash to its root (else it is another history: LEDGER_DIVERGED), and
     those entries, and what the backup's checkpoints cover, are proven. If the
-    backup is shorter, only a consistency proof from the database being
-    replaced shows the backup is an earlier state of what was signed (one that
+    backup is shorter, only the database being replaced (its entries hashed
+    again: their root the checkpoint's, their first ones the backup's) shows
+    the backup is an earlier state of what was signed (a comparison that
     fails is LEDGER_DIVERGED); without it nothing is proven, whatever the
     backup's own signatures: an older database abandoned by an earlier
     restore is signed too. Entries not proven are refused (RESTORE_UNPROVEN)
@@ -235,8 +242,8 @@ def _vouch(settings: Settings, copy: Store, live_url: str | None, report: Verify
                 proven = max(proven, cp.size)
             else:
                 superseded, size = note, cp.size
-                prefix = None if live_url is None else _prefix_proven(
-                    live_url, production, cp, n, tree_hash(n, reader))
+                prefix = None if live is None else _prefix_proven(
+                    live, production, cp, n, tree_hash(n, reader))
                 if prefix is False:
                     raise Conflict("LEDGER_DIVERGED", f"the backup's {n} entries of "
                                    f"{production!r} are not a prefix of the history the last "
@@ -246,7 +253,7 @@ def _vouch(settings: Settings, copy: Store, live_url: str | None, report: Verify
                 proven = n if prefix else 0
     if proven < n and not accept_unproven:
         if superseded is not None:
-            why = (f"the database being replaced cannot show (by a consistency proof to the "
+            why = (f"the database being replaced cannot show (its entries hashed again, to the "
                    f"last checkpoint this server signed, size {size}) that the backup's {n} "
                    "entries are an earlier state of that ledger: a copy of a forged or "
                    "abandoned history would look the same")
@@ -287,7 +294,15 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
     here = settings.model_copy(update={"database_url": str(database)})
     with DatabaseLock(database, exclusive=True):
         owner = database.stat() if database.exists() else None
-        if owner is not None:
+        if owner is None:
+            left = sorted(p.name for p in database.parent.glob(f"{database.name}.replaced-*")
+                          if not p.name.endswith(("-wal", "-journal")))
+            if left:
+                raise Conflict("RESTORE_REFUSED", f"{database} is missing and {left[-1]} is "
+                               "beside it: a restore was cut short while it swapped the "
+                               "files. Rename it back to the database's name (with its -wal, "
+                               "if any), then restore again; nothing was changed")
+        else:
             _give(lock_path(database), owner)  # a root restore leaves it usable
         fd, name = tempfile.mkstemp(dir=database.parent, prefix=f".{database.name}.",
                                     suffix=".restore")
@@ -296,34 +311,33 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
         try:
             sha = _copy_raw(backup_file, tmp)
             plans = _prepare(here, backup_file, tmp, database, accept_unproven)
-            # The event goes into the copy before it takes the database's name:
-            # a restored ledger never goes without it, whatever stops us after.
+            # The event and the checkpoint over it go into the copy before it
+            # takes the database's name: a restored ledger never goes without
+            # them, and the kept checkpoint is never missing.
             _record(here, tmp, plans, sha, reason, decided_by, at)
-            moved = _set_aside(here, plans, stamp)
+            if owner is not None:
+                # The copy as private as the file it replaces, and, for a
+                # restore run as root, still the server's to open.
+                os.chmod(tmp, owner.st_mode & 0o777)
+                _give(tmp, owner)
+            kept = _keep(here, plans, stamp)
             try:
-                replaced = _swap(database, tmp, stamp)
+                replaced = _swap(database, tmp, stamp, owner is not None)
             except BaseException:
-                for held, aside in moved:  # nothing restored: the guard stands again
-                    with contextlib.suppress(OSError):
-                        os.replace(aside, held)
+                _unkeep(kept)  # nothing restored: the guard is what it was
                 raise
         finally:
             for leftover in (tmp, *(Path(f"{tmp}{x}") for x in SIDE_FILES)):
                 leftover.unlink(missing_ok=True)
-        result = RestoreResult(str(database), str(backup_file), sha, replaced)
-        store = Store(here.database_url, lock=False)  # the restore holds the lock
-        try:
-            for plan in plans:
-                result.productions.append(_sign(here, store, plan))
-        finally:
-            store.dispose()
-    return result
+    return RestoreResult(str(database), str(backup_file), sha, replaced,
+                         [plan.restored for plan in plans])
 
 
 @dataclass
 class _Plan:
     restored: Restored
     note: str | None  # the superseded kept checkpoint, as signed
+    signed: str = ""  # the checkpoint signed over the copy, its restore event included
 
 
 def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
@@ -366,32 +380,32 @@ def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
         plans = []
         for r in reports:
             known = live is not None and r.production in live  # never create the file
-            restored, note = _vouch(there, copy, str(database) if known else None, r,
+            restored, note = _vouch(there, copy, database if known else None, r,
                                     accept_unproven)
-            restored.replaced_entries = None if live is None else live.get(r.production)
+            restored.replaced_entries = None if live is None else live.get(r.production, 0)
             plans.append(_Plan(restored, note))
     finally:
         copy.dispose()
     return plans
 
 
-def _swap(database: Path, tmp: Path, stamp: str) -> str | None:
+def _swap(database: Path, tmp: Path, stamp: str, exists: bool) -> str | None:
     """Keep the database being replaced under another name, with its -wal, then
     give the checked copy its name; each an atomic rename on one file system,
-    the folder flushed after.
+    the folder flushed after. If a step fails after the first rename, the
+    renames are undone.
 
-    Its -wal is first folded into it (a checkpoint), so that the two renames
-    carry no commit between them; a -wal or journal at the database's name
-    with no database beside it (a restore cut short between the two) is
-    refused rather than let SQLite replay it into the restored copy."""
+    Its -wal is first folded into it (a checkpoint), so that the renames carry
+    no commit between them; a -wal or journal at the database's name with no
+    database beside it is refused rather than let SQLite replay it into the
+    restored copy."""
     side = [Path(f"{database}{x}") for x in ("-wal", "-journal")]
-    if not os.path.lexists(database):
+    if not exists:
         stray = [str(p) for p in side if p.exists()]
         if stray:
             raise Conflict("RESTORE_REFUSED", f"{', '.join(stray)} is there without its "
-                           f"database {database}: an earlier restore was cut short. Move it "
-                           "beside the database it belongs to (<database>.replaced-<time>, "
-                           "same name plus -wal), then restore again; nothing was changed")
+                           f"database {database}: move it beside the database it belongs "
+                           "to (same name plus -wal), then restore again; nothing was changed")
         place_file(tmp, database, False)
         return None
     with contextlib.suppress(sqlite3.Error):
@@ -403,25 +417,31 @@ def _swap(database: Path, tmp: Path, stamp: str) -> str | None:
     replaced = f"{database}.replaced-{stamp}"
     if os.path.lexists(replaced):
         raise Conflict("FILE_EXISTS", f"{replaced} exists; nothing was changed")
-    st = database.stat()
-    os.rename(database, replaced)
-    for p in side:
-        if os.path.lexists(p):
-            os.rename(p, f"{replaced}{p.name[len(database.name):]}")
-    Path(f"{database}-shm").unlink(missing_ok=True)  # an index SQLite rebuilds
-    # The restored file as private as the one it replaces, and, for a restore
-    # run as root, still the server's to open.
-    os.chmod(tmp, st.st_mode & 0o777)
-    _give(tmp, st)
-    place_file(tmp, database, False)
+    moved = [(database, Path(replaced))] + [
+        (p, Path(f"{replaced}{p.name[len(database.name):]}")) for p in side
+        if os.path.lexists(p)]
+    done: list[tuple[Path, Path]] = []
+    try:
+        for src, dst in moved:
+            os.rename(src, dst)
+            done.append((src, dst))
+        Path(f"{database}-shm").unlink(missing_ok=True)  # an index SQLite rebuilds
+        place_file(tmp, database, False)
+    except BaseException:
+        for src, dst in reversed(done):
+            with contextlib.suppress(OSError):
+                os.rename(dst, src)
+        raise
     return replaced
 
 
 def _record(settings: Settings, tmp: Path, plans: list[_Plan], sha: str, reason: str,
             decided_by: str, at: datetime) -> None:
-    """Append each production's ledger.restored event to the checked copy, then
-    make it one self-contained file again."""
-    store = Store(str(tmp.resolve()), lock=False)  # a private temporary file
+    """Append each production's ledger.restored event to the checked copy and
+    sign a checkpoint over it there, then make the copy one self-contained
+    file again."""
+    there = settings.model_copy(update={"database_url": str(tmp.resolve())})
+    store = Store(there.database_url, lock=False)  # a private temporary file
     try:
         for plan in plans:
             r = plan.restored
@@ -432,35 +452,50 @@ def _record(settings: Settings, tmp: Path, plans: list[_Plan], sha: str, reason:
                     "superseded_checkpoint": plan.note, "reason": reason,
                     "decided_by": decided_by})],
                     actor="system", device=settings.device, at=at)
+            ctx = context(there, r.production, store=store)
+            # Not against the kept checkpoint: this copy's proof against it was
+            # made in _prepare; restore writes the kept checkpoint itself.
+            r.checkpoint, plan.signed = sign_checkpoint(ctx, reason="restore",
+                                                        at=ctx.now(None), keep=False)
     finally:
         store.dispose()
     settle(tmp, check=False)
 
 
-def _set_aside(settings: Settings, plans: list[_Plan], stamp: str) -> list[tuple[Path, Path]]:
-    """Move each superseded kept checkpoint aside (kept: it is evidence), just
-    before the swap: once the restored ledger is in place, with its event,
-    nothing stands between it and its next signature, even if we stop here."""
-    moved = []
+Kept = list[tuple[Path, str | None, Path | None]]  # kept file, what it held, set aside as
+
+
+def _keep(settings: Settings, plans: list[_Plan], stamp: str) -> Kept:
+    """Replace each production's kept checkpoint, whole, by the one signed over
+    the copy, just before the swap; a superseded one is first kept aside
+    (``<production>.last-checkpoint.replaced-<time>``: it is evidence). Returns
+    what to put back if the swap fails."""
+    done: Kept = []
     for plan in plans:
         held = held_checkpoint_path(settings, plan.restored.production)
-        if plan.note is not None and read_held(held) == plan.note:
+        old = read_held(held)
+        aside = None
+        if plan.note is not None and old is not None:
             aside = Path(f"{held}.replaced-{stamp}")
-            os.replace(held, aside)
+            replace_file(aside, old.encode("utf-8"))
             plan.restored.kept_aside = str(aside)
-            moved.append((held, aside))
-    return moved
+        held.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        done.append((held, old, aside))
+        replace_file(held, plan.signed.encode("utf-8"))
+        with contextlib.suppress(OSError):  # a root restore leaves the server able to sign
+            _give(held, held.parent.stat())
+    return done
 
 
-def _sign(settings: Settings, store: Store, plan: _Plan) -> Restored:
-    """Sign over the restored ledger, its restore event included."""
-    r = plan.restored
-    held = held_checkpoint_path(settings, r.production)
-    ctx = context(settings, r.production, store=store)
-    r.checkpoint, _ = sign_checkpoint(ctx, reason="restore", at=ctx.now(None))
-    with contextlib.suppress(OSError):  # a root restore leaves the server able to sign
-        _give(held, held.parent.stat())
-    return r
+def _unkeep(done: Kept) -> None:
+    for held, old, aside in done:
+        with contextlib.suppress(OSError):
+            if old is None:
+                held.unlink(missing_ok=True)
+            else:
+                replace_file(held, old.encode("utf-8"))
+            if aside is not None:
+                aside.unlink(missing_ok=True)
 
 
 def _give(path: Path, owner: os.stat_result) -> None:
