@@ -49,9 +49,9 @@ def size_of(note: str) -> int:
     return Checkpoint.parse(note[:note.index("\n\n") + 1]).size
 
 
-def grow(settings: Settings, notes: int = 2) -> str:
+def grow(settings: Settings, notes: int = 2, production: str | None = None) -> str:
     """Record ``notes`` more entries and sign them; return the kept checkpoint."""
-    ctx = context(settings, None)
+    ctx = context(settings, production)
     try:
         for i in range(notes):
             a.add_note(ctx, text=f"after the backup {i}", refers_to=0, actor="P1")
@@ -532,7 +532,7 @@ def test_a_wal_without_its_database_is_never_replayed_into_the_copy(
     assert not live.exists()
     Path(f"{live}-wal").unlink()
     r = restore(demo, copy, reason="disk", decided_by="Dana")
-    assert r.replaced is None and r.productions[0].replaced_entries == 0
+    assert r.replaced is None and r.productions[0].replaced_entries is None  # unknown
     assert verify(demo).ok
 
 
@@ -713,3 +713,96 @@ def test_a_database_whose_entries_are_damaged_cannot_prove_it(
     [p] = restore(demo, copy, reason="damage", decided_by="Dana",
                   accept_unproven=True).productions
     assert (p.entries, p.proven) == (95, 0) and verify(demo).ok
+
+
+def default_layout(tmp_path: Path, demo: Settings, name: str = "set.db") -> Settings:
+    """The demo as a set cart keeps it: <db> and <db>.keys beside it, no
+    COLDCHECK_KEY_DIR."""
+    import shutil
+
+    db = tmp_path / "cart" / name
+    db.parent.mkdir()
+    mid_day_copy(demo, db)
+    shutil.copytree(demo.resolved_key_dir(), Path(f"{db}.keys"))
+    return demo.model_copy(update={"database_url": str(db), "key_dir": None})
+
+
+def test_the_default_key_folder_is_the_servers(demo: Settings, tmp_path: Path) -> None:
+    """Fourth review: the temporary copy's settings worked the key folder out
+    from its own name, so with the default layout every restore failed."""
+    cart = default_layout(tmp_path, demo)
+    copy = tmp_path / "wrap.db"
+    assert backup(cart, copy).ok
+    grow(cart, 1)
+    res = runner.invoke(app, ["restore", str(copy), "--db", cart.database_url, "--reason",
+                              "disk", "--by", "Dana"],
+                        env={"COLDCHECK_ARGON2_PROFILE": "fast-insecure-for-tests"})
+    assert res.exit_code == 0, res.output
+    assert size_of(Path(f"{cart.database_url}.keys/{PRODUCTION}.last-checkpoint")
+                   .read_text()) == 96
+    assert verify(cart).ok
+
+
+def test_through_a_link_the_key_folder_is_the_links(demo: Settings, tmp_path: Path) -> None:
+    """Fourth review: through a link, the key folder was worked out from the
+    file's real name, where no kept checkpoint is: an abandoned history passed."""
+    cart = default_layout(tmp_path, demo, "real.db")
+    link = tmp_path / "cart" / "set.db"
+    link.symlink_to(cart.database_url)
+    Path(f"{cart.database_url}.keys").rename(f"{link}.keys")
+    linked = cart.model_copy(update={"database_url": str(link)})
+    copy = tmp_path / "wrap.db"
+    assert backup(linked, copy).ok
+    grow(linked, 2)
+    live = Path(cart.database_url)
+    Path(f"{live}-wal").unlink(missing_ok=True)
+    live.write_bytes(b"\x00" * 4096)
+    with pytest.raises(ColdcheckError) as err:  # the kept checkpoint (97) is found
+        restore(linked, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_UNPROVEN"
+    assert not Path(f"{live}.keys").exists()
+
+
+def test_a_production_is_never_dropped_because_the_database_is_dead(
+        demo: Settings, tmp_path: Path) -> None:
+    """Fourth review: with the database unreadable, a backup without one of its
+    productions restored, and that production's record was gone unrecorded."""
+    from coldcheck.persistence.store import Store
+
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    store = Store(demo.database_url)
+    try:
+        a.init_production(store=store, settings=demo, production="second-unit", name="B unit")
+    finally:
+        store.dispose()
+    live = Path(demo.database_url)
+    Path(f"{live}-wal").unlink(missing_ok=True)
+    live.write_bytes(b"\x00" * 4096)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana", accept_unproven=True)
+    assert err.value.code == "RESTORE_REFUSED" and "second-unit" in err.value.message
+
+
+def test_a_kept_checkpoint_that_cannot_be_written_undoes_the_others(
+        demo: Settings, tmp_path: Path) -> None:
+    """Fourth review: a failure while replacing the second production's kept
+    checkpoint left the first one's replaced, over a copy never put in place."""
+    from coldcheck.persistence.store import Store
+
+    store = Store(demo.database_url)
+    try:
+        a.init_production(store=store, settings=demo, production="second-unit", name="B unit")
+    finally:
+        store.dispose()
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    before = grow(demo, 1, PRODUCTION)
+    second = held_checkpoint_path(demo, "second-unit")
+    second.unlink()
+    second.mkdir()  # cannot be replaced by a file
+    with pytest.raises(OSError):
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert held_checkpoint_path(demo, PRODUCTION).read_text() == before
+    assert not list(held_checkpoint_path(demo, PRODUCTION).parent.glob("*.replaced-*"))
+    second.rmdir()

@@ -125,8 +125,9 @@ def restore(backup_file: Annotated[Path, typer.Argument(
                     "backup not in the restored ledger[/]" if n else
                     "no signed or stored entry lost")
             if p["replaced_entries"] is None:
-                lost += (" (the replaced database could not be read: it may have held more)"
-                         if n else " that is known: the replaced database could not be read")
+                lost += (" (the replaced database could not be read, or was not there: it "
+                         "may have held more)" if n else " that is known: the replaced "
+                         "database could not be read, or was not there")
             out.print(f"  {p['production']}: {p['entries']} entries restored; {lost}; the "
                       f"restore is entry {p['restore_event']}; checkpoint signed at size "
                       f"{p['checkpoint']}", soft_wrap=True)

@@ -126,10 +126,11 @@ def restore_loss(p: Mapping[str, Any]) -> str:
         what = (f"{known - n} {'entry' if one else 'entries'} recorded after entry {n - 1} "
                 f"before the restore {'is' if one else 'are'} not in this ledger")
         if unread:
-            what += " (the replaced database could not be read: it may have held more)"
+            what += (" (the replaced database could not be read, or was not there: it may "
+                     "have held more)")
     elif unread:
-        what = ("the replaced database could not be read: how much was recorded after the "
-                "backup is unknown")
+        what = ("the replaced database could not be read, or was not there: how much was "
+                "recorded after the backup is unknown")
     else:
         what = "nothing recorded after the backup was lost"
     proven = int(p["proven_entries"])

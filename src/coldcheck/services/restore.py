@@ -44,9 +44,11 @@ see persistence.filelock; the restore needs it exclusively):
 A restore killed between 4 and 5 leaves the old database under a kept
 checkpoint it does not match: nothing is signed over it (``LEDGER_DIVERGED``)
 until the restore is run again (with ``--accept-unproven``: the kept
-checkpoint is now the copy's, which the old database cannot prove). Killed
-during 5, the database's name is empty and ``<database>.replaced-<time>``
-beside it: the next restore refuses until it is renamed back.
+checkpoint is now the copy's, which the old database cannot prove; the
+superseded one is in the ``.replaced-<time>`` file beside it). Killed during 5,
+the database's name may be empty with ``<database>.replaced-<time>`` beside it:
+the next restore refuses until it is renamed back, and then needs
+``--accept-unproven`` for the same reason.
 """
 
 from __future__ import annotations
@@ -163,10 +165,10 @@ def _copy_raw(source: Path, tmp: Path) -> str:
 
 def _live(database: Path) -> dict[str, int] | None:
     """Each production's entries in the database about to be replaced, counted
-    (not its head column), or None if it cannot be read: a dead database is the
-    usual reason to restore."""
+    (not its head column), or None if it cannot be read or is not there: a
+    dead database is the usual reason to restore."""
     if not database.exists():
-        return {}
+        return None
     try:
         db = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
         try:
@@ -291,7 +293,11 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
                            "not exist")
     at = at or utc_now()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")  # names, not the record
-    here = settings.model_copy(update={"database_url": str(database)})
+    # The key folder is the one the server uses: worked out from the database's
+    # name as given (a link's, say), once, and fixed in every copy of the
+    # settings below, the temporary copy's included.
+    here = settings.model_copy(update={"database_url": str(database),
+                                       "key_dir": settings.resolved_key_dir()})
     with DatabaseLock(database, exclusive=True):
         owner = database.stat() if database.exists() else None
         if owner is None:
@@ -320,8 +326,9 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
                 # restore run as root, still the server's to open.
                 os.chmod(tmp, owner.st_mode & 0o777)
                 _give(tmp, owner)
-            kept = _keep(here, plans, stamp)
+            kept: Kept = []
             try:
+                _keep(here, plans, stamp, kept)
                 replaced = _swap(database, tmp, stamp, owner is not None)
             except BaseException:
                 _unkeep(kept)  # nothing restored: the guard is what it was
@@ -369,11 +376,17 @@ def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
         raise Conflict("RESTORE_REFUSED", f"{backup_file} holds no production; nothing was "
                        "changed")
     live = _live(database)
-    dropped = sorted(set(live or {}) - {r.production for r in reports})
+    held = {} if live is not None else {  # the database cannot say: its kept checkpoints do
+        p.name[:-len(".last-checkpoint")]: p for p in key_dir.glob("*.last-checkpoint")}
+    dropped = sorted((set(live or {}) | set(held)) - {r.production for r in reports})
     if dropped:
+        where = "which the database holds" if live is not None else (
+            "whose last checkpoint is kept in the key folder, and the database cannot be "
+            "read to say otherwise (if it belongs to another database sharing this key "
+            "folder, give this one a key folder of its own)")
         raise Conflict("RESTORE_REFUSED", f"{backup_file} does not hold production(s) "
-                       f"{', '.join(dropped)}, which the database does: restoring it would "
-                       "drop their whole record; nothing was changed")
+                       f"{', '.join(dropped)}, {where}: restoring it would drop their whole "
+                       "record; nothing was changed")
     there = settings.model_copy(update={"database_url": str(tmp.resolve()), "key_dir": key_dir})
     copy = Store(there.database_url, lock=False)
     try:
@@ -455,8 +468,8 @@ def _record(settings: Settings, tmp: Path, plans: list[_Plan], sha: str, reason:
             ctx = context(there, r.production, store=store)
             # Not against the kept checkpoint: this copy's proof against it was
             # made in _prepare; restore writes the kept checkpoint itself.
-            r.checkpoint, plan.signed = sign_checkpoint(ctx, reason="restore",
-                                                        at=ctx.now(None), keep=False)
+            r.checkpoint, plan.signed = sign_checkpoint(ctx, reason="restore", at=at,
+                                                        keep=False)
     finally:
         store.dispose()
     settle(tmp, check=False)
@@ -465,12 +478,11 @@ def _record(settings: Settings, tmp: Path, plans: list[_Plan], sha: str, reason:
 Kept = list[tuple[Path, str | None, Path | None]]  # kept file, what it held, set aside as
 
 
-def _keep(settings: Settings, plans: list[_Plan], stamp: str) -> Kept:
+def _keep(settings: Settings, plans: list[_Plan], stamp: str, done: Kept) -> None:
     """Replace each production's kept checkpoint, whole, by the one signed over
     the copy, just before the swap; a superseded one is first kept aside
-    (``<production>.last-checkpoint.replaced-<time>``: it is evidence). Returns
-    what to put back if the swap fails."""
-    done: Kept = []
+    (``<production>.last-checkpoint.replaced-<time>``: it is evidence). Adds to
+    ``done``, as it goes, what to put back if this or the swap fails."""
     for plan in plans:
         held = held_checkpoint_path(settings, plan.restored.production)
         old = read_held(held)
@@ -484,7 +496,6 @@ def _keep(settings: Settings, plans: list[_Plan], stamp: str) -> Kept:
         replace_file(held, plan.signed.encode("utf-8"))
         with contextlib.suppress(OSError):  # a root restore leaves the server able to sign
             _give(held, held.parent.stat())
-    return done
 
 
 def _unkeep(done: Kept) -> None:

@@ -1134,7 +1134,8 @@ class _Run:
         if source not in {label for label, _ in self.kept}:
             return ""
         return (" (if this database is a backup copy, the live ledger signed past it "
-                "after it was taken: check a copy with `coldcheck ledger verify --backup`)")
+                "after it was taken: check a copy with `coldcheck ledger verify --backup`, "
+                "the database's key folder in COLDCHECK_KEY_DIR)")
 
     def _restores(self, source: str, cp: Checkpoint) -> str:
         """For a checkpoint held outside the database that the ledger no longer

@@ -112,7 +112,7 @@ NEXT_STEPS: dict[str, str] = {
     "BACKUP_UNSUPPORTED": "Back up a PostgreSQL server with pg_dump, then check the restored "
                           "copy with `coldcheck ledger verify`.",
     "RESTORE_REFUSED": "Nothing was changed: find a backup that verifies (coldcheck ledger "
-                       "verify --db <backup>).",
+                       "verify --db <backup> --backup).",
     "RESTORE_UNPROVEN": "Nothing was changed: restore a backup taken right after a checkpoint, "
                         "or accept its unproven entries by name.",
     # access
