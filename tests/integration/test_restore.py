@@ -45,6 +45,24 @@ def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         c.close()
 
 
+def rearm(copy: Path, like: Settings) -> None:
+    """Put back the append-only triggers an Attacker dropped, as a careful
+    forger would (a copy without them is refused for that alone)."""
+    src = sqlite3.connect(like.database_url)
+    try:
+        triggers = [str(q) for (q,) in src.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger'")]
+    finally:
+        src.close()
+    dst = sqlite3.connect(copy)
+    try:
+        for q in triggers:
+            dst.execute(q)
+        dst.commit()
+    finally:
+        dst.close()
+
+
 def size_of(note: str) -> int:
     return Checkpoint.parse(note[:note.index("\n\n") + 1]).size
 
@@ -150,6 +168,7 @@ def test_a_backup_that_does_not_verify_changes_nothing(demo: Settings, tmp_path:
     with Attacker(copy) as x:
         k = x.seq_of("weapon.issued")
         x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
+    rearm(copy, demo)
     grow(demo, 1)
     files = snapshot(demo)
     with pytest.raises(ColdcheckError) as err:
@@ -173,6 +192,7 @@ def test_a_copy_of_another_history_signed_with_the_key_is_refused(
         x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
         x.rewrite_hashes()
         x.resign(key)
+    rearm(copy, demo)
     assert verify(demo.model_copy(update={"database_url": str(copy)}), use_kept=False).ok
     files = snapshot(demo)
     with pytest.raises(ColdcheckError) as err:
@@ -463,6 +483,7 @@ def test_a_forged_unsigned_tail_is_never_signed(demo: Settings, tmp_path: Path) 
     with Attacker(copy) as x:
         x.set_entry(96, x.entry(96).replace(b"unsigned 1", b"FORGED!!!!", 1))
         x.rewrite_hashes()
+    rearm(copy, demo)
     assert verify(demo.model_copy(update={"database_url": str(copy)}), use_kept=False).ok
     files = snapshot(demo)
     with pytest.raises(ColdcheckError) as err:
@@ -477,7 +498,7 @@ def test_a_forged_unsigned_tail_is_never_signed(demo: Settings, tmp_path: Path) 
     live.write_bytes(b"\x00" * 4096)
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
-    assert err.value.code == "RESTORE_UNPROVEN" and "cannot show" in err.value.message
+    assert err.value.code == "RESTORE_UNPROVEN" and "could show" in err.value.message
     assert live.read_bytes() == b"\x00" * 4096
     r = restore(demo, copy, reason="disk", decided_by="Dana", accept_unproven=True)
     [p] = r.productions
@@ -653,6 +674,15 @@ def test_verify_tells_a_backup_copy_from_a_cut_ledger(demo: Settings, tmp_path: 
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
     grow(demo, 1)
+    env = {"COLDCHECK_KEY_DIR": str(demo.resolved_key_dir()),
+           "COLDCHECK_ARGON2_PROFILE": "fast-insecure-for-tests"}
+    # Fifth review: checking a backup changed it (WAL mode, a .lock beside it).
+    digest = hashlib.sha256(copy.read_bytes()).hexdigest()
+    res = runner.invoke(app, ["ledger", "verify", "--db", str(copy), "--backup"], env=env)
+    assert res.exit_code == 0, res.output
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("wrap")) == \
+        ["wrap.db"]
     there = demo.model_copy(update={"database_url": str(copy)})
     rep = verify(there)
     f = rep.first
@@ -806,3 +836,80 @@ def test_a_kept_checkpoint_that_cannot_be_written_undoes_the_others(
     assert held_checkpoint_path(demo, PRODUCTION).read_text() == before
     assert not list(held_checkpoint_path(demo, PRODUCTION).parent.glob("*.replaced-*"))
     second.rmdir()
+
+
+EVIL = ("CREATE TRIGGER evil AFTER INSERT ON events WHEN NEW.type = 'ledger.restored' BEGIN "
+        "UPDATE events SET entry = CAST(replace(CAST(entry AS TEXT), 'P6', 'P7') AS BLOB) "
+        "WHERE production_id = NEW.production_id AND seq = {k}; END")
+
+
+def test_a_backup_with_sql_of_its_own_is_refused(demo: Settings, tmp_path: Path) -> None:
+    """Fifth review: a trigger hidden in a backup rewrote an entry (and could
+    rewrite its hashes) when the restore appended its event, before the key
+    signed the copy. A copy whose triggers or views are not coldcheck's, or
+    whose append-only triggers were dropped, is refused."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    with Attacker(copy) as x:  # drops the append-only triggers
+        k = x.seq_of("weapon.issued")
+    rearm(copy, demo)
+    db = sqlite3.connect(copy)
+    db.execute(EVIL.format(k=k))
+    db.commit()
+    db.close()
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_REFUSED" and "evil" in err.value.message
+    with Attacker(copy):  # no triggers at all
+        pass
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_REFUSED" and "events_no_update" in err.value.message
+
+
+def test_nothing_is_signed_if_the_copy_changed_while_the_event_was_written(
+        demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind the schema check, the copy is hashed again before the key signs."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    with Attacker(copy) as x:
+        k = x.seq_of("weapon.issued")
+    db = sqlite3.connect(copy)
+    db.execute(EVIL.format(k=k))
+    db.commit()
+    db.close()
+    files = snapshot(demo)
+    monkeypatch.setattr(restore_module, "_refuse_foreign_schema", lambda *a: None)
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_REFUSED" and "changed while" in err.value.message
+    assert snapshot(demo) == files
+
+
+def test_verify_does_not_blame_a_restore_for_what_it_kept(
+        demo: Settings, tmp_path: Path) -> None:
+    """Fifth review: a checkpoint over no more than the backup held was
+    explained by the restore, hiding a difference in what the restore kept
+    (here a forked copy, restored with --accept-unproven over a dead disk)."""
+    wrap = held_checkpoint_path(demo, PRODUCTION).read_text()  # size 95, the backup's
+    copy = tmp_path / "fork.db"
+    assert backup(demo, copy).ok
+    ctx = context(demo, None)
+    key = signer(ctx)
+    ctx.store.dispose()
+    with Attacker(copy) as x:  # a refusal's message: no projection to give it away
+        k = x.seq_of("weapon.handoff_refused")
+        forged = x.entry(k).replace(b"armorer", b"ARMORER", 1)
+        assert forged != x.entry(k)
+        x.set_entry(k, forged)
+        x.rewrite_hashes()
+        x.resign(key)
+    rearm(copy, demo)
+    grow(demo, 2)
+    live = Path(demo.database_url)
+    Path(f"{live}-wal").unlink(missing_ok=True)
+    live.write_bytes(b"\x00" * 4096)
+    restore(demo, copy, reason="disk", decided_by="Dana", accept_unproven=True)
+    rep = verify(demo, checkpoints=[("printed.txt", wrap)], use_kept=False)
+    held = [f for f in rep.failures if f.details.get("source") == "printed.txt"]
+    assert held and all("restore" not in f.message for f in held), held

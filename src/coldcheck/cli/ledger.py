@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,8 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..domain.errors import Conflict, InvalidInput
 from ..services import ledger as L
+from ..services.context import Context
 from ..services.verify import VerifyReport, verify_ledger
-from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, guarded, out, run
+from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, guarded, out, run, settings
 
 VERIFY_FAILED = 5  # exit status when the ledger does not verify (docs/cli.md)
 
@@ -145,8 +147,8 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
     """Recompute the whole ledger and compare: entries, Merkle tree and stored hashes,
     signed checkpoints, projections. Exit 0 when sound; exit 5 naming the first entry
     that differs and what differs, or when no key you hold vouches for it."""
-    with guarded(as_json):
-        ctx = ctx_for(db, production)
+    with guarded(as_json), contextlib.ExitStack() as stack:
+        ctx = _backup_ctx(db, production, stack) if backup else ctx_for(db, production)
         held = [(str(p), _read_note(p)) for p in checkpoint or []]
         trusted = _read_key(key) if key is not None else None
         with Progress(TextColumn("verifying {task.description}"), BarColumn(),
@@ -166,6 +168,31 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
         _show_report(report)
     if not report.ok:
         raise typer.Exit(VERIFY_FAILED)
+
+
+def _backup_ctx(db: str | None, production: str | None,
+                stack: contextlib.ExitStack) -> Context:
+    """A backup is evidence: verified from a private copy of its bytes, never
+    opened itself (opening would switch it to WAL mode and change its SHA-256),
+    against the key folder the settings name."""
+    import shutil
+    import tempfile
+
+    from ..persistence.store import Store, sqlite_file
+    from ..services.context import context
+
+    s = settings(db)
+    file = sqlite_file(s.database_url)
+    if file is None or not file.is_file():
+        raise InvalidInput("INVALID_INPUT", "--backup checks a SQLite backup file: name it "
+                           "with --db")
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coldcheck-")))
+    copy = folder / file.name
+    shutil.copyfile(file, copy)
+    there = s.model_copy(update={"database_url": str(copy), "key_dir": s.resolved_key_dir()})
+    store = Store(there.database_url, lock=False)  # a private temporary file
+    stack.callback(store.dispose)
+    return context(there, production, store=store)
 
 
 def _read_note(path: Path) -> str:

@@ -106,6 +106,7 @@ class Restored:
     superseded: int | None  # size of the kept checkpoint the copy is behind
     kept_aside: str | None = None  # where that checkpoint file was moved
     checkpoint: int = 0  # size of the checkpoint signed after the restore event
+    root: bytes = b""  # the root of the ``entries`` entries as verified
 
     @property
     def lost(self) -> int:
@@ -226,6 +227,7 @@ def _vouch(settings: Settings, copy: Store, live: Path | None, report: VerifyRep
     note = read_held(held_checkpoint_path(settings, production))
     with copy.engine.connect() as c:
         reader = copy.hash_reader(c, production)
+        root = tree_hash(n, reader)  # of the copy as verified: checked again before signing
         if note is not None:
             ctx = context(settings, production, store=copy)
             try:
@@ -255,9 +257,10 @@ def _vouch(settings: Settings, copy: Store, live: Path | None, report: VerifyRep
                 proven = n if prefix else 0
     if proven < n and not accept_unproven:
         if superseded is not None:
-            why = (f"the database being replaced cannot show (its entries hashed again, to the "
-                   f"last checkpoint this server signed, size {size}) that the backup's {n} "
-                   "entries are an earlier state of that ledger: a copy of a forged or "
+            why = (f"the last checkpoint this server signed covers {size} entries and the "
+                   f"backup {n}; only the database being replaced could show, its entries "
+                   "hashed again, that the backup is an earlier state of that ledger, and it "
+                   "is missing, unreadable, or no longer holds it: a copy of a forged or "
                    "abandoned history would look the same")
         else:
             why = (f"entries {proven}..{n - 1} come after the backup's last signed checkpoint: "
@@ -267,7 +270,7 @@ def _vouch(settings: Settings, copy: Store, live: Path | None, report: VerifyRep
                        "one), or, if you know where this copy comes from, pass "
                        "--accept-unproven: the restore event records how many entries were "
                        "proven; nothing was changed")
-    return Restored(production, n, proven, None, size), superseded
+    return Restored(production, n, proven, None, size, root=root), superseded
 
 
 def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: str,
@@ -300,14 +303,15 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
                                        "key_dir": settings.resolved_key_dir()})
     with DatabaseLock(database, exclusive=True):
         owner = database.stat() if database.exists() else None
-        if owner is None:
+        if owner is None or owner.st_size == 0:  # an empty one: made by a command since
             left = sorted(p.name for p in database.parent.glob(f"{database.name}.replaced-*")
                           if not p.name.endswith(("-wal", "-journal")))
             if left:
                 raise Conflict("RESTORE_REFUSED", f"{database} is missing and {left[-1]} is "
                                "beside it: a restore was cut short while it swapped the "
                                "files. Rename it back to the database's name (with its -wal, "
-                               "if any), then restore again; nothing was changed")
+                               "if any), then restore again (if it is from an earlier restore "
+                               "that finished, move it elsewhere); nothing was changed")
         else:
             _give(lock_path(database), owner)  # a root restore leaves it usable
         fd, name = tempfile.mkstemp(dir=database.parent, prefix=f".{database.name}.",
@@ -359,6 +363,7 @@ def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
     if integrity != "ok":
         raise Conflict("RESTORE_REFUSED", f"{backup_file} fails SQLite's integrity check "
                        f"({integrity}); nothing was changed")
+    _refuse_foreign_schema(backup_file, tmp)
     key_dir = settings.resolved_key_dir()
     try:
         reports = verify_copy(settings, tmp, key_dir)
@@ -465,6 +470,7 @@ def _record(settings: Settings, tmp: Path, plans: list[_Plan], sha: str, reason:
                     "superseded_checkpoint": plan.note, "reason": reason,
                     "decided_by": decided_by})],
                     actor="system", device=settings.device, at=at)
+            _rehash(store, r)
             ctx = context(there, r.production, store=store)
             # Not against the kept checkpoint: this copy's proof against it was
             # made in _prepare; restore writes the kept checkpoint itself.
@@ -476,6 +482,60 @@ def _record(settings: Settings, tmp: Path, plans: list[_Plan], sha: str, reason:
 
 
 Kept = list[tuple[Path, str | None, Path | None]]  # kept file, what it held, set aside as
+
+
+def _rehash(store: Store, r: Restored) -> None:
+    """Before the key signs the copy: its entries, hashed again, must still give
+    the root verified in _prepare, and with the restore event the root its
+    stored hashes give. Nothing in the copy may have changed since it was
+    checked, whatever ran when the event was appended."""
+    with store.engine.connect() as c:
+        leaves = [leaf_hash(bytes(e)) for (e,) in c.exec_driver_sql(
+            "SELECT entry FROM events WHERE production_id = ? ORDER BY seq",
+            (r.production,))]
+        stored = tree_hash(r.entries + 1, store.hash_reader(c, r.production))
+    if len(leaves) != r.entries + 1 or root_from_leaves(leaves[:r.entries]) != r.root \
+            or root_from_leaves(leaves) != stored:
+        raise Conflict("RESTORE_REFUSED", f"the copy of {r.production!r} changed while the "
+                       "restore wrote its event into it; nothing was signed or changed")
+
+
+def _refuse_foreign_schema(backup_file: Path, tmp: Path) -> None:
+    """Refuse a copy whose triggers or views are not coldcheck's own (as the
+    migrations create them at its revision, or at the latest one): SQL in the
+    file runs inside the restore's own writes, and a trigger there could
+    rewrite an entry between its check and its signature. A copy whose
+    append-only triggers were dropped is refused too."""
+    def schema(path: Path) -> tuple[str | None, set[tuple[str, str, str]]]:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            items = {(str(t), str(n), " ".join(str(q).split())) for t, n, q in db.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')")}
+            try:
+                rev = db.execute("SELECT version_num FROM alembic_version").fetchone()
+            except sqlite3.Error:
+                rev = None
+            return (None if rev is None else str(rev[0])), items
+        finally:
+            db.close()
+
+    with tempfile.TemporaryDirectory(prefix="coldcheck-schema-") as d:
+        fresh = Path(d) / "fresh.db"
+        store = Store(str(fresh), lock=False)
+        try:
+            store.migrate()
+        finally:
+            store.dispose()
+        head, ours = schema(fresh)
+    rev, theirs = schema(tmp)
+    extra = sorted(n for _, n, _ in theirs - ours)
+    missing = sorted(n for _, n, _ in ours - theirs) if rev == head else []
+    if extra or missing:
+        what = "; ".join(x for x in (
+            f"triggers or views coldcheck does not create: {', '.join(extra)}" if extra else "",
+            f"append-only triggers missing: {', '.join(missing)}" if missing else "") if x)
+        raise Conflict("RESTORE_REFUSED", f"{backup_file} is not a coldcheck database as its "
+                       f"migrations leave it ({what}): it was altered; nothing was changed")
 
 
 def _keep(settings: Settings, plans: list[_Plan], stamp: str, done: Kept) -> None:

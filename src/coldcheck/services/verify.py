@@ -1104,7 +1104,8 @@ class _Run:
                     ([self.shift_at] if self.shift_at is not None and
                      self.shift_at < cp.size else [])
                 first = min(before) if before else None
-                good = max([c.size or 0 for c in rep.checkpoints if c.ok] + [0])
+                good = max([c.size or 0 for c in rep.checkpoints
+                            if c.ok and (c.size or 0) < cp.size] + [0])
                 if first is None:
                     # Every stored hash matches its entry, yet the root differs: the
                     # hashes were rebuilt over changed entries. The fast path checks
@@ -1156,8 +1157,11 @@ class _Run:
                 held = max(int(p["replaced_entries"] or 0), old.size if old else 0)
             except (ValueError, KeyError, TypeError, NoteError):
                 continue
-            if (old is not None and (old.size, old.root_hash) == (cp.size, cp.root_hash)) \
-                    or cp.size <= held:
+            # Only a checkpoint over more than the backup held: what the backup
+            # held, the restore kept, and a difference there is not its doing.
+            if cp.size > int(seq) and (
+                    (old is not None and (old.size, old.root_hash) == (cp.size, cp.root_hash))
+                    or cp.size <= held):
                 found.append(int(seq))
         if not found:
             return ""
