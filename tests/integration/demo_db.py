@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import shutil
 import sqlite3
 import tempfile
@@ -94,15 +95,20 @@ class Attacker:
 
     def __init__(self, db: Path) -> None:
         self.con = sqlite3.connect(db, isolation_level=None)
-        names = [r[0] for r in self.con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'")]
-        for name in names:
+        self.triggers = [(str(r[0]), str(r[1])) for r in self.con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")]
+        for name, _ in self.triggers:
             self.con.execute(f'DROP TRIGGER "{name}"')
 
     def __enter__(self) -> Attacker:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # A careful attacker puts the append-only triggers back: a database
+        # without them fails verification on that alone (LEDGER_SCHEMA_ALTERED).
+        for _, sql in self.triggers:
+            with contextlib.suppress(sqlite3.Error):  # its table was dropped too
+                self.con.execute(sql)
         self.con.close()
 
     def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -45,22 +45,14 @@ def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         c.close()
 
 
-def rearm(copy: Path, like: Settings) -> None:
-    """Put back the append-only triggers an Attacker dropped, as a careful
-    forger would (a copy without them is refused for that alone)."""
-    src = sqlite3.connect(like.database_url)
+def drop_triggers(path: Path) -> None:
+    db = sqlite3.connect(path)
     try:
-        triggers = [str(q) for (q,) in src.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger'")]
+        for (name,) in list(db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")):
+            db.execute(f'DROP TRIGGER "{name}"')
+        db.commit()
     finally:
-        src.close()
-    dst = sqlite3.connect(copy)
-    try:
-        for q in triggers:
-            dst.execute(q)
-        dst.commit()
-    finally:
-        dst.close()
+        db.close()
 
 
 def size_of(note: str) -> int:
@@ -168,7 +160,6 @@ def test_a_backup_that_does_not_verify_changes_nothing(demo: Settings, tmp_path:
     with Attacker(copy) as x:
         k = x.seq_of("weapon.issued")
         x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
-    rearm(copy, demo)
     grow(demo, 1)
     files = snapshot(demo)
     with pytest.raises(ColdcheckError) as err:
@@ -192,7 +183,6 @@ def test_a_copy_of_another_history_signed_with_the_key_is_refused(
         x.set_entry(k, x.entry(k).replace(b'"performer":"P6"', b'"performer":"P7"', 1))
         x.rewrite_hashes()
         x.resign(key)
-    rearm(copy, demo)
     assert verify(demo.model_copy(update={"database_url": str(copy)}), use_kept=False).ok
     files = snapshot(demo)
     with pytest.raises(ColdcheckError) as err:
@@ -483,7 +473,6 @@ def test_a_forged_unsigned_tail_is_never_signed(demo: Settings, tmp_path: Path) 
     with Attacker(copy) as x:
         x.set_entry(96, x.entry(96).replace(b"unsigned 1", b"FORGED!!!!", 1))
         x.rewrite_hashes()
-    rearm(copy, demo)
     assert verify(demo.model_copy(update={"database_url": str(copy)}), use_kept=False).ok
     files = snapshot(demo)
     with pytest.raises(ColdcheckError) as err:
@@ -850,9 +839,8 @@ def test_a_backup_with_sql_of_its_own_is_refused(demo: Settings, tmp_path: Path)
     whose append-only triggers were dropped, is refused."""
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
-    with Attacker(copy) as x:  # drops the append-only triggers
+    with Attacker(copy) as x:
         k = x.seq_of("weapon.issued")
-    rearm(copy, demo)
     db = sqlite3.connect(copy)
     db.execute(EVIL.format(k=k))
     db.commit()
@@ -860,8 +848,7 @@ def test_a_backup_with_sql_of_its_own_is_refused(demo: Settings, tmp_path: Path)
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
     assert err.value.code == "RESTORE_REFUSED" and "evil" in err.value.message
-    with Attacker(copy):  # no triggers at all
-        pass
+    drop_triggers(copy)  # no append-only triggers at all
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
     assert err.value.code == "RESTORE_REFUSED" and "events_no_update" in err.value.message
@@ -874,12 +861,15 @@ def test_nothing_is_signed_if_the_copy_changed_while_the_event_was_written(
     assert backup(demo, copy).ok
     with Attacker(copy) as x:
         k = x.seq_of("weapon.issued")
+    drop_triggers(copy)  # so that the planted one may edit the record
     db = sqlite3.connect(copy)
     db.execute(EVIL.format(k=k))
     db.commit()
     db.close()
     files = snapshot(demo)
-    monkeypatch.setattr(restore_module, "_refuse_foreign_schema", lambda *a: None)
+    from coldcheck.persistence import schema
+
+    monkeypatch.setattr(schema, "differences", lambda *a: ([], []))  # blind to it
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
     assert err.value.code == "RESTORE_REFUSED" and "changed while" in err.value.message
@@ -904,7 +894,6 @@ def test_verify_does_not_blame_a_restore_for_what_it_kept(
         x.set_entry(k, forged)
         x.rewrite_hashes()
         x.resign(key)
-    rearm(copy, demo)
     grow(demo, 2)
     live = Path(demo.database_url)
     Path(f"{live}-wal").unlink(missing_ok=True)
@@ -913,3 +902,19 @@ def test_verify_does_not_blame_a_restore_for_what_it_kept(
     rep = verify(demo, checkpoints=[("printed.txt", wrap)], use_kept=False)
     held = [f for f in rep.failures if f.details.get("source") == "printed.txt"]
     assert held and all("restore" not in f.message for f in held), held
+
+
+def test_verify_reports_sql_that_is_not_coldcheck_s(demo: Settings) -> None:
+    """Fifth review: a trigger planted in the live database runs inside
+    coldcheck's own writes; verify said nothing of it."""
+    db = sqlite3.connect(demo.database_url)
+    db.execute("CREATE TRIGGER planted AFTER INSERT ON events BEGIN SELECT 1; END")
+    db.commit()
+    db.close()
+    rep = verify(demo)
+    assert [f.code for f in rep.failures] == ["LEDGER_SCHEMA_ALTERED"]
+    assert "planted" in rep.failures[0].message
+    drop_triggers(Path(demo.database_url))
+    rep = verify(demo)
+    assert {f.code for f in rep.failures} == {"LEDGER_SCHEMA_ALTERED"}
+    assert "events_no_update" in rep.failures[0].message

@@ -77,6 +77,7 @@ from ..ledger import (
     tree_hash,
 )
 from ..ledger.keys import replace_file
+from ..persistence import schema
 from ..persistence.filelock import DatabaseLock, lock_path
 from ..persistence.store import Store, sqlite_file
 from .backup import place_file, settle, verify_copy
@@ -501,35 +502,20 @@ def _rehash(store: Store, r: Restored) -> None:
 
 
 def _refuse_foreign_schema(backup_file: Path, tmp: Path) -> None:
-    """Refuse a copy whose triggers or views are not coldcheck's own (as the
-    migrations create them at its revision, or at the latest one): SQL in the
-    file runs inside the restore's own writes, and a trigger there could
-    rewrite an entry between its check and its signature. A copy whose
-    append-only triggers were dropped is refused too."""
-    def schema(path: Path) -> tuple[str | None, set[tuple[str, str, str]]]:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    """Refuse a copy whose triggers or views are not coldcheck's own (see
+    persistence.schema): SQL in the file runs inside the restore's own writes,
+    and a trigger there could rewrite an entry between its check and its
+    signature. A copy whose append-only triggers were dropped is refused too."""
+    db = sqlite3.connect(f"{tmp.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        found = schema.fold(db.execute(schema.QUERY))
         try:
-            items = {(str(t), str(n), " ".join(str(q).split())) for t, n, q in db.execute(
-                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')")}
-            try:
-                rev = db.execute("SELECT version_num FROM alembic_version").fetchone()
-            except sqlite3.Error:
-                rev = None
-            return (None if rev is None else str(rev[0])), items
-        finally:
-            db.close()
-
-    with tempfile.TemporaryDirectory(prefix="coldcheck-schema-") as d:
-        fresh = Path(d) / "fresh.db"
-        store = Store(str(fresh), lock=False)
-        try:
-            store.migrate()
-        finally:
-            store.dispose()
-        head, ours = schema(fresh)
-    rev, theirs = schema(tmp)
-    extra = sorted(n for _, n, _ in theirs - ours)
-    missing = sorted(n for _, n, _ in ours - theirs) if rev == head else []
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error:
+            row = None
+    finally:
+        db.close()
+    extra, missing = schema.differences(None if row is None else str(row[0]), found)
     if extra or missing:
         what = "; ".join(x for x in (
             f"triggers or views coldcheck does not create: {', '.join(extra)}" if extra else "",

@@ -66,6 +66,7 @@ from ..ledger import (
     stored_hash_count,
     stored_hash_index,
 )
+from ..persistence import schema
 from .context import Context
 from .ledger import held_checkpoint_path, key_path, open_sealed, read_held, sealed_key
 
@@ -118,6 +119,9 @@ LEDGER_ERROR_CODES: dict[str, str] = {
         "ledger, or its row disagrees with the signed note.",
     "LEDGER_CHECKPOINT_MISSING":
         "The ledger has no checkpoint at all (one is signed when a production is created).",
+    "LEDGER_SCHEMA_ALTERED":
+        "The database holds triggers or views coldcheck's migrations do not create, or "
+        "lacks its append-only triggers: SQL that would run inside coldcheck's own writes.",
     "LEDGER_PRODUCTION_MISMATCH":
         "The production's row (id, origin) disagrees with the ledger's first entry.",
     "LEDGER_REPLAY_FAILED":
@@ -614,6 +618,7 @@ class _Run:
         self._finish_tree()
         self._check_checkpoints(notes)
         self._check_entry0(trusted)
+        self._check_schema()
         rep.timings["checkpoints"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         if self.replaying:
@@ -1129,6 +1134,27 @@ class _Run:
         if 0 < signed < end:
             rep.warnings.append(f"entries {signed}..{end - 1} come after the latest signed "
                                 "checkpoint: no signature covers them yet")
+
+    def _check_schema(self) -> None:
+        """SQLite only: the file's triggers and views are coldcheck's own
+        (persistence.schema)."""
+        if self.sql.dialect != "sqlite":
+            return
+        cur = self.sql.cur
+        cur.execute(schema.QUERY)
+        found = schema.fold(cur.fetchall())
+        cur.execute("SELECT version_num FROM alembic_version")
+        row = cur.fetchone()
+        extra, missing = schema.differences(None if row is None else str(row[0]), found)
+        if extra:
+            self.fail("LEDGER_SCHEMA_ALTERED", "the database holds triggers or views "
+                      f"coldcheck does not create: {', '.join(extra)} (SQL that runs inside "
+                      "coldcheck's own writes could rewrite the record before it is signed)",
+                      subject="schema", extra=extra)
+        if missing:
+            self.fail("LEDGER_SCHEMA_ALTERED", "the append-only triggers "
+                      f"{', '.join(missing)} are missing: the record can be edited in place",
+                      subject="schema missing", missing=missing)
 
     def _kept_hint(self, source: str) -> str:
         """For the kept checkpoint: a backup copy is behind it by design."""
