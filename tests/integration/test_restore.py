@@ -71,6 +71,26 @@ def grow(settings: Settings, notes: int = 2, production: str | None = None) -> s
     return held_checkpoint_path(settings, PRODUCTION).read_text()
 
 
+def dead_disk(settings: Settings) -> Path:
+    """The database file as a dead disk leaves it: zeros, no -wal."""
+    live = Path(settings.database_url)
+    Path(f"{live}-wal").unlink(missing_ok=True)
+    live.write_bytes(b"\x00" * 4096)
+    return live
+
+
+def second_unit(settings: Settings) -> None:
+    """A second production in the same database (and key folder)."""
+    from coldcheck.persistence.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        a.init_production(store=store, settings=settings, production="second-unit",
+                          name="B unit")
+    finally:
+        store.dispose()
+
+
 def snapshot(settings: Settings) -> dict[str, bytes]:
     """Every file of the database's folder and of the key folder."""
     out = {}
@@ -195,13 +215,7 @@ def test_a_backup_without_a_production_of_the_database_is_refused(
         demo: Settings, tmp_path: Path) -> None:
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
-    from coldcheck.persistence.store import Store
-
-    store = Store(demo.database_url)
-    try:
-        a.init_production(store=store, settings=demo, production="second-unit", name="B unit")
-    finally:
-        store.dispose()
+    second_unit(demo)
     files = snapshot(demo)
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
@@ -255,9 +269,7 @@ def test_a_database_too_damaged_to_read_is_kept_and_the_restore_says_so(
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
     grow(demo, 1)
-    live = Path(demo.database_url)
-    Path(f"{live}-wal").unlink(missing_ok=True)
-    live.write_bytes(b"\x00" * 4096)  # the dead disk
+    dead_disk(demo)
     with pytest.raises(ColdcheckError) as err:  # nothing left to prove the copy by
         restore(demo, copy, reason="disk died", decided_by="Dana")
     assert err.value.code == "RESTORE_UNPROVEN"
@@ -335,9 +347,7 @@ def test_an_abandoned_history_is_not_brought_back_unproven(
     assert first.replaced is not None
     old = tmp_path / "abandoned.db"
     mid_day_copy(demo.model_copy(update={"database_url": first.replaced}), old)
-    live = Path(demo.database_url)
-    Path(f"{live}-wal").unlink(missing_ok=True)
-    live.write_bytes(b"\x00" * 4096)
+    dead_disk(demo)
     with pytest.raises(ColdcheckError) as err:
         restore(demo, old, reason="disk", decided_by="Mallory")
     assert err.value.code == "RESTORE_UNPROVEN"
@@ -482,9 +492,7 @@ def test_a_forged_unsigned_tail_is_never_signed(demo: Settings, tmp_path: Path) 
     # With the replaced database dead, nothing shows the copy is an earlier
     # state of what was last signed: refused unless accepted by name, and then
     # recorded as not proven.
-    live = Path(demo.database_url)
-    Path(f"{live}-wal").unlink(missing_ok=True)
-    live.write_bytes(b"\x00" * 4096)
+    live = dead_disk(demo)
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
     assert err.value.code == "RESTORE_UNPROVEN" and "could show" in err.value.message
@@ -786,18 +794,10 @@ def test_a_production_is_never_dropped_because_the_database_is_dead(
         demo: Settings, tmp_path: Path) -> None:
     """Fourth review: with the database unreadable, a backup without one of its
     productions restored, and that production's record was gone unrecorded."""
-    from coldcheck.persistence.store import Store
-
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
-    store = Store(demo.database_url)
-    try:
-        a.init_production(store=store, settings=demo, production="second-unit", name="B unit")
-    finally:
-        store.dispose()
-    live = Path(demo.database_url)
-    Path(f"{live}-wal").unlink(missing_ok=True)
-    live.write_bytes(b"\x00" * 4096)
+    second_unit(demo)
+    dead_disk(demo)
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana", accept_unproven=True)
     assert err.value.code == "RESTORE_REFUSED" and "second-unit" in err.value.message
@@ -807,13 +807,7 @@ def test_a_kept_checkpoint_that_cannot_be_written_undoes_the_others(
         demo: Settings, tmp_path: Path) -> None:
     """Fourth review: a failure while replacing the second production's kept
     checkpoint left the first one's replaced, over a copy never put in place."""
-    from coldcheck.persistence.store import Store
-
-    store = Store(demo.database_url)
-    try:
-        a.init_production(store=store, settings=demo, production="second-unit", name="B unit")
-    finally:
-        store.dispose()
+    second_unit(demo)
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
     before = grow(demo, 1, PRODUCTION)
@@ -895,9 +889,7 @@ def test_verify_does_not_blame_a_restore_for_what_it_kept(
         x.rewrite_hashes()
         x.resign(key)
     grow(demo, 2)
-    live = Path(demo.database_url)
-    Path(f"{live}-wal").unlink(missing_ok=True)
-    live.write_bytes(b"\x00" * 4096)
+    dead_disk(demo)
     restore(demo, copy, reason="disk", decided_by="Dana", accept_unproven=True)
     rep = verify(demo, checkpoints=[("printed.txt", wrap)], use_kept=False)
     held = [f for f in rep.failures if f.details.get("source") == "printed.txt"]
