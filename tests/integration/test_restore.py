@@ -861,9 +861,15 @@ def test_nothing_is_signed_if_the_copy_changed_while_the_event_was_written(
     db.commit()
     db.close()
     files = snapshot(demo)
+    import shutil
+
     from coldcheck.persistence import schema
 
-    monkeypatch.setattr(schema, "differences", lambda *a: ([], []))  # blind to it
+    # Blind to it, and keeping the backup's own schema (as the restore did
+    # before the sixth review): only the re-hash stands in the way.
+    monkeypatch.setattr(schema, "differences", lambda *a: [])
+    monkeypatch.setattr(restore_module, "_rebuild",
+                        lambda backup_file, raw, tmp: shutil.copyfile(raw, tmp))
     with pytest.raises(ColdcheckError) as err:
         restore(demo, copy, reason="disk", decided_by="Dana")
     assert err.value.code == "RESTORE_REFUSED" and "changed while" in err.value.message
@@ -910,3 +916,62 @@ def test_verify_reports_sql_that_is_not_coldcheck_s(demo: Settings) -> None:
     rep = verify(demo)
     assert {f.code for f in rep.failures} == {"LEDGER_SCHEMA_ALTERED"}
     assert "events_no_update" in rep.failures[0].message
+
+
+def hide_as(path: Path, sql: str, name: str, type_: str = "Trigger") -> None:
+    """Add a schema object, then change its type so that a check reading only
+    rows typed 'trigger' or 'view' misses it (SQLite ignores the column)."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute(sql)
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute("UPDATE sqlite_master SET type = ? WHERE name = ?", (type_, name))
+        db.execute("PRAGMA writable_schema=OFF")
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_sql_hidden_in_the_schema_is_found_and_never_restored(
+        demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sixth review: a trigger whose sqlite_master type was changed escaped
+    both checks, ran inside the restore's writes, and got a forged entry
+    signed. The whole schema is now compared, by name and SQL, at the
+    database's own revision; and the restored file is a freshly migrated
+    database the backup's rows are copied into, so none of its SQL survives."""
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    hide_as(copy, "CREATE TRIGGER bump AFTER UPDATE ON productions BEGIN SELECT 1; END",
+            "bump")
+    with pytest.raises(ColdcheckError) as err:
+        restore(demo, copy, reason="disk", decided_by="Dana")
+    assert err.value.code == "RESTORE_REFUSED" and "bump" in err.value.message
+    rep = verify(demo.model_copy(update={"database_url": str(copy)}), use_kept=False)
+    assert [f.code for f in rep.failures] == ["LEDGER_SCHEMA_ALTERED"]
+    # Even past the check, the restored file holds none of the backup's SQL.
+    from coldcheck.persistence import schema
+
+    monkeypatch.setattr(schema, "differences", lambda *a: [])
+    restore(demo, copy, reason="disk", decided_by="Dana")
+    names = {n for (n,) in rows(Path(demo.database_url), "SELECT name FROM sqlite_master")}
+    assert "bump" not in names and "events_no_update" in names
+
+
+def test_dropped_triggers_are_found_whatever_revision_the_file_claims(
+        demo: Settings, tmp_path: Path) -> None:
+    """Sixth review: with alembic_version set back, missing append-only
+    triggers were not looked for."""
+    live = Path(demo.database_url)
+    drop_triggers(live)
+    db = sqlite3.connect(live)
+    db.execute("UPDATE alembic_version SET version_num = '0005'")
+    db.commit()
+    db.close()
+    rep = verify(demo)
+    assert "LEDGER_SCHEMA_ALTERED" in {f.code for f in rep.failures}
+    db = sqlite3.connect(live)
+    db.execute("DROP TABLE alembic_version")  # and no revision at all: said, not a crash
+    db.commit()
+    db.close()
+    rep = verify(demo)
+    assert "LEDGER_SCHEMA_ALTERED" in {f.code for f in rep.failures}

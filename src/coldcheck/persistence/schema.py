@@ -1,11 +1,16 @@
-"""What SQL a coldcheck SQLite database may hold besides its tables: the
-triggers and views its migrations create, and nothing else.
+"""What a coldcheck SQLite database's schema may be: exactly what its
+migrations create, at its revision, and nothing else.
 
-A trigger runs inside coldcheck's own writes. One planted in the file (by
-whoever can write it, with no key) could rewrite an entry and its hashes in
-the very transaction that appends the next event, before a checkpoint is
-signed over it. ``ledger verify`` and ``coldcheck restore`` compare the file's
-triggers and views with those of a freshly migrated database.
+SQL in the file runs inside coldcheck's own reads and writes: a trigger
+planted by whoever can write the file (with no key) could rewrite an entry and
+its hashes in the very transaction that appends the next event, before a
+checkpoint is signed over them; a changed table definition (a default, a
+check, a collation) could change what is stored. ``ledger verify`` compares
+every row of ``sqlite_master`` (tables, indexes, triggers, views; by name and
+SQL, whatever its ``type`` column says, which SQLite itself ignores when it
+loads the schema) with a fresh database migrated to the same revision.
+``coldcheck restore`` goes further: it never keeps a backup's schema at all,
+and copies its rows into a freshly migrated file.
 """
 
 from __future__ import annotations
@@ -15,41 +20,70 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-Schema = frozenset[tuple[str, str, str]]  # (type, name, sql with whitespace folded)
+Schema = frozenset[tuple[str, str]]  # (name, sql with whitespace folded)
 
-QUERY = "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')"
+# Every row, whatever its type says; SQLite's own objects (autoindexes, the
+# sequence table) have no SQL of coldcheck's to compare.
+QUERY = "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
 
 
 def fold(rows: object) -> Schema:
-    return frozenset((str(t), str(n), " ".join(str(q).split()))
-                     for t, n, q in rows)  # type: ignore[attr-defined]
+    return frozenset((str(n), " ".join(str(q).split()))
+                     for n, q in rows)  # type: ignore[attr-defined]
+
+
+def revision(db: sqlite3.Connection | sqlite3.Cursor) -> str | None:
+    """The alembic revision a database says it is at (None: it says none)."""
+    try:
+        row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
 
 
 @functools.cache
-def expected() -> tuple[str | None, Schema]:
-    """The revision and the triggers and views of a database migrated now."""
+def expected(rev: str) -> Schema | None:
+    """The schema of a fresh database migrated to ``rev`` (None: no such
+    revision)."""
+    from ..domain.errors import ColdcheckError
     from .store import Store
 
     with tempfile.TemporaryDirectory(prefix="coldcheck-schema-") as d:
         fresh = Path(d) / "fresh.db"
         store = Store(str(fresh), lock=False)
         try:
-            store.migrate()
+            store.migrate(rev)
+        except (ColdcheckError, Exception):  # alembic: an unknown revision
+            return None
         finally:
             store.dispose()
         db = sqlite3.connect(fresh)
         try:
-            rev = db.execute("SELECT version_num FROM alembic_version").fetchone()
-            return str(rev[0]), fold(db.execute(QUERY))
+            return fold(db.execute(QUERY))
         finally:
             db.close()
 
 
-def differences(revision: str | None, found: Schema) -> tuple[list[str], list[str]]:
-    """(extra, missing) trigger and view names of a database at ``revision``
-    holding ``found``: extra ones are never coldcheck's; missing ones count only
-    at the latest revision (an older database is migrated when next opened)."""
-    head, ours = expected()
-    extra = sorted({n for _, n, _ in found - ours})
-    missing = sorted({n for _, n, _ in ours - found}) if revision == head else []
-    return extra, missing
+def differences(rev: str | None, found: Schema) -> list[str]:
+    """What differs between a database at ``rev`` holding ``found`` and what
+    coldcheck's migrations create at that revision, in words (empty: nothing)."""
+    if rev is None:
+        return ["it records no coldcheck schema revision"]
+    ours = expected(rev)
+    if ours is None:
+        return [f"its schema revision {rev!r} is not one of coldcheck's"]
+    by_name = dict(found)
+    mine = dict(ours)
+    out = []
+    extra = sorted(set(by_name) - set(mine))
+    missing = sorted(set(mine) - set(by_name))
+    changed = sorted(n for n in set(mine) & set(by_name) if mine[n] != by_name[n])
+    if extra:
+        out.append(f"objects coldcheck does not create: {', '.join(extra)}")
+    if missing:
+        out.append(f"objects missing: {', '.join(missing)}")
+    if changed:
+        out.append(f"objects whose definition differs: {', '.join(changed)}")
+    if len(found) != len(by_name):
+        out.append("objects defined twice under one name")
+    return out

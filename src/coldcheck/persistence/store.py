@@ -196,7 +196,7 @@ class Store:
         self._idle: list[Connection] = []  # SQLite write connections, see _connect_write
 
     # ---- schema --------------------------------------------------------
-    def migrate(self) -> None:
+    def migrate(self, to: str = "head") -> None:
         """Bring the schema to this version's, in one transaction (a migration
         that fails leaves the database as it was). On SQLite the transaction
         takes the write lock first (``BEGIN IMMEDIATE``), waiting the busy
@@ -213,7 +213,7 @@ class Store:
             with conn.begin():
                 cfg.attributes["connection"] = conn
                 try:
-                    command.upgrade(cfg, "head")
+                    command.upgrade(cfg, to)
                 except CommandError as e:
                     if "Can't locate revision" not in str(e):
                         raise

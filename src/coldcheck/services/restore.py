@@ -319,9 +319,10 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
                                     suffix=".restore")
         os.close(fd)  # mode 0600, as the database's own file
         tmp = Path(name)
+        raw = Path(f"{tmp}.raw")  # the backup's bytes, only ever read from
         try:
-            sha = _copy_raw(backup_file, tmp)
-            plans = _prepare(here, backup_file, tmp, database, accept_unproven)
+            sha = _copy_raw(backup_file, raw)
+            plans = _prepare(here, backup_file, raw, tmp, database, accept_unproven)
             # The event and the checkpoint over it go into the copy before it
             # takes the database's name: a restored ledger never goes without
             # them, and the kept checkpoint is never missing.
@@ -339,7 +340,8 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
                 _unkeep(kept)  # nothing restored: the guard is what it was
                 raise
         finally:
-            for leftover in (tmp, *(Path(f"{tmp}{x}") for x in SIDE_FILES)):
+            for leftover in (tmp, raw, *(Path(f"{f}{x}") for f in (tmp, raw)
+                                         for x in SIDE_FILES)):
                 leftover.unlink(missing_ok=True)
     return RestoreResult(str(database), str(backup_file), sha, replaced,
                          [plan.restored for plan in plans])
@@ -352,19 +354,21 @@ class _Plan:
     signed: str = ""  # the checkpoint signed over the copy, its restore event included
 
 
-def _prepare(settings: Settings, backup_file: Path, tmp: Path, database: Path,
+def _prepare(settings: Settings, backup_file: Path, raw: Path, tmp: Path, database: Path,
              accept_unproven: bool) -> list[_Plan]:
-    """Check the copy of the backup in ``tmp``; refuse (nothing changed) unless it
-    verifies, loses no production and is proven part of the history signed here."""
+    """Check the backup's bytes (``raw``), copy its rows into a freshly migrated
+    ``tmp`` and check that; refuse (nothing changed) unless it verifies, loses
+    no production and is proven part of the history signed here."""
     try:
-        integrity = settle(tmp, check=True)
+        integrity = settle(raw, check=True)
     except sqlite3.DatabaseError as e:
         raise InvalidInput("DATABASE_UNREADABLE", f"{backup_file} cannot be read as a SQLite "
                            f"database ({e}); nothing was changed") from None
     if integrity != "ok":
         raise Conflict("RESTORE_REFUSED", f"{backup_file} fails SQLite's integrity check "
                        f"({integrity}); nothing was changed")
-    _refuse_foreign_schema(backup_file, tmp)
+    _refuse_foreign_schema(backup_file, raw)
+    _rebuild(backup_file, raw, tmp)
     key_dir = settings.resolved_key_dir()
     try:
         reports = verify_copy(settings, tmp, key_dir)
@@ -495,33 +499,69 @@ def _rehash(store: Store, r: Restored) -> None:
             "SELECT entry FROM events WHERE production_id = ? ORDER BY seq",
             (r.production,))]
         stored = tree_hash(r.entries + 1, store.hash_reader(c, r.production))
-    if len(leaves) != r.entries + 1 or root_from_leaves(leaves[:r.entries]) != r.root \
+        head = c.exec_driver_sql("SELECT head FROM productions WHERE id = ?",
+                                 (r.production,)).scalar()
+    # The head is the size the key will sign: it must be these entries, no more.
+    if len(leaves) != r.entries + 1 or head != r.entries + 1 \
+            or root_from_leaves(leaves[:r.entries]) != r.root \
             or root_from_leaves(leaves) != stored:
         raise Conflict("RESTORE_REFUSED", f"the copy of {r.production!r} changed while the "
                        "restore wrote its event into it; nothing was signed or changed")
 
 
-def _refuse_foreign_schema(backup_file: Path, tmp: Path) -> None:
-    """Refuse a copy whose triggers or views are not coldcheck's own (see
-    persistence.schema): SQL in the file runs inside the restore's own writes,
-    and a trigger there could rewrite an entry between its check and its
-    signature. A copy whose append-only triggers were dropped is refused too."""
-    db = sqlite3.connect(f"{tmp.resolve().as_uri()}?mode=ro", uri=True)
+def _refuse_foreign_schema(backup_file: Path, raw: Path) -> None:
+    """Refuse a backup whose schema is not what coldcheck's migrations create
+    at its revision (persistence.schema): a trigger, view or changed table in
+    it is evidence of tampering, whatever the rebuild would make of it."""
+    db = sqlite3.connect(f"{raw.resolve().as_uri()}?mode=ro", uri=True)
     try:
         found = schema.fold(db.execute(schema.QUERY))
-        try:
-            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.Error:
-            row = None
+        rev = schema.revision(db)
     finally:
         db.close()
-    extra, missing = schema.differences(None if row is None else str(row[0]), found)
-    if extra or missing:
-        what = "; ".join(x for x in (
-            f"triggers or views coldcheck does not create: {', '.join(extra)}" if extra else "",
-            f"append-only triggers missing: {', '.join(missing)}" if missing else "") if x)
+    said = schema.differences(rev, found)
+    if said:
         raise Conflict("RESTORE_REFUSED", f"{backup_file} is not a coldcheck database as its "
-                       f"migrations leave it ({what}): it was altered; nothing was changed")
+                       f"migrations leave it ({'; '.join(said)}): it was altered; nothing was "
+                       "changed")
+
+
+def _rebuild(backup_file: Path, raw: Path, tmp: Path) -> None:
+    """Copy the rows of the backup's bytes (``raw``) into ``tmp``, a database
+    freshly migrated to the latest revision: none of the backup's own SQL
+    (triggers, views, table definitions, whatever ``sqlite_master`` says)
+    survives into the file the key will sign and put in place. What the rows
+    are is then verified on ``tmp`` alone."""
+    store = Store(str(tmp.resolve()), lock=False)
+    try:
+        store.migrate()
+    finally:
+        store.dispose()
+    db = sqlite3.connect(str(tmp), isolation_level=None)
+    try:
+        db.execute("ATTACH DATABASE ? AS b", (f"{raw.resolve().as_uri()}?mode=ro",))
+        tables = [str(n) for (n,) in db.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE "
+            "'sqlite_%' AND name != 'alembic_version' ORDER BY name")]
+        theirs = {str(n) for (n,) in db.execute(
+            "SELECT name FROM b.sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+        db.execute("BEGIN IMMEDIATE")
+        for table in tables:
+            if table not in theirs:  # added by a later migration: starts empty
+                continue
+            cols = [str(r[1]) for r in db.execute(f'PRAGMA main.table_info("{table}")')]
+            have = {str(r[1]) for r in db.execute(f'PRAGMA b.table_info("{table}")')}
+            shared = ", ".join(f'"{c}"' for c in cols if c in have)
+            # Table and column names are the fresh schema's own, not the backup's.
+            db.execute(f'INSERT INTO main."{table}" ({shared}) SELECT {shared} '  # noqa: S608
+                       f'FROM b."{table}"')
+        db.execute("COMMIT")
+        db.execute("DETACH DATABASE b")
+    except sqlite3.Error as e:
+        raise Conflict("RESTORE_REFUSED", f"{backup_file} cannot be read as a coldcheck "
+                       f"database ({e}); nothing was changed") from None
+    finally:
+        db.close()
 
 
 def _keep(settings: Settings, plans: list[_Plan], stamp: str, done: Kept) -> None:
