@@ -975,3 +975,22 @@ def test_dropped_triggers_are_found_whatever_revision_the_file_claims(
     db.close()
     rep = verify(demo)
     assert "LEDGER_SCHEMA_ALTERED" in {f.code for f in rep.failures}
+
+
+def test_verify_backup_needs_a_key_folder_named(demo: Settings, tmp_path: Path) -> None:
+    """Sixth review: without COLDCHECK_KEY_DIR, --backup trusted the key folder
+    beside the backup, which whoever forged the copy could have put there."""
+    import shutil
+
+    copy = tmp_path / "wrap.db"
+    assert backup(demo, copy).ok
+    shutil.copytree(demo.resolved_key_dir(), f"{copy}.keys")  # a folder beside it
+    env = {"COLDCHECK_ARGON2_PROFILE": "fast-insecure-for-tests"}
+    res = runner.invoke(app, ["ledger", "verify", "--db", str(copy), "--backup"], env=env)
+    assert res.exit_code == 2 and "COLDCHECK_KEY_DIR" in res.output, res.output
+    key = held_checkpoint_path(demo, PRODUCTION).read_text()
+    note = tmp_path / "printed.txt"
+    note.write_text(key)
+    res = runner.invoke(app, ["ledger", "verify", "--db", str(copy), "--backup",
+                              "--checkpoint", str(note)], env=env)
+    assert res.exit_code == 0, res.output

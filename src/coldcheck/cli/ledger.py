@@ -139,16 +139,18 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
                     "instead of failing with LEDGER_KEY_UNTRUSTED.")] = False,
            backup: Annotated[bool, typer.Option(
                "--backup",
-               help="The database is a backup copy: check it without the last checkpoint "
-                    "this server signed (kept beside the key), which the live ledger may "
-                    "have signed past since the copy was taken, as `coldcheck backup` "
-                    "checks its copies.")] = False,
+               help="The database is a backup copy: check a private copy of its bytes "
+                    "without the last checkpoint this server signed (kept beside the key), "
+                    "which the live ledger may have signed past since the copy was taken, "
+                    "as `coldcheck backup` checks its copies. Needs the database's key "
+                    "folder named (COLDCHECK_KEY_DIR), or --key or --checkpoint.")] = False,
            as_json: JsonOpt = False) -> None:
     """Recompute the whole ledger and compare: entries, Merkle tree and stored hashes,
     signed checkpoints, projections. Exit 0 when sound; exit 5 naming the first entry
     that differs and what differs, or when no key you hold vouches for it."""
     with guarded(as_json), contextlib.ExitStack() as stack:
-        ctx = _backup_ctx(db, production, stack) if backup else ctx_for(db, production)
+        ctx = _backup_ctx(db, production, stack, named=bool(key or checkpoint)) if backup \
+            else ctx_for(db, production)
         held = [(str(p), _read_note(p)) for p in checkpoint or []]
         trusted = _read_key(key) if key is not None else None
         with Progress(TextColumn("verifying {task.description}"), BarColumn(),
@@ -170,11 +172,13 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
         raise typer.Exit(VERIFY_FAILED)
 
 
-def _backup_ctx(db: str | None, production: str | None,
-                stack: contextlib.ExitStack) -> Context:
+def _backup_ctx(db: str | None, production: str | None, stack: contextlib.ExitStack, *,
+                named: bool) -> Context:
     """A backup is evidence: verified from a private copy of its bytes, never
     opened itself (opening would switch it to WAL mode and change its SHA-256),
-    against the key folder the settings name."""
+    against the key folder the settings name. Not a key folder found beside the
+    backup: whoever made a forged copy could put one there; the database's own
+    folder (COLDCHECK_KEY_DIR), --key or --checkpoint must be named."""
     import shutil
     import tempfile
 
@@ -182,6 +186,11 @@ def _backup_ctx(db: str | None, production: str | None,
     from ..services.context import context
 
     s = settings(db)
+    if s.key_dir is None and not named:
+        raise InvalidInput("INVALID_INPUT", "--backup checks a copy against the database's "
+                           "key folder: name it (COLDCHECK_KEY_DIR), or pass --key or "
+                           "--checkpoint; a key folder found beside a backup could be "
+                           "whoever made it")
     file = sqlite_file(s.database_url)
     if file is None or not file.is_file():
         raise InvalidInput("INVALID_INPUT", "--backup checks a SQLite backup file: name it "
