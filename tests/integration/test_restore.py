@@ -21,12 +21,13 @@ from coldcheck.cli import app
 from coldcheck.config import Settings
 from coldcheck.domain.errors import ColdcheckError
 from coldcheck.ledger import Checkpoint
+from coldcheck.persistence.filelock import DatabaseLock
 from coldcheck.services import actions as a
 from coldcheck.services import restore as restore_module
 from coldcheck.services.backup import backup
 from coldcheck.services.context import context
 from coldcheck.services.ledger import held_checkpoint_path, sign_checkpoint, signer
-from coldcheck.services.restore import database_lock, restore
+from coldcheck.services.restore import restore
 
 runner = CliRunner()
 EVENTS = "SELECT production_id, seq, entry FROM events ORDER BY production_id, seq"
@@ -227,15 +228,15 @@ def test_never_under_a_running_server(demo: Settings, tmp_path: Path) -> None:
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok
     live = Path(demo.database_url)
-    with database_lock(live, exclusive=False):  # what `serve` holds while it runs
+    with DatabaseLock(live, exclusive=False):  # what `serve` holds while it runs
         files = snapshot(demo)
         with pytest.raises(ColdcheckError) as err:
             restore(demo, copy, reason="disk", decided_by="Dana")
         assert err.value.code == "DATABASE_BUSY" and "stop it" in err.value.message
         assert snapshot(demo) == files
     # And the server does not start while a restore holds the database.
-    with database_lock(live, exclusive=True), pytest.raises(ColdcheckError) as err, \
-            database_lock(live, exclusive=False):
+    with DatabaseLock(live, exclusive=True), pytest.raises(ColdcheckError) as err, \
+            DatabaseLock(live, exclusive=False):
         pass
     assert err.value.code == "DATABASE_BUSY"
 

@@ -88,8 +88,8 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
         settings = settings.model_copy(update={"tls_cert": tls_cert, "tls_key": tls_key})
     import contextlib
 
+    from ..persistence.filelock import DatabaseLock
     from ..persistence.store import sqlite_file
-    from ..services.restore import database_lock
 
     # Held for as long as the server runs, from before it first reads the
     # database: `coldcheck restore` must not swap the file under it (its cached
@@ -97,7 +97,7 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
     file = sqlite_file(settings.database_url)
     lock = contextlib.ExitStack()
     if file is not None and file.parent.is_dir():
-        lock.enter_context(database_lock(file, exclusive=False))
+        lock.enter_context(DatabaseLock(file, exclusive=False))
     app = create_app(settings)
     from ..persistence.store import Store
     from ..services.ledger import key_problems

@@ -261,6 +261,12 @@ def _refuse_diverged(note: str, what: str, key: Signer, origin: str, head: int,
                        "signed over them. Run `coldcheck ledger verify`")
 
 
+def note_checkpoint(note: str) -> Checkpoint:
+    """What a signed checkpoint note says, its signature not checked (the size
+    and root it names); NoteError or ValueError if it is not one."""
+    return Checkpoint.parse(note[:note.index("\n\n") + 1])
+
+
 def read_held(path: Path) -> str | None:
     """The kept checkpoint, if there is one; KEY_MISSING if it cannot be read
     (never a raw error after the action that asked for a checkpoint committed)."""
@@ -285,7 +291,7 @@ def _keep_held(path: Path, note: str, size: int) -> None:
         current = read_held(path)
         if current is not None:
             with contextlib.suppress(NoteError, ValueError):
-                if Checkpoint.parse(current[:current.index("\n\n") + 1]).size >= size:
+                if note_checkpoint(current).size >= size:
                     return
         replace_file(path, note.encode("utf-8"))
     except (OSError, ColdcheckError) as e:  # signed and stored; only the spare is not

@@ -58,7 +58,6 @@ import hashlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,17 +84,9 @@ from .context import context, utc_now
 from .ledger import held_checkpoint_path, read_held, sign_checkpoint, signer
 from .verify import VerifyReport
 
-__all__ = ["RestoreResult", "database_lock", "restore"]
+__all__ = ["RestoreResult", "restore"]
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
-
-
-@contextlib.contextmanager
-def database_lock(database: Path, *, exclusive: bool) -> Iterator[None]:
-    """Shared for a server for as long as it runs, exclusive for a restore (see
-    persistence.filelock); DATABASE_BUSY if it cannot be had at once."""
-    with DatabaseLock(database, exclusive=exclusive):
-        yield
 
 
 @dataclass
@@ -165,6 +156,12 @@ def _copy_raw(source: Path, tmp: Path) -> str:
     return h.hexdigest()
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """``path`` opened read-only: the replaced database and the backup's bytes
+    are evidence, only ever read."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+
+
 def _live(database: Path) -> dict[str, int] | None:
     """Each production's entries in the database about to be replaced, counted
     (not its head column), or None if it cannot be read or is not there: a
@@ -172,14 +169,11 @@ def _live(database: Path) -> dict[str, int] | None:
     if not database.exists():
         return None
     try:
-        db = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
+        with contextlib.closing(_read_only(database)) as db:
             counts = dict(db.execute("SELECT production_id, count(*) FROM events "
                                      "GROUP BY production_id"))
             return {str(p): int(counts.get(p, 0)) for (p,) in
                     db.execute("SELECT id FROM productions")}
-        finally:
-            db.close()
     except sqlite3.Error:
         return None
 
@@ -192,13 +186,10 @@ def _prefix_proven(database: Path, production: str, cp: Checkpoint, n: int,
     again, not its stored hashes read: those may be what is damaged. None if
     it cannot say (unreadable, or its entries no longer hash to ``cp``)."""
     try:
-        db = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
+        with contextlib.closing(_read_only(database)) as db:
             leaves = [leaf_hash(bytes(e)) for (e,) in db.execute(
                 "SELECT entry FROM events WHERE production_id = ? AND seq < ? ORDER BY seq",
                 (production, cp.size))]
-        finally:
-            db.close()
     except (sqlite3.Error, TypeError, ValueError):
         return None
     if len(leaves) != cp.size or root_from_leaves(leaves) != cp.root_hash:
@@ -247,8 +238,8 @@ def _vouch(settings: Settings, copy: Store, live: Path | None, report: VerifyRep
                 proven = max(proven, cp.size)
             else:
                 superseded, size = note, cp.size
-                prefix = None if live is None else _prefix_proven(
-                    live, production, cp, n, tree_hash(n, reader))
+                prefix = None if live is None else _prefix_proven(live, production, cp, n,
+                                                                  root)
                 if prefix is False:
                     raise Conflict("LEDGER_DIVERGED", f"the backup's {n} entries of "
                                    f"{production!r} are not a prefix of the history the last "
@@ -397,7 +388,7 @@ def _prepare(settings: Settings, backup_file: Path, raw: Path, tmp: Path, databa
         raise Conflict("RESTORE_REFUSED", f"{backup_file} does not hold production(s) "
                        f"{', '.join(dropped)}, {where}: restoring it would drop their whole "
                        "record; nothing was changed")
-    there = settings.model_copy(update={"database_url": str(tmp.resolve()), "key_dir": key_dir})
+    there = settings.model_copy(update={"database_url": str(tmp.resolve())})
     copy = Store(there.database_url, lock=False)
     try:
         plans = []
@@ -513,13 +504,8 @@ def _refuse_foreign_schema(backup_file: Path, raw: Path) -> None:
     """Refuse a backup whose schema is not what coldcheck's migrations create
     at its revision (persistence.schema): a trigger, view or changed table in
     it is evidence of tampering, whatever the rebuild would make of it."""
-    db = sqlite3.connect(f"{raw.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        found = schema.fold(db.execute(schema.QUERY))
-        rev = schema.revision(db)
-    finally:
-        db.close()
-    said = schema.differences(rev, found)
+    with contextlib.closing(_read_only(raw)) as db:
+        said = schema.check(db)
     if said:
         raise Conflict("RESTORE_REFUSED", f"{backup_file} is not a coldcheck database as its "
                        f"migrations leave it ({'; '.join(said)}): it was altered; nothing was "

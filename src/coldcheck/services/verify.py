@@ -42,11 +42,12 @@ import dataclasses
 import gc
 import hashlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -68,7 +69,14 @@ from ..ledger import (
 )
 from ..persistence import schema
 from .context import Context
-from .ledger import held_checkpoint_path, key_path, open_sealed, read_held, sealed_key
+from .ledger import (
+    held_checkpoint_path,
+    key_path,
+    note_checkpoint,
+    open_sealed,
+    read_held,
+    sealed_key,
+)
 
 __all__ = [
     "LEDGER_ERROR_CODES",
@@ -1140,15 +1148,7 @@ class _Run:
         at its revision, and nothing else (persistence.schema)."""
         if self.sql.dialect != "sqlite":
             return
-        cur = self.sql.cur
-        cur.execute(schema.QUERY)
-        found = schema.fold(cur.fetchall())
-        try:
-            cur.execute("SELECT version_num FROM alembic_version")
-            row = cur.fetchone()
-        except Exception:  # no such table: said below
-            row = None
-        said = schema.differences(None if row is None else str(row[0]), found)
+        said = schema.check(cast(sqlite3.Cursor, self.sql.cur))  # the driver's own
         if said:
             self.fail("LEDGER_SCHEMA_ALTERED", "the database's schema is not what coldcheck's "
                       f"migrations create: {'; '.join(said)} (SQL that runs inside "
@@ -1178,7 +1178,7 @@ class _Run:
             try:
                 p = json.loads(bytes(entry))["payload"]
                 note = p["superseded_checkpoint"]
-                old = Checkpoint.parse(note[:note.index("\n\n") + 1]) if note else None
+                old = note_checkpoint(note) if note else None
                 held = max(int(p["replaced_entries"] or 0), old.size if old else 0)
             except (ValueError, KeyError, TypeError, NoteError):
                 continue
