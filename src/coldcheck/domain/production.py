@@ -21,6 +21,7 @@ from .custody import open_incident
 from .errors import Conflict, InvalidInput, Violation
 from .events import NewEvent, parse_utc, utc_text
 from .incidents import DISCHARGE_KINDS, INCIDENT_KINDS
+from .narrative import restore_loss
 from .people import (
     QUALIFICATION_RENEWERS,
     armorer_violations,
@@ -374,11 +375,11 @@ def alerts(s: ProductionState, at: datetime,
                                "restore the signing key if it is missing, then sign one "
                                "(coldcheck ledger checkpoint)"})
     if s.restored is not None and parse_utc(s.restored[1]) > at - timedelta(days=1):
-        seq, when, lost = s.restored
+        seq, when, payload = s.restored
         out.append({"code": "LEDGER_RESTORED", "subject": f"event:{seq}",
                     "message": f"the database was restored from a backup at "
                                f"{when[:16].replace('T', ' ')} UTC "
-                               f"(event {seq}): {lost}"})
+                               f"(event {seq}): {restore_loss(payload)}"})
     day = s.day()
     for w in s.weapons.values():
         if w.state == "issued" and w.due_at and (w.due_at < now or (day and day.meal_break)):

@@ -15,7 +15,6 @@ from .ammunition import Lot
 from .errors import NotFound
 from .events import Event
 from .incidents import Complaint, Incident, Inspection, Override
-from .narrative import restore_loss
 from .people import Person
 from .scenes import Day, Meeting, Scene
 from .weapons import EMPTY_LOAD, Weapon
@@ -62,9 +61,9 @@ class ProductionState:
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
-        # (seq, time, what) of the last restore from a backup (ledger.restored):
+        # (seq, time, payload) of the last restore from a backup (ledger.restored):
         # alerts() shows it for a day, so the board and that day's report say it.
-        self.restored: tuple[int, str, str] | None = None
+        self.restored: tuple[int, str, dict[str, Any]] | None = None
 
     # ---- lookups -------------------------------------------------------
     def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
@@ -273,7 +272,7 @@ def _wrapped(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 
 @on("ledger.restored")
 def _restored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
-    s.restored = (ev.seq, ev.at, restore_loss(p))
+    s.restored = (ev.seq, ev.at, p)
     s.checkpoint_due = (ev.seq, "ledger restored from a backup")
     return set()
 
