@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from ..domain.errors import ERROR_CODES, ColdcheckError
 from ..domain.rules import RULES
@@ -132,7 +133,7 @@ def on_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         return problem("METHOD_NOT_ALLOWED", 405,
                        f"{request.method} is not allowed on {request.url.path}",
-                       request.url.path, headers=dict(exc.headers or {}))
+                       request.url.path, headers={"Allow": allowed_methods(request)})
     if exc.status_code == 400:
         return problem("MALFORMED_JSON", 400, "the request body could not be parsed",
                        request.url.path)
@@ -140,6 +141,17 @@ def on_http_error(request: Request, exc: Exception) -> Response:
         return problem("BODY_TOO_LARGE", 413, "the request body is too large",
                        request.url.path)
     return internal(request.url.path)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path. Starlette names only the first
+    route whose path matches, and a path's GET and POST are often two routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def internal(instance: str | None) -> Response:

@@ -7,23 +7,60 @@ so a malformed request fails here with 422 INVALID_INPUT and writes nothing.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
+from ..domain import limits
 from ..domain.ammunition import BLANK_LOADS, LOT_KINDS
 from ..domain.custody import CONTENTS, VERIFY_METHODS, WITNESS_ROLES
 from ..domain.incidents import INCIDENT_KINDS
+from ..domain.limits import Bound
 from ..domain.people import ROLES
 from ..domain.production import STORAGE_KINDS
+from ..domain.rules import RULES
 from ..domain.weapons import KINDS as WEAPON_KINDS
+from ..security import PIN_RE
+from ..services.accounts import MAX_PASSWORD, MIN_PASSWORD
+
+
+def words(bound: Bound) -> StringConstraints:
+    """Free text within ``bound`` once trimmed, as the rules count it (domain/limits.py):
+    at least ``bound.low`` characters from the first to the last that is not blank."""
+    inner = "" if bound.low <= 1 else f"[\\s\\S]{{{bound.low - 2},}}\\S"
+    return StringConstraints(min_length=bound.low, max_length=bound.high,
+                             pattern=r"\S" + inner)
+
+
+def within(bound: Bound) -> Any:
+    """A whole number within ``bound`` (domain/limits.py)."""
+    return Field(ge=bound.low, le=bound.high)
+
+
+def _calendar_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a calendar date") from None
+    return value
+
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Name = Annotated[str, words(limits.NAME)]
+Text = Annotated[str, words(limits.TEXT)]
 Pin = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
+ISO_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+IsoDate = Annotated[str, StringConstraints(pattern=ISO_DATE["pattern"]),
+                    AfterValidator(_calendar_date), WithJsonSchema(ISO_DATE)]
+Count = Annotated[int, within(limits.ROUNDS)]
 Role = Literal["armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
                "safety_supervisor", "producer", "investigator"]
 WitnessRole = Literal["performer", "first_ad", "safety_supervisor"]
@@ -109,10 +146,14 @@ class DeviceKeyOut(DeviceOut):
 
 
 class MemberIn(In):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    # services/accounts.USERNAME, after trimming and lowering.
+    username: Annotated[str, StringConstraints(
+        min_length=2, max_length=64, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{1,63}\s*$")]
     person: Id
+    # The length is declared here and checked by the service (PASSWORD_WEAK).
     password: Annotated[str | None, Field(
-        default=None, min_length=1, max_length=256,
+        default=None, min_length=1, max_length=MAX_PASSWORD,
+        json_schema_extra={"minLength": MIN_PASSWORD},
         description="Needed only when the username is new (the account is created).")]
 
 
@@ -130,13 +171,19 @@ class AddedMemberOut(Out):
 
 
 # ---- people and set-up -----------------------------------------------------------
+# A PIN being set: the shape is declared here and checked by the service, which
+# answers PIN_WEAK (a PIN typed to confirm is only ever right or wrong: Pin).
+NewPin = Annotated[str, StringConstraints(min_length=1, max_length=64), WithJsonSchema(
+    {"type": "string", "pattern": PIN_RE.pattern})]
+
+
 class PersonIn(In):
     name: Name
     roles: Annotated[list[Role], Field(min_length=1, max_length=8)]
-    badge: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    badge: Annotated[str, words(limits.BADGE)]
     department: Annotated[str, StringConstraints(max_length=200)] = ""
     qualification_expires: IsoDate | None = None
-    pin: Pin | None = None
+    pin: NewPin | None = None
 
 
 class BriefingIn(In):
@@ -148,7 +195,7 @@ class QualificationIn(In):
 
 
 class PinIn(In):
-    pin: Pin
+    pin: NewPin
     current_pin: Pin | None = Field(
         default=None, description="Your current PIN, needed when one is set.")
 
@@ -159,22 +206,22 @@ class StorageIn(In):
 
 
 class WeaponIn(In):
-    serial: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    serial: Annotated[str, words(limits.SERIAL)]
     make: Name
     model: Name
-    calibre: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    calibre: Annotated[str, words(limits.CALIBRE)]
     kind: WeaponKind
-    chambers: Annotated[int, Field(ge=1, le=64)] = 1
-    magazine_capacity: Annotated[int, Field(ge=0, le=500)] = 0
+    chambers: Annotated[int, within(limits.CHAMBERS)] = 1
+    magazine_capacity: Annotated[int, within(limits.MAGAZINE_CAPACITY)] = 0
     storage: Id
 
 
 class LotIn(In):
     kind: LotKind
-    calibre: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    calibre: Annotated[str, words(limits.CALIBRE)]
     supplier: Name
     supplier_lot: Name
-    count: Count
+    count: Annotated[int, within(limits.LOT_ROUNDS)]
     storage: Id
     load: BlankLoad | None = None
 
@@ -186,7 +233,7 @@ class VerifyIn(In):
 
 
 class DestroyIn(In):
-    count: Count
+    count: Annotated[int, within(limits.LOT_ROUNDS)]
     reason: Text
 
 
@@ -207,8 +254,8 @@ class SceneIn(In):
     pointing_description: Text | None = Field(
         default=None, description="Any pointing at or near a person (camera crew included): "
                                   "who is pointed at, from where. Makes it a pointing scene.")
-    overdue_minutes: Annotated[int, Field(ge=1, le=600)] = 30
-    min_distance_m: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    overdue_minutes: Annotated[int, within(limits.OVERDUE_MINUTES)] = 30
+    min_distance_m: Annotated[int, within(limits.MIN_DISTANCE_M)] | None = None
     shielded: bool = False
 
 
@@ -228,7 +275,7 @@ class InspectionIn(In):
     barrel_clear: bool
     magazine_checked: bool = False
     lot: Id | None = None
-    magazine_rounds: Annotated[int, Field(ge=0, le=500)] = 0
+    magazine_rounds: Annotated[int, within(limits.MAGAZINE_CAPACITY)] = 0
     scene: Id | None = None
 
 
@@ -262,7 +309,7 @@ class StoreIn(In):
 
 class EvidenceIn(In):
     incident: Id
-    position: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    position: Annotated[str, words(limits.POSITION)]
     description: Text
 
 
@@ -289,10 +336,18 @@ class AcknowledgeIn(In):
     response: Text
 
 
+def _catalogued(code: str) -> str:
+    if code not in RULES:
+        raise ValueError("not a rule of the catalogue (docs/rules.md)")
+    return code
+
+
 class OverrideIn(In):
-    rule: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    rule: Annotated[str, AfterValidator(_catalogued), WithJsonSchema(
+        {"type": "string", "enum": sorted(RULES), "description": "A rule code of the "
+         "catalogue; only soft rules bend."})]
     subject: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    reason: Text
+    reason: Annotated[str, words(limits.OVERRIDE_REASON)]
 
 
 class WrapIn(In):

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from . import rules
+from . import limits, rules
 from .errors import InvalidInput, RuleViolation, Violation
 from .events import NewEvent
+from .limits import Bound
 from .state import ProductionState
 
 
@@ -41,7 +42,9 @@ def refused_action(action: str, subject: str) -> tuple[str, dict[str, Any]]:
     return "action.refused", {"action": action, "subject": subject}
 
 
-def text(value: str, what: str, *, min_len: int = 1, max_len: int = 2000) -> str:
+def text(value: str, what: str, *, bound: Bound = limits.TEXT) -> str:
+    """``value`` trimmed, refused unless its length is within ``bound``."""
+    min_len, max_len = bound.low, bound.high
     v = (value or "").strip()
     if not min_len <= len(v) <= max_len:
         raise InvalidInput("INVALID_INPUT",
@@ -54,7 +57,12 @@ def text(value: str, what: str, *, min_len: int = 1, max_len: int = 2000) -> str
     return v
 
 
-def count(value: int, what: str, *, low: int = 0, high: int = 100_000) -> int:
+def count(value: int, what: str, *, bound: Bound = limits.ROUNDS, low: int | None = None,
+          high: int | None = None) -> int:
+    """``value``, refused unless a whole number within ``bound``; ``low`` or ``high``
+    narrow it where the production's state sets the limit (rounds loaded, on hand)."""
+    low = bound.low if low is None else low
+    high = bound.high if high is None else high
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidInput("INVALID_INPUT", f"{what} must be a whole number from {low} to "
                            f"{high}, not {value!r}", field=what)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from ...documents import daily_report, evidence_package, render_pdf
 from ..auth import Call, Reader
+from ..schemas import IsoDate
 from . import router
 from .custody import IncidentId
 
@@ -41,9 +42,8 @@ def binary(media: str, description: str) -> dict[int | str, dict[str, Any]]:
             summary="The daily report of a production day, as PDF (signs a checkpoint "
                     "first if the ledger grew)")
 def daily(call: Annotated[Call, Depends(Reader("report.daily"))],
-          day: Annotated[str, Path(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                                   description="The production day, YYYY-MM-DD "
-                                               "(e.g. 2026-11-24).")],
+          day: Annotated[IsoDate, Path(description="The production day, YYYY-MM-DD "
+                                                    "(e.g. 2026-11-24).")],
           paper: Annotated[Literal["a4", "letter"], Query(
               description="Paper size.")] = "a4") -> Response:
     rep = call.replica
