@@ -35,6 +35,7 @@ from coldcheck.services import actions as a
 
 EXAMPLES = 12
 HEADERS: dict[str, str] = {}
+APP: list[Any] = []  # the fuzzed app, for the stream test
 # Ids that exist in the fuzzed production, by the name of the parameter or field
 # that takes them; generated cases use one of them half of the time, so requests
 # get past "no such id" into the rules.
@@ -96,6 +97,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                     "people": list(st_.people), "scenes": list(st_.scenes),
                     "inspections": list(st_.inspections), "incidents": list(st_.incidents),
                     "complaints": list(st_.complaints), "storage": list(st_.storage)})
+        APP.append(aw.app)
         schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", aw.app)
         yield schema.exclude(path_regex=r"/events/stream$")
     store.dispose()
@@ -266,3 +268,65 @@ def test_allow_names_exactly_the_methods_the_schema_declares(tmp_path: Path) -> 
     store.dispose()
     assert len(paths) >= 40
     assert not wrong, "\n".join(wrong)
+
+
+# Operations that revoke the fuzzer's own credentials (or sign it out): a
+# sequence through them would test nothing after them.
+REVOKES_OWN_ACCESS = r"/(tokens/\{token_id\}|devices/\{device\})$|/session$"
+
+
+def test_sequences_of_calls_keep_to_the_schema(api_schema: Any) -> None:
+    """The stateful run: schemathesis chains operations by the links it infers
+    (an id one call answers is the input of the next), with the same checks as
+    the single calls above. Bounded: a few short scenarios."""
+    schema = api_schema.exclude(path_regex=REVOKES_OWN_ACCESS)
+    base = schema.as_state_machine()
+
+    class Scenario(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            if case.headers and "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = uuid.uuid4().hex
+            params = case.path_parameters or {}
+            if "production" in params:
+                params["production"] = "fuzz"
+            return {"headers": HEADERS}
+
+        def validate_response(self, response: Any, case: Any,
+                              additional_checks: Any = None, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    assert len(base.bundles) >= 5, "no links inferred: the run would chain nothing"
+    Scenario.run(settings=settings(max_examples=15, stateful_step_count=6, deadline=None,
+                                   derandomize=True, database=None,
+                                   suppress_health_check=list(HealthCheck)))
+
+
+def test_stream_frames_are_what_the_schema_declares(api_schema: Any) -> None:
+    """Every frame of the live stream has the fields the OpenAPI document
+    declares for it (x-coldcheck-frame): id the seq, event the type, data an
+    event (or a problem document), checked with a JSON Schema validator."""
+    import json
+
+    import jsonschema_rs  # schemathesis' own validator
+    from fastapi.testclient import TestClient
+
+    with TestClient(APP[0]) as client:
+        doc = client.get("/api/v1/openapi.json").json()
+        op = doc["paths"]["/api/v1/productions/{production}/events/stream"]["get"]
+        frame_schema = op["responses"]["200"]["content"]["text/event-stream"][
+            "x-coldcheck-frame"]
+        validator = jsonschema_rs.Draft202012Validator(
+            {**frame_schema, "components": doc["components"]})
+        with client.stream("GET", "/api/v1/productions/fuzz/events/stream",
+                           params={"after": -1, "max_events": 8}, headers=HEADERS) as r:
+            assert r.status_code == 200
+            text = "".join(r.iter_text())
+    frames = [dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+              for block in text.split("\n\n") if "data: " in block]
+    assert len(frames) == 8
+    for frame in frames:
+        frame["data"] = json.loads(frame["data"])
+        errors = [e.message for e in validator.iter_errors(frame)]
+        assert not errors, (frame, errors)
+        assert frame["event"] == frame["data"]["type"]
+        assert frame["id"] == str(frame["data"]["seq"])

@@ -164,19 +164,24 @@ def create_app(settings: Settings, *, store: Store | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        conn = app.state.coldcheck.loop_conn
-        if conn is not None:
-            conn.close()
+        # The loop's own connection lives as long as one run of the server: a
+        # server (or a test client) that starts again gets a fresh one.
+        api: ApiState = app.state.coldcheck
+        if st.dialect == "sqlite" and api.loop_conn is None:
+            api.loop_conn = st.engine.connect()
+        try:
+            yield
+        finally:
+            conn, api.loop_conn = api.loop_conn, None
+            if conn is not None:
+                conn.close()
 
     app = FastAPI(title="coldcheck", version=__version__, openapi_url=OPENAPI_URL,
                   docs_url=None, redoc_url=None, description=DESCRIPTION, lifespan=lifespan,
                   redirect_slashes=False)
     app.state.coldcheck = ApiState(settings=settings, store=st, reads=ReadModel(st), hub=Hub(),
                                    ph=hasher(settings.argon2_profile),
-                                   secret=load_secret(settings), clock=now,
-                                   loop_conn=st.engine.connect()
-                                   if st.dialect == "sqlite" else None)
+                                   secret=load_secret(settings), clock=now)
     mount(app, routes.router)
     app.add_exception_handler(ColdcheckError, on_coldcheck_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -91,10 +91,27 @@ async def events(call: Annotated[Call, READ],
                   "head": call.replica.seq})
 
 
+SSE_FRAME = {
+    "type": "object", "required": ["event", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[0-9]+$", "description": "The event's seq."},
+        "event": {"type": "string"},
+        "data": {"oneOf": [{"$ref": "#/components/schemas/EventOut"},
+                           {"$ref": "#/components/schemas/Problem"}]},
+    },
+}
+
+
 @router.get(PREFIX + "/events/stream", tags=TAGS, response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-                             "description": "Server-Sent Events: id = seq, event = type, "
-                                            "data = the event as JSON"}},
+            responses={200: {"content": {"text/event-stream": {
+                "schema": {"type": "string"},
+                # What each frame's fields hold (OpenAPI 3.1 has no item schema for
+                # a stream): tests/e2e/test_api_schema.py reads frames against it.
+                "x-coldcheck-frame": SSE_FRAME}},
+                "description": "Server-Sent Events: id = seq, event = the event's type "
+                               "(or `error`), data = the event as JSON (an `error` "
+                               "frame's data is a problem document, and ends the "
+                               "stream)"}},
             summary="Live events (Server-Sent Events), resumable with Last-Event-ID")
 def events_stream(call: Annotated[Call, READ],
                   last_event_id: Annotated[str | None, Header(
