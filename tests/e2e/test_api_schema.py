@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from schemathesis import checks
 
 from coldcheck.config import Settings
-from coldcheck.domain import limits
+from coldcheck.domain import bounds
 from coldcheck.domain.people import ROLES
 from coldcheck.persistence.store import Store
 from coldcheck.security import hasher
@@ -128,7 +128,7 @@ def test_no_operation_fails_or_answers_outside_its_schema(api_schema: Any) -> No
 # 422 answers to schema-valid requests that depend on the production's state or
 # on two fields together, which a JSON schema cannot say: everything else a
 # schema-valid request is refused for is a disagreement between the schema and
-# the checks (the schema's bounds come from domain/limits.py).
+# the checks (the schema's bounds come from domain/bounds.py).
 STATE_DEPENDENT = re.compile("|".join([
     r"^wrong PIN for ", r" must enter their PIN$",  # whose PIN, and is it right
     r"^there is no event \d+$", r"^old size must be 1\.\.\d+, not ",
@@ -170,16 +170,16 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
 
 
 @pytest.mark.parametrize(("path", "body", "field", "bound"), [
-    ("complaints", {}, "text", limits.TEXT),
+    ("complaints", {}, "text", bounds.TEXT),
     ("weapons", {"make": "Colt", "model": "SAA", "calibre": ".45",
-                 "kind": "non_firing_replica", "storage": "ST1"}, "serial", limits.SERIAL),
+                 "kind": "non_firing_replica", "storage": "ST1"}, "serial", bounds.SERIAL),
     ("weapons", {"serial": "B-{n}", "make": "Colt", "model": "SAA",
-                 "kind": "non_firing_replica", "storage": "ST1"}, "calibre", limits.CALIBRE),
+                 "kind": "non_firing_replica", "storage": "ST1"}, "calibre", bounds.CALIBRE),
     ("weapons", {"serial": "C-{n}", "make": "Colt", "model": "SAA", "calibre": ".45",
-                 "kind": "non_firing_replica", "storage": "ST1"}, "chambers", limits.CHAMBERS),
+                 "kind": "non_firing_replica", "storage": "ST1"}, "chambers", bounds.CHAMBERS),
 ])
 def test_the_schema_bound_is_the_rules_bound(tmp_path: Path, path: str, body: dict[str, Any],
-                                             field: str, bound: limits.Bound) -> None:
+                                             field: str, bound: bounds.Bound) -> None:
     """At the bound the request is recorded; one past it, it is refused at the
     edge (422 with the schema's own error list), never by the rules after the
     schema allowed it. The OpenAPI document states the same bound."""
@@ -216,7 +216,7 @@ def _world(tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
 
 
 def _at_and_past_the_bound(client: Any, headers: dict[str, str], path: str,
-                           body: dict[str, Any], field: str, bound: limits.Bound) -> None:
+                           body: dict[str, Any], field: str, bound: bounds.Bound) -> None:
     declared = client.get("/api/v1/openapi.json").json()
     model = declared["paths"][f"/api/v1/productions/{{production}}/{path}"]["post"]
     ref = model["requestBody"]["content"]["application/json"]["schema"]["$ref"]

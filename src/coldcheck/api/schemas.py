@@ -19,11 +19,11 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..domain import limits
+from ..domain import bounds
 from ..domain.ammunition import BLANK_LOADS, LOT_KINDS
+from ..domain.bounds import Bound
 from ..domain.custody import CONTENTS, VERIFY_METHODS, WITNESS_ROLES
 from ..domain.incidents import INCIDENT_KINDS
-from ..domain.limits import Bound
 from ..domain.people import ROLES
 from ..domain.production import STORAGE_KINDS
 from ..domain.rules import RULES
@@ -33,7 +33,7 @@ from ..services.accounts import MAX_PASSWORD, MIN_PASSWORD
 
 
 def words(bound: Bound) -> StringConstraints:
-    """Free text within ``bound`` once trimmed, as the rules count it (domain/limits.py):
+    """Free text within ``bound`` once trimmed, as the rules count it (domain/bounds.py):
     at least ``bound.low`` characters from the first to the last that is not blank."""
     inner = "" if bound.low <= 1 else f"[\\s\\S]{{{bound.low - 2},}}\\S"
     return StringConstraints(min_length=bound.low, max_length=bound.high,
@@ -41,7 +41,7 @@ def words(bound: Bound) -> StringConstraints:
 
 
 def within(bound: Bound) -> Any:
-    """A whole number within ``bound`` (domain/limits.py)."""
+    """A whole number within ``bound`` (domain/bounds.py)."""
     return Field(ge=bound.low, le=bound.high)
 
 
@@ -54,13 +54,13 @@ def _calendar_date(value: str) -> str:
 
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-Name = Annotated[str, words(limits.NAME)]
-Text = Annotated[str, words(limits.TEXT)]
+Name = Annotated[str, words(bounds.NAME)]
+Text = Annotated[str, words(bounds.TEXT)]
 Pin = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ISO_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 IsoDate = Annotated[str, StringConstraints(pattern=ISO_DATE["pattern"]),
                     AfterValidator(_calendar_date), WithJsonSchema(ISO_DATE)]
-Count = Annotated[int, within(limits.ROUNDS)]
+Count = Annotated[int, within(bounds.ROUNDS)]
 Role = Literal["armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
                "safety_supervisor", "producer", "investigator"]
 WitnessRole = Literal["performer", "first_ad", "safety_supervisor"]
@@ -180,7 +180,7 @@ NewPin = Annotated[str, StringConstraints(min_length=1, max_length=64), WithJson
 class PersonIn(In):
     name: Name
     roles: Annotated[list[Role], Field(min_length=1, max_length=8)]
-    badge: Annotated[str, words(limits.BADGE)]
+    badge: Annotated[str, words(bounds.BADGE)]
     department: Annotated[str, StringConstraints(max_length=200)] = ""
     qualification_expires: IsoDate | None = None
     pin: NewPin | None = None
@@ -206,22 +206,22 @@ class StorageIn(In):
 
 
 class WeaponIn(In):
-    serial: Annotated[str, words(limits.SERIAL)]
+    serial: Annotated[str, words(bounds.SERIAL)]
     make: Name
     model: Name
-    calibre: Annotated[str, words(limits.CALIBRE)]
+    calibre: Annotated[str, words(bounds.CALIBRE)]
     kind: WeaponKind
-    chambers: Annotated[int, within(limits.CHAMBERS)] = 1
-    magazine_capacity: Annotated[int, within(limits.MAGAZINE_CAPACITY)] = 0
+    chambers: Annotated[int, within(bounds.CHAMBERS)] = 1
+    magazine_capacity: Annotated[int, within(bounds.MAGAZINE_CAPACITY)] = 0
     storage: Id
 
 
 class LotIn(In):
     kind: LotKind
-    calibre: Annotated[str, words(limits.CALIBRE)]
+    calibre: Annotated[str, words(bounds.CALIBRE)]
     supplier: Name
     supplier_lot: Name
-    count: Annotated[int, within(limits.LOT_ROUNDS)]
+    count: Annotated[int, within(bounds.LOT_ROUNDS)]
     storage: Id
     load: BlankLoad | None = None
 
@@ -233,7 +233,7 @@ class VerifyIn(In):
 
 
 class DestroyIn(In):
-    count: Annotated[int, within(limits.LOT_ROUNDS)]
+    count: Annotated[int, within(bounds.LOT_ROUNDS)]
     reason: Text
 
 
@@ -254,8 +254,8 @@ class SceneIn(In):
     pointing_description: Text | None = Field(
         default=None, description="Any pointing at or near a person (camera crew included): "
                                   "who is pointed at, from where. Makes it a pointing scene.")
-    overdue_minutes: Annotated[int, within(limits.OVERDUE_MINUTES)] = 30
-    min_distance_m: Annotated[int, within(limits.MIN_DISTANCE_M)] | None = None
+    overdue_minutes: Annotated[int, within(bounds.OVERDUE_MINUTES)] = 30
+    min_distance_m: Annotated[int, within(bounds.MIN_DISTANCE_M)] | None = None
     shielded: bool = False
 
 
@@ -275,7 +275,7 @@ class InspectionIn(In):
     barrel_clear: bool
     magazine_checked: bool = False
     lot: Id | None = None
-    magazine_rounds: Annotated[int, within(limits.MAGAZINE_CAPACITY)] = 0
+    magazine_rounds: Annotated[int, within(bounds.MAGAZINE_CAPACITY)] = 0
     scene: Id | None = None
 
 
@@ -309,7 +309,7 @@ class StoreIn(In):
 
 class EvidenceIn(In):
     incident: Id
-    position: Annotated[str, words(limits.POSITION)]
+    position: Annotated[str, words(bounds.POSITION)]
     description: Text
 
 
@@ -347,7 +347,7 @@ class OverrideIn(In):
         {"type": "string", "enum": sorted(RULES), "description": "A rule code of the "
          "catalogue; only soft rules bend."})]
     subject: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    reason: Annotated[str, words(limits.OVERRIDE_REASON)]
+    reason: Annotated[str, words(bounds.OVERRIDE_REASON)]
 
 
 class WrapIn(In):

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from . import limits, rules
+from . import bounds, rules
+from .bounds import Bound
 from .errors import InvalidInput, RuleViolation, Violation
 from .events import NewEvent
-from .limits import Bound
 from .state import ProductionState
 
 
@@ -42,7 +42,7 @@ def refused_action(action: str, subject: str) -> tuple[str, dict[str, Any]]:
     return "action.refused", {"action": action, "subject": subject}
 
 
-def text(value: str, what: str, *, bound: Bound = limits.TEXT) -> str:
+def text(value: str, what: str, *, bound: Bound = bounds.TEXT) -> str:
     """``value`` trimmed, refused unless its length is within ``bound``."""
     min_len, max_len = bound.low, bound.high
     v = (value or "").strip()
@@ -57,7 +57,7 @@ def text(value: str, what: str, *, bound: Bound = limits.TEXT) -> str:
     return v
 
 
-def count(value: int, what: str, *, bound: Bound = limits.ROUNDS, low: int | None = None,
+def count(value: int, what: str, *, bound: Bound = bounds.ROUNDS, low: int | None = None,
           high: int | None = None) -> int:
     """``value``, refused unless a whole number within ``bound``; ``low`` or ``high``
     narrow it where the production's state sets the limit (rounds loaded, on hand)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import limits, rules
+from . import bounds, rules
 from .ammunition import BLANK_LOADS, LOT_KINDS, Lot
 from .common import (
     count,
@@ -38,23 +38,23 @@ def _handoff_refusal(w: Weapon, action: str, frm: str | None,
 def receive_weapon(s: ProductionState, *, serial: str, make: str, model: str, calibre: str,
                    kind: str, chambers: int, magazine_capacity: int, storage: str,
                    armorer: str, at: datetime) -> list[NewEvent]:
-    serial = text(serial, "serial", bound=limits.SERIAL)
+    serial = text(serial, "serial", bound=bounds.SERIAL)
     if serial.casefold() in s.serials:
         raise InvalidInput("DUPLICATE_SERIAL", f"serial {serial!r} is already weapon "
                            f"{s.serials[serial.casefold()]}", serial=serial)
     if kind not in KINDS:
         raise InvalidInput("INVALID_INPUT", f"weapon kind must be one of {', '.join(KINDS)}")
-    count(chambers, "chambers", bound=limits.CHAMBERS)
-    count(magazine_capacity, "magazine capacity", bound=limits.MAGAZINE_CAPACITY)
+    count(chambers, "chambers", bound=bounds.CHAMBERS)
+    count(magazine_capacity, "magazine capacity", bound=bounds.MAGAZINE_CAPACITY)
     s.storage_loc(storage)
     a = s.person(armorer)
     wid = s.next_id("W")
     refuse_or_pass(s, armorer_violations(a, at),
                    refusal=refused_action("weapon.receive", f"serial:{serial}"))
     return [ev("weapon.received", weapon=wid, serial=serial,
-               make=text(make, "make", bound=limits.NAME),
-               model=text(model, "model", bound=limits.NAME),
-               calibre=text(calibre, "calibre", bound=limits.CALIBRE),
+               make=text(make, "make", bound=bounds.NAME),
+               model=text(model, "model", bound=bounds.NAME),
+               calibre=text(calibre, "calibre", bound=bounds.CALIBRE),
                kind=kind, chambers=chambers, magazine_capacity=magazine_capacity,
                storage=storage)]
 
@@ -64,10 +64,10 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
                 load: str | None = None) -> list[NewEvent]:
     if kind not in LOT_KINDS:
         raise InvalidInput("INVALID_INPUT", f"lot kind must be one of {', '.join(LOT_KINDS)}")
-    count(count_, "round count", bound=limits.LOT_ROUNDS)
-    calibre = text(calibre, "calibre", bound=limits.CALIBRE)
-    supplier = text(supplier, "supplier", bound=limits.NAME)
-    supplier_lot = text(supplier_lot, "supplier lot", bound=limits.NAME)
+    count(count_, "round count", bound=bounds.LOT_ROUNDS)
+    calibre = text(calibre, "calibre", bound=bounds.CALIBRE)
+    supplier = text(supplier, "supplier", bound=bounds.NAME)
+    supplier_lot = text(supplier_lot, "supplier lot", bound=bounds.NAME)
     s.storage_loc(storage)
     a = s.person(armorer)
     if kind == "live":
@@ -120,7 +120,7 @@ def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, arm
         raise InvalidInput("INVALID_INPUT", f"method must be one of {', '.join(VERIFY_METHODS)}")
     total = count_ + (1 if failed_finding else 0)
     unverified = lt.on_hand - lt.verified_in_stock
-    count(count_, "rounds verified", low=0 if failed_finding else 1, high=limits.ROUNDS.high)
+    count(count_, "rounds verified", low=0 if failed_finding else 1, high=bounds.ROUNDS.high)
     if total > unverified:
         raise InvalidInput("INVALID_INPUT", f"lot {lot} has {unverified} unverified rounds on "
                            f"hand; cannot verify {total}", unverified=unverified)
@@ -663,7 +663,7 @@ def record_evidence(s: ProductionState, *, weapon: str, incident: str, position:
         out.append(ev("ammo.evidence_lot_created", lot=lot, incident=inc.id, weapon=w.id,
                       calibre=w.calibre))
     out.append(ev("ammo.evidence_recorded", lot=lot, incident=inc.id, weapon=w.id,
-                  position=text(position, "position", bound=limits.POSITION),
+                  position=text(position, "position", bound=bounds.POSITION),
                   description=text(description, "round description"), recorded_by=armorer))
     return out
 

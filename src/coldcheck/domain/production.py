@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import limits, rules
+from . import bounds, rules
 from .common import (
     count,
     ev,
@@ -37,7 +37,7 @@ STORAGE_KINDS = ("safe", "cart", "vault", "locker")
 def create_production(*, production: str, name: str, origin: str,
                       key_id: str) -> list[NewEvent]:
     return [ev("production.created", production=production,
-               name=text(name, "name", bound=limits.NAME),
+               name=text(name, "name", bound=bounds.NAME),
                origin=origin, key_id=key_id)]
 
 
@@ -45,14 +45,14 @@ def add_person(s: ProductionState, *, name: str, roles: list[str], badge: str,
                department: str = "", qualification_expires: str | None = None,
                with_pin: bool = False) -> list[NewEvent]:
     roles = validate_roles(roles)
-    badge = text(badge, "badge", bound=limits.BADGE)
+    badge = text(badge, "badge", bound=bounds.BADGE)
     if badge in s.badges:
         raise InvalidInput("DUPLICATE_BADGE", f"badge {badge!r} already belongs to "
                            f"{s.badges[badge]}")
     q = iso_date(qualification_expires, "qualification expiry") \
         if qualification_expires else None
     pid = s.next_id("P")
-    out = [ev("person.added", person=pid, name=text(name, "name", bound=limits.NAME), roles=roles,
+    out = [ev("person.added", person=pid, name=text(name, "name", bound=bounds.NAME), roles=roles,
               badge=badge, department=department.strip(), qualification_expires=q)]
     if with_pin:
         out.append(ev("person.pin_set", person=pid))
@@ -76,7 +76,7 @@ def brief(s: ProductionState, *, person: str, briefed_by: str, topic: str) -> li
     p, by = s.person(person), s.person(briefed_by)
     require_role(by, "armorer", "assistant_armorer", "safety_supervisor")
     return [ev("person.safety_briefed", person=p.id, briefed_by=by.id,
-               topic=text(topic, "topic", bound=limits.NAME))]
+               topic=text(topic, "topic", bound=bounds.NAME))]
 
 
 def add_storage(s: ProductionState, *, name: str, kind: str) -> list[NewEvent]:
@@ -84,7 +84,7 @@ def add_storage(s: ProductionState, *, name: str, kind: str) -> list[NewEvent]:
         raise InvalidInput("INVALID_INPUT", f"storage kind must be one of "
                            f"{', '.join(STORAGE_KINDS)}")
     return [ev("storage.added", storage=s.next_id("ST"),
-               name=text(name, "name", bound=limits.NAME), kind=kind)]
+               name=text(name, "name", bound=bounds.NAME), kind=kind)]
 
 
 def open_shooting_day(s: ProductionState, *, date: str) -> list[NewEvent]:
@@ -114,14 +114,14 @@ def plan_scene(s: ProductionState, *, name: str, hot: bool, rehearsal: bool,
         s.weapon(w)
     for p in performers:
         require_role(s.person(p), "performer")
-    count(overdue_minutes, "overdue limit (minutes)", bound=limits.OVERDUE_MINUTES)
+    count(overdue_minutes, "overdue limit (minutes)", bound=bounds.OVERDUE_MINUTES)
     if min_distance_m is not None:
-        count(min_distance_m, "minimum distance (m)", bound=limits.MIN_DISTANCE_M)
+        count(min_distance_m, "minimum distance (m)", bound=bounds.MIN_DISTANCE_M)
     if pointing and not pointing_description.strip():
         raise InvalidInput("INVALID_INPUT", "a pointing plan describes who is pointed at and "
                            "from where")
     return [ev("scene.planned", scene=s.next_id("SC"), day=day,
-               name=text(name, "name", bound=limits.NAME),
+               name=text(name, "name", bound=bounds.NAME),
                hot=hot, rehearsal=rehearsal, weapons=sorted(set(weapons)),
                performers=sorted(set(performers)), pointing=pointing,
                pointing_description=pointing_description.strip(),
@@ -291,7 +291,7 @@ def override(s: ProductionState, *, rule: str, subject: str, reason: str,
         raise InvalidInput("INVALID_INPUT", f"subject must name something on this production "
                            f"as kind:id (e.g. scene:SC1), not {subject!r}")
     sup = s.person(supervisor)
-    reason = text(reason, "reason", bound=limits.OVERRIDE_REASON)
+    reason = text(reason, "reason", bound=bounds.OVERRIDE_REASON)
     fits = OVERRIDE_SUBJECTS.get(rule)
     if fits is not None and kind not in fits:
         raise InvalidInput("INVALID_INPUT", f"{rule} is about {' or '.join(fits)}; name one "

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..domain import limits
+from ..domain import bounds
 from ..domain.common import text
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import NewEvent
@@ -270,7 +270,7 @@ def restore(settings: Settings, backup_file: Path, *, reason: str, decided_by: s
             accept_unproven: bool = False, at: datetime | None = None) -> RestoreResult:
     """Replace the SQLite database of ``settings`` by the backup ``backup_file``
     (see the module docstring)."""
-    reason, decided_by = text(reason, "reason"), text(decided_by, "decided_by", bound=limits.NAME)
+    reason, decided_by = text(reason, "reason"), text(decided_by, "decided_by", bound=bounds.NAME)
     named = sqlite_file(settings.database_url)
     if named is None:
         raise InvalidInput("BACKUP_UNSUPPORTED", "coldcheck restore puts back a SQLite "
