@@ -24,7 +24,7 @@ from .incidents import COMPLAINT_ACK_HOURS, Inspection
 from .people import Person, armorer_violations
 from .scenes import Scene
 from .state import ProductionState
-from .weapons import KINDS, Weapon, next_state
+from .weapons import KINDS, Weapon, next_state, refused_move
 
 VERIFY_METHODS = ("visual", "shake", "weight", "xray", "drilled", "other")
 CONTENTS = ("empty", "dummy", "blank")
@@ -160,12 +160,10 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
                                     f"weapon {w.id} is held by {w.custodian}, not by {a.name}: "
                                     "the armorer who holds it stores it before another takes "
                                     "it out", f"weapon:{w.id}"))
-    if w.state == "frozen":
+    if refused_move(w, "inspect") == "CUSTODY_WEAPON_FROZEN":
         violations.append(Violation("CUSTODY_WEAPON_FROZEN",
                                     f"weapon {w.id} is frozen by incident(s) "
                                     f"{', '.join(w.frozen_by)}", f"weapon:{w.id}"))
-    else:
-        next_state(w, "inspect")
     expected = w.positions()
     seen: dict[str, str] = {}
     for pos in positions:
@@ -394,19 +392,17 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
             "in_storage", "returned"):
         v.append(Violation("CUSTODY_DIRECT_HANDOFF",
                            f"weapon {w.id} is held by {w.custodian}, not by {a.name}", subj))
-    if w.state == "frozen":
+    # Handing on a weapon someone else holds: the handoff violation above is the
+    # refusal, and it is recorded (review: it was lost to the state check).
+    move = None if w.state == "issued" and w.custodian != armorer else \
+        refused_move(w, "issue")
+    if move == "CUSTODY_WEAPON_FROZEN":
         v.append(Violation("CUSTODY_WEAPON_FROZEN", f"weapon {w.id} is frozen by open "
                            f"incident(s) {', '.join(w.frozen_by)}", subj))
-    elif w.state in ("in_storage", "returned"):
+    elif move == "CUSTODY_INSPECTION_REQUIRED":
         v.append(Violation("CUSTODY_INSPECTION_REQUIRED",
                            f"weapon {w.id} is {w.state}: inspect it (witnessed) before issuing",
                            subj))
-    elif w.state == "issued" and w.custodian != armorer:
-        # Handing on a weapon someone else holds: the handoff violation above is
-        # the refusal, and it is recorded (review: it was lost to the state check).
-        pass
-    else:
-        next_state(w, "issue")
     if s.current_day is None or sc.day != s.current_day:
         raise InvalidInput("DAY_NOT_OPEN", f"scene {sc.id} is not on the open shooting day")
     # A non-performer is never in a plan; that attempt is CUSTODY_DIRECT_HANDOFF
