@@ -1,6 +1,11 @@
 """Decisions about weapons and ammunition: intake, verification, inspection,
 witnessing, issue, return, storage, evidence. Pure functions of the state:
-they return the events to record or raise (refusals carry events to record)."""
+they return the events to record or raise (refusals carry events to record).
+
+Each decision validates its input, asks the state machine whether the move
+exists (domain/weapons.py), and lists the rule checks it applies
+(:mod:`coldcheck.domain.checks`), in the order their violations are reported;
+it builds no violation itself."""
 
 from __future__ import annotations
 
@@ -65,8 +70,9 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
     s.storage_loc(storage)
     a = s.person(armorer)
     inc = s.next_id("INC")
-    live = checks.ammo.live_forbidden(kind, count=count_, calibre=calibre, supplier=supplier,
-                               supplier_lot=supplier_lot, incident=inc)
+    live = checks.ammo.live_forbidden(kind, count=count_, calibre=calibre,
+                                      supplier=supplier, supplier_lot=supplier_lot,
+                                      incident=inc)
     if live:
         refuse_or_pass(s, live, record=[
             ev("ammo.intake_refused", kind=kind, calibre=calibre, supplier=supplier,

@@ -1,5 +1,6 @@
 """Decisions about the production itself: people, storage, days, scenes, safety
-meetings, incidents, complaints, overrides and the wrap."""
+meetings, incidents, complaints, overrides and the wrap. Like those in
+custody.py, they list the rule checks they apply (:mod:`coldcheck.domain.checks`)."""
 
 from __future__ import annotations
 
