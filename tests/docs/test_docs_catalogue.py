@@ -17,8 +17,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import importlib
 import inspect
 import re
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ import pytest
 
 from coldcheck.config import Settings
 from coldcheck.domain import errors as errors_module
+from coldcheck.domain.checks import CHECKS
 from coldcheck.domain.events import EVENT_TYPES, Event
 from coldcheck.domain.rules import RULES, Strength
 
@@ -194,6 +197,44 @@ def test_rules_doc_names_the_soft_rules_in_its_introduction() -> None:
     soft = {c for c, r in RULES.items() if r.strength is Strength.SOFT}
     named = {c for c in CODE_RE.findall(intro) if c in RULES}
     assert soft <= named, f"rules.md introduction omits soft rules {sorted(soft - named)}"
+
+
+CHECK_REF_RE = re.compile(r"`(coldcheck\.domain\.checks\.[a-z_]+\.[a-z_]+)`")
+
+
+def codes_built(fn: object) -> set[str]:
+    """The rule codes ``fn``'s own source passes to ``Violation(...)``."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))  # type: ignore[arg-type]
+    return {str(_str(node.args[0])) for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and _name(node.func) == "Violation" and node.args}
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_rules_doc_names_each_rules_checks_and_they_produce_its_code(code: str) -> None:
+    """Where is rule X enforced: its Checked by line names every check that
+    produces X (coldcheck.domain.checks.CHECKS), each exists, and each builds
+    violations of X and of no other rule. (That each really returns them is
+    tests/unit/test_checks.py.)"""
+    body = entries("rules.md").get(code)
+    if body is None:
+        pytest.skip("missing heading is reported by the catalogue test")
+    named = CHECK_REF_RE.findall(body)
+    assert named, (f"rules.md: {code} names no check: add "
+                   "'- **Checked by.** `coldcheck.domain.checks.<module>.<check>`'")
+    for ref in named:
+        module, _, attr = ref.rpartition(".")
+        fn = getattr(importlib.import_module(module), attr, None)
+        assert callable(fn), f"rules.md: {code} names {ref}, which does not exist"
+        assert fn in CHECKS.get(code, []), f"rules.md: {ref} is not a check of {code}"
+        built = codes_built(fn)
+        assert built == {code}, f"rules.md: {ref} builds violations of {sorted(built)}"
+    registered = {f"{f.__module__}.{f.__name__}" for f in CHECKS.get(code, [])}
+    assert registered <= set(named), (
+        f"rules.md: {code} does not name its checks {sorted(registered - set(named))}")
+
+
+def test_every_registered_check_is_for_a_catalogued_rule() -> None:
+    assert set(CHECKS) <= set(RULES), f"checks for unknown rules: {set(CHECKS) - set(RULES)}"
 
 
 # ---- events.md -------------------------------------------------------------------

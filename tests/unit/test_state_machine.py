@@ -1,8 +1,8 @@
 """The weapon state machine is data (domain/weapons.py TRANSITIONS).
 
-Every state can be reached from storage, `retired` is final, and any move the
-table does not list raises one error, WEAPON_INVALID_TRANSITION, naming the
-weapon's state and the action.
+Every state can be reached from storage, `retired` is final, a move the table
+lacks is either refused by the rule REFUSED_MOVES names or raises one error,
+WEAPON_INVALID_TRANSITION, naming the weapon's state and the action.
 """
 
 from __future__ import annotations
@@ -13,10 +13,19 @@ from datetime import UTC, datetime
 import pytest
 
 from coldcheck.domain import custody
+from coldcheck.domain.checks import CHECKS
 from coldcheck.domain.errors import ColdcheckError, InvalidTransition
 from coldcheck.domain.events import Event, NewEvent, utc_text
+from coldcheck.domain.rules import RULES
 from coldcheck.domain.state import ProductionState
-from coldcheck.domain.weapons import STATES, TRANSITIONS, Weapon, next_state
+from coldcheck.domain.weapons import (
+    REFUSED_MOVES,
+    STATES,
+    TRANSITIONS,
+    Weapon,
+    next_state,
+    refused_move,
+)
 
 ACTIONS = sorted({action for (_, action) in TRANSITIONS})
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -66,12 +75,23 @@ def test_every_state_but_retired_can_leave_or_be_frozen() -> None:
         assert TRANSITIONS.get((state, "freeze")) == "frozen", f"{state} cannot be frozen"
 
 
-@pytest.mark.parametrize(("state", "action"), sorted(TRANSITIONS))
-def test_listed_moves_go_where_the_table_says(state: str, action: str) -> None:
-    assert next_state(weapon_in(state), action) == TRANSITIONS[(state, action)]
+# That applying events moves weapons where the table says is a property test over
+# random decisions: tests/unit/test_state_machine_applied.py.
 
 
-ILLEGAL = [(s, a) for s in STATES for a in ACTIONS if (s, a) not in TRANSITIONS]
+def test_refused_moves_are_rules_for_moves_the_table_lacks() -> None:
+    assert not set(REFUSED_MOVES) & set(TRANSITIONS)
+    assert set(REFUSED_MOVES.values()) <= set(RULES) & set(CHECKS)  # each has its check
+    for (state, action), code in REFUSED_MOVES.items():
+        assert refused_move(weapon_in(state), action) == code
+        with pytest.raises(InvalidTransition):
+            next_state(weapon_in(state), action)  # the appliers never make such a move
+    for state, action in TRANSITIONS:
+        assert refused_move(weapon_in(state), action) is None
+
+
+ILLEGAL = [(s, a) for s in STATES for a in ACTIONS
+           if (s, a) not in TRANSITIONS and (s, a) not in REFUSED_MOVES]
 
 
 @pytest.mark.parametrize(("state", "action"), ILLEGAL)
@@ -79,6 +99,8 @@ def test_a_move_missing_from_the_table_raises_one_error_naming_state_and_action(
         state: str, action: str) -> None:
     with pytest.raises(InvalidTransition) as caught:
         next_state(weapon_in(state), action)
+    with pytest.raises(InvalidTransition):
+        refused_move(weapon_in(state), action)
     err = caught.value
     assert isinstance(err, ColdcheckError)
     assert err.code == "WEAPON_INVALID_TRANSITION"

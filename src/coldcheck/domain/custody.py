@@ -1,30 +1,32 @@
 """Decisions about weapons and ammunition: intake, verification, inspection,
 witnessing, issue, return, storage, evidence. Pure functions of the state:
-they return the events to record or raise (refusals carry events to record)."""
+they return the events to record or raise (refusals carry events to record).
+
+Each decision validates its input, asks the state machine whether the move
+exists (domain/weapons.py), and lists the rule checks it applies
+(:mod:`coldcheck.domain.checks`), in the order their violations are reported;
+it builds no violation itself."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import bounds, rules
+from . import bounds, checks, rules
 from .ammunition import BLANK_LOADS, LOT_KINDS, Lot
 from .common import (
     count,
     ev,
     refuse_or_pass,
     refused_action,
-    same_calibre,
     same_pins,
     text,
 )
 from .errors import Conflict, InvalidInput, Violation
-from .events import NewEvent, parse_utc, utc_text
-from .incidents import COMPLAINT_ACK_HOURS, Inspection
-from .people import Person, armorer_violations
-from .scenes import Scene
+from .events import NewEvent, utc_text
+from .people import Person
 from .state import ProductionState
-from .weapons import KINDS, Weapon, next_state
+from .weapons import KINDS, Weapon, next_state, refused_move
 
 VERIFY_METHODS = ("visual", "shake", "weight", "xray", "drilled", "other")
 CONTENTS = ("empty", "dummy", "blank")
@@ -49,7 +51,7 @@ def receive_weapon(s: ProductionState, *, serial: str, make: str, model: str, ca
     s.storage_loc(storage)
     a = s.person(armorer)
     wid = s.next_id("W")
-    refuse_or_pass(s, armorer_violations(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at),
                    refusal=refused_action("weapon.receive", f"serial:{serial}"))
     return [ev("weapon.received", weapon=wid, serial=serial,
                make=text(make, "make", bound=bounds.NAME),
@@ -70,42 +72,33 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
     supplier_lot = text(supplier_lot, "supplier lot", bound=bounds.NAME)
     s.storage_loc(storage)
     a = s.person(armorer)
-    if kind == "live":
-        inc = s.next_id("INC")
-        v = Violation("AMMO_LIVE_FORBIDDEN",
-                      f"live ammunition is never accepted on a production: {count_} rounds of "
-                      f"{calibre} from {supplier} lot {supplier_lot} refused; incident {inc} "
-                      "opened. Remove it from the property.", "intake")
-        refuse_or_pass(s, [v], record=[
+    inc = s.next_id("INC")
+    live = checks.ammo.live_forbidden(kind, count=count_, calibre=calibre,
+                                      supplier=supplier, supplier_lot=supplier_lot,
+                                      incident=inc)
+    if live:
+        refuse_or_pass(s, live, record=[
             ev("ammo.intake_refused", kind=kind, calibre=calibre, supplier=supplier,
-               supplier_lot=supplier_lot, count=count_, codes=[v.code], incident=inc),
+               supplier_lot=supplier_lot, count=count_, codes=[v.code for v in live],
+               incident=inc),
             ev("incident.opened", incident=inc, kind="live_ammunition",
                description=f"Live ammunition presented at intake by {a.name}: {count_} x "
                            f"{calibre}, {supplier} lot {supplier_lot}",
-               weapons=[], lots=[], reported_by=armorer, rule=v.code)])
+               weapons=[], lots=[], reported_by=armorer, rule=live[0].code)])
     if kind == "blank" and load not in BLANK_LOADS:
         raise InvalidInput("INVALID_INPUT", f"blanks need a load: {', '.join(BLANK_LOADS)}")
     if kind == "dummy" and load is not None:
         raise InvalidInput("INVALID_INPUT", "dummies have no load")
     lid = s.next_id("L")
-    refuse_or_pass(s, armorer_violations(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at),
                    refusal=refused_action("ammo.intake", f"supplier_lot:{supplier_lot}"))
     return [ev("ammo.lot_received", lot=lid, kind=kind, load=load, calibre=calibre,
                supplier=supplier, supplier_lot=supplier_lot, count=count_, storage=storage)]
 
 
 def _lot_usable(s: ProductionState, lot: Lot) -> list[Violation]:
-    subj = f"lot:{lot.id}"
-    if lot.kind == "evidence":
-        inc = s.incidents.get(lot.incident or "")
-        if inc is not None and inc.open:
-            return [Violation("INCIDENT_EVIDENCE_PRESERVED",
-                              f"lot {lot.id} holds evidence for open incident {inc.id}", subj)]
-    if lot.quarantined:
-        why = ("failed dummy verification" if lot.failed_verification
-               else f"named by open incident(s) {', '.join(lot.quarantined_by)}")
-        return [Violation("AMMO_LOT_QUARANTINED", f"lot {lot.id} is quarantined: {why}", subj)]
-    return []
+    """Evidence of an open incident first; otherwise, is the lot quarantined?"""
+    return checks.incident.evidence_lot_sealed(s, lot) or checks.ammo.not_quarantined(lot)
 
 
 def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, armorer: str,
@@ -125,7 +118,7 @@ def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, arm
         raise InvalidInput("INVALID_INPUT", f"lot {lot} has {unverified} unverified rounds on "
                            f"hand; cannot verify {total}", unverified=unverified)
     a = s.person(armorer)
-    refuse_or_pass(s, armorer_violations(a, at) + _lot_usable(s, lt),
+    refuse_or_pass(s, checks.people.armorer(a, at) + _lot_usable(s, lt),
                    refusal=refused_action("ammo.verify", f"lot:{lot}"))
     out = [ev("ammo.round_verified", lot=lot, round=lt.verified_total + i + 1, method=method,
               verified_by=armorer) for i in range(count_)]
@@ -155,20 +148,10 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
     a = s.person(armorer)
     sc = s.scene(scene) if scene else None
     iid = s.next_id("IN")
-    violations = armorer_violations(a, at)
-    # (Someone who is no armorer is refused as such: CUSTODY_ARMORER_ONLY.)
-    if a.is_armorer and w.custodian is not None and w.custodian != armorer \
-            and w.state != "issued":
-        violations.append(Violation("CUSTODY_DIRECT_HANDOFF",
-                                    f"weapon {w.id} is held by {w.custodian}, not by {a.name}: "
-                                    "the armorer who holds it stores it before another takes "
-                                    "it out", f"weapon:{w.id}"))
-    if w.state == "frozen":
-        violations.append(Violation("CUSTODY_WEAPON_FROZEN",
-                                    f"weapon {w.id} is frozen by incident(s) "
-                                    f"{', '.join(w.frozen_by)}", f"weapon:{w.id}"))
-    else:
-        next_state(w, "inspect")
+    refused_move(w, "inspect")  # a frozen weapon: CUSTODY_WEAPON_FROZEN, below
+    violations = [*checks.people.armorer(a, at),
+                  *checks.handoff.inspector_holds(w, a),
+                  *checks.custody.not_frozen(w, "inspect")]
     expected = w.positions()
     seen: dict[str, str] = {}
     for pos in positions:
@@ -214,30 +197,21 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
         # violations": an overridden soft rule must not let evidence through.
         if lt.kind == "evidence" and not rules.blocking(s, violations):
             raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} is an evidence lot")
-        if not same_calibre(lt.calibre, w.calibre):
-            violations.append(Violation("AMMO_CALIBRE_MISMATCH",
-                                        f"lot {lot} is {lt.calibre}; weapon {w.id} takes "
-                                        f"{w.calibre}", f"weapon:{w.id}"))
+        violations += checks.ammo.calibre_matches(lt, w)
         # Rounds this inspection takes out go back first; dummies among them count
         # as verified unless an incident voided their lot's verification since.
         back = unloaded["count"] if unloaded and unloaded["lot"] == lot and (
             lt.kind != "dummy" or s.still_verified(lot, w.inspection)) else 0
         assert isinstance(back, int)
-        if content == "dummy" and n > lt.verified_in_stock + back:
-            violations.append(Violation(
-                "AMMO_DUMMY_UNVERIFIED",
-                f"lot {lot} has {lt.verified_in_stock + back} verified dummies on hand; "
-                f"{n} cannot be loaded until each round is verified", f"lot:{lot}"))
+        violations += checks.ammo.dummies_verified(lt, content, n, lt.verified_in_stock + back)
         if content == "blank" and n > lt.on_hand + back:
             raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} has only {lt.on_hand + back} "
                                "rounds on hand")
         if content == "blank" and sc is None:
             raise InvalidInput("INVALID_INPUT", "blanks are loaded for a scene: name the hot "
                                "scene (--scene)")
-        if content == "blank" and sc is not None and not sc.hot:
-            violations.append(Violation("SCENE_BLANKS_NEED_HOT",
-                                        f"scene {sc.id} is cold; blanks need a hot scene",
-                                        f"scene:{sc.id}"))
+        if sc is not None:
+            violations += checks.scene.blanks_loaded_for_hot(sc, content)
         load = {"kind": content, "lot": lot, "count": n}
     elif lot is not None:
         s.lot(lot)
@@ -276,107 +250,15 @@ def witness(s: ProductionState, *, inspection: str, witness_: str, at: datetime,
     same_pins(s, pins)
     roles = [witness_role(p, role)]
     subj = f"inspection:{insp.id}"
-    violations: list[Violation] = []
-    if not insp.complete:
-        violations.append(Violation("CUSTODY_INSPECTION_INCOMPLETE",
-                                    f"inspection {insp.id} does not cover "
-                                    f"{', '.join(insp.missing)}", subj))
-    if p.id == insp.armorer:
-        violations.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                    "nobody witnesses their own inspection", subj))
-    else:
-        violations += _dependent_witness(s, insp, p, subj)
-    if w.inspection != insp.id or insp.used or w.last_custody_seq > insp.seq:
-        violations.append(Violation("CUSTODY_INSPECTION_REQUIRED",
-                                    f"inspection {insp.id} is no longer the current inspection "
-                                    f"of weapon {w.id}", subj))
+    violations = [*checks.custody.inspection_complete(insp, subj),
+                  *(checks.witness.not_own_inspection(insp, p)
+                    or checks.witness.own_pin_at_witnessing(s.people, insp, p)),
+                  *checks.custody.current_inspection(w, insp)]
     if any(x["person"] == p.id for x in insp.witnesses):
         raise Conflict("ALREADY_WITNESSED", f"{p.name} already witnessed inspection {insp.id}")
     refuse_or_pass(s, violations, refusal=refused_action("inspection.witness", subj))
     return [ev("inspection.witnessed", inspection=insp.id, weapon=w.id, witness=p.id,
                role=roles[0])]
-
-
-def _recorded_in_chain(entries: list[dict[str, str]],
-                       armorers: set[str]) -> list[tuple[dict[str, str], str]]:
-    """(confirmation, who recorded its PIN) for each of ``entries`` whose PIN, as
-    it stood when it was given, was recorded by one of ``armorers`` or by another
-    witness among ``entries``: someone who knows that PIN and could have
-    confirmed in the witness's name ("each with their own PIN")."""
-    people = {e["person"] for e in entries}
-    out = []
-    for e in entries:
-        by = e.get("pin_set_by")
-        if by and by != e["person"] and (by in armorers or by in people):
-            out.append((e, by))
-    return out
-
-
-def _dependent_witness(s: ProductionState, insp: Inspection, p: Person,
-                       subj: str) -> list[Violation]:
-    """At witnessing: ``p``'s confirmation must not rest on a PIN the inspecting
-    armorer or the other witness recorded, nor the other witness's on a PIN ``p``
-    recorded (as it stood when they confirmed: changing a PIN later does not
-    undo a confirmation)."""
-    mine: dict[str, str] = {"person": p.id}
-    if p.pin_set_by:
-        mine["pin_set_by"] = p.pin_set_by
-    how = (f": {p.name} sets their own PIN (My PIN), or has it set in the session of "
-           "someone who is neither the inspecting armorer nor a witness of this inspection; "
-           "or another 1st AD or safety supervisor confirms instead")
-    out: list[Violation] = []
-    for e, by in _recorded_in_chain([*insp.witnesses, mine], {insp.armorer}):
-        who = s.people[by].name if by in s.people else by
-        if e is mine:
-            did = "made" if by == insp.armorer else "already witnessed"
-            out.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                 f"{p.name}'s PIN was recorded by {who}, who {did} inspection "
-                                 f"{insp.id}" + how, subj))
-        elif by == p.id:
-            other = s.people[e["person"]].name if e["person"] in s.people else e["person"]
-            out.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                 f"{other} confirmed inspection {insp.id} with a PIN "
-                                 f"recorded by {p.name}: the two confirmations must come from "
-                                 "two people's own PINs; another 1st AD or safety supervisor "
-                                 "confirms instead, or the inspection is made again", subj))
-    return out
-
-
-def independent_witnesses(s: ProductionState, insp: Inspection, *,
-                          armorer: str) -> list[str]:
-    """Why the confirmations of ``insp`` are not each their witness's own, at
-    issue: as recorded when each witness confirmed, against each other and
-    against the armorer handing the weapon over (who may not be the one who
-    inspected). Empty when they are independent."""
-    def name(ident: str) -> str:
-        return s.people[ident].name if ident in s.people else ident
-
-    return [f"{name(e['person'])} confirmed inspection {insp.id} with a PIN recorded by "
-            f"{name(by)}"
-            for e, by in _recorded_in_chain(insp.witnesses, {insp.armorer, armorer})]
-
-
-def in_scene(sc: Scene, *, armorer: str, performer: str,
-             inspection: Inspection | None) -> set[str]:
-    """Everyone the record puts in a scene when a weapon is issued for it: the
-    performers planned in it, the performer receiving the weapon, the armorer
-    issuing it, and the armorer who showed it clear and the witnesses who
-    confirmed that inspection (the performer and the 1st AD or safety
-    supervisor). A scene records no other crew."""
-    people = set(sc.performers) | {performer, armorer}
-    if inspection is not None:
-        people |= {inspection.armorer} | {x["person"] for x in inspection.witnesses}
-    return people
-
-
-def _missed_meeting(s: ProductionState, sc: Scene, people: set[str]) -> list[str]:
-    """Who of ``people`` attended no safety meeting on the scene's day (for a hot
-    scene: no meeting that names it), in id order."""
-    attended: set[str] = set()
-    for m in s.meetings.values():
-        if m.day == sc.day and (not sc.hot or sc.id in m.scenes):
-            attended |= set(m.attendees)
-    return sorted(people - attended)
 
 
 def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scene: str,
@@ -385,31 +267,16 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
     a = s.person(armorer)
     p = s.person(performer)
     sc = s.scene(scene)
-    subj = f"weapon:{w.id}"
     refusal = _handoff_refusal(w, "issue", armorer, performer)
-    v: list[Violation] = armorer_violations(a, at)
-    if "performer" not in p.roles:
-        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
-                           f"{p.name} ({p.id}) is not a performer: weapons pass only armorer → "
-                           "performer → armorer", subj))
-    # A weapon in storage (frozen or not) has no custodian: nobody is holding it.
-    if w.custodian is not None and w.custodian != armorer and w.state not in (
-            "in_storage", "returned"):
-        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
-                           f"weapon {w.id} is held by {w.custodian}, not by {a.name}", subj))
-    if w.state == "frozen":
-        v.append(Violation("CUSTODY_WEAPON_FROZEN", f"weapon {w.id} is frozen by open "
-                           f"incident(s) {', '.join(w.frozen_by)}", subj))
-    elif w.state in ("in_storage", "returned"):
-        v.append(Violation("CUSTODY_INSPECTION_REQUIRED",
-                           f"weapon {w.id} is {w.state}: inspect it (witnessed) before issuing",
-                           subj))
-    elif w.state == "issued" and w.custodian != armorer:
-        # Handing on a weapon someone else holds: the handoff violation above is
-        # the refusal, and it is recorded (review: it was lost to the state check).
-        pass
-    else:
-        next_state(w, "issue")
+    # Handing on a weapon someone else holds: the hand-off violation is the
+    # refusal, and it is recorded (review: it was lost to the state check).
+    if not (w.state == "issued" and w.custodian != armorer):
+        refused_move(w, "issue")  # frozen, in storage or returned: refused below
+    v = [*checks.people.armorer(a, at),
+         *checks.handoff.to_performer(w, p),
+         *checks.handoff.issuer_holds(w, a),
+         *checks.custody.not_frozen(w, "issue"),
+         *checks.custody.inspected_before_issue(w)]
     if s.current_day is None or sc.day != s.current_day:
         raise InvalidInput("DAY_NOT_OPEN", f"scene {sc.id} is not on the open shooting day")
     # A non-performer is never in a plan; that attempt is CUSTODY_DIRECT_HANDOFF
@@ -418,89 +285,28 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
         raise InvalidInput("SCENE_NOT_PLANNED", f"scene {sc.id} plans weapons "
                            f"{', '.join(sc.weapons) or 'none'} and performers "
                            f"{', '.join(sc.performers) or 'none'}")
-    day = s.days[sc.day]
-    if day.meal_break:
-        v.append(Violation("CUSTODY_OVERDUE", "no weapon is issued during a meal break",
-                           f"day:{day.id}"))
+    v += checks.custody.no_issue_in_meal_break(s.days[sc.day])
     insp = s.inspections.get(w.inspection or "")
     if insp is not None and (insp.used or insp.seq < w.last_custody_seq):
         insp = None  # not a current inspection: it counts for nothing below
     if w.is_firearm and w.state == "inspected":
-        if insp is None:
-            v.append(Violation("CUSTODY_INSPECTION_REQUIRED",
-                               f"weapon {w.id} has no inspection since its last custody change",
-                               subj))
-        else:
-            if not insp.complete:
-                v.append(Violation("CUSTODY_INSPECTION_INCOMPLETE",
-                                   f"inspection {insp.id} does not cover "
-                                   f"{', '.join(insp.missing)}", subj))
-            by = {x["person"]: x["role"] for x in insp.witnesses}
-            if by.get(p.id) != "performer":
-                v.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                   f"{p.name} ({p.id}) has not confirmed inspection {insp.id} "
-                                   "with their PIN", subj))
-            if not any(r in ("first_ad", "safety_supervisor") for r in by.values()):
-                v.append(Violation("CUSTODY_WITNESS_REQUIRED",
-                                   f"inspection {insp.id} needs the 1st AD or the safety "
-                                   "supervisor as witness", subj))
-            v += [Violation("CUSTODY_WITNESS_REQUIRED", why + ": not that witness's own "
-                            "confirmation; inspect again and have it confirmed", subj)
-                  for why in independent_witnesses(s, insp, armorer=a.id)]
-        if not p.briefed:
-            v.append(Violation("PEOPLE_TRAINING_REQUIRED",
-                               f"{p.name} ({p.id}) has had no recorded weapons-safety briefing",
-                               f"person:{p.id}"))
-        missed = _missed_meeting(s, sc, in_scene(sc, armorer=a.id, performer=p.id,
-                                                 inspection=insp))
-        if missed:
-            v.append(Violation("SCENE_SAFETY_MEETING",
-                               f"scene {sc.id} needs a safety meeting today attended by everyone "
-                               "in it" + (" and naming the scene (it is hot)" if sc.hot else "")
-                               + "; not recorded at one: " + ", ".join(
-                                   f"{s.people[i].name} ({i})" for i in missed),
-                               f"scene:{sc.id}"))
-        if w.load_kind == "blank" and not sc.hot:
-            v.append(Violation("SCENE_BLANKS_NEED_HOT", f"weapon {w.id} holds blanks; scene "
-                               f"{sc.id} is cold", f"scene:{sc.id}"))
-        if w.load_kind == "blank" and not sc.shielded and (
-                sc.min_distance_m is None or sc.min_distance_m < 6):
-            v.append(Violation("SCENE_BLANK_DISTANCE",
-                               f"scene {sc.id}: nearest person in the line of fire is "
-                               f"{sc.min_distance_m if sc.min_distance_m is not None else '?'} m; "
-                               "6 m (20 ft) or a shield is required", f"scene:{sc.id}"))
-        if sc.rehearsal:
-            v.append(Violation("SCENE_REHEARSAL_REPLICA",
-                               f"scene {sc.id} is a rehearsal: use a non-firing replica or "
-                               "rubber weapon", f"scene:{sc.id}"))
-        if w.load_lot:
-            v += _lot_usable(s, s.lots[w.load_lot])
-        if w.load_kind == "dummy" and w.load_lot and insp is not None and \
-                not s.still_verified(w.load_lot, insp.id):
-            inc = s.voided[w.load_lot][1]
-            v.append(Violation("AMMO_DUMMY_UNVERIFIED",
-                               f"the {w.load_count} dummies in weapon {w.id} were loaded before "
-                               f"incident {inc} voided the verification of lot {w.load_lot}: "
-                               "inspect the weapon again (its rounds go back unverified), "
-                               "verify them and load verified rounds", f"lot:{w.load_lot}"))
-        for c in s.complaints.values():
-            if c.acknowledged_at is None and parse_utc(c.filed_at) + timedelta(
-                    hours=COMPLAINT_ACK_HOURS) < at:
-                v.append(Violation("COMPLAINT_ACKNOWLEDGE",
-                                   f"safety complaint {c.id} has waited more than "
-                                   f"{COMPLAINT_ACK_HOURS} h for acknowledgement",
-                                   f"complaint:{c.id}"))
-    if sc.pointing:
-        missing = [r for r in ("armorer", "first_ad") if r not in sc.pointing_acks]
-        if missing:
-            v.append(Violation("SCENE_POINTING_PLAN",
-                               f"scene {sc.id} points a weapon at or near a person; the plan "
-                               f"is not acknowledged by {' and '.join(missing)}",
-                               f"scene:{sc.id}"))
-        if w.is_firearm and w.load_kind == "blank":
-            v.append(Violation("SCENE_POINTING_PLAN",
-                               f"scene {sc.id} points at a person: weapon {w.id} must be empty "
-                               "or hold verified dummies, not blanks", f"scene:{sc.id}"))
+        v += checks.custody.fresh_inspection(w, insp)
+        if insp is not None:
+            v += [*checks.custody.inspection_complete(insp, f"weapon:{w.id}"),
+                  *checks.witness.performer_confirmed(w, insp, p),
+                  *checks.witness.safety_witness(w, insp),
+                  *checks.witness.own_pins_at_issue(s.people, w, insp, a)]
+        v += [*checks.people.briefed(p),
+              *checks.scene.safety_meeting(s, sc, checks.scene.in_scene(
+                  sc, armorer=a.id, performer=p.id, inspection=insp)),
+              *checks.scene.blanks_issued_for_hot(w, sc),
+              *checks.scene.blank_distance(w, sc),
+              *checks.scene.rehearsal_replica(sc),
+              *(_lot_usable(s, s.lots[w.load_lot]) if w.load_lot else []),
+              *checks.ammo.loaded_dummies_still_verified(s, w, insp),
+              *checks.complaint.acknowledged_in_time(s.complaints.values(), at)]
+    v += [*checks.scene.pointing_acknowledged(sc),
+          *checks.scene.pointing_without_blanks(w, sc)]
     bent = refuse_or_pass(s, v, refusal=refusal)
     due = at + timedelta(minutes=sc.overdue_minutes)
     return [ev("weapon.issued", weapon=w.id, inspection=w.inspection, armorer=armorer,
@@ -514,34 +320,18 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
     w = s.weapon(weapon)
     a = s.person(armorer)
     p = s.person(performer)
-    subj = f"weapon:{w.id}"
-    v = armorer_violations(a, at)
-    if w.custodian != p.id or w.state not in ("issued", "frozen"):
-        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
-                           f"weapon {w.id} is not held by {p.name} ({p.id}); it is "
-                           f"{w.state}" + (f" with {w.custodian}" if w.custodian else ""), subj))
-    elif "performer" not in p.roles:
-        # A weapon frozen in an armorer's hands stays with them (they store it);
-        # a "return" must not pass it to another armorer.
-        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
-                           f"{p.name} ({p.id}) is not a performer: weapons pass only armorer → "
-                           "performer → armorer", subj))
-    else:
+    # A weapon frozen in an armorer's hands stays with them (they store it); a
+    # "return" must not pass it to another armorer: to_performer.
+    held = checks.handoff.returner_holds(w, p) or checks.handoff.to_performer(w, p)
+    if not held:
         next_state(w, "return")
+    v = [*checks.people.armorer(a, at), *held]
     count(fired, "rounds fired", high=w.load_count)
     count(lost, "rounds lost", high=w.load_count - fired)
     # Rounds in a frozen weapon, or in one that misfired, are evidence: they stay
     # in it until each is recorded (record_evidence), never written off.
-    if w.state == "frozen" and (fired or lost):
-        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
-                           f"weapon {w.id} is frozen by incident(s) {', '.join(w.frozen_by)}: "
-                           "its rounds stay in it until each is recorded as evidence; none "
-                           "can be counted fired or lost on its return", subj))
-    elif misfire is not None and lost:
-        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
-                           f"a misfire keeps the rounds in weapon {w.id} as evidence: none can "
-                           "be counted lost on its return (say what is missing in the "
-                           "incident)", subj))
+    v += (checks.incident.frozen_rounds_not_written_off(w, fired, lost)
+          or checks.incident.misfire_rounds_kept(w, misfire, lost))
     if fired and w.load_kind != "blank":
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} held {w.load_kind} rounds, which "
                            "cannot fire: if it discharged, report an incident "
@@ -563,17 +353,10 @@ def store(s: ProductionState, *, weapon: str, storage: str, armorer: str,
     w = s.weapon(weapon)
     a = s.person(armorer)
     s.storage_loc(storage)
-    v = armorer_violations(a, at)
-    if w.custodian != armorer:
-        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
-                           f"weapon {w.id} is held by {w.custodian or 'storage'}, not {a.name}",
-                           f"weapon:{w.id}"))
-    else:
+    held = checks.handoff.storer_holds(w, a)
+    if not held:
         next_state(w, "store")
-    if w.state == "frozen" and w.load_count:
-        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
-                           f"frozen weapon {w.id} still holds {w.load_count} rounds: record "
-                           "each one as evidence first", f"weapon:{w.id}"))
+    v = [*checks.people.armorer(a, at), *held, *checks.incident.frozen_weapon_emptied(w)]
     refuse_or_pass(s, v, refusal=refused_action("weapon.store", f"weapon:{w.id}"))
     unloaded = ({"lot": w.load_lot, "count": w.load_count}
                 if w.load_count and w.state != "frozen" else None)
@@ -593,11 +376,8 @@ def handoff(s: ProductionState, *, weapon: str, from_: str, to: str, at: datetim
         return issue(s, weapon=weapon, armorer=from_, performer=to, scene=scene, at=at)
     if "performer" in f.roles and t.is_armorer:
         return return_weapon(s, weapon=weapon, performer=from_, armorer=to, at=at)
-    v = Violation("CUSTODY_DIRECT_HANDOFF",
-                  f"{f.name} ({', '.join(f.roles)}) cannot hand weapon {w.id} to {t.name} "
-                  f"({', '.join(t.roles)}): weapons pass only armorer → performer → armorer",
-                  f"weapon:{w.id}")
-    refuse_or_pass(s, [v], refusal=_handoff_refusal(w, "handoff", from_, to))
+    refuse_or_pass(s, checks.handoff.issue_or_return_only(w, f, t),
+                   refusal=_handoff_refusal(w, "handoff", from_, to))
     raise AssertionError("unreachable: a hard rule always refuses")
 
 
@@ -649,11 +429,7 @@ def record_evidence(s: ProductionState, *, weapon: str, incident: str, position:
         raise InvalidInput("INVALID_INPUT", f"incident {inc.id} is not an open incident naming "
                            f"weapon {w.id}")
     next_state(w, "record_evidence")
-    v = armorer_violations(a, at)
-    if w.custodian is not None and w.custodian != armorer:
-        v.append(Violation("CUSTODY_DIRECT_HANDOFF",
-                           f"weapon {w.id} is with {w.custodian}: it comes back to the armorer "
-                           "before rounds are taken out", f"weapon:{w.id}"))
+    v = [*checks.people.armorer(a, at), *checks.handoff.evidence_taker_holds(w, a)]
     refuse_or_pass(s, v,
                    refusal=refused_action("ammo.evidence", f"weapon:{w.id}"))
     out: list[NewEvent] = []
@@ -675,13 +451,7 @@ def destroy_rounds(s: ProductionState, *, lot: str, count_: int, reason: str, ar
     count(count_, "rounds destroyed", low=1, high=max(lt.on_hand, 1))
     if count_ > lt.on_hand:
         raise InvalidInput("INVALID_INPUT", f"lot {lot} has {lt.on_hand} rounds on hand")
-    v = armorer_violations(a, at)
-    open_incs = [i for i in ([lt.incident] if lt.incident else []) + lt.quarantined_by
-                 if s.incidents[i].open]
-    if open_incs:
-        v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
-                           f"lot {lot} is evidence for open incident(s) {', '.join(open_incs)}; "
-                           "nothing in it may be destroyed", f"lot:{lot}"))
+    v = [*checks.people.armorer(a, at), *checks.incident.not_destroyed(s, lt)]
     refuse_or_pass(s, v, refusal=refused_action("ammo.destroy", f"lot:{lot}"))
     return [ev("ammo.rounds_destroyed", lot=lot, count=count_, reason=text(reason, "reason"),
                armorer=armorer)]
@@ -694,6 +464,6 @@ def retire(s: ProductionState, *, weapon: str, reason: str, armorer: str,
     w = s.weapon(weapon)
     a = s.person(armorer)
     next_state(w, "retire")
-    refuse_or_pass(s, armorer_violations(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at),
                    refusal=refused_action("weapon.retire", f"weapon:{w.id}"))
     return [ev("weapon.retired", weapon=w.id, reason=text(reason, "reason"))]

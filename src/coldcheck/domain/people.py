@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
-from .errors import InvalidInput, Violation
+from .errors import InvalidInput
 
 ROLES = ("armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
          "safety_supervisor", "producer", "investigator")
@@ -63,27 +62,6 @@ def role_conflicts(roles: list[str], department: str = "") -> list[str]:
     if {"first_ad", "safety_supervisor"} <= rs:
         found.append("first_ad_safety_supervisor")
     return found
-
-
-def armorer_violations(person: Person, at: datetime) -> list[Violation]:
-    """Can this person act as armorer right now?"""
-    subj = f"person:{person.id}"
-    if not person.is_armorer:
-        return [Violation("CUSTODY_ARMORER_ONLY",
-                          f"{person.name} ({person.id}) is not an armorer of this production; "
-                          "only the armorer handles weapons", subj)]
-    out: list[Violation] = []
-    exp = person.qualification_expires
-    if exp is None or date.fromisoformat(exp) < at.date():
-        out.append(Violation("CUSTODY_QUALIFICATION_EXPIRED",
-                             f"armorer {person.name} ({person.id}) has no valid qualification "
-                             f"(expiry {exp or 'not recorded'})", subj))
-    if person.role_conflicts:
-        out.append(Violation("PEOPLE_ROLE_CONFLICT",
-                             f"{person.name} ({person.id}) holds conflicting roles "
-                             f"({', '.join(person.role_conflicts)}); the safety supervisor "
-                             "must acknowledge", subj))
-    return out
 
 
 def require_role(person: Person, *roles: str) -> None:

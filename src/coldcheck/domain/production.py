@@ -1,12 +1,13 @@
 """Decisions about the production itself: people, storage, days, scenes, safety
-meetings, incidents, complaints, overrides and the wrap."""
+meetings, incidents, complaints, overrides and the wrap. Like those in
+custody.py, they list the rule checks they apply (:mod:`coldcheck.domain.checks`)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import bounds, rules
+from . import bounds, checks, rules
 from .common import (
     count,
     ev,
@@ -18,13 +19,12 @@ from .common import (
     text,
 )
 from .custody import open_incident
-from .errors import Conflict, InvalidInput, Violation
+from .errors import Conflict, InvalidInput
 from .events import NewEvent, parse_utc, utc_text
 from .incidents import DISCHARGE_KINDS, INCIDENT_KINDS
 from .narrative import restore_loss
 from .people import (
     QUALIFICATION_RENEWERS,
-    armorer_violations,
     require_role,
     role_conflicts,
     validate_roles,
@@ -98,9 +98,7 @@ def meal_break(s: ProductionState, *, start: bool, by: str) -> list[NewEvent]:
     s.person(by)
     if not start:
         return [ev("day.meal_break_ended", day=day)]
-    out = [w for w in s.weapons.values() if w.state == "issued"]
-    v = [Violation("CUSTODY_OVERDUE", f"weapon {w.id} is still issued to {w.custodian}; every "
-                   "weapon comes back before a meal break", f"day:{day}") for w in out]
+    v = checks.custody.back_before_meal_break(s.weapons.values(), day)
     refuse_or_pass(s, v, refusal=refused_action("day.meal_break", f"day:{day}"))
     return [ev("day.meal_break_started", day=day)]
 
@@ -135,7 +133,7 @@ def acknowledge_pointing(s: ProductionState, *, scene: str, person: str,
     if not sc.pointing:
         raise InvalidInput("INVALID_INPUT", f"scene {sc.id} has no pointing plan")
     if p.is_armorer:
-        refuse_or_pass(s, armorer_violations(p, at),
+        refuse_or_pass(s, checks.people.armorer(p, at),
                        refusal=refused_action("scene.pointing_ack", f"scene:{sc.id}"))
         role = "armorer"
     else:
@@ -171,10 +169,9 @@ def report_incident(s: ProductionState, *, kind: str, description: str, weapons:
             raise InvalidInput("INVALID_INPUT", f"weapon {w} is retired")
     for lot in lots:
         s.lot(lot)
-    if kind in DISCHARGE_KINDS and not weapons:
-        refuse_or_pass(s, [Violation("INCIDENT_DISCHARGE",
-                                     f"a {kind} report names the weapon(s) involved so they "
-                                     "are frozen", "incident")],
+    unnamed = checks.incident.discharge_names_weapons(kind, weapons)
+    if unnamed:
+        refuse_or_pass(s, unnamed,
                        refusal=refused_action("incident.report", f"person:{reported_by}"))
     # The lots involved include whatever is loaded in a weapon the report names:
     # the reporter may not know which box the rounds came from; the record does.
@@ -204,45 +201,15 @@ def close_incident(s: ProductionState, *, incident: str, corrective_action: str,
         raise Conflict("INCIDENT_CLOSED", f"incident {inc.id} is already closed")
     a, sup = s.person(armorer), s.person(supervisor)
     subj = f"incident:{inc.id}"
-    v: list[Violation] = []
-    if len(corrective_action.strip()) < 10:
-        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
-                           "describe the corrective action (at least 10 characters)", subj))
-    # Only what still blocks: an acknowledged role conflict does not stop a signature.
-    if not a.is_armorer or rules.blocking(s, armorer_violations(a, at)):
-        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
-                           f"{a.name} ({a.id}) cannot sign as armorer", subj))
-    if "safety_supervisor" not in sup.roles:
-        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
-                           f"{sup.name} ({sup.id}) is not the safety supervisor", subj))
-    # Two signatures mean two people: one person must not be able to sign as both,
-    # for example by adding an "armorer" with a PIN they chose themselves.
-    if a.id == sup.id:
-        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
-                           "the armorer and the safety supervisor signing must be two people",
-                           subj))
-    else:
-        for signer, other in ((a, sup), (sup, a)):
-            if signer.pin_set_by == other.id:
-                v.append(Violation(
-                    "INCIDENT_CLOSE_NEEDS_ACTION",
-                    f"{signer.name}'s PIN was recorded by {other.name}, the other signer: "
-                    f"{signer.name} sets their own PIN (My PIN) before signing", subj))
+    v = [*checks.incident.corrective_action(corrective_action, subj),
+         *checks.incident.armorer_signs(s, a, at, subj),
+         *checks.incident.supervisor_signs(sup, subj),
+         *checks.incident.two_signers(a, sup, subj)]
     for wid in inc.weapons:
         w = s.weapons[wid]
-        if w.custodian is not None and not s.people[w.custodian].is_armorer:
-            v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
-                               f"weapon {wid} is still with {w.custodian}: return it first",
-                               subj))
-        if w.load_count:
-            # Closing would unfreeze it and let storing put the rounds back in
-            # their lot, unexamined.
-            v.append(Violation("INCIDENT_EVIDENCE_PRESERVED",
-                               f"weapon {wid} still holds {w.load_count} round(s): record each "
-                               "as evidence before the incident closes", subj))
-    if not pins_checked and not v:
-        v.append(Violation("INCIDENT_CLOSE_NEEDS_ACTION",
-                           "both signers' PINs must be entered and checked", subj))
+        v += [*checks.incident.weapon_back(s.people, w, subj),
+              *checks.incident.emptied_before_close(w, subj)]
+    v += checks.incident.pins_entered(pins_checked, bool(v), subj)
     refuse_or_pass(s, v, refusal=refused_action("incident.close", subj))
     return [ev("incident.closed", incident=inc.id, corrective_action=corrective_action.strip(),
                armorer=a.id, supervisor=sup.id)] + [
@@ -270,7 +237,7 @@ _SUBJECT_TABLES = {"person": "people", "weapon": "weapons", "lot": "lots", "scen
                    "incident": "incidents"}
 
 
-# The subject each soft rule's violations name (see the checks in custody.py).
+# The subject each soft rule's violations name (see the checks in domain/checks/).
 OVERRIDE_SUBJECTS: dict[str, tuple[str, ...]] = {
     "CUSTODY_OVERDUE": ("day",),
     "SCENE_BLANK_DISTANCE": ("scene",),
@@ -321,25 +288,17 @@ def wrap(s: ProductionState, *, armorer: str, at: datetime,
     counts (when given) equal to the books; any difference opens an incident."""
     day = open_day(s)
     a = s.person(armorer)
-    v = armorer_violations(a, at)
-    for w in s.weapons.values():
-        if w.state != "retired" and w.storage is None:
-            v.append(Violation("WRAP_RECONCILE", f"weapon {w.id} ({w.serial}) is {w.state}"
-                               + (f", with {w.custodian}" if w.custodian else "")
-                               + "; store it before wrap", f"weapon:{w.id}"))
+    v = [*checks.people.armorer(a, at),
+         *checks.wrap.weapons_stored(s.weapons.values()),
+         *checks.wrap.lots_balanced(s.lots.values())]
     diff: list[str] = []
-    for lot in s.lots.values():
-        if not lot.balanced:
-            v.append(Violation("WRAP_RECONCILE", f"lot {lot.id}: {lot.in_weapons} rounds "
-                               "unaccounted for (loaded ≠ fired + returned + lost)",
-                               f"lot:{lot.id}"))
     for lot_id, counted in (counts or {}).items():
         lot = s.lot(lot_id)
         count(counted, f"count of lot {lot_id}")
-        if counted != lot.on_hand:
+        differs = checks.wrap.count_matches(lot, counted)
+        if differs:
             diff.append(lot_id)
-            v.append(Violation("WRAP_RECONCILE", f"lot {lot_id}: counted {counted}, the "
-                               f"record says {lot.on_hand} on hand", f"lot:{lot_id}"))
+            v += differs
     record: list[NewEvent] = []
     investigated = {lot_id for i in s.incidents.values()
                     if i.open and i.kind == "count_discrepancy" for lot_id in i.lots}

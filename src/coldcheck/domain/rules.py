@@ -5,9 +5,11 @@ records a reason (event ``rule.overridden``) naming the rule and its subject;
 the override stands until the shooting day in which it was given wraps
 (``PEOPLE_ROLE_CONFLICT`` acknowledgements stand for good).
 
-The checks themselves live beside the entities they are about (weapons.py,
-ammunition.py, scenes.py …) as pure functions returning :class:`Violation`
-lists; :func:`enforce` decides which of those refuse the action.
+The checks themselves are pure functions in the :mod:`coldcheck.domain.checks`
+package, one per rule and situation, each returning the :class:`Violation` it
+finds; the decisions list the checks they apply, and :func:`enforce` decides
+which of the violations found refuse the action. docs/rules.md names each
+rule's checks.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """The state of one production, derived from its events only.
 
 :func:`ProductionState.apply` is the single place where events change state.
+A weapon's new state is always the one the state machine's table gives
+(domain/weapons.py TRANSITIONS, through ``next_state``): no applier names a
+state of its own.
 It returns the entities it touched so the store can write exactly those
 projection rows in the same transaction as the event.
 """
@@ -17,7 +20,7 @@ from .events import Event
 from .incidents import Complaint, Incident, Inspection, Override
 from .people import Person
 from .scenes import Day, Meeting, Scene
-from .weapons import EMPTY_LOAD, Weapon
+from .weapons import EMPTY_LOAD, Weapon, next_state
 
 # Projection kinds, their id prefixes and classes.
 KINDS: dict[str, tuple[str, type]] = {
@@ -328,7 +331,7 @@ def _inspected(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     if w.state != "inspected":
         # Taking the weapon out of storage is a custody change.
         w.last_custody_seq = ev.seq
-    w.state, w.custodian, w.storage = "inspected", p["armorer"], None
+    w.state, w.custodian, w.storage = next_state(w, "inspect"), p["armorer"], None
     w.load = dict(load)
     w.inspection = p["inspection"]
     return touched
@@ -350,7 +353,7 @@ def _witnessed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 @on("weapon.issued")
 def _issued(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
-    w.state, w.custodian = "issued", p["performer"]
+    w.state, w.custodian = next_state(w, "issue"), p["performer"]
     w.issued_at, w.due_at, w.scene = ev.at, p["due_at"], p["scene"]
     w.last_custody_seq = ev.seq
     s.inspections[p["inspection"]].used = True
@@ -361,8 +364,7 @@ def _issued(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 def _returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
     touched: Touched = {("weapon", w.id)}
-    if w.state != "frozen":
-        w.state = "returned"
+    w.state = next_state(w, "return")  # a frozen weapon stays frozen
     w.custodian = p["armorer"]
     w.issued_at = w.due_at = w.scene = None
     w.last_custody_seq = ev.seq
@@ -384,8 +386,7 @@ def _stored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     touched |= _unload_back(s, p["unloaded"], loaded_by=w.inspection)
     if p["unloaded"]:
         w.load = dict(EMPTY_LOAD)
-    if w.state != "frozen":
-        w.state = "in_storage"
+    w.state = next_state(w, "store")  # a frozen weapon stays frozen
     w.custodian, w.storage, w.inspection = None, p["storage"], None
     w.last_custody_seq = ev.seq
     return touched
@@ -394,7 +395,7 @@ def _stored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 @on("weapon.frozen")
 def _frozen(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
-    w.state = "frozen"
+    w.state = next_state(w, "freeze")
     if p["incident"] not in w.frozen_by:
         w.frozen_by.append(p["incident"])
     w.inspection = None
@@ -405,15 +406,16 @@ def _frozen(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 def _unfrozen(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
     w.frozen_by.remove(p["incident"])
-    if not w.frozen_by:
-        w.state = "in_storage" if w.storage else "returned"
+    if not w.frozen_by:  # released by its last open incident
+        w.state = next_state(w, "unfreeze_stored" if w.storage else "unfreeze_held")
     w.last_custody_seq = ev.seq  # released weapons are inspected again before use
     return {("weapon", w.id)}
 
 
 @on("weapon.retired")
 def _retired(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
-    s.weapons[p["weapon"]].state = "retired"
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "retire")
     return {("weapon", p["weapon"])}
 
 
@@ -464,6 +466,7 @@ def _evidence(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     ev_lot = s.lots[p["lot"]]
     ev_lot.received += 1
     w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "record_evidence")
     touched: Touched = {("lot", ev_lot.id), ("weapon", w.id)}
     if w.load_count > 0 and w.load_lot is not None:
         src = s.lots[w.load_lot]

@@ -1,7 +1,8 @@
 """Weapons and their state machine.
 
 The state machine is data: :data:`TRANSITIONS` maps (state, action) to the next
-state. An action missing from the table raises one error naming both.
+state, and :data:`REFUSED_MOVES` names the rule that refuses a move the table
+lacks. Any other move raises one error naming both the state and the action.
 """
 
 from __future__ import annotations
@@ -38,11 +39,35 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
+# Moves the table lacks that a rule refuses, rather than the state machine: the
+# refusal carries the rule's code and is recorded like any rule's
+# (action.refused, weapon.handoff_refused), where WEAPON_INVALID_TRANSITION is not.
+REFUSED_MOVES: dict[tuple[str, str], str] = {
+    ("frozen", "inspect"): "CUSTODY_WEAPON_FROZEN",
+    ("frozen", "issue"): "CUSTODY_WEAPON_FROZEN",
+    ("in_storage", "issue"): "CUSTODY_INSPECTION_REQUIRED",
+    ("returned", "issue"): "CUSTODY_INSPECTION_REQUIRED",
+}
+
+
 def next_state(weapon: Weapon, action: str) -> str:
+    """The state ``action`` moves ``weapon`` to; InvalidTransition if the table
+    has no such move. The decisions ask it before deciding, the appliers
+    (domain/state.py) take the new state from it."""
     try:
         return TRANSITIONS[(weapon.state, action)]
     except KeyError:
         raise InvalidTransition(weapon.id, weapon.state, action) from None
+
+
+def refused_move(weapon: Weapon, action: str) -> str | None:
+    """None if the table allows ``action`` from the weapon's state; the code of
+    the rule that refuses it if :data:`REFUSED_MOVES` names one (the decision
+    records that rule's violation); otherwise InvalidTransition."""
+    code = REFUSED_MOVES.get((weapon.state, action))
+    if code is None:
+        next_state(weapon, action)
+    return code
 
 
 EMPTY_LOAD: dict[str, object] = {"kind": "empty", "lot": None, "count": 0}
