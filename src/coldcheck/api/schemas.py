@@ -31,13 +31,17 @@ from ..domain.weapons import KINDS as WEAPON_KINDS
 from ..security import PIN_RE
 from ..services.accounts import MAX_PASSWORD, MIN_PASSWORD
 
+# A character the rules do not trim: Python's str.strip() also takes the four
+# ASCII separators U+001C to U+001F as blank, which a regex's \s does not.
+_KEPT = r"[^\s\x1c-\x1f]"
+
 
 def words(bound: Bound) -> StringConstraints:
     """Free text within ``bound`` once trimmed, as the rules count it (domain/bounds.py):
     at least ``bound.low`` characters from the first to the last that is not blank."""
-    inner = "" if bound.low <= 1 else f"[\\s\\S]{{{bound.low - 2},}}\\S"
+    inner = "" if bound.low <= 1 else f"[\\s\\S]{{{bound.low - 2},}}{_KEPT}"
     return StringConstraints(min_length=bound.low, max_length=bound.high,
-                             pattern=r"\S" + inner)
+                             pattern=_KEPT + inner)
 
 
 def within(bound: Bound) -> Any:
