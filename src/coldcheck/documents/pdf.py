@@ -14,17 +14,23 @@ import segno
 
 from ..domain.errors import InvalidInput
 from .daily import DailyReport
+from .wording import plain_roles
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAPER = {"a4": ("A4", 210.0), "letter": ("letter", 215.9)}  # CSS size, width in mm
 MARGIN_MM = 12.0
 MONO_ADVANCE = 0.602  # DejaVu Sans Mono (and Liberation Mono: 0.600) advance per em
 MONO_MAX_PT, MONO_MIN_PT = 8.5, 5.5
+# Page 1 is one page whatever the day held: at most this many rows of each list
+# (the sections after it have them all).
+FRONT = {"handled": 6, "incidents": 3, "complaints": 3, "lots": 5}
 
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                           undefined=jinja2.StrictUndefined, trim_blocks=True,
                           lstrip_blocks=True)
 _env.filters["hms"] = lambda at: at[11:19] if at else ""
+_env.filters["plain_roles"] = plain_roles
+_env.filters["hm"] = lambda at: at[11:16] if at else ""
 _env.filters["when"] = lambda at: f"{at[:10]} {at[11:16]}" if at else ""
 
 
@@ -57,6 +63,7 @@ def render_html(report: DailyReport, *, paper: str = "a4") -> str:
     cp = report.checkpoint
     ctx: dict[str, Any] = {
         "r": report, "cp": cp, "page_size": PAPER[paper][0], "margin": MARGIN_MM,
+        "front": FRONT,
         "qr": qr_data_uri(cp.note) if cp else None,
         "note_pt": mono_size(cp.lines, paper) if cp else MONO_MAX_PT,
         "key_pt": mono_size([report.verifier_key], paper),
