@@ -33,7 +33,14 @@ from ..domain.production import alerts
 from ..domain.state import ProductionState
 from ..services.context import Context
 from ..services.ledger import latest_checkpoint, sign_checkpoint
-from .wording import attempt_words, incident_words, plain_roles, role_words, round_words
+from .wording import (
+    attempt_words,
+    incident_words,
+    plain_roles,
+    plain_words,
+    role_words,
+    round_words,
+)
 
 CHECKPOINT_REASON = "report"
 DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -365,7 +372,7 @@ class _Gather:
         return {"seq": e.seq, "last": e.seq, "at": e.at, "type": e.type,
                 "actor": self.name(e.actor)
                 if e.actor in self.st.people else e.actor, "device": e.device,
-                "text": plain_roles(describe(e.type, e.payload, self.name)),
+                "text": plain_words(describe(e.type, e.payload, self.name)),
                 "refused": e.type in REFUSALS,
                 "alarm": e.type in ("incident.opened", "weapon.frozen",
                                     "ammo.verification_failed", "rule.overridden")}

@@ -34,10 +34,12 @@ _env.filters["hm"] = lambda at: at[11:16] if at else ""
 _env.filters["when"] = lambda at: f"{at[:10]} {at[11:16]}" if at else ""
 
 
-def qr_data_uri(text: str) -> str:
-    """A QR code of ``text`` exactly (UTF-8, with the ECI marker that says so), as
-    an SVG data URI."""
-    qr = segno.make_qr(text, encoding="utf-8", eci=True, error="m")
+def qr_data_uri(text: str, *, eci: bool = True) -> str:
+    """A QR code of ``text`` exactly (UTF-8, with the ECI marker that says so unless
+    ``eci`` is false: a label's ASCII code reads on every scanner), as an SVG data
+    URI."""
+    qr = (segno.make_qr(text, encoding="utf-8", eci=True, error="m") if eci
+          else segno.make_qr(text, error="m"))
     return str(qr.svg_data_uri(scale=1, border=4, dark="#000", light="#fff"))
 
 
@@ -73,13 +75,17 @@ def render_html(report: DailyReport, *, paper: str = "a4") -> str:
 
 def render_pdf(report: DailyReport, *, paper: str = "a4") -> bytes:
     """The report as PDF bytes."""
+    return write_pdf(render_html(report, paper=paper))
+
+
+def write_pdf(html: str) -> bytes:
+    """A page of ours (every image in it a data: URI) as PDF bytes."""
     from weasyprint import HTML  # type: ignore[import-untyped]
     from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
     # Everything is in the page (the QR code is a data: URI): fetch nothing else, so
     # no text recorded on set can make the server read a file or call a URL.
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
-    pdf = HTML(string=render_html(report, paper=paper), base_url=str(TEMPLATES),
-               url_fetcher=fetcher).write_pdf()
+    pdf = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

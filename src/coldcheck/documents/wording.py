@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 ROLE_WORDS = {"armorer": "armorer", "assistant_armorer": "assistant armorer",
               "prop_master": "prop master", "first_ad": "1st AD", "performer": "performer",
@@ -69,3 +70,43 @@ def attempt_words(action: str, subject: str) -> str:
     m = _SUBJECT_RE.match(subject or "")
     what = m.group(2) if m else (subject or "")
     return f"{verb} {what}".strip()
+
+
+KIND_CODE_WORDS = {"blank_only": "blank-firing", "non_firing_replica": "non-firing replica"}
+_KIND_RE = re.compile(r"\b(" + "|".join(KIND_CODE_WORDS) + r")\b")
+_COUNT_RE = re.compile(r"\b(\d+) (dummy|blank|live)(?= from )")
+REFUSAL_TYPES = frozenset({"action.refused", "weapon.handoff_refused", "ammo.intake_refused"})
+
+
+def plain_words(text: str) -> str:
+    """A recorded sentence with role codes read out and rounds counted as people
+    count them: "6 dummy from L1" -> "6 dummies from L1"."""
+    def count(m: re.Match[str]) -> str:
+        n, kind = m.group(1), m.group(2)
+        return f"{n} {kind}" if n == "1" and kind != "live" else f"{n} {round_words(kind)}"
+
+    text = _KIND_RE.sub(lambda m: KIND_CODE_WORDS[m.group(1)], plain_roles(text))
+    return _COUNT_RE.sub(count, text)
+
+
+def plain_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A timeline item (``type``, ``payload``, ``text``, ``actor_name``) as the
+    incident page shows it: a sentence in plain words and, apart, the rule codes
+    it carries (printed small beside the sentence, never in it)."""
+    p: dict[str, Any] = item.get("payload") or {}
+    codes = [str(c) for c in p.get("codes") or []]
+    if item.get("type") in REFUSAL_TYPES:
+        reasons = "; ".join(plain_roles(str(m)) for m in p.get("messages") or [])
+        if item["type"] == "action.refused":
+            what = f"{item.get('actor_name', 'Someone')} could not " \
+                   f"{attempt_words(str(p.get('action')), str(p.get('subject')))}"
+        else:
+            what = re.sub(r":\s*[A-Z0-9_, ]+(;|$)", r"\1", str(item.get("text", "")))
+            what = what.replace("REFUSED ", "Refused: ", 1)
+        text = f"{what}: {reasons}" if reasons else what
+    else:
+        text = str(item.get("text", ""))
+        if item.get("type") == "incident.opened":
+            text = f"{incident_words(str(p.get('kind')))} reported: {p.get('description')}"
+            codes = [str(p["rule"])] if p.get("rule") else []
+    return {**item, "text": plain_words(text), "codes": codes}
