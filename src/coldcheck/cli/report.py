@@ -35,10 +35,13 @@ def daily(day: Annotated[str | None, typer.Option(
           force: Annotated[bool, typer.Option(
               "--force", help="Replace the file if it exists.")] = False,
           db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
-    """The daily report as PDF: the day's custody timeline, weapons and lots at the end
-    of the day, inspections and witnesses, incidents, overrides, refusals, safety
-    meetings, every open safety complaint, and the latest signed checkpoint as text
-    and QR code (signed first if the ledger grew)."""
+    """The daily report as PDF. Page 1 is a one-page summary for people (who handled
+    which weapon, incidents, open complaints, counts at wrap) with sign-off lines for
+    the armorer, the 1st AD and the safety supervisor; then the day's custody
+    timeline, weapons and lots at the end of the day, inspections and witnesses,
+    incidents, overrides, refusals, safety meetings and every open safety complaint;
+    the last page is the latest signed checkpoint as text and QR code (signed first if
+    the ledger grew), the verifier key and the command that checks it."""
     def go() -> dict[str, Any]:
         # Imported here: every other command starts without Jinja2 and segno.
         from ..documents import check_paper, daily_report, default_day, parse_day, render_pdf
