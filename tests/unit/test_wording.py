@@ -5,7 +5,6 @@ sentences with their codes kept apart."""
 from __future__ import annotations
 
 from coldcheck.documents.wording import (
-    a_role,
     attempt_words,
     incident_words,
     plain_item,
@@ -23,8 +22,7 @@ def test_every_role_and_incident_kind_has_words_without_underscores() -> None:
         assert "_" not in role_words(role)
     for kind in INCIDENT_KINDS:
         assert "_" not in incident_words(kind) and incident_words(kind)[0].isupper()
-    assert role_words("first_ad") == "1st AD" and a_role("first_ad") == "a 1st AD"
-    assert a_role("armorer") == "an armorer"
+    assert role_words("first_ad") == "1st AD"
     assert roles_words(["first_ad", "safety_supervisor"]) == "1st AD, safety supervisor"
 
 

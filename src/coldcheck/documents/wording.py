@@ -43,12 +43,6 @@ def roles_words(roles: Iterable[str]) -> str:
     return ", ".join(role_words(r) for r in roles)
 
 
-def a_role(role: str) -> str:
-    """With its article: "a 1st AD", "an armorer"."""
-    words = role_words(role)
-    return ("an " if words[:1].lower() in "aeio" else "a ") + words
-
-
 def plain_roles(text: str) -> str:
     """Recorded text with the role codes in it read out: "Dana Whitfield (first_ad)
     cannot hand…" -> "Dana Whitfield (1st AD) cannot hand…"."""
