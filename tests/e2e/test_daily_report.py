@@ -119,7 +119,8 @@ def test_the_pdf_prints_every_line_of_the_signed_note_and_the_verifier_key(demo:
 def test_the_qr_code_holds_exactly_the_note_and_it_verifies_with_the_verifier_key(
         demo: Demo, tmp_path: Path) -> None:
     tool("zbarimg")
-    subprocess.run([tool("pdftoppm"), "-png", "-r", "150", "-f", "1", "-l", "1",
+    last = demo.text.count("\f")  # the checkpoint is on the last page
+    subprocess.run([tool("pdftoppm"), "-png", "-r", "150", "-f", str(last), "-l", str(last),
                     str(demo.pdf), str(tmp_path / "page")], check=True)
     png = next(tmp_path.glob("page*.png"))
     found = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sbinary", "-Sqrcode.enable",
@@ -147,7 +148,7 @@ def test_the_pdf_shows_the_open_complaint_the_override_the_incidents_and_refusal
                  "SCENE_POINTING_PLAN"):
         assert code in flat
     # Witnessed inspections, the safety meeting, the timeline with seq numbers.
-    assert "Dana Whitfield (P3) as first ad" in flat
+    assert "Dana Whitfield (P3) as 1st AD" in flat
     assert "Safety meeting M1 led by Sam Reyes (P1), 7 attending" in flat
     assert "Day D1 wrapped" in flat
     assert "Production day 2026-11-24" in flat

@@ -95,7 +95,7 @@ def test_a_whole_shooting_day_runs_through_the_tablet_and_a_second_board_follows
     tab.page.screenshot(path=str(tab.shot("tablet-refusal-live-ammunition")))  # the viewport
     assert not tab.axe(), tab.axe()
     full.get_by_role("link", name=re.compile(r"INC\d+ · open the incident")).click()
-    expect(tab.page.locator("h1")).to_contain_text("live ammunition")
+    expect(tab.page.locator("h1")).to_contain_text("Live ammunition found")
     tab.page.go_back()
 
     # The dummies: intake, then verify fewer than will be loaded.
@@ -213,8 +213,8 @@ def test_a_misfire_freezes_the_weapon_and_the_incident_shows_its_full_timeline(
         "Pistol clicked on take 3 without firing; muzzle kept down")
     tab.page.get_by_role("button", name="Record and freeze").click()
     tab.page.wait_for_url(re.compile(r".*/incidents/INC\d+\?done="))
-    expect(tab.page.locator("h1")).to_contain_text("misfire")
-    expect(tab.page.locator("body")).to_contain_text("Full timeline of weapon W2")
+    expect(tab.page.locator("h1")).to_contain_text("Misfire")  # in words, the id beside
+    expect(tab.page.locator("body")).to_contain_text("Full timeline of the Glock 17 blank-firing")
     expect(tab.page.locator("body")).to_contain_text("W2 FROZEN by")
     expect(tab.page.locator("body")).to_contain_text("Sam Reyes (P1) inspected W2")
     tab.shot("tablet-incident-misfire")

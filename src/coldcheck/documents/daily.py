@@ -33,6 +33,14 @@ from ..domain.production import alerts
 from ..domain.state import ProductionState
 from ..services.context import Context
 from ..services.ledger import latest_checkpoint, sign_checkpoint
+from .wording import (
+    attempt_words,
+    incident_words,
+    plain_roles,
+    plain_words,
+    role_words,
+    round_words,
+)
 
 CHECKPOINT_REASON = "report"
 DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -126,6 +134,10 @@ class DailyReport:
     alerts: list[dict[str, str]]
     checkpoint: Checkpoint | None
     summary: dict[str, int] = field(default_factory=dict)
+    # Page 1, for people: who handled each weapon that moved, and the counts at wrap.
+    handled: list[dict[str, Any]] = field(default_factory=list)
+    untouched: int = 0  # weapons that stayed where they were all day
+    at_wrap: dict[str, int] = field(default_factory=dict)
 
     @property
     def first_seq(self) -> int | None:
@@ -267,11 +279,13 @@ class _Gather:
         r.refusals = [{"seq": e.seq, "at": e.at, "actor": self.name(e.actor),
                        "device": e.device, "what": self.attempt(e),
                        "codes": list(e.payload.get("codes") or []),
-                       "messages": list(e.payload.get("messages") or []),
+                       "messages": [plain_roles(str(m))
+                                    for m in e.payload.get("messages") or []],
                        "incident": e.payload.get("incident")}
                       for e in self.mine if e.type in REFUSALS]
         self.meetings(by_type.get("meeting.held", []))
         self.complaints()
+        self.handled()
         r.summary = {
             "entries": len(self.mine), "refusals": len(r.refusals),
             "overrides": len(r.overrides),
@@ -283,6 +297,55 @@ class _Gather:
             "weapons_out": sum(1 for w in st.weapons.values()
                                if w.state in ("issued", "inspected", "returned")),
             "frozen": sum(1 for w in st.weapons.values() if w.state == "frozen")}
+        r.at_wrap = {
+            "weapons": len(st.weapons),
+            "stored": sum(1 for w in st.weapons.values() if w.state == "in_storage"),
+            "out": r.summary["weapons_out"], "frozen": r.summary["frozen"],
+            "retired": sum(1 for w in st.weapons.values() if w.state == "retired"),
+            "lots": len(st.lots),
+            "unbalanced": sum(1 for lt in st.lots.values() if not lt.balanced)}
+
+    def short(self, ident: str | None) -> str:
+        """A person by name only (page 1 is for people; the ids are in the sections)."""
+        p = self.st.people.get(ident or "")
+        return p.name if p else str(ident or "—")
+
+    def handled(self) -> None:
+        """Who had each weapon in hand this day: the armorers who inspected, issued,
+        took back or stored it, and each performer's turn with it."""
+        rows: dict[str, dict[str, Any]] = {}
+        for e in self.mine:
+            if e.type not in CUSTODY_MOVES:
+                continue
+            p = e.payload
+            row = rows.setdefault(p["weapon"], {"weapon": p["weapon"], "armorers": [],
+                                                "turns": [], "frozen": False})
+            arm = p.get("armorer")
+            if arm and self.short(arm) not in row["armorers"]:
+                row["armorers"].append(self.short(arm))
+            if e.type == "weapon.issued":
+                row["turns"].append({"performer": self.short(p["performer"]),
+                                     "scene": p["scene"], "out": e.at, "back": None,
+                                     "fired": None})
+            elif e.type == "weapon.returned":
+                turn = next((t for t in reversed(row["turns"]) if t["back"] is None), None)
+                if turn is None:  # issued on an earlier day
+                    turn = {"performer": self.short(p["performer"]), "scene": None,
+                            "out": None, "back": None, "fired": None}
+                    row["turns"].append(turn)
+                turn["back"], turn["fired"] = e.at, p["fired"]
+            elif e.type == "weapon.frozen":
+                row["frozen"] = True
+        ended = {w["id"]: w for w in self.r.weapons}
+        for ident, row in rows.items():
+            w = ended.get(ident)
+            row["what"] = w["what"] if w else ident
+            row["state"] = w["state"] if w else "—"
+            row["raw_state"] = w["raw_state"] if w else ""
+            row["where"] = _short_where(w["where"]) if w else "—"
+        self.r.handled = sorted(rows.values(), key=lambda x: int(x["weapon"][1:])
+                                if x["weapon"][1:].isdigit() else 0)
+        self.r.untouched = len(self.st.weapons) - len(rows)
 
     def timeline(self) -> list[dict[str, Any]]:
         """One row per entry, except that a run of rounds verified one after the other
@@ -309,7 +372,7 @@ class _Gather:
         return {"seq": e.seq, "last": e.seq, "at": e.at, "type": e.type,
                 "actor": self.name(e.actor)
                 if e.actor in self.st.people else e.actor, "device": e.device,
-                "text": describe(e.type, e.payload, self.name),
+                "text": plain_words(describe(e.type, e.payload, self.name)),
                 "refused": e.type in REFUSALS,
                 "alarm": e.type in ("incident.opened", "weapon.frozen",
                                     "ammo.verification_failed", "rule.overridden")}
@@ -322,7 +385,7 @@ class _Gather:
         if e.type == "ammo.intake_refused":
             return (f"intake of {p['count']} {p['kind']} {p['calibre']} from "
                     f"{p['supplier']} (lot {p['supplier_lot']})")
-        return f"{p['action']} ({p['subject']})"
+        return attempt_words(str(p["action"]), str(p["subject"]))
 
     def weapons(self) -> None:
         st = self.st
@@ -375,7 +438,8 @@ class _Gather:
                 dummy = (f"{lt.verified_total} of {lt.received} checked round by round; "
                          f"{lt.verified_in_stock} verified on hand, "
                          f"{max(0, lt.on_hand - lt.verified_in_stock)} not verified")
-            self.r.lots.append({"id": lt.id, "kind": kind, "calibre": lt.calibre,
+            self.r.lots.append({"id": lt.id, "kind": kind, "rounds": round_words(lt.kind),
+                                "calibre": lt.calibre,
                                 "supplier": lt.supplier, "supplier_lot": lt.supplier_lot,
                                 "dummy": dummy, "status": "; ".join(status) or "ok", **s})
 
@@ -388,7 +452,7 @@ class _Gather:
                 "armorer": self.name(i.armorer), "scene": i.scene or "—",
                 "load": _load(i.load), "complete": i.complete, "missing": i.missing,
                 "positions": len(i.positions), "barrel_clear": i.barrel_clear,
-                "witnesses": [f"{self.name(x['person'])} as {x['role'].replace('_', ' ')}"
+                "witnesses": [f"{self.name(x['person'])} as {role_words(x['role'])}"
                               for x in i.witnesses],
                 "used": i.used})
 
@@ -403,7 +467,8 @@ class _Gather:
             ev_lot = self.st.lots.get(i.evidence_lot or "")
             closer = closed.get(i.id)
             self.r.incidents.append({
-                "id": i.id, "kind": i.kind.replace("_", " "), "description": i.description,
+                "id": i.id, "kind": i.kind.replace("_", " "), "headline": incident_words(i.kind),
+                "description": i.description,
                 "reported_by": self.name(i.reported_by), "opened_at": i.opened_at,
                 "opened_seq": opened[i.id].seq if i.id in opened else None,
                 "opened_today": i.id in opened, "open": i.open,
@@ -446,7 +511,8 @@ class _Gather:
             if c.acknowledged_at is None:
                 later = ack_later.get(c.id)
                 self.r.complaints_open.append({
-                    "id": c.id, "by": self.name(c.by), "text": c.text, "filed_at": c.filed_at,
+                    "id": c.id, "by": self.name(c.by), "by_name": self.short(c.by),
+                    "text": c.text, "filed_at": c.filed_at,
                     "hours": int(hours), "overdue": hours > COMPLAINT_ACK_HOURS,
                     "later": None if later is None else {
                         "seq": later.seq, "at": later.at, "by": self.name(later.payload["by"]),
@@ -459,6 +525,11 @@ class _Gather:
                     "what": "filed" if e.type == "complaint.filed" else "acknowledged",
                     "by": self.name(e.payload["by"]),
                     "text": c.text if e.type == "complaint.filed" else e.payload["response"]})
+
+
+def _short_where(where: str) -> str:
+    """"with Alex Stone (P6)" -> "with Alex Stone"; storage keeps its name only."""
+    return re.sub(r" \((?:P|ST)[0-9]+\)$", "", where)
 
 
 def _run_key(e: Event) -> tuple[str, str, str, str]:

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..documents.wording import incident_words, role_words, round_words
 from ..domain.events import parse_utc
 
 # state -> (shape, words); the CSS gives each a colour as well, never only a colour
@@ -161,7 +162,7 @@ def zone_offset(tz: tzinfo, at: datetime) -> str:
 
 
 def roles_text(roles: list[str]) -> str:
-    return ", ".join(r.replace("_", " ") for r in roles)
+    return ", ".join(role_words(r) for r in roles)
 
 
 # PEOPLE_ROLE_CONFLICT: the combinations domain.people.role_conflicts flags
@@ -177,5 +178,6 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "state_label": state_label, "load_text": load_text, "load_class": load_class,
     "load_word": load_word, "hhmm": hhmm, "when": when, "clock": clock,
     "roles_text": roles_text, "conflict_text": conflict_text,
+    "incident_words": incident_words, "round_words": round_words,
 }
 GLOBALS: dict[str, Any] = {"minutes_since": minutes_since, "STATES": STATES, "KINDS": KINDS}

@@ -56,6 +56,32 @@ def daily(call: Annotated[Call, Depends(Reader("report.daily"))],
                        headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
+@router.get(PREFIX + "/labels.pdf", tags=TAGS, response_class=PdfResponse,
+            responses=binary(PDF, "QR labels: a sheet to cut out, or one sticker per page"),
+            summary="QR labels for weapons, lots and people's badges, as PDF (records "
+                    "nothing)")
+def labels(call: Annotated[Call, Depends(Reader("read"))],
+           ids: Annotated[list[str] | None, Query(
+               alias="id", max_length=500,
+               description="A weapon, lot or person to print (W1, L2, P3 or weapon:W1); "
+                           "repeat for several (at most 500). Default: every label.")] = None,
+           size: Annotated[Literal["sheet", "2x1in", "62mm"], Query(
+               description="sheet: every label on A4 or letter pages, to cut out; 2x1in: "
+                           "one 2 x 1 inch sticker per page; 62mm: one 62 x 29 mm roll "
+                           "label per page.")] = "sheet",
+           paper: Annotated[Literal["a4", "letter"], Query(
+               description="Paper of the sheet (sticker sizes ignore it).")] = "a4"
+           ) -> Response:
+    from ...documents.labels import choose, render_labels_pdf
+
+    rep = call.replica
+    with rep.lock:
+        chosen = choose(rep.state, ids)
+    name = f"{call.production}-labels-{size}.pdf"
+    return PdfResponse(render_labels_pdf(chosen, size=size, paper=paper),
+                       headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
 @router.get(PREFIX + "/incidents/{incident}/evidence.zip", tags=TAGS, response_class=ZipResponse,
             responses=binary(ZIP, "The incident's evidence package: exact ledger entries, "
                                   "their inclusion proofs, the signed checkpoint and the "

@@ -173,19 +173,15 @@ def qr_svg(data: str, *, scale: int = 6) -> str:
 
 @view
 def labels(req: Req) -> Response:
+    from ...documents.labels import all_labels
+
     page = production_page(req)
-    items: list[dict[str, str]] = []
-    for w in page.st.weapons.values():
-        items.append({"kind": "weapon", "id": w.id, "title": f"{w.id} · {w.serial}",
-                      "sub": f"{w.make} {w.model}", "svg": qr_svg(f"weapon:{w.id}")})
-    for lt in page.st.lots.values():
-        items.append({"kind": "lot", "id": lt.id, "title": f"{lt.id} · {lt.kind.upper()}",
-                      "sub": f"{lt.calibre} · {lt.supplier_lot}",
-                      "svg": qr_svg(f"lot:{lt.id}")})
-    for p in page.st.people.values():
-        items.append({"kind": "person", "id": p.id, "title": p.name,
-                      "sub": f"{p.badge} · {', '.join(p.roles)}", "svg": qr_svg(p.badge)})
-    return render(req, "labels.html", page.ctx(items=items))
+    items = [{"kind": lb.kind, "id": lb.id, "title": lb.title,
+              "lines": [x for x in lb.lines if x], "svg": qr_svg(lb.data)}
+             for lb in all_labels(page.st)]
+    return render(req, "labels.html", page.ctx(
+        items=items,
+        pdf=f"/api/v1/productions/{page.production}/labels.pdf"))
 
 
 @view

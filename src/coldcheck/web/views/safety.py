@@ -54,13 +54,24 @@ def incidents(req: Req) -> Response:
 
 
 def incident_ctx(page: Page, incident: str) -> dict[str, Any]:
+    from ...documents.wording import incident_words, plain_item
+
     inc = page.st.incident(incident)
     lots = list(inc.lots) + ([inc.evidence_lot] if inc.evidence_lot else [])
     people = list(page.st.people.values())
-    return {"inc": inc,
-            "weapon_timelines": [(page.st.weapons[w], page.timeline(weapon=w))
+    rep = page.call.replica
+    with rep.lock:
+        opened = next((e for e in rep.events if e.type == "incident.opened"
+                       and e.payload.get("incident") == inc.id), None)
+    export = (f"/api/v1/productions/{page.production}/incidents/{inc.id}/evidence.zip"
+              if page.can("incident.export") else None)
+    return {"inc": inc, "headline": incident_words(inc.kind),
+            "rule": opened.payload.get("rule") if opened else None, "evidence_url": export,
+            "weapon_timelines": [(page.st.weapons[w],
+                                  [plain_item(x) for x in page.timeline(weapon=w)])
                                  for w in inc.weapons],
-            "lot_timelines": [(page.st.lots[lt], page.timeline(lot=lt)) for lt in lots],
+            "lot_timelines": [(page.st.lots[lt], [plain_item(x) for x in page.timeline(lot=lt)])
+                              for lt in lots],
             "armorers": [p for p in people if p.is_armorer],
             "supervisors": [p for p in people if "safety_supervisor" in p.roles]}
 
