@@ -149,12 +149,12 @@ class Call(Access):
 
     def run(self, fn: Callable[[], Any], *, status: int = 200) -> Response:
         """Run a write once (:meth:`Access.run_once`) and answer it."""
-        return respond(self.run_once(fn, status=status), self.path)
+        return respond(self.run_once(fn, status=status), self.request.url.path)
 
     def record(self, fn: Callable[[Context], list[Event]]) -> Response:
         """Run a custody use case once (:meth:`Access.record_once`); answer with the
         events it recorded."""
-        return respond(self.record_once(fn), self.path)
+        return respond(self.record_once(fn), self.request.url.path)
 
 
 ProductionPath = Annotated[str, Path(min_length=1, max_length=64,
@@ -182,8 +182,7 @@ class Reader:
         who = principal(request, *credentials(request), conn)
         person, roles, rep = authorise(api, self.action, production, who, conn)
         return Call(state=api, request=request, principal=who, production=production,
-                    person=person, roles=roles, action=self.action, replica=rep,
-                    method=request.method, path=request.url.path)
+                    person=person, roles=roles, action=self.action, replica=rep)
 
 
 class Writer:

@@ -244,14 +244,14 @@ def authorised(req: Req, principal: Principal, action: str, *, write: bool = Fal
     production = req.param("production")
     person, roles, rep = authorise(state, action, production, principal)
     call = Access(state=state, principal=principal, production=production, person=person,
-                  roles=roles, action=action, replica=rep, method=req.request.method,
-                  path=req.request.url.path)
+                  roles=roles, action=action, replica=rep)
     if not write:
         return call
     call.device = check_device(state, action, production, device_of(req))
     key = req.form.get("idem") or None
     check_key(key)
-    call.key, call.body = key, body
+    call.key, call.method, call.path, call.body = (key, req.request.method,
+                                                   req.request.url.path, body)
     return call
 
 
