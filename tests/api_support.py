@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from helpers import PEOPLE, World, build_world
 
-from coldcheck.api import create_app
+from coldcheck.asgi import create_app
 from coldcheck.config import Settings
 from coldcheck.persistence.store import Store
 from coldcheck.security import hasher

@@ -1,4 +1,4 @@
-"""Browser fixtures: the real app (``create_app`` plus the web app) served by
+"""Browser fixtures: the real app (``coldcheck.asgi.create_app``: the API and the web app) served by
 uvicorn in a thread on a free loopback port, on a private copy of the demo
 database (fast argon2), driven by Playwright through Debian's chromium
 (never ``playwright install``). Helpers live in web_support.py.
@@ -37,15 +37,13 @@ def web_server(tmp_path: Path, web_settings: dict[str, Any]) -> Iterator[Served]
     """The whole app on the demo production, on http://127.0.0.1:<free port>."""
     import uvicorn
 
-    from coldcheck.api import create_app
+    from coldcheck.asgi import create_app
     from coldcheck.config import Settings
-    from coldcheck.web import mount_web
 
     settings = demo_copy(tmp_path / "db")
     if web_settings:  # validated like the environment's (an unknown zone fails here)
         settings = Settings(**{**settings.model_dump(), **web_settings})
     app = create_app(settings)
-    mount_web(app, settings)  # a no-op once create_app mounts the web app itself
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on",

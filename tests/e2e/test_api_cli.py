@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from coldcheck.api import create_app
+from coldcheck.asgi import create_app
 from coldcheck.cli import app
 from coldcheck.config import Settings
 from coldcheck.persistence.store import Store

@@ -19,10 +19,10 @@ import uvicorn
 from api_support import PASSWORD, api_world
 from typer.testing import CliRunner
 
-from coldcheck.api.server import check_bind
 from coldcheck.cli import app as cli
 from coldcheck.config import Settings
 from coldcheck.persistence.store import Store
+from coldcheck.server import check_bind
 from coldcheck.services import accounts
 
 
@@ -177,7 +177,7 @@ def test_insecure_lan_is_allowed_only_with_a_warning_and_loopback_needs_none(
 def test_serve_warns_when_passwords_would_be_hashed_with_the_test_profile(
         settings: Settings, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from coldcheck.api.server import serve
+    from coldcheck.server import serve
 
     ran: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.append(kw))
@@ -195,7 +195,7 @@ def test_serve_says_at_once_which_production_cannot_sign_checkpoints(
     """A server started with the wrong key folder (on PostgreSQL the default is
     ./coldcheck-keys, wherever it was started) learnt it only when the first
     incident's checkpoint could not be signed. It says so when it starts."""
-    from coldcheck.api.server import serve
+    from coldcheck.server import serve
     from coldcheck.services.actions import init_production
 
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)

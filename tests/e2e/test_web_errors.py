@@ -4,8 +4,8 @@ rule's text, what happened and what to do next (no browser needed)."""
 
 from __future__ import annotations
 
-from coldcheck.api.problems import catalogue
 from coldcheck.domain.errors import RuleViolation, Violation
+from coldcheck.services.problems import catalogue
 from coldcheck.web.errors import NEXT_STEPS, Problem, known_codes
 from coldcheck.web.http import render_text
 

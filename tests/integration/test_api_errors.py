@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from api_support import API, api_world
 
-from coldcheck.api.problems import HTTP_CODES
 from coldcheck.config import Settings
 from coldcheck.persistence.store import Store
 from coldcheck.services import accounts
 from coldcheck.services.accounts import ACCESS_CODES
+from coldcheck.services.problems import HTTP_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 PINNED_KEYS = {"type", "title", "status", "detail", "code"}
@@ -233,7 +233,7 @@ def test_api_doc_lists_every_access_and_http_code_and_nothing_else() -> None:
 
 
 def test_api_doc_quotes_each_codes_text_and_status() -> None:
-    from coldcheck.api.problems import CODE_STATUS
+    from coldcheck.services.problems import CODE_STATUS
 
     doc = api_doc_codes()
     for c, text in {**ACCESS_CODES, **HTTP_CODES}.items():

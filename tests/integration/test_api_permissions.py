@@ -1,4 +1,4 @@
-"""The role × action matrix: written once in api/permissions.py, published in
+"""The role × action matrix: written once in services/permissions.py, published in
 docs/permissions.md, enforced by the one dependency every production route
 declares. The walk at the end asks every route as every role, as a member and
 as a non-member, and checks the answer against the matrix."""
@@ -15,13 +15,13 @@ from api_support import API, api_world
 from fastapi.routing import APIRoute
 
 from coldcheck.api.app import actions_of, api_routes
-from coldcheck.api.permissions import ACTIONS, RECORDING, allowed
 from coldcheck.config import Settings
 from coldcheck.domain.people import ROLES
 from coldcheck.persistence.store import Store
 from coldcheck.security import hasher
 from coldcheck.services import accounts
 from coldcheck.services import actions as a
+from coldcheck.services.permissions import ACTIONS, RECORDING, allowed
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 PROD = "/api/v1/productions/{production}"

@@ -13,11 +13,11 @@ from alembic.migration import MigrationContext
 from api_support import api_world
 from sqlalchemy import inspect
 
-from coldcheck.api.readmodel import ReadModel
 from coldcheck.config import Settings
 from coldcheck.persistence import tables as t
 from coldcheck.persistence.store import Store
 from coldcheck.services import queries as q
+from coldcheck.services.readmodel import ReadModel
 
 ACCESS_TABLES = {"accounts", "memberships", "sessions", "api_tokens", "devices",
                  "idempotency_keys", "auth_events"}
@@ -131,7 +131,7 @@ def test_a_database_made_before_the_api_is_migrated_when_the_server_starts(
     from alembic import command
     from alembic.config import Config
 
-    from coldcheck.api import create_app
+    from coldcheck.asgi import create_app
 
     cfg = Config()
     cfg.set_main_option("script_location", "coldcheck.persistence:migrations")

@@ -19,12 +19,12 @@ import pytest
 from api_support import PASSWORD, api_world
 from concurrency import Gauge, together
 
-from coldcheck.api.auth import AttemptLimiter
 from coldcheck.config import Settings
 from coldcheck.domain.errors import ColdcheckError
 from coldcheck.domain.people import PIN_MAX_FAILURES
 from coldcheck.persistence.store import Store
 from coldcheck.services import accounts, core
+from coldcheck.services.limits import AttemptLimiter
 
 API = "/api/v1"
 

@@ -335,8 +335,8 @@ def test_an_incident_whose_checkpoint_could_not_be_signed_shows_on_the_board(
     import shutil
     from datetime import timedelta
 
-    from coldcheck.api.readmodel import ReadModel
     from coldcheck.services import queries as q
+    from coldcheck.services.readmodel import ReadModel
 
     s = demo_copy(tmp_path / "demo")
     ctx = context(s, PRODUCTION)

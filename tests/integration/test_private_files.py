@@ -11,9 +11,9 @@ import pytest
 from concurrency import Gauge, together
 
 from coldcheck import security
-from coldcheck.api.app import load_secret
 from coldcheck.config import Settings
 from coldcheck.persistence.store import Store
+from coldcheck.services.authorise import load_secret
 
 
 def mode(path: Path) -> int:

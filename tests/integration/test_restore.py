@@ -245,7 +245,7 @@ def test_serve_holds_the_lock_for_as_long_as_it_runs(
         demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
-    from coldcheck.api import server
+    from coldcheck import server
 
     copy = tmp_path / "wrap.db"
     assert backup(demo, copy).ok

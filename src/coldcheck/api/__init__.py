@@ -1,5 +1,6 @@
-"""The JSON API: ``create_app(settings)`` (FastAPI) and ``serve`` (uvicorn)."""
+"""The JSON API: ``build_api(state)`` (FastAPI). ``coldcheck.asgi.create_app``
+builds the whole server; ``coldcheck.server.serve`` runs it with uvicorn."""
 
-from .app import create_app
+from .app import build_api
 
-__all__ = ["create_app"]
+__all__ = ["build_api"]

@@ -1,4 +1,5 @@
-"""``create_app(settings)``: the JSON API under /api/v1.
+"""``build_api(state)``: the JSON API under /api/v1 (``coldcheck.asgi.create_app``
+builds the state and puts the tablet web app beside it).
 
 Handlers are plain (sync) functions that call the same services as the CLI;
 FastAPI runs them in its worker threads, so a slow argon2 check never blocks
@@ -8,13 +9,8 @@ as RFC 9457 problem JSON, whatever raised it.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,20 +20,14 @@ from fastapi.routing import APIRoute, APIRouter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..config import Settings
 from ..domain.errors import ColdcheckError
-from ..persistence.store import Store
-from ..security import hasher
-from ..services import idempotency
-from ..services.context import utc_now
+from ..services.authorise import AppState
 from . import routes
-from .auth import ApiState, Reader, Writer
+from .auth import Reader, Writer
 from .middleware import Guard, SecurityHeaders
 from .problems import PROBLEM, on_coldcheck_error, on_http_error, on_validation_error
-from .readmodel import ReadModel
 from .routes import admin, custody, reads, session  # noqa: F401 - they add the routes
 from .schemas import ProblemOut
-from .stream import Hub
 
 OPENAPI_URL = "/api/v1/openapi.json"
 DESCRIPTION = """Chain of custody and a tamper-evident ledger for prop firearms and
@@ -61,26 +51,6 @@ ERROR_STATUSES: dict[int, str] = {
     413: "Body too large", 415: "Body is not JSON", 422: "Invalid input",
     423: "PIN or account locked", 429: "Too many failed sign-ins", 500: "Server failure",
 }
-
-
-def load_secret(settings: Settings) -> bytes:
-    """The server's HMAC key (idempotency fingerprints), created once, mode 0600,
-    beside the signing keys: the database alone cannot reverse a fingerprint."""
-    from ..ledger.keys import read_private, write_private
-
-    folder = settings.resolved_key_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = Path(folder) / "api.secret"
-    if not os.path.lexists(path):
-        # Written whole and fsynced before it appears: a crash cannot leave an
-        # empty key behind. Another server starting at once may win: use its.
-        with contextlib.suppress(FileExistsError):
-            write_private(path, secrets.token_bytes(32))
-    data = read_private(path, what="server secret", limit=64, why="the server's HMAC key")
-    if len(data) != 32:
-        raise ValueError(f"{path} is not a 32-byte server secret: move it away and start "
-                         "the server again to have a new one made")
-    return data
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
@@ -154,21 +124,17 @@ def mount(app: FastAPI, router: APIRouter) -> None:
             openapi_extra=r.openapi_extra)
 
 
-def create_app(settings: Settings, *, store: Store | None = None,
-               clock: Callable[[], datetime] | None = None) -> FastAPI:
-    """The API on ``settings.database_url`` (migrated to the current schema)."""
-    st = store or Store(settings.database_url)
-    st.migrate()
-    now = clock or utc_now
-    idempotency.purge_keys(st, at=now(), keep_hours=settings.idempotency_hours)
+def build_api(state: AppState) -> FastAPI:
+    """The API on ``state`` (services.authorise.open_state). coldcheck.asgi puts
+    the tablet web app in front of it; this module knows nothing of it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The loop's own connection lives as long as one run of the server: a
         # server (or a test client) that starts again gets a fresh one.
-        api: ApiState = app.state.coldcheck
-        if st.dialect == "sqlite" and api.loop_conn is None:
-            api.loop_conn = st.engine.connect()
+        api: AppState = app.state.coldcheck
+        if api.store.dialect == "sqlite" and api.loop_conn is None:
+            api.loop_conn = api.store.engine.connect()
         try:
             yield
         finally:
@@ -179,17 +145,12 @@ def create_app(settings: Settings, *, store: Store | None = None,
     app = FastAPI(title="coldcheck", version=__version__, openapi_url=OPENAPI_URL,
                   docs_url=None, redoc_url=None, description=DESCRIPTION, lifespan=lifespan,
                   redirect_slashes=False)
-    app.state.coldcheck = ApiState(settings=settings, store=st, reads=ReadModel(st), hub=Hub(),
-                                   ph=hasher(settings.argon2_profile),
-                                   secret=load_secret(settings), clock=now)
+    app.state.coldcheck = state
     mount(app, routes.router)
     app.add_exception_handler(ColdcheckError, on_coldcheck_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_middleware(Guard, max_body=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, hsts=settings.tls_cert is not None)
+    app.add_middleware(Guard, max_body=state.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=state.settings.tls_cert is not None)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
-    from ..web import mount_web  # the tablet app shares this app's store, auth and hub
-
-    mount_web(app, settings)
     return app

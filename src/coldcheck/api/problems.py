@@ -6,12 +6,13 @@ description), ``title`` the code's catalogue text, ``status`` the HTTP status,
 ``instance`` the request path. Extension members carry the error's details:
 ``violations`` for rule refusals, ``recorded`` (the seqs of the events a refusal
 recorded), ``errors`` for validation failures, ``until`` for locks. Stack
-traces, request bodies and secrets never reach the client.
+traces, request bodies and secrets never reach the client. The codes, their
+texts and statuses and the body itself are services/problems.py's (the web app
+shows the same); this module turns them into responses.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -22,65 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from ..domain.errors import ERROR_CODES, ColdcheckError
-from ..domain.rules import RULES
-from ..services.accounts import ACCESS_CODES
+from ..domain.errors import ColdcheckError
+from ..services.problems import encode, problem_body, status_of
 
 log = logging.getLogger("coldcheck.api")
 
 PROBLEM = "application/problem+json"
-PROBLEM_BASE = "/api/v1/problems/"
-
-# Codes that only the HTTP layer produces (documented in docs/api.md).
-HTTP_CODES: dict[str, str] = {
-    "ROUTE_NOT_FOUND": "No such route in the API.",
-    "METHOD_NOT_ALLOWED": "The route exists, but not with this HTTP method.",
-    "MALFORMED_JSON": "The request body is not valid JSON.",
-    "BODY_TOO_LARGE": "The request body is larger than the server accepts (max_body_bytes).",
-    "UNSUPPORTED_MEDIA_TYPE": "A request body must be sent as application/json.",
-    "INTERNAL_ERROR": "The server failed; the details are in its log, not in this answer.",
-}
-
-KIND_STATUS: dict[str, int] = {
-    "invalid": 422, "not_found": 404, "conflict": 409, "refused": 409, "forbidden": 403,
-    "locked": 423, "unauthenticated": 401, "rate_limited": 429,
-}
-CODE_STATUS: dict[str, int] = {
-    "NOT_FOUND": 404, "ROUTE_NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405,
-    "MALFORMED_JSON": 400, "BODY_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415,
-    "INTERNAL_ERROR": 500,
-}
-RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
-
-
-def catalogue() -> dict[str, str]:
-    """Every code the API can answer with, and its text (the problem title)."""
-    out = {c: r.text for c, r in RULES.items()}
-    out.update(ERROR_CODES)
-    out.update(ACCESS_CODES)
-    out.update(HTTP_CODES)
-    return out
-
-
-_TITLES = catalogue()
-
-
-def status_of(code: str, kind: str) -> int:
-    return CODE_STATUS.get(code) or KIND_STATUS.get(kind, 422)
-
-
-def problem_body(code: str, status: int, detail: str, instance: str | None = None,
-                 **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": _TITLES.get(code, code),
-                            "status": status, "detail": detail}
-    body["code"] = code
-    if instance is not None:
-        body["instance"] = instance
-    for k, v in extra.items():
-        if k not in RESERVED and v is not None:
-            body[k] = v
-    return body
-
 
 def problem(code: str, status: int, detail: str, instance: str | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> Response:
@@ -88,8 +36,7 @@ def problem(code: str, status: int, detail: str, instance: str | None = None,
     hdrs = dict(headers or {})
     if status == 401:
         hdrs.setdefault("WWW-Authenticate", 'Bearer realm="coldcheck"')
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status_code=status,
-                    media_type=PROBLEM, headers=hdrs)
+    return Response(encode(body), status_code=status, media_type=PROBLEM, headers=hdrs)
 
 
 def from_error(err: ColdcheckError, instance: str | None) -> Response:

@@ -12,51 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from typing import Any
 
 import anyio
 
 from ..domain.errors import ColdcheckError
-from .problems import problem_body, status_of
-from .readmodel import ReadModel, event_json
+from ..services.hub import Hub
+from ..services.problems import problem_body, status_of
+from ..services.readmodel import ReadModel, event_json
 
 POLL_SECONDS = 1.0
 KEEPALIVE_SECONDS = 15.0
 RECHECK_SECONDS = 10.0
 BATCH = 500
-
-
-class Hub:
-    """Wakes the streams of a production when this process appends to it."""
-
-    def __init__(self) -> None:
-        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
-        self._lock = threading.Lock()
-
-    def notify(self, production: str) -> None:
-        with self._lock:
-            waiters = list(self._waiters.get(production, ()))
-        for loop, ev in waiters:
-            with suppress(RuntimeError):  # the loop closed under us
-                loop.call_soon_threadsafe(ev.set)
-
-    @contextmanager
-    def subscribe(self, production: str) -> Iterator[asyncio.Event]:
-        entry = (asyncio.get_running_loop(), asyncio.Event())
-        with self._lock:
-            self._waiters.setdefault(production, set()).add(entry)
-        try:
-            yield entry[1]
-        finally:
-            with self._lock:
-                self._waiters.get(production, set()).discard(entry)
-
-    def listeners(self, production: str) -> int:
-        with self._lock:
-            return len(self._waiters.get(production, ()))
 
 
 def frame(event: str, data: Any, ident: int | None = None) -> bytes:

@@ -38,7 +38,7 @@ def serve(db: DbOpt = None,
           tls_cert: Annotated[Path | None, Req(help="PEM certificate (chain) for HTTPS.")] = None,
           tls_key: Annotated[Path | None, Req(help="PEM private key for HTTPS.")] = None) -> None:
     """Serve the JSON API (/api/v1, OpenAPI at /api/v1/openapi.json) with uvicorn."""
-    from ..api.server import serve as run_server
+    from ..server import serve as run_server
 
     s = settings(db)
     with guarded(False):

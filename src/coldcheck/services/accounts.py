@@ -3,7 +3,7 @@ tokens, registered devices and idempotency keys.
 
 Accounts are global (a username is unique in the database). A membership links
 an account to one *person* of a production: that person's roles are what the
-account may do there (api/permissions.py), and that person's id is the actor
+account may do there (services/permissions.py), and that person's id is the actor
 recorded in the ledger. Tokens are scoped to one (account, production) pair.
 
 Passwords are argon2id hashes, checked outside any write transaction (argon2 is

@@ -1,19 +1,24 @@
-"""Who is asking, and what they may do: the API's own machinery, used as it is.
+"""Who is asking, what they may do, and how a write ends: the web app's adapter
+to services.authorise, which the API uses too.
 
-* Sign-in uses ``services.accounts.login`` and the API's ``LoginLimiter``; it sets
-  the very same cookies as ``POST /api/v1/auth/login`` (session: Secure,
+* Sign-in uses ``services.authorise.limited_login`` (the per-address limiter);
+  it sets the very same cookies as ``POST /api/v1/auth/login`` (session: Secure,
   HttpOnly, SameSite=Strict; CSRF token: readable by the page's script).
-* Every production page and every write is authorised by the API's own
-  ``api.auth._authorise`` (membership, then the role × action matrix of
-  api/permissions.py), then, for writes that record events, the registered
-  device (``accounts.check_device``), exactly as ``api.auth.Writer`` does:
-  :func:`authorised` is the one place this module calls them. Writes run
-  through ``Call.record``, so the idempotency store, the live-stream wake-up and
-  the error rendering are the API's too. The only difference: a form may carry
-  the session's CSRF token in a ``csrf_token`` field when it is not sent as the
-  ``X-CSRF-Token`` header.
+* Every production page and every write is authorised by
+  ``services.authorise.authorise`` (membership, then the role × action matrix of
+  services/permissions.py), then, for writes that record events, the
+  registered device (``services.authorise.check_device``): :func:`authorised`
+  is the one place this module calls them. Writes run through
+  ``Access.record_once``, so the idempotency store, the wrong-PIN limit and the
+  live-stream wake-up are the API's too; its outcome (events or a refusal) is
+  rendered here. The only difference: a form may carry the session's CSRF token
+  in a ``csrf_token`` field when it is not sent as the ``X-CSRF-Token`` header.
 * The tablet's device key (id and secret, given at registration) lives in a
   per-production HttpOnly cookie; the id alone is refused.
+* :func:`submit` is the one way a write ends: POST-redirect-GET to the page
+  that shows what was recorded, or the form's own block again with the problem
+  and everything the person typed (PINs excepted), or the sign-in dialog when
+  the session expired mid-form.
 """
 
 from __future__ import annotations
@@ -22,22 +27,13 @@ import copy
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
 from starlette.responses import Response
 
-from ..api.auth import (
-    CSRF_COOKIE,
-    CSRF_HEADER,
-    SESSION_COOKIE,
-    Call,
-    _authorise,
-    limited_login,
-)
-from ..api.permissions import RECORDING, allowed
 from ..domain.errors import ColdcheckError, Conflict
 from ..domain.events import Event
 from ..domain.narrative import describe
@@ -45,11 +41,18 @@ from ..domain.people import Person
 from ..domain.state import ProductionState
 from ..services import accounts
 from ..services.accounts import AccessError, NewSession, Principal
+from ..services.authorise import Access, authorise, check_device, check_key, limited_login
 from ..services.context import Context
+from ..services.idempotency import Outcome as Answer
+from ..services.permissions import allowed
 from .errors import Problem
-from .http import Req
+from .http import FormError, Req, go, render, render_text
 from .present import is_utc, local_text, utc_line, zone_abbr, zone_offset
 
+# The cookies and header of POST /api/v1/auth/login (api/auth.py names the same).
+SESSION_COOKIE = "coldcheck_session"
+CSRF_COOKIE = "coldcheck_csrf"
+CSRF_HEADER = "X-CSRF-Token"
 DEVICE_COOKIE = "coldcheck_device"
 SIGNIN_COOKIE = "coldcheck_signin"
 DEVICE_DAYS = 400
@@ -68,21 +71,27 @@ def signed_in(req: Req, *, csrf: bool = False) -> Principal:
     token = req.request.cookies.get(SESSION_COOKIE)
     if not token:
         raise AccessError("AUTH_REQUIRED", "sign in to continue", kind="unauthenticated")
-    p = accounts.authenticate_session(req.api.store, session_token=token, at=req.now())
+    p = accounts.authenticate_session(req.state.store, session_token=token, at=req.now())
     if csrf:
         accounts.check_csrf(p, req.request.headers.get(CSRF_HEADER)
                             or req.form.get("csrf_token"))
     return p
 
 
+def remote(req: Req) -> str:
+    client = req.request.client
+    return client.host if client else "unknown"
+
+
 def sign_in(req: Req, username: str, password: str) -> NewSession:
-    """accounts.login behind the API's per-address limiter, exactly as the API does."""
-    return limited_login(req.api, req.request, username, password)
+    """accounts.login behind the per-address limiter, exactly as the API does."""
+    return limited_login(req.state, remote=remote(req), username=username, password=password,
+                         old_session=req.request.cookies.get(SESSION_COOKIE))
 
 
 def set_session_cookies(req: Req, resp: Response, s: NewSession) -> None:
     """The cookies POST /api/v1/auth/login sets, with the same attributes."""
-    settings = req.api.settings
+    settings = req.state.settings
     age = settings.session_hours * 3600
     resp.set_cookie(SESSION_COOKIE, s.token, max_age=age, path="/",
                     secure=settings.cookie_secure, httponly=True, samesite="strict")
@@ -93,9 +102,9 @@ def set_session_cookies(req: Req, resp: Response, s: NewSession) -> None:
 def sign_out(req: Req, resp: Response) -> None:
     token = req.request.cookies.get(SESSION_COOKIE)
     if token:
-        accounts.logout(req.api.store, session_token=token, at=req.now())
+        accounts.logout(req.state.store, session_token=token, at=req.now())
     for name in (SESSION_COOKIE, CSRF_COOKIE):
-        resp.delete_cookie(name, path="/", secure=req.api.settings.cookie_secure,
+        resp.delete_cookie(name, path="/", secure=req.state.settings.cookie_secure,
                            samesite="strict")
 
 
@@ -106,7 +115,7 @@ def signin_token(req: Req) -> str:
 
 def set_signin_cookie(req: Req, resp: Response, token: str) -> None:
     resp.set_cookie(SIGNIN_COOKIE, token, max_age=3600, path="/", httponly=True,
-                    samesite="strict", secure=req.api.settings.cookie_secure)
+                    samesite="strict", secure=req.state.settings.cookie_secure)
 
 
 def check_signin_token(req: Req) -> None:
@@ -128,7 +137,7 @@ def device_of(req: Req) -> str | None:
 
 def set_device_cookie(req: Req, resp: Response, production: str, device: str) -> None:
     resp.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_DAYS * 86400,
-                    path=device_path(production), secure=req.api.settings.cookie_secure,
+                    path=device_path(production), secure=req.state.settings.cookie_secure,
                     httponly=True, samesite="strict")
 
 
@@ -138,7 +147,7 @@ class Page:
     """A production page: the caller, their roles, and a private copy of the state."""
 
     req: Req
-    call: Call
+    call: Access
     st: ProductionState
     now: datetime
     device_problem: str | None  # the code a write from this tablet would get, if any
@@ -161,7 +170,7 @@ class Page:
     @property
     def tz(self) -> tzinfo:
         """The time zone the pages show times in (Settings.timezone)."""
-        return self.req.api.settings.display_tz()
+        return self.req.state.settings.display_tz()
 
     @property
     def today(self) -> str:
@@ -172,7 +181,7 @@ class Page:
         """"America/Denver (MST, UTC-07:00)", or "" when the pages show UTC."""
         if is_utc(self.tz):
             return ""
-        return (f"{self.req.api.settings.timezone} ({zone_abbr(self.now.astimezone(self.tz))}, "
+        return (f"{self.req.state.settings.timezone} ({zone_abbr(self.now.astimezone(self.tz))}, "
                 f"{zone_offset(self.tz, self.now)})")
 
     def version(self, *ids: str) -> int:
@@ -227,26 +236,22 @@ class Page:
 
 
 def authorised(req: Req, principal: Principal, action: str, *, write: bool = False,
-               body: bytes = b"") -> Call:
-    """The API's authorisation of ``action`` on the production in the path, for a
-    principal this module authenticated (the CSRF token may come from a form
-    field). Mirrors ``api.auth.Reader`` / ``Writer`` step for step."""
-    api = req.api
+               body: bytes = b"") -> Access:
+    """services.authorise's authorisation of ``action`` on the production in the
+    path, for a principal this module authenticated (the CSRF token may come from
+    a form field): the API's Reader / Writer do the same."""
+    state = req.state
     production = req.param("production")
-    person, roles, rep = _authorise(api, req.request, action, production, principal)
-    call = Call(api=api, request=req.request, principal=principal, production=production,
-                person=person, roles=roles, action=action, replica=rep)
+    person, roles, rep = authorise(state, action, production, principal)
+    call = Access(state=state, principal=principal, production=production, person=person,
+                  roles=roles, action=action, replica=rep)
     if not write:
         return call
-    if action in RECORDING:
-        call.device = accounts.check_device(api.store, production=production,
-                                            device=device_of(req))
+    call.device = check_device(state, action, production, device_of(req))
     key = req.form.get("idem") or None
-    if key is not None and not (len(key) <= 255 and key.isascii() and key.isprintable()
-                                and key.strip()):
-        raise AccessError("IDEMPOTENCY_KEY_INVALID", "an Idempotency-Key is 1 to 255 visible "
-                          "ASCII characters")
-    call.key, call.body = key, body
+    check_key(key)
+    call.key, call.method, call.path, call.body = (key, req.request.method,
+                                                   req.request.url.path, body)
     return call
 
 
@@ -259,15 +264,15 @@ def production_page(req: Req) -> Page:
         st = copy.deepcopy(rep.state)
     problem = None
     try:
-        accounts.check_device(req.api.store, production=call.production, device=device_of(req))
+        accounts.check_device(req.state.store, production=call.production, device=device_of(req))
     except AccessError as err:
         problem = err.code
     return Page(req, call, st, call.now(), problem)
 
 
-def version(call: Call, ids: Iterable[str]) -> int:
+def version(call: Access, ids: Iterable[str]) -> int:
     """The seq of the last event that changed any of ``ids`` (-1: none)."""
-    rep = call.api.reads.get(call.production)
+    rep = call.state.reads.get(call.production)
     best = -1
     with rep.lock:
         for ident in ids:
@@ -313,19 +318,19 @@ def _canonical(form: Iterable[tuple[str, str]]) -> bytes:
     return json.dumps(pairs, ensure_ascii=False).encode()
 
 
-def writer(req: Req, action: str) -> Call:
+def writer(req: Req, action: str) -> Access:
     principal = signed_in(req, csrf=True)
     return authorised(req, principal, action, write=True,
                       body=_canonical(req.form.multi_items()))
 
 
-def stale(call: Call, subjects: Sequence[str], seen: str | None) -> None:
+def stale(call: Access, subjects: Sequence[str], seen: str | None) -> None:
     """CONCURRENT_UPDATE if any subject changed after the page was rendered."""
     if not subjects or seen is None or not seen.lstrip("-").isdigit():
         return
     now = version(call, subjects)
     if now > int(seen):
-        rep = call.api.reads.get(call.production)
+        rep = call.state.reads.get(call.production)
         with rep.lock:
             e = rep.events[now]
             people = rep.state.people
@@ -335,7 +340,7 @@ def stale(call: Call, subjects: Sequence[str], seen: str | None) -> None:
                 return f"{p.name} ({p.id})" if p else str(i)
 
             what = describe(e.type, e.payload, names)
-        tz = call.api.settings.display_tz()
+        tz = call.state.settings.display_tz()
         at = local_text(e.at, tz, seconds=False)
         if not is_utc(tz):
             at += f", {utc_line(e.at, tz, seconds=False)}"
@@ -344,10 +349,10 @@ def stale(call: Call, subjects: Sequence[str], seen: str | None) -> None:
                        "recorded.", seen=int(seen), now=now)
 
 
-def record(req: Req, action: str, fn: Callable[[Context, Call], list[Event]], *,
+def record(req: Req, action: str, fn: Callable[[Context, Access], list[Event]], *,
            subjects: Sequence[str] = ()) -> Outcome:
-    """Run a custody use case as the signed-in person from this tablet, through the
-    API's Writer and Call.record: authorised, idempotent, woken streams."""
+    """Run a custody use case as the signed-in person from this tablet through
+    ``Access.record_once``: authorised, idempotent, woken streams."""
     try:
         call = writer(req, action)
     except ColdcheckError as err:
@@ -358,22 +363,35 @@ def record(req: Req, action: str, fn: Callable[[Context, Call], list[Event]], *,
         stale(call, subjects, seen)
         return fn(ctx, call)
 
-    resp = call.record(run)
-    for _ in range(IN_PROGRESS_TRIES):  # a double tap: wait for the first tap's answer
-        if resp.status_code != 409 or b"IDEMPOTENCY_KEY_IN_PROGRESS" not in bytes(resp.body):
-            break
-        time.sleep(IN_PROGRESS_WAIT)
-        resp = call.record(run)
-    replayed = resp.headers.get("Idempotent-Replayed") == "true"
-    body = bytes(resp.body)
-    if resp.status_code >= 400:
-        problem = Problem.from_json(body, replayed=replayed)
+    answer = _once(lambda: call.record_once(run))
+    if answer.replayed:
+        stored = answer.body()
+        if answer.status >= 400:
+            problem = Problem.from_body(stored, replayed=True)
+            problem.incidents = opened_incidents(call, problem.recorded)
+            return Outcome([], problem, True)
+        return Outcome(list(stored["events"]), None, True)
+    if answer.error is not None:
+        problem = Problem.from_error(answer.error)
         problem.incidents = opened_incidents(call, problem.recorded)
-        return Outcome([], problem, replayed)
-    return Outcome(list(json.loads(body)["events"]), None, replayed)
+        return Outcome([], problem, False)
+    return Outcome(list(answer.value["events"]), None, False)
 
 
-def run_plain(req: Req, action: str, fn: Callable[[Call], Any], *,
+def _once(run: Callable[[], Answer]) -> Answer:
+    """``run``, waiting while a double tap's first request is still running
+    (IDEMPOTENCY_KEY_IN_PROGRESS): the second tap then gets the first's answer."""
+    for _ in range(IN_PROGRESS_TRIES):
+        try:
+            return run()
+        except AccessError as err:
+            if err.code != "IDEMPOTENCY_KEY_IN_PROGRESS":
+                raise
+        time.sleep(IN_PROGRESS_WAIT)
+    return run()
+
+
+def run_plain(req: Req, action: str, fn: Callable[[Access], Any], *,
               idempotent: bool = True) -> tuple[Any, Problem | None]:
     """A write that records no custody event (registering a device). Not
     ``idempotent`` when the answer holds a secret, which the idempotency store
@@ -384,15 +402,66 @@ def run_plain(req: Req, action: str, fn: Callable[[Call], Any], *,
         return None, Problem.from_error(err)
     if not idempotent:
         call.key = None
-    resp = call.run(lambda: fn(call))
-    body = json.loads(bytes(resp.body))
-    if resp.status_code >= 400:
-        return None, Problem.from_body(body)
-    return body, None
+    answer = call.run_once(lambda: fn(call))
+    if answer.replayed:
+        stored = answer.body()
+        if answer.status >= 400:
+            return None, Problem.from_body(stored)
+        return stored, None
+    if answer.error is not None:
+        return None, Problem.from_error(answer.error)
+    return answer.value, None
 
 
-def opened_incidents(call: Call, seqs: Iterable[int]) -> list[str]:
-    rep = call.api.reads.get(call.production)
+def opened_incidents(call: Access, seqs: Iterable[int]) -> list[str]:
+    rep = call.state.reads.get(call.production)
     with rep.lock:
         return [str(rep.events[s].payload["incident"]) for s in seqs
                 if 0 <= s < len(rep.events) and rep.events[s].type == "incident.opened"]
+
+
+# ---- answering a form ------------------------------------------------------------
+PageContext = Callable[[Page], Mapping[str, Any]]
+
+
+def session_dialog(req: Req, problem: Problem, *, status: int | None = None) -> Response:
+    """The sign-in dialog, with its own sign-in token (cookie and hidden field)."""
+    token = signin_token(req)
+    html = render_text("_session.html", {"problem": problem, "page": None,
+                                         "signin_token": token}, None)
+    resp = Response(html, status_code=status or problem.status, media_type="text/html")
+    set_signin_cookie(req, resp, token)
+    return resp
+
+
+def session_expired(req: Req, problem: Problem) -> Response:
+    """htmx: the sign-in dialog over the page (the form stays as typed). Plain
+    form: the sign-in page, which comes back here afterwards."""
+    if req.htmx:
+        resp = session_dialog(req, problem, status=401)
+        resp.headers.update({"HX-Retarget": "#session-dialog", "HX-Reswap": "innerHTML"})
+        return resp
+    ref = req.request.headers.get("referer", "")
+    nxt = ref.split(req.request.url.netloc, 1)[-1] if ref else req.request.url.path
+    return go(req, "/signin", next=nxt, expired="1")
+
+
+def submit(req: Req, attempt: Callable[[], Outcome], *, template: str, block: str,
+           context: PageContext, success: Callable[[Outcome], str]) -> Response:
+    """Run ``attempt`` and answer: redirect on success; otherwise the form again."""
+    try:
+        out = attempt()
+    except FormError as err:
+        out = Outcome([], Problem.invalid(str(err)), False)
+    problem = out.problem
+    if problem is None:
+        return go(req, success(out), done=out.done, again="1" if out.replayed else None)
+    if problem.sign_in_again:
+        return session_expired(req, problem)
+    page = production_page(req)
+    if problem.code == "ACTION_FORBIDDEN" and not req.htmx:
+        # the page does not even show this form to this person: say why on its own
+        return render(req, "error.html", page.ctx(problem=problem), status=problem.status)
+    ctx = page.ctx(**context(page))
+    ctx.update(problem=problem, failed=block)
+    return render(req, template, ctx, block=block, status=problem.status)

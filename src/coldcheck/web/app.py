@@ -13,12 +13,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..api.auth import ApiState
-from ..config import Settings
 from ..domain.errors import ColdcheckError
+from ..services.authorise import AppState
 from .errors import Problem
-from .front import WebGuard, WebHeaders
-from .http import render_text
+from .http import WebGuard, WebHeaders, render_text
 from .views import auth, board, custody, day, people, safety
 
 STATIC = Path(__file__).parent / "static"
@@ -119,7 +117,9 @@ def on_crash(request: Request, exc: Exception) -> Response:
                         status_code=500)
 
 
-def build_web(state: ApiState, settings: Settings) -> Starlette:
+def build_web(state: AppState) -> Starlette:
+    """The web app on ``state``, the one the API shares (coldcheck.asgi)."""
+    settings = state.settings
     app = Starlette(
         routes=routes(),
         middleware=[Middleware(WebHeaders, hsts=settings.tls_cert is not None),

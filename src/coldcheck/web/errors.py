@@ -1,7 +1,7 @@
 """The one error vocabulary, rendered as an HTML fragment.
 
 The web app shows exactly what the API answers (same codes, same titles, same
-details, built by api/problems.py), plus the one thing a person on set needs
+details, built by services/problems.py), plus the one thing a person on set needs
 next: what to do about it. Every rule code and every error code has a next
 step here; a test keeps this table complete.
 """
@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.problems import catalogue, problem_body, status_of
 from ..domain.errors import ColdcheckError
 from ..domain.rules import RULES, Strength
+from ..services.problems import catalogue, error_body
 
 NEXT_STEPS: dict[str, str] = {
     # rules
@@ -180,8 +180,7 @@ class Problem:
 
     @classmethod
     def from_error(cls, err: ColdcheckError) -> Problem:
-        status = status_of(err.code, err.kind)
-        return cls.from_body(problem_body(err.code, status, err.message, None, **err.details))
+        return cls.from_body(error_body(err))
 
     @classmethod
     def from_json(cls, raw: bytes, *, replayed: bool = False) -> Problem:

@@ -14,20 +14,30 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..api.auth import ApiState
+from ..services.authorise import AppState
 from . import present
 
 TEMPLATES = Path(__file__).parent / "templates"
 Form = ImmutableMultiDict[str, str]
+FORM = "application/x-www-form-urlencoded"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers", ()):
+        if k == name:
+            return bytes(v).decode("latin-1")
+    return None
 
 
 @dataclass
@@ -38,8 +48,8 @@ class Req:
     form: Form
 
     @property
-    def api(self) -> ApiState:
-        st: ApiState = self.request.app.state.coldcheck
+    def state(self) -> AppState:
+        st: AppState = self.request.app.state.coldcheck
         return st
 
     @property
@@ -53,7 +63,7 @@ class Req:
         return self.request.query_params.get(name, default)
 
     def now(self) -> datetime:
-        return self.api.clock()
+        return self.state.clock()
 
     @property
     def path(self) -> str:
@@ -84,9 +94,9 @@ def view(fn: View) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         form: Form = ImmutableMultiDict()
         if request.method == "POST":
-            api: ApiState = request.app.state.coldcheck
+            state: AppState = request.app.state.coldcheck
             try:
-                body = await _read(request, api.settings.max_body_bytes)
+                body = await _read(request, state.settings.max_body_bytes)
             except FormTooLarge:
                 return HTMLResponse("<p>The form is too large.</p>", 413)
             form = ImmutableMultiDict(parse_qsl(body.decode("utf-8", "replace"),
@@ -150,3 +160,121 @@ def go(req: Req, url: str, **query: Any) -> Response:
 def json_response(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, ensure_ascii=False), status_code=status,
                     media_type="application/json")
+
+
+# ---- reading form fields (shape only: the domain decides every rule) ------------------
+class FormError(Exception):
+    """A field is missing or malformed (INVALID_FORM)."""
+
+
+def text(form: Form, name: str, label: str, *, required: bool = True) -> str:
+    v = (form.get(name) or "").strip()
+    if required and not v:
+        raise FormError(f"{label} is required")
+    return v
+
+
+def optional(form: Form, name: str) -> str | None:
+    v = (form.get(name) or "").strip()
+    return v or None
+
+
+def integer(form: Form, name: str, label: str, *, default: int | None = None) -> int:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        if default is None:
+            raise FormError(f"{label} is required")
+        return default
+    if not raw.lstrip("-").isdigit() or len(raw) > 9:
+        raise FormError(f"{label} must be a whole number, not {raw[:20]!r}")
+    return int(raw)
+
+
+def flag(form: Form, name: str) -> bool:
+    return (form.get(name) or "").lower() in ("1", "on", "true", "yes")
+
+
+def many(form: Form, name: str) -> list[str]:
+    return [v for v in form.getlist(name) if v.strip()]
+
+
+# ---- the web app's own guard and headers ---------------------------------------------
+# The API's Guard accepts only JSON bodies (its CSRF defence for scripts); tablet
+# forms post application/x-www-form-urlencoded, protected instead by the
+# session's CSRF token in a form field or header, SameSite=Strict cookies and the
+# Origin check below. coldcheck.asgi sends every path outside /api/ here.
+class WebGuard:
+    """Form posts only, bounded in size, from this site only.
+
+    * a body declared larger than ``max_body`` is refused (413) before it is
+      read (the view reads at most ``max_body`` bytes of any other);
+    * a write whose body is not a urlencoded form is refused (415);
+    * a write whose ``Origin`` (or, without one, ``Referer``) names another
+      host is refused (403): with SameSite=Strict cookies and the CSRF token,
+      this is the third lock on cross-site writes.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in UNSAFE:
+            await self.app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await PlainTextResponse("The form is too large.", 413)(scope, receive, send)
+            return
+        ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if length not in (None, "0") and ctype != FORM:
+            await PlainTextResponse("Forms are sent as " + FORM, 415)(scope, receive, send)
+            return
+        host = _header(scope, b"host") or ""
+        origin = _header(scope, b"origin") or _header(scope, b"referer")
+        # "null" is an opaque origin (a sandboxed frame, a data: page): with this
+        # app's Referrer-Policy (same-origin) its own forms always send their origin.
+        if origin and (origin == "null" or urlsplit(origin).netloc != host):
+            await PlainTextResponse("Cross-site form refused.", 403)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class WebHeaders:
+    """What every web answer carries: a strict Content Security Policy (scripts,
+    styles and images from this server only: sets are often offline and no
+    CDN is ever used), no framing, no sniffing, no referrer, no caching of
+    custody pages; static files may be cached for an hour."""
+
+    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+           "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+           "form-action 'self'; frame-ancestors 'none'")
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
+        (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
+        (b"content-security-policy", CSP.encode())]
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.extra = list(self.HEADERS)
+        if hsts:
+            self.extra.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope.get("path", "").startswith("/static/")
+
+        async def add(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                headers = list(msg.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.extra if k not in have]
+                if b"cache-control" not in have:
+                    headers.append((b"cache-control", b"public, max-age=3600" if static
+                                    else b"no-store"))
+                msg["headers"] = headers
+            await send(msg)
+
+        await self.app(scope, receive, add)

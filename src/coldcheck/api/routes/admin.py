@@ -38,7 +38,7 @@ def _json(data: Any) -> Response:
             summary="Accounts linked to people of the production (usernames: for "
                     "whoever manages members only)")
 def members(call: Annotated[Call, Depends(Reader("member.manage"))]) -> Response:
-    return _json(accounts.members(call.api.store, call.production))
+    return _json(accounts.members(call.state.store, call.production))
 
 
 @router.post(PREFIX + "/members", tags=TAGS, response_model=AddedMemberOut, status_code=201,
@@ -47,7 +47,7 @@ def members(call: Annotated[Call, Depends(Reader("member.manage"))]) -> Response
 def add_member(body: MemberIn,
                call: Annotated[Call, Depends(Writer("member.manage"))]) -> Response:
     return call.run(lambda: accounts.add_member(
-        call.api.store, ph=call.api.ph, production=call.production, person=body.person,
+        call.state.store, ph=call.state.ph, production=call.production, person=body.person,
         username=body.username, password=body.password, at=call.now(),
         by=call.principal.username, remote=remote(call.request)), status=201)
 
@@ -55,7 +55,7 @@ def add_member(body: MemberIn,
 @router.get(PREFIX + "/devices", tags=TAGS,
             response_model=list[DeviceOut], summary="Registered devices")
 def devices(call: Annotated[Call, Depends(Reader("read"))]) -> Response:
-    return _json(accounts.devices(call.api.store, call.production))
+    return _json(accounts.devices(call.state.store, call.production))
 
 
 @router.post(PREFIX + "/devices", tags=TAGS, response_model=DeviceKeyOut, status_code=201,
@@ -66,7 +66,7 @@ def register_device(body: DeviceIn,
                     call: Annotated[Call, Depends(Writer("device.manage", idempotent=False))]
                     ) -> Response:
     return call.run(lambda: accounts.register_device(
-        call.api.store, production=call.production, name=body.name,
+        call.state.store, production=call.production, name=body.name,
         account_id=call.principal.account_id, at=call.now()), status=201)
 
 
@@ -75,14 +75,14 @@ def register_device(body: DeviceIn,
 def revoke_device(device: Annotated[str, Path(min_length=1, max_length=32)],
                   call: Annotated[Call, Depends(Writer("device.manage"))]) -> Response:
     return call.run(lambda: accounts.revoke_device(
-        call.api.store, production=call.production, device=device,
+        call.state.store, production=call.production, device=device,
         account_id=call.principal.account_id, at=call.now()))
 
 
 @router.get(PREFIX + "/tokens", tags=TAGS, response_model=list[TokenOut],
             summary="Your bearer tokens on this production (never the tokens themselves)")
 def tokens(call: Annotated[Call, Depends(Reader("token.own"))]) -> Response:
-    return _json(accounts.tokens(call.api.store, account_id=call.principal.account_id,
+    return _json(accounts.tokens(call.state.store, account_id=call.principal.account_id,
                                  production=call.production))
 
 
@@ -99,9 +99,9 @@ def create_token(body: TokenIn,
                               "sign in (a session) to create one", kind="forbidden",
                               action="token.own")
         raw, row = accounts.create_token(
-            call.api.store, account_id=call.principal.account_id, production=call.production,
+            call.state.store, account_id=call.principal.account_id, production=call.production,
             name=body.name, hours=body.expires_in_hours,
-            max_hours=call.api.settings.token_max_hours, at=call.now())
+            max_hours=call.state.settings.token_max_hours, at=call.now())
         return {**row, "token": raw}
     return call.run(go, status=201)
 
@@ -111,5 +111,5 @@ def create_token(body: TokenIn,
 def revoke_token(token_id: Annotated[str, Path(min_length=1, max_length=32)],
                  call: Annotated[Call, Depends(Writer("token.own"))]) -> Response:
     return call.run(lambda: accounts.revoke_token(
-        call.api.store, account_id=call.principal.account_id, production=call.production,
+        call.state.store, account_id=call.principal.account_id, production=call.production,
         token_id=token_id, at=call.now()))

@@ -15,9 +15,9 @@ from starlette.responses import Response
 from ...domain.errors import InvalidInput
 from ...services import ledger as L
 from ...services.queries import signed_size
+from ...services.readmodel import event_json
 from .. import stream
 from ..auth import Call, Reader, Writer
-from ..readmodel import event_json
 from ..schemas import (
     BoardOut,
     CheckpointOut,
@@ -43,7 +43,7 @@ def _json(data: Any) -> Response:
 @router.get(PREFIX + "", tags=TAGS,
             response_model=ProductionOut, summary="The production, and who you are on it")
 def production(call: Annotated[Call, READ]) -> Response:
-    p = call.api.store.production(call.production)
+    p = call.state.store.production(call.production)
     return _json({"id": p["id"], "name": p["name"], "origin": p["origin"],
                   "verifier_key": p["verifier_key"], "head": call.replica.seq,
                   "person": call.person, "roles": call.roles})
@@ -52,7 +52,7 @@ def production(call: Annotated[Call, READ]) -> Response:
 @router.get(PREFIX + "/status", tags=TAGS, response_model=BoardOut,
             summary="The board: every weapon's state, custodian and load; lots; alerts")
 async def status(call: Annotated[Call, READ]) -> Response:
-    rep, api = call.replica, call.api
+    rep, api = call.replica, call.state
     # Whether a signed checkpoint covers the last incident or wrap: nothing to
     # read once one is known to; otherwise one lookup, on the loop's own SQLite
     # connection or, on PostgreSQL, in a worker thread (never on the loop).
@@ -132,7 +132,7 @@ def events_stream(call: Annotated[Call, READ],
             raise InvalidInput("INVALID_INPUT", "Last-Event-ID is the seq of the last event "
                                "received")
         start = int(last_event_id)
-    body = stream.events(reads=call.api.reads, hub=call.api.hub, production=call.production,
+    body = stream.events(reads=call.state.reads, hub=call.state.hub, production=call.production,
                          after=start, max_events=max_events, timeout=timeout,
                          recheck=call.recheck)
     return StreamingResponse(body, media_type="text/event-stream",

@@ -14,15 +14,15 @@ from ... import __version__
 from ...domain.errors import InvalidInput
 from ...services import accounts
 from ...services.accounts import Principal
+from ...services.authorise import AppState
+from ...services.problems import catalogue
 from ..auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
-    ApiState,
     api_state,
     authenticate,
-    limited_login,
+    sign_in,
 )
-from ..problems import catalogue
 from ..schemas import CodeOut, HealthOut, LoginIn, MembershipOut, SessionOut
 from . import router
 
@@ -35,7 +35,7 @@ def _json(data: Any, status: int = 200) -> Response:
                     media_type="application/json")
 
 
-def _memberships(api: ApiState, p: Principal) -> list[dict[str, Any]]:
+def _memberships(api: AppState, p: Principal) -> list[dict[str, Any]]:
     if p.via == "token":
         rows = ([{"production_id": p.token_production, "person_id": p.token_person}]
                 if p.token_person and p.token_production else [])
@@ -54,7 +54,7 @@ def _memberships(api: ApiState, p: Principal) -> list[dict[str, Any]]:
              summary="Sign in: sets the session cookie; answers the CSRF token")
 def login(body: LoginIn, request: Request) -> Response:
     api = api_state(request)
-    s = limited_login(api, request, body.username, body.password)
+    s = sign_in(api, request, body.username, body.password)
     p = Principal(account_id=s.account_id, username=s.username, via="session",
                   csrf_token=s.csrf_token)
     resp = _json({"username": s.username, "via": "session", "csrf_token": s.csrf_token,

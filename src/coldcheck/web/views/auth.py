@@ -14,6 +14,8 @@ from ..access import (
     device_of,
     production_page,
     run_plain,
+    session_dialog,
+    session_expired,
     set_device_cookie,
     set_session_cookies,
     set_signin_cookie,
@@ -23,7 +25,6 @@ from ..access import (
     signin_token,
 )
 from ..errors import Problem
-from ..forms import session_dialog, session_expired
 from ..http import Req, go, render, view
 
 
@@ -103,7 +104,7 @@ def signout(req: Req) -> Response:
 @view
 def productions(req: Req) -> Response:
     p = signed_in(req)
-    api = req.api
+    api = req.state
     names = {r["id"]: r["name"] for r in api.store.productions()}
     rows: list[dict[str, Any]] = []
     for m in accounts.memberships(api.store, p.account_id):
@@ -127,7 +128,7 @@ def productions(req: Req) -> Response:
 @view
 def device_page(req: Req) -> Response:
     page = production_page(req)
-    devices = accounts.devices(req.api.store, page.production)
+    devices = accounts.devices(req.state.store, page.production)
     return render(req, "device.html", page.ctx(devices=devices,
                                                current=accounts.device_id_of(
                                                    device_of(req))))
@@ -137,13 +138,13 @@ def device_page(req: Req) -> Response:
 def device_register(req: Req) -> Response:
     name = (req.form.get("name") or "").strip()[:80] or "Tablet"
     body, problem = run_plain(req, "device.manage", lambda call: accounts.register_device(
-        call.api.store, production=call.production, name=name,
+        call.state.store, production=call.production, name=name,
         account_id=call.principal.account_id, at=call.now()), idempotent=False)
     if problem is not None:
         if problem.sign_in_again:
             return session_expired(req, problem)
         page = production_page(req)
-        devices = accounts.devices(req.api.store, page.production)
+        devices = accounts.devices(req.state.store, page.production)
         ctx = page.ctx(devices=devices, current=None)
         ctx.update(problem=problem, failed="device_form")
         return render(req, "device.html", ctx, block="device_form", status=problem.status)

@@ -50,7 +50,7 @@ def _minutes(page: Page, at: str | None) -> int | None:
 def board_ctx(page: Page) -> dict[str, Any]:
     # Page views run in a worker thread: the checkpoint read may block.
     data = queries.board(page.st, page.now,
-                         signed=queries.signed_size(page.call.api.store, page.st))
+                         signed=queries.signed_size(page.call.state.store, page.st))
     report_day = default_day(page.st, page.now)
     report = (f"/api/v1/productions/{page.production}/reports/daily/{report_day}.pdf"
               if page.can("report.daily") else None)

@@ -12,9 +12,8 @@ from ...domain.ammunition import BLANK_LOADS
 from ...domain.custody import VERIFY_METHODS, WITNESS_ROLES
 from ...domain.weapons import KINDS
 from ...services import actions as a
-from ..access import Outcome, Page, production_page, record
-from ..forms import flag, integer, optional, submit, text
-from ..http import Req, render, view
+from ..access import Outcome, Page, production_page, record, submit
+from ..http import Req, flag, integer, optional, render, text, view
 from .board import lot_ctx, weapon_ctx
 
 

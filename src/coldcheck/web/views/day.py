@@ -8,9 +8,8 @@ from typing import Any
 from starlette.responses import Response
 
 from ...services import actions as a
-from ..access import Outcome, Page, production_page, record
-from ..forms import flag, integer, many, optional, submit, text
-from ..http import Req, render, view
+from ..access import Outcome, Page, production_page, record, submit
+from ..http import Req, flag, integer, many, optional, render, text, view
 
 
 def day_ctx(page: Page) -> dict[str, Any]:
@@ -44,7 +43,7 @@ def _day_submit(req: Req, attempt: Any, block: str) -> Response:
 @view
 def open_day(req: Req) -> Response:
     date = ((req.form.get("date") or "").strip()
-            or req.now().astimezone(req.api.settings.display_tz()).date().isoformat())
+            or req.now().astimezone(req.state.settings.display_tz()).date().isoformat())
     return _day_submit(req, lambda: record(req, "day.open", lambda ctx, call: a.open_day(
         ctx, date=date, actor=call.person)), "open_form")
 

@@ -21,10 +21,9 @@ from ...domain.events import utc_text
 from ...domain.people import ROLES, Person
 from ...services import actions as a
 from ...services.accounts import AccessError
-from ..access import Outcome, Page, authorised, production_page, record
+from ..access import Outcome, Page, authorised, production_page, record, submit
 from ..errors import Problem
-from ..forms import FormError, many, optional, submit, text
-from ..http import Form, Req, render, view
+from ..http import Form, FormError, Req, many, optional, render, text, view
 
 DEFAULT_TOPIC = "Weapons safety briefing (Safety Bulletin #1)"
 ROLE_LABELS = {"armorer": "Armorer", "assistant_armorer": "Assistant armorer",

@@ -10,9 +10,8 @@ from starlette.responses import Response
 from ...domain.incidents import INCIDENT_KINDS
 from ...domain.rules import RULES, Strength
 from ...services import actions as a
-from ..access import Outcome, Page, production_page, record
-from ..forms import many, submit, text
-from ..http import Req, render, view
+from ..access import Outcome, Page, production_page, record, submit
+from ..http import Req, many, render, text, view
 
 
 def report_ctx(page: Page) -> dict[str, Any]:

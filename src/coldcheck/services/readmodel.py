@@ -27,7 +27,7 @@ from ..domain.narrative import describe
 from ..domain.state import ProductionState
 from ..persistence import accounts as repo
 from ..persistence.store import Store
-from ..services.queries import board, mentions
+from .queries import board, mentions
 
 
 def event_json(e: Event) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 An account is a *member* of a production through one person; that person's
 roles on the production are the account's roles there. Every production route
-declares exactly one action from :data:`ACTIONS` (api/auth.py enforces it, in
-one place); an action not in the table is refused to everyone.
+and page declares exactly one action from :data:`ACTIONS` (services/authorise.py
+enforces it, in one place); an action not in the table is refused to everyone.
 docs/permissions.md carries the same matrix as a table, and a test compares
 the two.
 
@@ -37,7 +37,7 @@ def _r(*roles: str) -> frozenset[str]:
 
 
 # The actions whose request carries someone's PIN: wrong PINs entered through
-# them count against the caller's account (api/auth.py, ``pin_limiter``).
+# them count against the caller's account (services/authorise.py, ``pin_limiter``).
 PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close"})
 
 ACTIONS: dict[str, frozenset[str]] = {

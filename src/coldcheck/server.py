@@ -13,8 +13,8 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
-from ..domain.errors import InvalidInput
+from .config import Settings
+from .domain.errors import InvalidInput
 
 INSECURE_WARNING = (
     "WARNING: serving {host}:{port} over plain HTTP (--insecure-lan). Everyone on this "
@@ -64,7 +64,7 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
     """Check the address, build the app, run uvicorn until interrupted."""
     import uvicorn
 
-    from .app import create_app
+    from .asgi import create_app
 
     warning = check_bind(host, port, tls_cert=tls_cert, tls_key=tls_key,
                          insecure_lan=insecure_lan)
@@ -78,7 +78,7 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
               "run a production on it.", file=sys.stderr)
     from sqlalchemy.engine import make_url
 
-    from ..persistence.store import database_url
+    from .persistence.store import database_url
 
     scheme = "https" if tls_cert is not None else "http"
     shown = make_url(database_url(settings.database_url)).render_as_string(hide_password=True)
@@ -88,8 +88,8 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
         settings = settings.model_copy(update={"tls_cert": tls_cert, "tls_key": tls_key})
     import contextlib
 
-    from ..persistence.filelock import DatabaseLock
-    from ..persistence.store import sqlite_file
+    from .persistence.filelock import DatabaseLock
+    from .persistence.store import sqlite_file
 
     # Held for as long as the server runs, from before it first reads the
     # database: `coldcheck restore` must not swap the file under it (its cached
@@ -99,9 +99,9 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
     if file is not None and file.parent.is_dir():
         lock.enter_context(DatabaseLock(file, exclusive=False))
     app = create_app(settings)
-    from ..persistence.store import Store
-    from ..services.ledger import key_problems
-    from ..web.welcome import welcome
+    from .persistence.store import Store
+    from .services.ledger import key_problems
+    from .web.welcome import welcome
 
     store = Store(settings.database_url)
     try:
