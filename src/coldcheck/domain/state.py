@@ -3,6 +3,14 @@
 :func:`ProductionState.apply` is the single place where events change state.
 It returns the entities it touched so the store can write exactly those
 projection rows in the same transaction as the event.
+
+What is not an entity (the production's name and key id, the open day, voided
+verifications, the last lot loaded into each weapon, what a checkpoint must
+cover, the last restore) is one more row, :data:`STATE_KIND`, written like an
+entity when an event changes it. The entity rows and that row are the whole
+state: :meth:`ProductionState.loaded` builds from them what a replay of every
+event builds (counters, serials and badges are derived from the entities), so
+a process pays for the state, not for the history.
 """
 
 from __future__ import annotations
@@ -27,6 +35,12 @@ KINDS: dict[str, tuple[str, type]] = {
     "complaint": ("C", Complaint), "override": ("O", Override),
 }
 Touched = set[tuple[str, str]]
+
+STATE_KIND = "state"
+"""Projection kind of the row holding what is not an entity (:meth:`ProductionState.meta`);
+its entity id is :data:`STATE_ID`. Not in :data:`ENTITY_TABLES`."""
+STATE_ID = "production"
+STATE: tuple[str, str] = (STATE_KIND, STATE_ID)
 
 
 class ProductionState:
@@ -135,6 +149,54 @@ class ProductionState:
             return None
         return dict(obj) if isinstance(obj, dict) else dataclasses.asdict(obj)
 
+    def meta(self) -> dict[str, Any]:
+        """Everything of the state that is neither an entity nor derived from
+        the entities: the :data:`STATE_KIND` row (lists for tuples, as JSON)."""
+        return {"production": self.production, "name": self.name, "origin": self.origin,
+                "key_id": self.key_id, "current_day": self.current_day,
+                "voided": {k: list(v) for k, v in self.voided.items()},
+                "last_lot": dict(self.last_lot),
+                "checkpoint_due": None if self.checkpoint_due is None
+                else list(self.checkpoint_due),
+                "restored": None if self.restored is None else list(self.restored)}
+
+    @classmethod
+    def loaded(cls, production: str, seq: int, meta: dict[str, Any],
+               rows: Iterable[tuple[str, str, dict[str, Any]]]) -> ProductionState:
+        """The state at ``seq`` (the number of events) from its stored rows: the
+        :data:`STATE_KIND` row ``meta`` and every entity row ``(kind, id, data)``
+        (any order). Equal to the replay of the same events (a property test
+        holds it to that): entities in creation order (ids are numbered in
+        that order), counters, serials and badges derived from them."""
+        st = cls(production)
+        st.seq = seq
+        st.production, st.name, st.origin = meta["production"], meta["name"], meta["origin"]
+        st.key_id, st.current_day = meta["key_id"], meta["current_day"]
+        st.voided = {k: (int(v[0]), str(v[1])) for k, v in meta["voided"].items()}
+        st.last_lot = dict(meta["last_lot"])
+        due = meta["checkpoint_due"]
+        st.checkpoint_due = None if due is None else (int(due[0]), str(due[1]))
+        rest = meta["restored"]
+        st.restored = None if rest is None else (int(rest[0]), str(rest[1]), dict(rest[2]))
+        by_kind: dict[str, list[tuple[int, str, dict[str, Any]]]] = {k: [] for k in KINDS}
+        for kind, ident, data in rows:
+            prefix = KINDS[kind][0]
+            by_kind[kind].append((int(ident[len(prefix):]), ident, data))
+        for kind, found in by_kind.items():
+            if not found:
+                continue
+            prefix, klass = KINDS[kind]
+            found.sort(key=lambda x: x[0])
+            table: dict[str, Any] = getattr(st, ENTITY_TABLES[kind])
+            for _, ident, data in found:
+                table[ident] = dict(data) if klass is dict else klass(**data)
+            st.counters[prefix] = found[-1][0]
+        for w in st.weapons.values():
+            st.serials[w.serial.casefold()] = w.id
+        for p in st.people.values():
+            st.badges[p.badge] = p.id
+        return st
+
     def all_entities(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         for kind, attr in ENTITY_TABLES.items():
             for ident in getattr(self, attr):
@@ -182,7 +244,7 @@ def on(event_type: str) -> Callable[[Handler], Handler]:
 def _production(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.production, s.name, s.origin, s.key_id = p["production"], p["name"], p["origin"], \
         p["key_id"]
-    return set()
+    return {STATE}
 
 
 @on("person.added")
@@ -247,7 +309,7 @@ def _day(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s._bump("D", p["day"])
     s.days[p["day"]] = Day(id=p["day"], date=p["date"])
     s.current_day = p["day"]
-    return {("day", p["day"])}
+    return {("day", p["day"]), STATE}
 
 
 @on("day.meal_break_started")
@@ -267,14 +329,14 @@ def _wrapped(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.days[p["day"]].open = False
     s.current_day = None
     s.checkpoint_due = (ev.seq, f"day {p['day']} wrapped")
-    return {("day", p["day"])}
+    return {("day", p["day"]), STATE}
 
 
 @on("ledger.restored")
 def _restored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.restored = (ev.seq, ev.at, p)
     s.checkpoint_due = (ev.seq, "ledger restored from a backup")
-    return set()
+    return {STATE}
 
 
 @on("weapon.received")
@@ -313,7 +375,9 @@ def _inspected(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     load = p["load"]
     if load["count"]:
         lot = s.lots[load["lot"]]
-        s.last_lot[w.id] = lot.id
+        if s.last_lot.get(w.id) != lot.id:
+            s.last_lot[w.id] = lot.id
+            touched.add(STATE)
         lot.loaded += load["count"]
         if lot.kind == "dummy":
             lot.verified_in_stock -= load["count"]
@@ -447,7 +511,7 @@ def _voided(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     lot = s.lots[p["lot"]]
     lot.verified_in_stock = 0
     s.voided[lot.id] = (ev.seq, p["incident"])
-    return {("lot", lot.id)}
+    return {("lot", lot.id), STATE}
 
 
 @on("ammo.evidence_lot_created")
@@ -515,7 +579,7 @@ def _incident(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
         id=p["incident"], kind=p["kind"], description=p["description"],
         weapons=list(p["weapons"]), lots=list(p["lots"]), reported_by=p["reported_by"],
         opened_at=ev.at)
-    touched: Touched = {("incident", p["incident"])}
+    touched: Touched = {("incident", p["incident"]), STATE}
     for lot_id in p["lots"]:
         s.lots[lot_id].quarantined_by.append(p["incident"])
         touched.add(("lot", lot_id))

@@ -53,7 +53,7 @@ from sqlalchemy import Connection
 
 from ..domain.errors import ColdcheckError, InvalidInput
 from ..domain.events import Event, canonical
-from ..domain.state import ProductionState
+from ..domain.state import STATE, ProductionState
 from ..ledger import (
     EMPTY_TREE_HASH,
     HASH_SIZE,
@@ -1220,6 +1220,18 @@ class _Run:
         stored = {(str(k), str(i)): (d, s) for k, i, d, s in self.sql.rows(
             "SELECT kind, entity_id, data, seq FROM projections WHERE production_id = ?")}
         self.report.projections = len(stored)
+        # The row of what is not an entity (the state loads from it). A database
+        # written before there was one lacks it until its next append or rebuild:
+        # then commands replay, which is slower, not wrong.
+        if state.seq:
+            if STATE in stored:
+                derived[STATE] = canonical(state.meta()).decode()
+            else:
+                self.report.warnings.append(
+                    "the state row is not stored yet (a database written before it "
+                    "existed): commands replay the history until the next change or "
+                    "`coldcheck rebuild`")
+                touched = {k: v for k, v in touched.items() if k != STATE}
         for key in sorted(set(derived) | set(stored)):
             name = f"{key[0]}:{key[1]}"
             last = touched.get(key)
