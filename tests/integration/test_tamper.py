@@ -437,6 +437,34 @@ def test_a_database_without_the_state_row_replays_and_the_next_write_writes_it(
         fresh.dispose()
 
 
+def test_a_deleted_or_invented_index_row_is_caught_and_rebuild_restores_it(
+        demo: Settings) -> None:
+    """A timeline index that leaves out an event (a refused attempt hidden from a
+    weapon's timeline) or invents one is LEDGER_INDEX_MISMATCH, naming what and
+    which entry; `rebuild` writes it again from the events."""
+    with Attacker(db(demo)) as x:
+        seq = x.sql("SELECT seq FROM timeline_index WHERE kind = 'weapon' AND subject_id = "
+                    "'W1' ORDER BY seq DESC LIMIT 1")[0][0]
+        x.sql("DELETE FROM timeline_index WHERE kind = 'weapon' AND subject_id = 'W1' AND "
+              "seq = ?", seq)
+        x.sql("INSERT INTO timeline_index VALUES ('dusty-trails', 'lot', 'L2', 0)")
+        x.sql("INSERT INTO timeline_index VALUES ('dusty-trails', 'weapon', 'W77', 5)")
+    r = verify(demo)
+    assert not r.ok and set(codes(r)) == {"LEDGER_INDEX_MISMATCH"}
+    by = {f.subject: f for f in r.failures}
+    assert by.keys() == {"weapon:W1", "lot:L2", "weapon:W77"}
+    assert by["weapon:W1"].entry == seq and f"lacks 1 event(s) naming it (entries {seq})" \
+        in by["weapon:W1"].message
+    assert by["lot:L2"].entry == 0 and "do not name it (entries 0)" in by["lot:L2"].message
+    assert "which no event names" in by["weapon:W77"].message
+    store = Store(demo.database_url)
+    try:
+        store.rebuild("dusty-trails")
+    finally:
+        store.dispose()
+    assert verify(demo).ok
+
+
 # -------------------------------------------------------- stored hashes, head
 
 

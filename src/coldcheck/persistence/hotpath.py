@@ -99,8 +99,13 @@ class HotSql:
         self.move = self.q("UPDATE productions SET head = ? WHERE id = ? AND head = ?")
         self.entries = self.q("SELECT entry FROM events WHERE production_id = ? AND seq >= ? "
                               "AND seq < ? ORDER BY seq")
-        self.rows = self.q("SELECT kind, entity_id, data FROM projections "
+        self.rows = self.q("SELECT kind, entity_id, data, seq FROM projections "
                            "WHERE production_id = ?")
+        # A row already there can only be the same row (planted, or left by a file
+        # rolled back to an older copy): ledger verify reports any that no event
+        # gives; it must not stop the record from growing.
+        self.index = self.q("INSERT INTO timeline_index (production_id, kind, subject_id, seq) "
+                            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
 
     def q(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.pg else sql

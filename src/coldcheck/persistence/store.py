@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.events import Event, NewEvent, utc_text
 from ..domain.state import STATE, STATE_KIND, ProductionState
+from ..domain.subjects import subjects
 from ..ledger import (
     leaf_hash,
     stored_hash_count,
@@ -160,6 +161,9 @@ class Tx:
         cur.executemany(sql.event, [(prod, e.seq, e.type, e.at, actor, device, x)
                                     for e, x in zip(stored, entries, strict=True)])
         cur.executemany(sql.hash, [(prod, base + i, h) for i, h in enumerate(hashes)])
+        named = [(prod, kind, ident, e.seq) for e in stored for kind, ident in subjects(e)]
+        if named:
+            cur.executemany(sql.index, named)
         healed = self.store._stateless.pop(prod, None)
         if healed is not None:  # a database from before the state row: write it now
             touched.setdefault(STATE, healed)  # (a rollback forgets; the next load notes it)
@@ -419,24 +423,29 @@ class Store:
         """The state at ``head`` from the projection rows (on ``cur``, within its
         transaction), or replayed from the events when they hold no state row
         (a database written before there was one; noted so that the next append
-        writes it)."""
+        writes it) or a row says an event at or beyond the head changed it (a
+        file rolled back to an older copy of its events: the rows are not its)."""
         cur.execute(self.sql.rows, (production,))
-        rows, meta = [], None
+        rows, meta, last = [], None, -1
         loads = json.loads
         while chunk := cur.fetchmany(4096):
-            for kind, ident, data in chunk:
+            for kind, ident, data, seq in chunk:
+                if seq > last:
+                    last = seq
                 if kind == STATE_KIND:
                     meta = loads(data)
                 else:
                     rows.append((kind, ident, loads(data)))
-        if meta is not None or head == 0:
+        if last >= head:  # rows from beyond the head: a file rolled back under them
+            meta = None
+        if meta is not None or (head == 0 and last < 0):
             if meta is not None:
                 return ProductionState.loaded(production, head, meta, rows)
             return ProductionState(production)
         st, last = ProductionState(production), 0
         for e in self._entries(cur, production, 0, head):
             if STATE in st.apply(e):
-                last = e.seq
+                last = int(e.seq)
         with self._guard:
             self._stateless[production] = last
         return st
@@ -489,6 +498,42 @@ class Store:
                 t.productions.c.id == production)).scalar_one()
             return int(v)
 
+    # ---- timelines -----------------------------------------------------
+    def timeline_seqs(self, production: str, named: Sequence[tuple[str, str]]) -> list[int]:
+        """The seqs of the events naming any of ``named`` ((kind, id) pairs), in
+        order: a range read of the timeline index per pair."""
+        q = self.sql.q("SELECT seq FROM timeline_index WHERE production_id = ? AND kind = ? "
+                       "AND subject_id = ? ORDER BY seq")
+        found: set[int] = set()
+        with self.engine.connect() as c:
+            cur = c.connection.cursor()
+            for kind, ident in named:
+                cur.execute(q, (production, kind, ident))
+                found.update(int(r[0]) for r in cur.fetchall())
+        return sorted(found)
+
+    def events_at(self, production: str, seqs: Sequence[int]) -> list[Event]:
+        """The events at ``seqs`` (sorted), read by primary key a chunk at a time."""
+        out: list[Event] = []
+        with self.engine.connect() as c:
+            cur = c.connection.cursor()
+            for i in range(0, len(seqs), 500):
+                part = seqs[i:i + 500]
+                marks = ", ".join("?" * len(part))
+                cur.execute(self.sql.q(f"SELECT entry FROM events WHERE "  # noqa: S608
+                                       f"production_id = ? AND seq IN ({marks}) ORDER BY seq"),
+                            (production, *part))
+                out.extend(read_entry(bytes(r[0])) for r in cur.fetchall())
+        return out
+
+    def index_rows(self, production: str) -> set[tuple[str, str, int]]:
+        """Every row of the production's timeline index, as (kind, id, seq)."""
+        with self.engine.connect() as c:
+            return {(str(k), str(i), int(s)) for k, i, s in c.execute(
+                select(t.timeline_index.c.kind, t.timeline_index.c.subject_id,
+                       t.timeline_index.c.seq)
+                .where(t.timeline_index.c.production_id == production))}
+
     def projection_rows(self, production: str, *,
                         with_state: bool = False) -> dict[tuple[str, str], str]:
         """The entity rows (and, ``with_state``, the state row too)."""
@@ -521,16 +566,26 @@ class Store:
 
     # ---- rebuilding ----------------------------------------------------
     def rebuild(self, production: str) -> int:
-        """Replay every event and rewrite the projections from scratch, in one
-        transaction. Returns the number of events replayed."""
+        """Replay every event and rewrite the projections and the timeline index
+        from scratch, in one transaction. Returns the number of events replayed."""
         with self._lock(production), self._connect_write() as c, c.begin():
             cur, sql = c.connection.cursor(), self.sql
+            write = c.connection.cursor()  # the index rows, while ``cur`` reads
+            write.execute(sql.q("DELETE FROM timeline_index WHERE production_id = ?"),
+                          (production,))
             st = ProductionState(production)
             seqs: dict[tuple[str, str], int] = {}
             apply = st.apply
+            rows: list[tuple[str, str, str, int]] = []
             for e in self._entries(cur, production, 0):
                 for key in apply(e):
                     seqs[key] = e.seq
+                rows.extend((production, kind, ident, e.seq) for kind, ident in subjects(e))
+                if len(rows) >= 8192:
+                    write.executemany(sql.index, rows)
+                    rows.clear()
+            if rows:
+                write.executemany(sql.index, rows)
             cur.execute(sql.q("DELETE FROM projections WHERE production_id = ?"), (production,))
             cur.executemany(sql.projection, [
                 (production, k, i, projection_data(st, k, i), seqs.get((k, i), 0))
