@@ -16,8 +16,9 @@ a process pays for the state, not for the history.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, Generic, TypeVar
 
 from .ammunition import Lot
 from .errors import NotFound
@@ -35,6 +36,49 @@ KINDS: dict[str, tuple[str, type]] = {
     "complaint": ("C", Complaint), "override": ("O", Override),
 }
 Touched = set[tuple[str, str]]
+T = TypeVar("T")
+
+
+class LazyRows(MutableMapping[str, T], Generic[T]):
+    """Entities of one kind as stored rows, each decoded the first time it is
+    read: a loaded state holds every inspection ever made (one per custody
+    cycle, the bulk of a long production's rows) and needs only the current
+    ones. Keys in creation order, as the replay's dict; writes go in as
+    objects."""
+
+    __slots__ = ("_build", "_done", "_raw")
+
+    def __init__(self, raw: dict[str, str | None], build: Callable[[dict[str, Any]], T]) -> None:
+        self._raw = raw  # id -> the row's JSON (None once set as an object)
+        self._done: dict[str, T] = {}
+        self._build = build
+
+    def __getitem__(self, key: str) -> T:
+        v = self._done.get(key)
+        if v is None:
+            text = self._raw[key]  # KeyError for an unknown id, as a dict
+            if text is None:  # pragma: no cover - set entries are always in _done
+                raise KeyError(key)
+            v = self._done[key] = self._build(json.loads(text))
+        return v
+
+    def __setitem__(self, key: str, value: T) -> None:
+        if key not in self._raw:
+            self._raw[key] = None
+        self._done[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._raw[key]
+        self._done.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
 
 STATE_KIND = "state"
 """Projection kind of the row holding what is not an entity (:meth:`ProductionState.meta`);
@@ -57,7 +101,7 @@ class ProductionState:
         self.days: dict[str, Day] = {}
         self.scenes: dict[str, Scene] = {}
         self.meetings: dict[str, Meeting] = {}
-        self.inspections: dict[str, Inspection] = {}
+        self.inspections: MutableMapping[str, Inspection] = {}
         self.incidents: dict[str, Incident] = {}
         self.complaints: dict[str, Complaint] = {}
         self.overrides: dict[str, Override] = {}
@@ -80,7 +124,7 @@ class ProductionState:
         self.restored: tuple[int, str, dict[str, Any]] | None = None
 
     # ---- lookups -------------------------------------------------------
-    def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
+    def _get(self, table: Mapping[str, Any], what: str, ident: str) -> Any:
         try:
             return table[ident]
         except KeyError:
@@ -162,12 +206,13 @@ class ProductionState:
 
     @classmethod
     def loaded(cls, production: str, seq: int, meta: dict[str, Any],
-               rows: Iterable[tuple[str, str, dict[str, Any]]]) -> ProductionState:
+               rows: Iterable[tuple[str, str, str]]) -> ProductionState:
         """The state at ``seq`` (the number of events) from its stored rows: the
-        :data:`STATE_KIND` row ``meta`` and every entity row ``(kind, id, data)``
+        :data:`STATE_KIND` row ``meta`` and every entity row ``(kind, id, JSON)``
         (any order). Equal to the replay of the same events (a property test
         holds it to that): entities in creation order (ids are numbered in
-        that order), counters, serials and badges derived from them."""
+        that order), counters, serials and badges derived from them.
+        Inspections are decoded when first read (:class:`LazyRows`)."""
         st = cls(production)
         st.seq = seq
         st.production, st.name, st.origin = meta["production"], meta["name"], meta["origin"]
@@ -178,18 +223,24 @@ class ProductionState:
         st.checkpoint_due = None if due is None else (int(due[0]), str(due[1]))
         rest = meta["restored"]
         st.restored = None if rest is None else (int(rest[0]), str(rest[1]), dict(rest[2]))
-        by_kind: dict[str, list[tuple[int, str, dict[str, Any]]]] = {k: [] for k in KINDS}
+        by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
         for kind, ident, data in rows:
             prefix = KINDS[kind][0]
             by_kind[kind].append((int(ident[len(prefix):]), ident, data))
+        loads = json.loads
         for kind, found in by_kind.items():
             if not found:
                 continue
             prefix, klass = KINDS[kind]
             found.sort(key=lambda x: x[0])
-            table: dict[str, Any] = getattr(st, ENTITY_TABLES[kind])
-            for _, ident, data in found:
-                table[ident] = dict(data) if klass is dict else klass(**data)
+            if kind == "inspection":
+                st.inspections = LazyRows({ident: data for _, ident, data in found},
+                                          lambda d: Inspection(**d))
+            else:
+                table: dict[str, Any] = getattr(st, ENTITY_TABLES[kind])
+                for _, ident, data in found:
+                    d = loads(data)
+                    table[ident] = d if klass is dict else klass(**d)
             st.counters[prefix] = found[-1][0]
         for w in st.weapons.values():
             st.serials[w.serial.casefold()] = w.id

@@ -435,7 +435,7 @@ class Store:
                 if kind == STATE_KIND:
                     meta = loads(data)
                 else:
-                    rows.append((kind, ident, loads(data)))
+                    rows.append((kind, ident, data))  # decoded by ProductionState.loaded
         if last >= head:  # rows from beyond the head: a file rolled back under them
             meta = None
         if meta is not None or (head == 0 and last < 0):
