@@ -437,6 +437,23 @@ def test_a_database_without_the_state_row_replays_and_the_next_write_writes_it(
         fresh.dispose()
 
 
+def test_rows_from_beyond_the_head_are_not_loaded_as_the_state(demo: Settings) -> None:
+    """A file whose events were rolled back under its projection rows (entries
+    cut, rows left): the state is the replay of the events it holds, not the
+    rows, which describe entries it no longer has."""
+    with Attacker(db(demo)) as x:
+        x.truncate(80)
+    store = Store(demo.database_url)
+    try:
+        replayed = state_view(store.replay("dusty-trails"))
+        assert replayed["seq"] == 80
+        assert state_view(store.state("dusty-trails")) == replayed
+        with store.write("dusty-trails") as tx:
+            assert state_view(tx.state) == replayed
+    finally:
+        store.dispose()
+
+
 def test_a_deleted_or_invented_index_row_is_caught_and_rebuild_restores_it(
         demo: Settings) -> None:
     """A timeline index that leaves out an event (a refused attempt hidden from a
