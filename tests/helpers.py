@@ -132,7 +132,7 @@ class World:
         """Weapons and lots, as the live projection rows and as a replay."""
         rows = {k: v for k, v in self.store.projection_rows(self.production).items()
                 if k[0] in ("weapon", "lot")}
-        st = self.state()
+        st = self.store.replay(self.production)  # a replay of every event
         return {"rows": rows,
                 "weapons": {i: dataclasses.asdict(w) for i, w in st.weapons.items()},
                 "lots": {i: dataclasses.asdict(x) for i, x in st.lots.items()}}

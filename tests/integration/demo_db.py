@@ -32,6 +32,7 @@ from coldcheck.ledger import (
     stored_hash_count,
     tree_hash,
 )
+from coldcheck.persistence.index import fill as fill_index
 from coldcheck.persistence.store import Store
 from coldcheck.services.context import context
 from coldcheck.services.verify import VerifyReport, verify_ledger
@@ -162,13 +163,18 @@ class Attacker:
         self.sql("UPDATE productions SET head = ? WHERE id = ?", keep, PRODUCTION)
 
     def rewrite_hashes(self) -> None:
-        """Recompute every stored hash from the (edited) entries, as a careful
-        attacker would, so that the database is consistent with itself."""
+        """Recompute every stored hash (and the timeline index) from the (edited)
+        entries, as a careful attacker would, so that the database is consistent
+        with itself."""
         hashes = build_stored_hashes(leaf_hashes(self.entries()))
         self.sql("DELETE FROM ledger_hashes WHERE production_id = ?", PRODUCTION)
         self.con.executemany("INSERT INTO ledger_hashes (production_id, idx, hash) "
                              "VALUES (?, ?, ?)",
                              [(PRODUCTION, i, h) for i, h in enumerate(hashes)])
+        # The timeline index is derived from the entries too (migration 0007).
+        if self.sql("SELECT name FROM sqlite_master WHERE name = 'timeline_index'"):
+            self.sql("DELETE FROM timeline_index WHERE production_id = ?", PRODUCTION)
+            fill_index(self.con.cursor(), "sqlite", PRODUCTION)
 
     def resign(self, signer: Signer, *, keep_old: bool = False) -> str:
         """Install ``signer`` as the production's key and sign the current head

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from coldcheck.config import Settings
 from coldcheck.domain.events import Event, canonical
+from coldcheck.domain.state import ProductionState
 from coldcheck.ledger import build_stored_hashes, leaf_hashes
 from coldcheck.persistence import tables as t
 from coldcheck.persistence.store import Store
@@ -55,8 +57,28 @@ def row_counts(store: Store, production: str = PRODUCTION) -> dict[str, int]:
 
 
 def replayed_projections(store: Store, production: str = PRODUCTION) -> dict[tuple[str, str], str]:
-    st = store.state(production)
+    st = store.replay(production)  # every event replayed, not the state loaded from the rows
     return {(k, i): canonical(d).decode() for k, i, d in st.all_entities()}
+
+
+def state_view(st: ProductionState) -> dict[str, Any]:
+    """Everything a state holds, comparable with ``==``: its entities in their
+    order, the state row, and what is derived from the entities."""
+    return {"seq": st.seq, "meta": canonical(st.meta()).decode(), "counters": st.counters,
+            "serials": st.serials, "badges": st.badges,
+            "entities": [(k, i, canonical(d).decode()) for k, i, d in st.all_entities()]}
+
+
+def assert_loaded_state_is_the_replay(store: Store, production: str = PRODUCTION) -> None:
+    """The state loaded from the stored rows (``Store.state``, in this process and
+    in a fresh one) is the state a replay of every event derives."""
+    replayed = state_view(store.replay(production))
+    assert state_view(store.state(production)) == replayed
+    fresh = Store(store.url)
+    try:
+        assert state_view(fresh.state(production)) == replayed
+    finally:
+        fresh.dispose()
 
 
 def assert_record_intact(store: Store, production: str = PRODUCTION) -> int:
@@ -77,4 +99,5 @@ def assert_record_intact(store: Store, production: str = PRODUCTION) -> int:
     assert [i for i, _ in hashes] == list(range(len(expected)))
     assert [h for _, h in hashes] == expected
     assert store.projection_rows(production) == replayed_projections(store, production)
+    assert_loaded_state_is_the_replay(store, production)
     return n

@@ -68,9 +68,11 @@ def notes(store: Store, person: str, n: int, first: int = 0) -> None:
 @pytest.fixture
 def ledger_at_0003(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[Store, str]:
     """A SQLite database at revision 0003 holding a production with 40 events and
-    a signed checkpoint, written by today's code (only the table layout differs)."""
+    a signed checkpoint, written by today's code (only the table layout differs,
+    and, as before migration 0007, no timeline index is written)."""
     store = Store(settings.database_url)
     monkeypatch.setattr(Store, "migrate", lambda self: upgrade(self, "0003"))
+    monkeypatch.setattr("coldcheck.persistence.store.subjects", lambda e: set())
     ctx, person = new_production(store, settings)
     notes(store, person, 37)
     ledger_service.sign_checkpoint(ctx, reason="manual", at=T0)

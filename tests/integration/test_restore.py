@@ -23,6 +23,7 @@ from coldcheck.domain.errors import ColdcheckError
 from coldcheck.ledger import Checkpoint
 from coldcheck.persistence.filelock import DatabaseLock
 from coldcheck.services import actions as a
+from coldcheck.services import queries as q
 from coldcheck.services import restore as restore_module
 from coldcheck.services.backup import backup
 from coldcheck.services.context import context
@@ -995,3 +996,30 @@ def test_verify_backup_needs_a_key_folder_named(demo: Settings, tmp_path: Path) 
     res = runner.invoke(app, ["ledger", "verify", "--db", str(copy), "--backup",
                               "--checkpoint", str(note)], env=env)
     assert res.exit_code == 0, res.output
+
+
+def test_a_backup_from_before_the_timeline_index_is_restored_with_one(
+        demo: Settings, tmp_path: Path) -> None:
+    """A backup taken before migration 0007 has no timeline index: the restored
+    file gets one, filled from the backup's events (the restore's own checks
+    verify it), and every timeline reads as the full scan does."""
+    copy = tmp_path / "old.db"
+    assert backup(demo, copy).ok
+    db = sqlite3.connect(copy)
+    try:
+        db.execute("DROP TABLE timeline_index")
+        db.execute("UPDATE alembic_version SET version_num = '0006'")
+        db.commit()
+    finally:
+        db.close()
+    grow(demo, 1)
+    restore(demo, copy, reason="the cart's disk reports errors", decided_by="Dana, producer")
+    live = Path(demo.database_url)
+    assert rows(live, "SELECT count(*) FROM timeline_index")[0][0] > 95
+    assert verify(demo).ok
+    ctx = context(demo, PRODUCTION)
+    try:
+        for kind, ident in (("weapon", "W1"), ("lot", "L1"), ("person", "P1"), ("day", "D1")):
+            assert q.timeline(ctx, **{kind: ident}) == q.timeline_scan(ctx, **{kind: ident})
+    finally:
+        ctx.store.dispose()

@@ -53,6 +53,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from store_checks import state_view
 
 from coldcheck.domain.errors import ColdcheckError
 from coldcheck.domain.events import Event, canonical
@@ -473,11 +474,13 @@ class CustodyMachine(RuleBasedStateMachine):
     @invariant()
     def the_record_is_coherent(self) -> None:
         self.steps += 1
-        s = self.s = self.w.state()
+        s = self.s = self.store.replay(self.w.production)  # every event replayed
         # Live projection rows == a replay of the events.
         rows = self.store.projection_rows(self.w.production)
         replayed = {(k, i): canonical(d).decode() for k, i, d in s.all_entities()}
         assert rows == replayed
+        # The state loaded from the rows (what commands start from) == the replay.
+        assert state_view(self.w.state()) == state_view(s)
         open_incs = {i: x for i, x in s.incidents.items() if x.open}
         holding: Counter[str] = Counter()
         for w in s.weapons.values():

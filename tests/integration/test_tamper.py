@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from demo_db import Attacker, demo_copy, verify
+from store_checks import state_view
 from typer.testing import CliRunner
 
 from coldcheck.cli import app
@@ -20,6 +21,8 @@ from coldcheck.config import Settings
 from coldcheck.domain.events import Event
 from coldcheck.ledger import Signer, generate_key_file, load_signer, stored_hash_index
 from coldcheck.persistence.store import Store
+from coldcheck.services.actions import add_note
+from coldcheck.services.context import Context
 from coldcheck.services.ledger import held_checkpoint_path, key_path
 from coldcheck.services.verify import LEDGER_ERROR_CODES, VerifyReport
 
@@ -389,6 +392,94 @@ def test_deleted_and_invented_projection_rows_are_caught(demo: Settings) -> None
     r = verify(demo)
     assert {f.subject for f in r.failures} == {"lot:L2", "weapon:W9", "person:P2"}
     assert set(codes(r)) == {"LEDGER_PROJECTION_MISMATCH"}
+
+
+def test_an_edited_state_row_is_caught(demo: Settings) -> None:
+    """The row of what is not an entity (the open day, voided verifications …),
+    which every command now starts from, is checked like an entity row."""
+    with Attacker(db(demo)) as x:
+        x.sql("UPDATE projections SET data = replace(data, '\"last_lot\":{', "
+              "'\"last_lot\":{\"W9\":\"L9\",') WHERE kind = 'state'")
+    r = verify(demo)
+    assert not r.ok and codes(r) == ["LEDGER_PROJECTION_MISMATCH"]
+    assert r.failures[0].subject == "state:production"
+    assert "field 'last_lot'" in r.failures[0].message
+
+
+def test_a_database_without_the_state_row_replays_and_the_next_write_writes_it(
+        demo: Settings) -> None:
+    """A database written before the state row existed (here: the row deleted)
+    still gives the replayed state, verifies with a warning, and the next append
+    writes the row, after which the state loads from the rows again."""
+    with Attacker(db(demo)) as x:
+        x.sql("DELETE FROM projections WHERE kind = 'state'")
+    r = verify(demo)
+    assert r.ok and any("state row is not stored yet" in w for w in r.warnings)
+    store = Store(demo.database_url)
+    try:
+        assert state_view(store.state("dusty-trails")) == state_view(
+            store.replay("dusty-trails"))
+        assert ("state", "production") not in store.projection_rows("dusty-trails",
+                                                                    with_state=True)
+        ctx = Context(store, "dusty-trails", demo)
+        add_note(ctx, refers_to=3, text="a remark", actor="P1")
+        assert ("state", "production") in store.projection_rows("dusty-trails",
+                                                                with_state=True)
+    finally:
+        store.dispose()
+    r = verify(demo)
+    assert r.ok and not any("state row" in w for w in r.warnings), r.failures
+    fresh = Store(demo.database_url)
+    try:
+        assert state_view(fresh.state("dusty-trails")) == state_view(
+            fresh.replay("dusty-trails"))
+    finally:
+        fresh.dispose()
+
+
+def test_rows_from_beyond_the_head_are_not_loaded_as_the_state(demo: Settings) -> None:
+    """A file whose events were rolled back under its projection rows (entries
+    cut, rows left): the state is the replay of the events it holds, not the
+    rows, which describe entries it no longer has."""
+    with Attacker(db(demo)) as x:
+        x.truncate(80)
+    store = Store(demo.database_url)
+    try:
+        replayed = state_view(store.replay("dusty-trails"))
+        assert replayed["seq"] == 80
+        assert state_view(store.state("dusty-trails")) == replayed
+        with store.write("dusty-trails") as tx:
+            assert state_view(tx.state) == replayed
+    finally:
+        store.dispose()
+
+
+def test_a_deleted_or_invented_index_row_is_caught_and_rebuild_restores_it(
+        demo: Settings) -> None:
+    """A timeline index that leaves out an event (a refused attempt hidden from a
+    weapon's timeline) or invents one is LEDGER_INDEX_MISMATCH, naming what and
+    which entry; `rebuild` writes it again from the events."""
+    with Attacker(db(demo)) as x:
+        seq = x.sql("SELECT seq FROM timeline_index WHERE kind = 'weapon' AND subject_id = "
+                    "'W1' ORDER BY seq DESC LIMIT 1")[0][0]
+        x.sql("DELETE FROM timeline_index WHERE kind = 'weapon' AND subject_id = 'W1' AND "
+              "seq = ?", seq)
+        x.sql("INSERT INTO timeline_index VALUES ('dusty-trails', 'lot', 'L2', 0)")
+        x.sql("INSERT INTO timeline_index VALUES ('dusty-trails', 'weapon', 'W77', 5)")
+    r = verify(demo)
+    assert not r.ok and set(codes(r)) == {"LEDGER_INDEX_MISMATCH"}
+    by = {f.subject: f for f in r.failures}
+    assert by.keys() == {"weapon:W1", "lot:L2", "weapon:W77"}
+    assert by["weapon:W1"].entry == seq and f"lacks 1 event(s) naming it (entries {seq})" \
+        in by["weapon:W1"].message
+    assert by["lot:L2"].entry == 0 and "do not name it (entries 0)" in by["lot:L2"].message
+    assert "which no event names" in by["weapon:W77"].message
+    store = Store(demo.database_url)
+    try:
+        store.rebuild("dusty-trails")
+    finally:
+        store.dispose()
+    assert verify(demo).ok
 
 
 # -------------------------------------------------------- stored hashes, head

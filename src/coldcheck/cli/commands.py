@@ -572,31 +572,40 @@ def status(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = Fals
 
 def timeline(weapon_id: Annotated[str | None, Req("--weapon")] = None,
              lot: str | None = None, person_id: Annotated[str | None, Req("--person")] = None,
+             scene: str | None = None, day: str | None = None,
              db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
-    """Every event about a weapon, lot or person: who, what, when, from which lot."""
+    """Every event about a weapon, lot, person, scene or day: who, what, when, from which lot."""
     def go() -> Any:
-        if not (weapon_id or lot or person_id):
-            raise InvalidInput("INVALID_INPUT", "name --weapon, --lot or --person")
-        return q.timeline(ctx_for(db, production), weapon=weapon_id, lot=lot, person=person_id)
+        if not (weapon_id or lot or person_id or scene or day):
+            raise InvalidInput("INVALID_INPUT", "name --weapon, --lot, --person, --scene or --day")
+        return q.timeline(ctx_for(db, production), weapon=weapon_id, lot=lot, person=person_id,
+                          scene=scene, day=day)
     run(as_json, go, lambda r: table(
         "Timeline", ["#", "at (UTC)", "event", "what happened"],
         [[e["seq"], e["at"][:19].replace("T", " "), e["type"], e["text"]] for e in r]))
 
 
 def rebuild(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
-    """Rebuild every projection from the events, and report whether it matched."""
+    """Rebuild every projection and the timeline index from the events, and report whether
+    they matched."""
     def go() -> dict[str, Any]:
         ctx = ctx_for(db, production)
-        before = ctx.store.projection_rows(ctx.production)
+        before = ctx.store.projection_rows(ctx.production, with_state=True)
+        index_before = ctx.store.index_rows(ctx.production)
         n = ctx.store.rebuild(ctx.production)
-        after = ctx.store.projection_rows(ctx.production)
+        after = ctx.store.projection_rows(ctx.production, with_state=True)
+        index_after = ctx.store.index_rows(ctx.production)
         differ = sorted(f"{k}:{i}" for (k, i) in set(before) | set(after)
                         if before.get((k, i)) != after.get((k, i)))
-        return {"events": n, "rows": len(after), "differed": differ}
+        return {"events": n, "rows": len(after), "differed": differ,
+                "index_rows": len(index_after), "index_differed": len(index_before ^ index_after)}
     run(as_json, go, lambda r: out.print(
         f"[green]✔[/] replayed {r['events']} events into {r['rows']} projection rows"
         + (f"; [yellow]{len(r['differed'])} rows had differed and were rewritten: "
-           f"{', '.join(r['differed'][:20])}[/]" if r["differed"] else "; all matched")))
+           f"{', '.join(r['differed'][:20])}[/]" if r["differed"] else "; all matched")
+        + f"; timeline index: {r['index_rows']} rows"
+        + (f", [yellow]{r['index_differed']} had differed[/]" if r["index_differed"]
+           else ", all matched")))
 
 
 def migrate(db: DbOpt = None, as_json: JsonOpt = False) -> None:

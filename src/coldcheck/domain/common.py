@@ -32,10 +32,22 @@ def refuse_or_pass(s: ProductionState, violations: Iterable[Violation], *,
             type_, payload = refusal
             recs.insert(0, NewEvent(type_, dict(
                 payload, codes=[v.code for v in err.violations],
-                messages=[v.message for v in err.violations])))
+                messages=[v.message for v in err.violations],
+                subjects=violation_subjects(err.violations))))
         err.record = recs
         raise
     return [f"{v.code}@{v.subject}" for v in bent]
+
+
+def violation_subjects(violations: Iterable[Violation]) -> list[str]:
+    """Every subject the violations name (``lot:L1``, ``scene:SC1``, ``person:P1``),
+    once each, in the order of the codes: recorded with the refusal so that the
+    attempt is on the timeline of each of them, not only of its own subject."""
+    out: list[str] = []
+    for v in violations:
+        if ":" in v.subject and v.subject not in out:
+            out.append(v.subject)
+    return out
 
 
 def refused_action(action: str, subject: str) -> tuple[str, dict[str, Any]]:

@@ -60,7 +60,7 @@ EVENT_TYPES: dict[str, EventType] = dict([
     _e("weapon.returned", "weapon performer armorer lot fired lost returned",
        "A weapon came back from the performer to the armorer, and was unloaded."),
     _e("weapon.stored", "weapon storage armorer unloaded", "A weapon was locked in storage."),
-    _e("weapon.handoff_refused", "weapon action from to codes messages",
+    _e("weapon.handoff_refused", "weapon action from to codes messages subjects",
        "A handoff (issue, return, or any other transfer) was refused by the rules."),
     _e("weapon.frozen", "weapon incident", "An open incident froze the weapon."),
     _e("weapon.unfrozen", "weapon incident", "The incident closed; the weapon is released."),
@@ -95,7 +95,7 @@ EVENT_TYPES: dict[str, EventType] = dict([
     _e("complaint.acknowledged", "complaint by response", "A safety complaint was acknowledged."),
     _e("rule.overridden", "override rule subject reason supervisor day",
        "The safety supervisor bent a soft rule for a subject, with a reason."),
-    _e("action.refused", "action subject codes messages",
+    _e("action.refused", "action subject codes messages subjects",
        "An action was refused by the rule engine (the attempt is part of the record)."),
     _e("ledger.restored", "backup_sha256 entries proven_entries replaced_entries "
        "superseded_checkpoint reason decided_by",

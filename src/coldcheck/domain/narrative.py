@@ -18,7 +18,12 @@ def _load(load: Mapping[str, Any] | None) -> str:
 
 
 def _codes(p: Mapping[str, Any]) -> str:
-    return ", ".join(p.get("codes") or [])
+    """The codes of a refusal, then what else its rules name (``subjects``
+    beyond its own ``subject``), if anything."""
+    codes = ", ".join(p.get("codes") or [])
+    own = (p.get("subject"), f"weapon:{p.get('weapon')}")
+    others = [x for x in p.get("subjects") or [] if x not in own]
+    return codes + (f" (about {', '.join(others)})" if others else "")
 
 
 TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {

@@ -276,7 +276,8 @@ def override(s: ProductionState, *, rule: str, subject: str, reason: str,
     if problem:
         err = InvalidInput("OVERRIDE_NOT_ALLOWED", problem, rule=rule)
         err.record = [ev("action.refused", action="rule.override", subject=subject,
-                         codes=["OVERRIDE_NOT_ALLOWED"], messages=[problem])]
+                         codes=["OVERRIDE_NOT_ALLOWED"], messages=[problem],
+                         subjects=[subject])]
         raise err
     return [ev("rule.overridden", override=s.next_id("O"), rule=rule, subject=subject,
                reason=reason, supervisor=sup.id, day=s.current_day)]

@@ -6,13 +6,22 @@ A weapon's new state is always the one the state machine's table gives
 state of its own.
 It returns the entities it touched so the store can write exactly those
 projection rows in the same transaction as the event.
+
+What is not an entity (the production's name and key id, the open day, voided
+verifications, the last lot loaded into each weapon, what a checkpoint must
+cover, the last restore) is one more row, :data:`STATE_KIND`, written like an
+entity when an event changes it. The entity rows and that row are the whole
+state: :meth:`ProductionState.loaded` builds from them what a replay of every
+event builds (counters, serials and badges are derived from the entities), so
+a process pays for the state, not for the history.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, Generic, TypeVar
 
 from .ammunition import Lot
 from .errors import NotFound
@@ -30,6 +39,55 @@ KINDS: dict[str, tuple[str, type]] = {
     "complaint": ("C", Complaint), "override": ("O", Override),
 }
 Touched = set[tuple[str, str]]
+T = TypeVar("T")
+
+
+class LazyRows(MutableMapping[str, T], Generic[T]):
+    """Entities of one kind as stored rows, each decoded the first time it is
+    read: a loaded state holds every inspection ever made (one per custody
+    cycle, the bulk of a long production's rows) and needs only the current
+    ones. Keys in creation order, as the replay's dict; writes go in as
+    objects."""
+
+    __slots__ = ("_build", "_done", "_raw")
+
+    def __init__(self, raw: dict[str, str | None], build: Callable[[dict[str, Any]], T]) -> None:
+        self._raw = raw  # id -> the row's JSON (None once set as an object)
+        self._done: dict[str, T] = {}
+        self._build = build
+
+    def __getitem__(self, key: str) -> T:
+        v = self._done.get(key)
+        if v is None:
+            text = self._raw[key]  # KeyError for an unknown id, as a dict
+            if text is None:  # pragma: no cover - set entries are always in _done
+                raise KeyError(key)
+            v = self._done[key] = self._build(json.loads(text))
+        return v
+
+    def __setitem__(self, key: str, value: T) -> None:
+        if key not in self._raw:
+            self._raw[key] = None
+        self._done[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._raw[key]
+        self._done.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+STATE_KIND = "state"
+"""Projection kind of the row holding what is not an entity (:meth:`ProductionState.meta`);
+its entity id is :data:`STATE_ID`. Not in :data:`ENTITY_TABLES`."""
+STATE_ID = "production"
+STATE: tuple[str, str] = (STATE_KIND, STATE_ID)
 
 
 class ProductionState:
@@ -46,7 +104,7 @@ class ProductionState:
         self.days: dict[str, Day] = {}
         self.scenes: dict[str, Scene] = {}
         self.meetings: dict[str, Meeting] = {}
-        self.inspections: dict[str, Inspection] = {}
+        self.inspections: MutableMapping[str, Inspection] = {}
         self.incidents: dict[str, Incident] = {}
         self.complaints: dict[str, Complaint] = {}
         self.overrides: dict[str, Override] = {}
@@ -69,7 +127,7 @@ class ProductionState:
         self.restored: tuple[int, str, dict[str, Any]] | None = None
 
     # ---- lookups -------------------------------------------------------
-    def _get(self, table: dict[str, Any], what: str, ident: str) -> Any:
+    def _get(self, table: Mapping[str, Any], what: str, ident: str) -> Any:
         try:
             return table[ident]
         except KeyError:
@@ -138,6 +196,61 @@ class ProductionState:
             return None
         return dict(obj) if isinstance(obj, dict) else dataclasses.asdict(obj)
 
+    def meta(self) -> dict[str, Any]:
+        """Everything of the state that is neither an entity nor derived from
+        the entities: the :data:`STATE_KIND` row (lists for tuples, as JSON)."""
+        return {"production": self.production, "name": self.name, "origin": self.origin,
+                "key_id": self.key_id, "current_day": self.current_day,
+                "voided": {k: list(v) for k, v in self.voided.items()},
+                "last_lot": dict(self.last_lot),
+                "checkpoint_due": None if self.checkpoint_due is None
+                else list(self.checkpoint_due),
+                "restored": None if self.restored is None else list(self.restored)}
+
+    @classmethod
+    def loaded(cls, production: str, seq: int, meta: dict[str, Any],
+               rows: Iterable[tuple[str, str, str]]) -> ProductionState:
+        """The state at ``seq`` (the number of events) from its stored rows: the
+        :data:`STATE_KIND` row ``meta`` and every entity row ``(kind, id, JSON)``
+        (any order). Equal to the replay of the same events (a property test
+        holds it to that): entities in creation order (ids are numbered in
+        that order), counters, serials and badges derived from them.
+        Inspections are decoded when first read (:class:`LazyRows`)."""
+        st = cls(production)
+        st.seq = seq
+        st.production, st.name, st.origin = meta["production"], meta["name"], meta["origin"]
+        st.key_id, st.current_day = meta["key_id"], meta["current_day"]
+        st.voided = {k: (int(v[0]), str(v[1])) for k, v in meta["voided"].items()}
+        st.last_lot = dict(meta["last_lot"])
+        due = meta["checkpoint_due"]
+        st.checkpoint_due = None if due is None else (int(due[0]), str(due[1]))
+        rest = meta["restored"]
+        st.restored = None if rest is None else (int(rest[0]), str(rest[1]), dict(rest[2]))
+        by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
+        for kind, ident, data in rows:
+            prefix = KINDS[kind][0]
+            by_kind[kind].append((int(ident[len(prefix):]), ident, data))
+        loads = json.loads
+        for kind, found in by_kind.items():
+            if not found:
+                continue
+            prefix, klass = KINDS[kind]
+            found.sort(key=lambda x: x[0])
+            if kind == "inspection":
+                st.inspections = LazyRows({ident: data for _, ident, data in found},
+                                          lambda d: Inspection(**d))
+            else:
+                table: dict[str, Any] = getattr(st, ENTITY_TABLES[kind])
+                for _, ident, data in found:
+                    d = loads(data)
+                    table[ident] = d if klass is dict else klass(**d)
+            st.counters[prefix] = found[-1][0]
+        for w in st.weapons.values():
+            st.serials[w.serial.casefold()] = w.id
+        for p in st.people.values():
+            st.badges[p.badge] = p.id
+        return st
+
     def all_entities(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         for kind, attr in ENTITY_TABLES.items():
             for ident in getattr(self, attr):
@@ -185,7 +298,7 @@ def on(event_type: str) -> Callable[[Handler], Handler]:
 def _production(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.production, s.name, s.origin, s.key_id = p["production"], p["name"], p["origin"], \
         p["key_id"]
-    return set()
+    return {STATE}
 
 
 @on("person.added")
@@ -250,7 +363,7 @@ def _day(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s._bump("D", p["day"])
     s.days[p["day"]] = Day(id=p["day"], date=p["date"])
     s.current_day = p["day"]
-    return {("day", p["day"])}
+    return {("day", p["day"]), STATE}
 
 
 @on("day.meal_break_started")
@@ -270,14 +383,14 @@ def _wrapped(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.days[p["day"]].open = False
     s.current_day = None
     s.checkpoint_due = (ev.seq, f"day {p['day']} wrapped")
-    return {("day", p["day"])}
+    return {("day", p["day"]), STATE}
 
 
 @on("ledger.restored")
 def _restored(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.restored = (ev.seq, ev.at, p)
     s.checkpoint_due = (ev.seq, "ledger restored from a backup")
-    return set()
+    return {STATE}
 
 
 @on("weapon.received")
@@ -316,7 +429,9 @@ def _inspected(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     load = p["load"]
     if load["count"]:
         lot = s.lots[load["lot"]]
-        s.last_lot[w.id] = lot.id
+        if s.last_lot.get(w.id) != lot.id:
+            s.last_lot[w.id] = lot.id
+            touched.add(STATE)
         lot.loaded += load["count"]
         if lot.kind == "dummy":
             lot.verified_in_stock -= load["count"]
@@ -449,7 +564,7 @@ def _voided(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     lot = s.lots[p["lot"]]
     lot.verified_in_stock = 0
     s.voided[lot.id] = (ev.seq, p["incident"])
-    return {("lot", lot.id)}
+    return {("lot", lot.id), STATE}
 
 
 @on("ammo.evidence_lot_created")
@@ -518,7 +633,7 @@ def _incident(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
         id=p["incident"], kind=p["kind"], description=p["description"],
         weapons=list(p["weapons"]), lots=list(p["lots"]), reported_by=p["reported_by"],
         opened_at=ev.at)
-    touched: Touched = {("incident", p["incident"])}
+    touched: Touched = {("incident", p["incident"]), STATE}
     for lot_id in p["lots"]:
         s.lots[lot_id].quarantined_by.append(p["incident"])
         touched.add(("lot", lot_id))

@@ -12,6 +12,7 @@ delete path; triggers refuse them inside the database too.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.events import Event, NewEvent, utc_text
-from ..domain.state import ProductionState
+from ..domain.state import STATE, STATE_KIND, ProductionState
+from ..domain.subjects import subjects
 from ..ledger import (
     leaf_hash,
     stored_hash_count,
@@ -159,6 +161,12 @@ class Tx:
         cur.executemany(sql.event, [(prod, e.seq, e.type, e.at, actor, device, x)
                                     for e, x in zip(stored, entries, strict=True)])
         cur.executemany(sql.hash, [(prod, base + i, h) for i, h in enumerate(hashes)])
+        named = [(prod, kind, ident, e.seq) for e in stored for kind, ident in subjects(e)]
+        if named:
+            cur.executemany(sql.index, named)
+        healed = self.store._stateless.pop(prod, None)
+        if healed is not None:  # a database from before the state row: write it now
+            touched.setdefault(STATE, healed)  # (a rollback forgets; the next load notes it)
         if touched:
             cur.executemany(sql.projection, [(prod, kind, ident, projection_data(st, kind, ident),
                                               seq) for (kind, ident), seq in touched.items()])
@@ -188,6 +196,10 @@ class Store:
         self._integrity: tuple[type[BaseException], ...] = (IntegrityError,
                                                              dbapi.IntegrityError)
         self._states: dict[str, ProductionState] = {}
+        # Productions whose stored rows lack the state row (written before there
+        # was one), with the seq of the last event that changed it: the next
+        # append writes it (and from then on the state loads from the rows).
+        self._stateless: dict[str, int] = {}
         self._frontiers: dict[str, Frontier] = {}  # per production, valid at its size
         self._hash_caches: dict[str, HashCache] = {}  # per production, committed hashes
         self._signed: dict[str, int] = {}  # per production, a signed checkpoint's size
@@ -364,6 +376,7 @@ class Store:
         frontier may hold applied events that were never committed)."""
         self._states.pop(production, None)
         self._frontiers.pop(production, None)
+        self._stateless.pop(production, None)
 
     def _lock(self, production: str) -> threading.Lock:
         with self._guard:
@@ -394,13 +407,47 @@ class Store:
                 raise
 
     def _catch_up(self, cur: Any, production: str, head: int) -> ProductionState:
+        """The production's state at ``head``: the cached one plus the events
+        after it, or, in a process that has none, the state loaded from the
+        stored rows (written with the events, so current at the head)."""
         st = self._states.get(production)
         if st is None or st.seq > head:
-            st = ProductionState(production)
+            st = self._load(cur, production, head)
         if st.seq < head:
             for e in self._entries(cur, production, st.seq, head):
                 st.apply(e)
         self._states[production] = st
+        return st
+
+    def _load(self, cur: Any, production: str, head: int) -> ProductionState:
+        """The state at ``head`` from the projection rows (on ``cur``, within its
+        transaction), or replayed from the events when they hold no state row
+        (a database written before there was one; noted so that the next append
+        writes it) or a row says an event at or beyond the head changed it (a
+        file rolled back to an older copy of its events: the rows are not its)."""
+        cur.execute(self.sql.rows, (production,))
+        rows, meta, last = [], None, -1
+        loads = json.loads
+        while chunk := cur.fetchmany(4096):
+            for kind, ident, data, seq in chunk:
+                if seq > last:
+                    last = seq
+                if kind == STATE_KIND:
+                    meta = loads(data)
+                else:
+                    rows.append((kind, ident, data))  # decoded by ProductionState.loaded
+        if last >= head:  # rows from beyond the head: a file rolled back under them
+            meta = None
+        if meta is not None or (head == 0 and last < 0):
+            if meta is not None:
+                return ProductionState.loaded(production, head, meta, rows)
+            return ProductionState(production)
+        st, last = ProductionState(production), 0
+        for e in self._entries(cur, production, 0, head):
+            if STATE in st.apply(e):
+                last = int(e.seq)
+        with self._guard:
+            self._stateless[production] = last
         return st
 
     def _entries(self, cur: Any, production: str, start: int,
@@ -426,7 +473,22 @@ class Store:
             return list(self.read_events(c, production, start, end))
 
     def state(self, production: str) -> ProductionState:
-        """A fresh state replayed from the stored events (a consistent snapshot)."""
+        """A fresh state at the stored head (a consistent snapshot), loaded from
+        the projection rows: what it costs grows with the entities, not with
+        the history. ``replay`` is the check of it."""
+        with self.engine.connect() as c:
+            if self.dialect == "postgresql":  # the head and the rows from one snapshot
+                c = c.execution_options(isolation_level="REPEATABLE READ")
+            with c.begin():
+                cur = c.connection.cursor()
+                cur.execute(self.sql.head_now, (production,))
+                row = cur.fetchone()
+                head = 0 if row is None else int(row[0])
+                return self._load(cur, production, head)
+
+    def replay(self, production: str) -> ProductionState:
+        """A fresh state replayed from every stored event (a consistent snapshot):
+        what ``state`` must equal (``ledger verify`` and ``rebuild`` replay)."""
         with self.engine.connect() as c, c.begin():
             return ProductionState.replayed(production, self.read_events(c, production))
 
@@ -436,11 +498,50 @@ class Store:
                 t.productions.c.id == production)).scalar_one()
             return int(v)
 
-    def projection_rows(self, production: str) -> dict[tuple[str, str], str]:
+    # ---- timelines -----------------------------------------------------
+    def timeline_seqs(self, production: str, named: Sequence[tuple[str, str]]) -> list[int]:
+        """The seqs of the events naming any of ``named`` ((kind, id) pairs), in
+        order: a range read of the timeline index per pair."""
+        q = self.sql.q("SELECT seq FROM timeline_index WHERE production_id = ? AND kind = ? "
+                       "AND subject_id = ? ORDER BY seq")
+        found: set[int] = set()
+        with self.engine.connect() as c:
+            cur = c.connection.cursor()
+            for kind, ident in named:
+                cur.execute(q, (production, kind, ident))
+                found.update(int(r[0]) for r in cur.fetchall())
+        return sorted(found)
+
+    def events_at(self, production: str, seqs: Sequence[int]) -> list[Event]:
+        """The events at ``seqs`` (sorted), read by primary key a chunk at a time."""
+        out: list[Event] = []
+        with self.engine.connect() as c:
+            cur = c.connection.cursor()
+            for i in range(0, len(seqs), 500):
+                part = seqs[i:i + 500]
+                marks = ", ".join("?" * len(part))
+                cur.execute(self.sql.q(f"SELECT entry FROM events WHERE "  # noqa: S608
+                                       f"production_id = ? AND seq IN ({marks}) ORDER BY seq"),
+                            (production, *part))
+                out.extend(read_entry(bytes(r[0])) for r in cur.fetchall())
+        return out
+
+    def index_rows(self, production: str) -> set[tuple[str, str, int]]:
+        """Every row of the production's timeline index, as (kind, id, seq)."""
+        with self.engine.connect() as c:
+            return {(str(k), str(i), int(s)) for k, i, s in c.execute(
+                select(t.timeline_index.c.kind, t.timeline_index.c.subject_id,
+                       t.timeline_index.c.seq)
+                .where(t.timeline_index.c.production_id == production))}
+
+    def projection_rows(self, production: str, *,
+                        with_state: bool = False) -> dict[tuple[str, str], str]:
+        """The entity rows (and, ``with_state``, the state row too)."""
         with self.engine.connect() as c:
             return {(r.kind, r.entity_id): r.data for r in c.execute(
                 select(t.projections.c.kind, t.projections.c.entity_id, t.projections.c.data)
-                .where(t.projections.c.production_id == production))}
+                .where(t.projections.c.production_id == production))
+                if with_state or r.kind != STATE_KIND}
 
     def entity(self, production: str, kind: str, ident: str) -> dict[str, Any] | None:
         """One projection row, decoded (for reads that need no full state)."""
@@ -465,20 +566,33 @@ class Store:
 
     # ---- rebuilding ----------------------------------------------------
     def rebuild(self, production: str) -> int:
-        """Replay every event and rewrite the projections from scratch, in one
-        transaction. Returns the number of events replayed."""
+        """Replay every event and rewrite the projections and the timeline index
+        from scratch, in one transaction. Returns the number of events replayed."""
         with self._lock(production), self._connect_write() as c, c.begin():
             cur, sql = c.connection.cursor(), self.sql
+            write = c.connection.cursor()  # the index rows, while ``cur`` reads
+            write.execute(sql.q("DELETE FROM timeline_index WHERE production_id = ?"),
+                          (production,))
             st = ProductionState(production)
             seqs: dict[tuple[str, str], int] = {}
             apply = st.apply
+            rows: list[tuple[str, str, str, int]] = []
             for e in self._entries(cur, production, 0):
                 for key in apply(e):
                     seqs[key] = e.seq
+                rows.extend((production, kind, ident, e.seq) for kind, ident in subjects(e))
+                if len(rows) >= 8192:
+                    write.executemany(sql.index, rows)
+                    rows.clear()
+            if rows:
+                write.executemany(sql.index, rows)
             cur.execute(sql.q("DELETE FROM projections WHERE production_id = ?"), (production,))
             cur.executemany(sql.projection, [
                 (production, k, i, projection_data(st, k, i), seqs.get((k, i), 0))
                 for k, attr in ENTITY_TABLES.items() for i in getattr(st, attr)])
+            if st.seq:
+                cur.execute(sql.projection, (production, *STATE, projection_data(st, *STATE),
+                                             seqs.get(STATE, 0)))
             self.forget(production)
             self._states[production] = st
             return st.seq

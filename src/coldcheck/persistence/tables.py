@@ -96,6 +96,21 @@ projections = Table(
     PrimaryKeyConstraint("production_id", "kind", "entity_id", name="pk_projections"),
 )
 
+# What each event names (domain.subjects): one row per (kind, id) it names, written
+# in the same transaction as the event. A timeline is a range read of it plus
+# the events it names. Derived from the events like the projections: `rebuild`
+# rewrites it, `ledger verify` recomputes it (LEDGER_INDEX_MISMATCH). Migration 0007.
+timeline_index = Table(
+    "timeline_index", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("subject_id", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    PrimaryKeyConstraint("production_id", "kind", "subject_id", "seq",
+                         name="pk_timeline_index"),
+    sqlite_with_rowid=False,  # the table is its primary key's b-tree: one search a timeline
+)
+
 credentials = Table(
     "credentials", metadata,
     Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
@@ -106,7 +121,7 @@ credentials = Table(
 
 APPEND_ONLY = ("events", "ledger_hashes", "checkpoints")
 __all__ = ["APPEND_ONLY", "Integer", "checkpoints", "credentials", "events", "ledger_hashes",
-           "metadata", "productions", "projections"]
+           "metadata", "productions", "projections", "timeline_index"]
 
 
 # ---- API access (migration 0002): accounts, sessions, tokens, devices ---------

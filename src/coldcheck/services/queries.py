@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from ..domain.errors import NotFound
 from ..domain.events import Event
 from ..domain.narrative import describe
 from ..domain.production import alerts
@@ -64,22 +67,32 @@ def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> di
 
 
 def mentions(e: Event, key: str, ident: str) -> bool:
-    """Does event ``e`` concern the weapon or lot ``ident`` (``key`` is ``"weapon"``
-    or ``"lot"``)? This is the matching rule of every weapon and lot timeline (the
-    CLI's and the API's): the payload names it in its own field (``weapon``,
-    ``lot``); a refused attempt names it as its subject (``weapon:W1``); an
-    incident lists it (``weapons``, ``lots``); or, for a lot, rounds were loaded
-    from or unloaded back into it (``load``, ``unloaded``)."""
+    """Does event ``e`` concern the ``key`` (``weapon``, ``lot``, ``person``,
+    ``scene``, ``day`` or ``incident``) ``ident``? The matching rule of every
+    timeline (the CLI's, the API's, the web app's), event by event: the full
+    scan that the timeline index (``domain.subjects``) must agree with.
+
+    * a person: they are the actor, or a top-level payload value (``armorer``,
+      ``performer``, ``witness`` …);
+    * anything else: the payload names it in its own field (``weapon``,
+      ``lot``, ``scene``, ``day``, ``incident``); an incident lists it
+      (``weapons``, ``lots``), a meeting its scene (``scenes``); for a lot,
+      rounds were loaded from or unloaded back into it (``load``, ``unloaded``);
+    * either: the event's ``subject`` is it (``weapon:W1``: a refused attempt,
+      an override), or a refused attempt's ``subjects`` name it (every subject
+      its violations name: ``lot:L1`` for unverified dummies)."""
     p = e.payload
-    if p.get(key) == ident:
+    if key == "person":
+        if e.actor == ident or ident in p.values():
+            return True
+    elif p.get(key) == ident:
         return True
-    if p.get("subject") == f"{key}:{ident}":  # refused attempts (action.refused)
+    tag = f"{key}:{ident}"
+    if p.get("subject") == tag or tag in (p.get("subjects") or ()):
         return True
-    if key == "weapon" and ident in (p.get("weapons") or []):
+    if key in ("weapon", "lot", "scene") and ident in (p.get(key + "s") or ()):
         return True
     if key == "lot":
-        if ident in (p.get("lots") or []):
-            return True
         for field in ("load", "unloaded"):
             v = p.get(field)
             if isinstance(v, dict) and v.get("lot") == ident:
@@ -87,30 +100,52 @@ def mentions(e: Event, key: str, ident: str) -> bool:
     return False
 
 
-def timeline(ctx: Context, *, weapon: str | None = None, lot: str | None = None,
-             person: str | None = None) -> list[dict[str, Any]]:
-    """Every event that names the weapon, lot or person, in order, with who and when.
-    Events about a weapon include the rounds loaded into it and the incidents
-    naming it; events about a lot include every load drawn from it."""
-    st = ctx.store.state(ctx.production)
-    if weapon:
-        st.weapon(weapon)
-    if lot:
-        st.lot(lot)
-    if person:
-        st.person(person)
-    def names(ident: str | None) -> str:
-        p = st.people.get(ident or "")
-        return f"{p.name} ({p.id})" if p else str(ident)
+TIMELINE_KINDS = ("weapon", "lot", "person", "scene", "day")
 
-    out = []
-    for e in ctx.store.events(ctx.production):
-        hit = ((weapon and mentions(e, "weapon", weapon))
-               or (lot and mentions(e, "lot", lot))
-               or (person and (e.actor == person or person in e.payload.values())))
-        if hit:
-            out.append({"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
-                        "actor_name": st.people[e.actor].name if e.actor in st.people
-                        else e.actor, "device": e.device, "payload": dict(e.payload),
-                        "text": describe(e.type, e.payload, names)})
-    return out
+
+def timeline(ctx: Context, *, weapon: str | None = None, lot: str | None = None,
+             person: str | None = None, scene: str | None = None,
+             day: str | None = None) -> list[dict[str, Any]]:
+    """Every event that names the weapon, lot, person, scene or day, in order,
+    with who and when. Events about a weapon include the rounds loaded into it
+    and the incidents naming it; events about a lot include every load drawn
+    from it; refused attempts appear under every subject their violations name.
+
+    An indexed range read (``timeline_index``) plus the events it names: what it
+    costs grows with the timeline, not with the production's history."""
+    store, prod = ctx.store, ctx.production
+    named = [(k, v) for k, v in zip(TIMELINE_KINDS, (weapon, lot, person, scene, day),
+                                    strict=True) if v]
+    for kind, ident in named:
+        if store.entity(prod, kind, ident) is None:
+            raise NotFound(kind, ident)
+    people = {str(d["id"]): str(d["name"]) for d in map(json.loads,
+                                                        store.projection(prod, "person"))}
+    events = store.events_at(prod, store.timeline_seqs(prod, named))
+    return timeline_entries(events, people)
+
+
+def timeline_scan(ctx: Context, **named: str | None) -> list[dict[str, Any]]:
+    """:func:`timeline` by reading every event and matching it with
+    :func:`mentions`: the check of the index (tests, ``bench_scale``), far
+    slower on a long production."""
+    st = ctx.store.state(ctx.production)
+    wanted = [(k, v) for k, v in named.items() if v]
+    for kind, ident in wanted:
+        if st.entity(kind, ident) is None:
+            raise NotFound(kind, ident)
+    people = {p.id: p.name for p in st.people.values()}
+    return timeline_entries([e for e in ctx.store.events(ctx.production)
+                             if any(mentions(e, k, v) for k, v in wanted)], people)
+
+
+def timeline_entries(events: Iterable[Event], people: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Timeline rows for ``events``: who (with their name), when, and a sentence."""
+    def names(ident: str | None) -> str:
+        name = people.get(ident or "")
+        return f"{name} ({ident})" if name is not None else str(ident)
+
+    return [{"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
+             "actor_name": people.get(e.actor, e.actor), "device": e.device,
+             "payload": dict(e.payload), "text": describe(e.type, e.payload, names)}
+            for e in events]

@@ -117,7 +117,7 @@ class Replica:
         for e in events:
             hit = ((weapon and mentions(e, "weapon", weapon))
                    or (lot and mentions(e, "lot", lot))
-                   or (person and (e.actor == person or person in e.payload.values())))
+                   or (person and mentions(e, "person", person)))
             if hit:
                 out.append({"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
                             "actor_name": people[e.actor].name if e.actor in people

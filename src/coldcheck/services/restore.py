@@ -77,6 +77,7 @@ from ..ledger import (
     tree_hash,
 )
 from ..ledger.keys import replace_file
+from ..persistence import index as timeline_index
 from ..persistence import schema
 from ..persistence.filelock import DatabaseLock, lock_path
 from ..persistence.store import Store, sqlite_file
@@ -542,6 +543,8 @@ def _rebuild(backup_file: Path, raw: Path, tmp: Path) -> None:
             # Table and column names are the fresh schema's own, not the backup's.
             db.execute(f'INSERT INTO main."{table}" ({shared}) SELECT {shared} '  # noqa: S608
                        f'FROM b."{table}"')
+        if "timeline_index" not in theirs:  # a backup from before migration 0007
+            timeline_index.fill(db.cursor(), "sqlite")
         db.execute("COMMIT")
         db.execute("DETACH DATABASE b")
     except sqlite3.Error as e:

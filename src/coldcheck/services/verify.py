@@ -16,6 +16,8 @@ consistent snapshot), streaming the events in sequence order in chunks:
    validly signed checkpoint larger than the ledger proves truncation.
 4. **Projections.** The events are replayed (:meth:`ProductionState.apply`)
    and every derived entity must equal its stored projection row byte for byte.
+5. **Timeline index.** What each event names (:func:`coldcheck.domain.subjects.subjects`)
+   must be exactly the rows of ``timeline_index``: none missing, none extra.
 
 The trusted key is, in order: the key passed by the caller (what an outside
 party holds), the key derived from the production's key file, the key stored
@@ -44,6 +46,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,7 +56,8 @@ from sqlalchemy import Connection
 
 from ..domain.errors import ColdcheckError, InvalidInput
 from ..domain.events import Event, canonical
-from ..domain.state import ProductionState
+from ..domain.state import STATE, ProductionState
+from ..domain.subjects import subjects
 from ..ledger import (
     EMPTY_TREE_HASH,
     HASH_SIZE,
@@ -136,12 +140,16 @@ LEDGER_ERROR_CODES: dict[str, str] = {
         "An event whose bytes verify could not be replayed to derive the projections.",
     "LEDGER_PROJECTION_MISMATCH":
         "A stored projection row differs from the state re-derived by replaying the events.",
+    "LEDGER_INDEX_MISMATCH":
+        "The timeline index lacks a row for something an event names, or holds a row no "
+        "event gives: a timeline would leave out or invent events.",
 }
 
 # Order of precedence between failures that name the same entry: the most
 # fundamental explanation comes first.
 _PRIORITY = {code: i for i, code in enumerate(LEDGER_ERROR_CODES)}
-_PROJECTION_CODES = frozenset({"LEDGER_REPLAY_FAILED", "LEDGER_PROJECTION_MISMATCH"})
+_PROJECTION_CODES = frozenset({"LEDGER_REPLAY_FAILED", "LEDGER_PROJECTION_MISMATCH",
+                               "LEDGER_INDEX_MISMATCH"})
 _LISTED_PER_CODE = 50  # failures listed per code; the rest are counted
 
 CHUNK = 16384  # entries per read; memory stays flat whatever the ledger's size
@@ -205,6 +213,7 @@ class VerifyReport:
     checkpoints: list[CheckpointResult] = field(default_factory=list)
     verified_size: int = 0  # largest size vouched for by a valid checkpoint
     projections: int | None = None  # rows compared; None when not compared
+    index_rows: int | None = None  # timeline index rows compared; None when not compared
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     consequences: int = 0  # mismatches explained by a listed failure, not listed
@@ -230,6 +239,7 @@ class VerifyReport:
             "verified_size": self.verified_size,
             "checkpoints": [c.to_dict() for c in self.checkpoints],
             "projections": self.projections,
+            "index_rows": self.index_rows,
             "first": self.first.to_dict() if self.first else None,
             "failures": [f.to_dict() for f in self.failures],
             "consequences": self.consequences,
@@ -584,6 +594,8 @@ class _Run:
         # tree
         self.leaf_bad: list[int] = []  # entries whose leaf hash differs (sorted)
         self.pending: list[tuple[int, bytes, Any]] = []  # (entry, recomputed, stored)
+        # timeline index: (kind, id) -> the seqs of the events naming it, in order
+        self.index: dict[tuple[str, str], array[int]] = {}
 
     # ---- failures --------------------------------------------------------
     def fail(self, code: str, message: str, entry: int | None = None, subject: str = "",
@@ -631,8 +643,10 @@ class _Run:
         t2 = time.perf_counter()
         if self.replaying:
             self._check_projections(state, touched)
+            self._check_index()
         else:
             rep.warnings.append(f"projections were not compared: {self.replay_stop}")
+            rep.warnings.append(f"the timeline index was not compared: {self.replay_stop}")
         rep.timings["projections"] = time.perf_counter() - t2
         rep.timings["total"] = time.perf_counter() - t0
         self._order()
@@ -833,10 +847,17 @@ class _Run:
             # 2. replay
             if self.replaying:
                 ev = None
+                index = self.index
                 try:
                     for ev in events:
                         for k in apply(ev):
                             touched[k] = ev.seq
+                        seq = ev.seq
+                        for k in subjects(ev):
+                            seqs = index.get(k)
+                            if seqs is None:
+                                seqs = index[k] = array("q")
+                            seqs.append(seq)
                 except _BadPayload as err:
                     assert ev is not None
                     self.flagged.add(ev.seq)
@@ -1220,6 +1241,18 @@ class _Run:
         stored = {(str(k), str(i)): (d, s) for k, i, d, s in self.sql.rows(
             "SELECT kind, entity_id, data, seq FROM projections WHERE production_id = ?")}
         self.report.projections = len(stored)
+        # The row of what is not an entity (the state loads from it). A database
+        # written before there was one lacks it until its next append or rebuild:
+        # then commands replay, which is slower, not wrong.
+        if state.seq:
+            if STATE in stored:
+                derived[STATE] = canonical(state.meta()).decode()
+            else:
+                self.report.warnings.append(
+                    "the state row is not stored yet (a database written before it "
+                    "existed): commands replay the history until the next change or "
+                    "`coldcheck rebuild`")
+                touched = {k: v for k, v in touched.items() if k != STATE}
         for key in sorted(set(derived) | set(stored)):
             name = f"{key[0]}:{key[1]}"
             last = touched.get(key)
@@ -1241,6 +1274,55 @@ class _Run:
                 self.fail("LEDGER_PROJECTION_MISMATCH", f"projection {name} says it was last "
                           f"changed by entry {seq}, the events say entry {last}",
                           subject=name, entry_seq=last)
+
+
+    # ---- timeline index ----------------------------------------------------
+    def _check_index(self) -> None:
+        """Every (kind, id) an event names has exactly its events' seqs in the
+        index: one grouped count, then the seqs of each (kind, id), compared
+        in order (each is one range of the index's primary key)."""
+        sql, derived = self.sql, self.index
+        stored = {(str(k), str(i)): int(n) for k, i, n in sql.rows(
+            "SELECT kind, subject_id, count(*) FROM timeline_index WHERE production_id = ? "
+            "GROUP BY kind, subject_id")}
+        self.report.index_rows = sum(stored.values())
+        for key in sorted(set(derived) | set(stored)):
+            name = f"{key[0]}:{key[1]}"
+            want = derived.get(key)
+            if key not in stored:
+                assert want is not None
+                self.fail("LEDGER_INDEX_MISMATCH", f"the timeline index has no row for "
+                          f"{name}, which {len(want)} event(s) name (first: entry {want[0]})",
+                          want[0], subject=name)
+                continue
+            have = [int(r[0]) for r in sql.rows(
+                "SELECT seq FROM timeline_index WHERE production_id = ? AND kind = ? "
+                "AND subject_id = ? ORDER BY seq", *key)]
+            if want is None:
+                self.fail("LEDGER_INDEX_MISMATCH", f"the timeline index lists {len(have)} "
+                          f"event(s) for {name}, which no event names (first: entry "
+                          f"{have[0]})", have[0], subject=name)
+                continue
+            if len(have) == len(want) and have == want.tolist():
+                continue
+            wanted = set(want)
+            missing = sorted(wanted.difference(have))
+            extra = sorted(set(have) - wanted)
+            first = min(missing[:1] + extra[:1])
+            what = []
+            if missing:
+                what.append(f"lacks {len(missing)} event(s) naming it (entries "
+                            f"{_some(missing)})")
+            if extra:
+                what.append(f"lists {len(extra)} event(s) that do not name it (entries "
+                            f"{_some(extra)})")
+            self.fail("LEDGER_INDEX_MISMATCH", f"the timeline of {name} "
+                      + " and ".join(what), first, subject=name, missing=missing[:50],
+                      extra=extra[:50])
+
+
+def _some(seqs: Sequence[int]) -> str:
+    return ", ".join(map(str, seqs[:5])) + (" …" if len(seqs) > 5 else "")
 
 
 def _as_bytes(value: object) -> bytes:
