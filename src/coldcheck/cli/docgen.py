@@ -14,10 +14,11 @@ from . import app
 
 
 def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
-    if hasattr(cmd, "commands"):
+    if hasattr(cmd, "list_commands"):
+        ctx = typer.Context(cmd)
         out: list[tuple[list[str], Any]] = []
-        for name in sorted(cmd.commands):
-            out += _walk(cmd.commands[name], [*path, name])
+        for name in sorted(cmd.list_commands(ctx)):
+            out += _walk(cmd.get_command(ctx, name), [*path, name])
         return out
     return [(path, cmd)]
 
