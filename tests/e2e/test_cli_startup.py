@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 from web_support import demo_copy
 
-from coldcheck.cli import SHORT_HELP, app
+from coldcheck.cli import SHORT_HELP, app, common
 from coldcheck.cli.common import write_json
 
 runner = CliRunner()
@@ -174,6 +174,7 @@ def test_the_demo_default_is_the_demos_production() -> None:
 def test_a_json_list_streams_one_element_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(common, "JSON_CHUNK", 1)  # every element is a chunk
     written_before: list[str] = []
 
     def events() -> Iterator[dict[str, Any]]:
@@ -200,3 +201,23 @@ def test_a_json_list_streams_one_element_a_line(monkeypatch: pytest.MonkeyPatch)
     out.truncate()
     write_json({"a": [1, 2]})
     assert json.loads(out.getvalue()) == {"a": [1, 2]}
+
+
+class Writes(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def write(self, s: str) -> int:
+        self.calls += 1
+        return super().write(s)
+
+
+def test_a_long_json_list_goes_out_in_chunks_not_one_write_each(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = Writes()
+    monkeypatch.setattr(sys, "stdout", out)
+    rows = [{"seq": i, "text": "x" * 100} for i in range(3000)]  # about 360 kB
+    write_json(iter(rows))
+    assert json.loads(out.getvalue()) == rows
+    assert 3 <= out.calls <= 20, out.calls

@@ -150,20 +150,31 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+JSON_CHUNK = 65536
+
+
 def write_json(data: Any) -> None:
     """Write ``data`` as one JSON document straight to standard output: no Rich,
     no highlighting, nothing a pipe has to wait for. An object is indented; a
-    list is written element by element as it is encoded, one compact element a
+    list is written as it is encoded, a chunk at a time, one compact element a
     line (``[``, the elements, ``]``), so a long timeline streams out and a
     script can read it line by line or whole."""
     write = sys.stdout.write
     if isinstance(data, Iterable) and not isinstance(data, dict | str | bytes):
-        first = True
+        # In chunks of about JSON_CHUNK characters: one write per element costs a
+        # system call each where standard output is unbuffered (PYTHONUNBUFFERED).
+        started = False
+        chunk: list[str] = []
+        size = 0
         for item in data:
-            write(("[\n" if first else ",\n")
-                  + json.dumps(jsonable(item), ensure_ascii=False))
-            first = False
-        write("[]\n" if first else "\n]\n")
+            text = json.dumps(jsonable(item), ensure_ascii=False)
+            chunk.append((",\n" if started else "[\n") + text)
+            started = True
+            size += len(text)
+            if size >= JSON_CHUNK:
+                write("".join(chunk))
+                chunk, size = [], 0
+        write("".join(chunk) + ("\n]\n" if started else "[]\n"))
     else:
         write(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
