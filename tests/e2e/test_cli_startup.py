@@ -30,7 +30,8 @@ HEAVY = {"fastapi", "starlette", "weasyprint", "uvicorn", "jinja2", "sqlalchemy"
          "pydantic", "argon2", "cryptography"}
 
 # Runs the console script's entry point with the arguments given, its output
-# captured, then reports its exit status, its output and which of HEAVY it loaded.
+# captured, then reports its exit status, its output, which of HEAVY it loaded
+# and which of the CLI's own modules.
 PROBE = """
 import contextlib, io, json, sys
 from coldcheck.cli import main
@@ -44,7 +45,8 @@ with contextlib.redirect_stdout(buf):
     except SystemExit as e:
         code = e.code or 0
 print(json.dumps({"code": code, "output": buf.getvalue(),
-                  "modules": sorted({m.split(".")[0] for m in sys.modules} & heavy)}))
+                  "modules": sorted({m.split(".")[0] for m in sys.modules} & heavy),
+                  "cli": sorted(m for m in sys.modules if m.startswith("coldcheck.cli."))}))
 """
 
 
@@ -72,6 +74,33 @@ def test_help_imports_no_database_web_or_pdf_stack(demo: dict[str, str]) -> None
     assert "status" in r["output"] and "timeline" in r["output"]
     # On a pipe the help is Click's plain text: not even Rich is loaded.
     assert r["modules"] == [], r["modules"]
+    # The list comes from the summaries: no command module was imported for it.
+    assert r["cli"] == ["coldcheck.cli.app"], r["cli"]
+
+
+def test_a_command_imports_its_own_module_only(demo: dict[str, str]) -> None:
+    r = probe(demo, "status", "--json")
+    assert "coldcheck.cli.commands" in r["cli"]
+    assert not {"coldcheck.cli.serve", "coldcheck.cli.report", "coldcheck.cli.backup",
+                "coldcheck.cli.ledger"} & set(r["cli"]), r["cli"]
+
+
+def test_sources_name_every_command_where_it_is_defined() -> None:
+    import importlib
+
+    import typer
+
+    from coldcheck.cli.app import SOURCES, _name
+
+    found: dict[str, str] = {}
+    for module in sorted(set(SOURCES.values())):
+        t = typer.Typer()
+        importlib.import_module(f"coldcheck.cli.{module}").register(t)
+        for name in [_name(c) for c in t.registered_commands] + \
+                [str(g.name) for g in t.registered_groups]:
+            assert name not in found, name
+            found[name] = module
+    assert found == SOURCES
 
 
 @pytest.mark.parametrize("args", [["status"], ["status", "--json"],

@@ -34,6 +34,10 @@ VERIFY_FAILED = 5  # exit status when the ledger does not verify (docs/cli.md)
 app = group("The tamper-evident ledger (RFC 9162 Merkle tree, signed C2SP checkpoints).")
 
 
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="ledger")
+
+
 @app.command("key")
 def key(db: DbOpt = None, production: ProdOpt = None) -> None:
     """Print the verifier key line <name>+<hex id>+<base64>."""
