@@ -190,7 +190,9 @@ def test_the_full_text_stays_in_the_commands_own_help() -> None:
 
 def test_unknown_command_is_still_a_usage_error() -> None:
     r = runner.invoke(app, ["statu"])
-    assert r.exit_code == 2 and "No such command 'statu'" in r.output
+    assert r.exit_code == 2 and "No such command 'statu'. Did you mean 'status'?" in r.output
+    r = runner.invoke(app, ["zzzz"])
+    assert r.exit_code == 2 and "No such command 'zzzz'." in r.output
 
 
 def test_the_demo_default_is_the_demos_production() -> None:

@@ -165,6 +165,21 @@ class LazyRoot(TyperGroup):
             self._built[cmd_name] = typer.main.get_command(one).commands[cmd_name]  # type: ignore[attr-defined]
         return self._built[cmd_name]
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as e:
+            # Typer's "did you mean" reads the built commands, which are not built.
+            message = getattr(e, "message", None)
+            if isinstance(message, str) and message.startswith("No such command") and args:
+                import difflib
+
+                matches = difflib.get_close_matches(args[0], list(SOURCES))
+                if matches and "Did you mean" not in message:
+                    e.message = (f"{message.rstrip('.')}. Did you mean "  # type: ignore[attr-defined]
+                                 f"{', '.join(repr(m) for m in matches)}?")
+            raise
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The plain-text list, from the summaries: no command is built for it."""
         rows = []
