@@ -33,17 +33,19 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VERIFY_GO = REPO_ROOT / "tests" / "interop" / "verify.go"
-VECTORS_GO = REPO_ROOT / "tests" / "interop" / "vectors"
 GOPATH = Path(os.environ.get("COLDCHECK_GOPATH", "/usr/share/gocode"))
 X_MOD = GOPATH / "src" / "golang.org" / "x" / "mod" / "sumdb"
+
+_built: Path | None = None
+_build_error: str | None = None
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def toolchain_problem(source: Path = VERIFY_GO) -> str | None:
-    """Return why the Go program ``source`` cannot be built here, or None if it can."""
+def toolchain_problem() -> str | None:
+    """Return why the Go verifier cannot be built here, or None if it can."""
     if shutil.which("go") is None:
         return "the `go` command is not installed (apt-get install golang-go)"
     for pkg in ("note", "tlog"):
@@ -52,18 +54,17 @@ def toolchain_problem(source: Path = VERIFY_GO) -> str | None:
                 f"Go package golang.org/x/mod/sumdb/{pkg} not found under {GOPATH} "
                 "(apt-get install golang-golang-x-mod-dev, or set COLDCHECK_GOPATH)"
             )
-    if not source.exists():
-        return f"{source} is missing"
+    if not VERIFY_GO.is_file():
+        return f"{VERIFY_GO} is missing"
     return None
 
 
-def build_go_program(source: Path, dest_dir: Path) -> Path:
-    """Compile the Go program ``source`` (a file, or a folder holding one package main)
-    into ``dest_dir``, with no module and no network; raise RuntimeError on failure."""
-    problem = toolchain_problem(source)
+def build_go_verifier(dest_dir: Path) -> Path:
+    """Compile tests/interop/verify.go into ``dest_dir``; raise RuntimeError on failure."""
+    problem = toolchain_problem()
     if problem is not None:
         raise RuntimeError(problem)
-    binary = dest_dir / source.stem
+    binary = dest_dir / "verify"
     env = dict(os.environ)
     env.update(
         GO111MODULE="off",
@@ -72,10 +73,9 @@ def build_go_program(source: Path, dest_dir: Path) -> Path:
         GOFLAGS="",
         CGO_ENABLED="0",
     )
-    target = "." if source.is_dir() else str(source)
     proc = subprocess.run(
-        ["go", "build", "-o", str(binary), target],
-        cwd=source if source.is_dir() else source.parent,
+        ["go", "build", "-o", str(binary), str(VERIFY_GO)],
+        cwd=VERIFY_GO.parent,
         env=env,
         capture_output=True,
         text=True,
@@ -83,46 +83,30 @@ def build_go_program(source: Path, dest_dir: Path) -> Path:
         check=False,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"go build of {source} failed:\n{proc.stdout}{proc.stderr}")
+        raise RuntimeError(f"go build of {VERIFY_GO} failed:\n{proc.stdout}{proc.stderr}")
     return binary
-
-
-def build_go_verifier(dest_dir: Path) -> Path:
-    """Compile tests/interop/verify.go into ``dest_dir``; raise RuntimeError on failure."""
-    return build_go_program(VERIFY_GO, dest_dir)
-
-
-_programs: dict[Path, Path | str] = {}
-
-
-def go_program_or_skip(source: Path) -> Path:
-    """Return ``source`` built (once per process); skip, or fail under CI=true.
-
-    The interoperability checks are the ledger's acceptance test: under CI they
-    must never silently disappear."""
-    if source not in _programs:
-        problem = toolchain_problem(source)
-        if problem is not None:
-            _programs[source] = problem
-        else:
-            dest = Path(tempfile.mkdtemp(prefix="coldcheck-go-"))
-            atexit.register(shutil.rmtree, dest, ignore_errors=True)
-            try:
-                _programs[source] = build_go_program(source, dest)
-            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-                _programs[source] = str(exc)
-    built = _programs[source]
-    if isinstance(built, Path):
-        return built
-    message = f"Go program {source.name} unavailable: {built}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true: the Go interop check is required in CI)")
-    pytest.skip(message)
 
 
 def go_verifier_or_skip() -> Path:
     """Return the built verifier (built once per process); skip, or fail under CI=true."""
-    return go_program_or_skip(VERIFY_GO)
+    global _built, _build_error
+    if _built is None and _build_error is None:
+        problem = toolchain_problem()
+        if problem is not None:
+            _build_error = problem
+        else:
+            dest = Path(tempfile.mkdtemp(prefix="coldcheck-go-verify-"))
+            atexit.register(shutil.rmtree, dest, ignore_errors=True)
+            try:
+                _built = build_go_verifier(dest)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                _build_error = str(exc)
+    if _built is not None:
+        return _built
+    message = f"Go interop verifier unavailable: {_build_error}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: the Go interop check is required in CI)")
+    pytest.skip(message)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Two independent sources of truth, never values printed by coldcheck itself:
 
-* tests/data/ledger-vectors.json, computed by Go's golang.org/x/mod/sumdb/tlog;
+* ../shared/testdata/ledger-vectors.json, computed by Go's golang.org/x/mod/sumdb/tlog;
 * the RFC 6962 / Certificate Transparency reference data, as published by
   transparency-dev/merkle (the successor of Trillian's merkle package):
   testonly/constants.go (LeafInputs, NodeHashes, RootHashes) and

@@ -1,6 +1,6 @@
 """Signed checkpoints (C2SP signed-note + tlog-checkpoint) and signing key files.
 
-Known answers come from tests/data/ledger-vectors.json (computed by Go's
+Known answers come from ../shared/testdata/ledger-vectors.json (computed by Go's
 golang.org/x/mod/sumdb/note) and from the example in the package documentation
 of golang.org/x/mod/sumdb/note (note.go, "PeterNeumann" key).
 """

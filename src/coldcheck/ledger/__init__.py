@@ -1,6 +1,6 @@
 """The pure ledger library: RFC 9162 Merkle tree, signed checkpoints, signing keys.
 
-No database code lives here; see ``docs/ledger.md``
+No database code lives here; see ``docs/ledger.md`` (``../shared/docs/ledger.md``)
 for the format. Everything is interoperable with Go's
 ``golang.org/x/mod/sumdb/tlog`` and ``golang.org/x/mod/sumdb/note``.
 """
