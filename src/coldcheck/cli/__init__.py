@@ -1,23 +1,17 @@
-"""The `coldcheck` command line. Every command calls the services layer only."""
+"""The `coldcheck` command line. Every command calls the services layer only.
+
+Importing this defines the root and nothing else: a command's module is
+imported when that command runs (cli/app.py), and the settings, the database
+and the services it needs inside its body, so that ``coldcheck --help`` and
+the quick reads answer at once (issue 19)."""
 
 from __future__ import annotations
 
-from . import backup as _backup
-from . import ledger as _ledger
-from . import report as _report
-from . import serve as _serve
-from .app import app
-from .commands import register
-
-register(app)
-app.add_typer(_ledger.app, name="ledger")
-app.add_typer(_report.app, name="report")
-_serve.register(app)
-_backup.register(app)
+from .app import SHORT_HELP, app
 
 
 def main() -> None:
-    app()
+    app(prog_name="coldcheck")
 
 
-__all__ = ["app", "main"]
+__all__ = ["SHORT_HELP", "app", "main"]

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .common import DbOpt, JsonOpt, err, out, run, settings
+from .common import DbOpt, JsonOpt, out, progress, run, settings
 from .ledger import VERIFY_FAILED
 
 
@@ -36,17 +35,8 @@ def backup(out_file: Annotated[str | None, typer.Option(
         source = sqlite_file(s.database_url)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = Path(out_file or f"{source.stem if source else 'coldcheck'}-backup-{stamp}.db")
-        with Progress(TextColumn("verifying the copy: {task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                      transient=True, disable=not err.is_terminal) as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(production: str, done: int, total: int) -> None:
-                if production not in tasks:
-                    tasks[production] = bar.add_task(production, total=None)
-                bar.update(tasks[production], completed=done, total=total)
-
-            return make_backup(s, target, force=force, progress=progress).to_dict()
+        with progress("verifying the copy:") as update:
+            return make_backup(s, target, force=force, progress=update).to_dict()
 
     def show(r: dict[str, Any]) -> None:
         if r["ok"]:

@@ -7,13 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..demo import DEMO_PRODUCTION, run_demo, summary
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.weapons import positions as weapon_positions
-from ..persistence.store import Store, sqlite_file
-from ..services import accounts
-from ..services import actions as a
-from ..services import queries as q
+from .app import group
 from .common import (
     DbOpt,
     JsonOpt,
@@ -33,19 +28,20 @@ from .common import (
 Req = typer.Option
 Many = Annotated[list[str] | None, typer.Option()]
 
-person = typer.Typer(help="People on the production: roles, badges, PINs, briefings.",
-                     no_args_is_help=True)
-storage = typer.Typer(help="Safes and lockable carts.", no_args_is_help=True)
-weapon = typer.Typer(help="Weapons: intake into storage.", no_args_is_help=True)
-ammo = typer.Typer(help="Ammunition lots: intake, round-by-round dummy verification, "
-                        "destruction, evidence.", no_args_is_help=True)
-day = typer.Typer(help="Shooting days and meal breaks.", no_args_is_help=True)
-scene = typer.Typer(help="Scenes: hot or cold, rehearsal, weapons, performers, pointing plan.",
-                    no_args_is_help=True)
-meeting = typer.Typer(help="Safety meetings with attendance.", no_args_is_help=True)
-incident = typer.Typer(help="Incidents: report (freezes what it names) and close.",
-                       no_args_is_help=True)
-complaint = typer.Typer(help="Safety complaints: file and acknowledge.", no_args_is_help=True)
+person = group("People on the production: roles, badges, PINs, briefings.")
+storage = group("Safes and lockable carts.")
+weapon = group("Weapons: intake into storage.")
+ammo = group("Ammunition lots: intake, round-by-round dummy verification, destruction, "
+             "evidence.")
+day = group("Shooting days and meal breaks.")
+scene = group("Scenes: hot or cold, rehearsal, weapons, performers, pointing plan.")
+meeting = group("Safety meetings with attendance.")
+incident = group("Incidents: report (freezes what it names) and close.")
+complaint = group("Safety complaints: file and acknowledge.")
+
+# The demo's production id (coldcheck.demo.DEMO_PRODUCTION, which a test compares):
+# written out so that the option's default costs no import of the demo.
+DEMO_PRODUCTION = "dusty-trails"
 
 
 def _lines(values: list[str] | None) -> list[str]:
@@ -57,6 +53,9 @@ def init(production: Annotated[str, Req(help="Production id, e.g. dusty-trails."
          name: Annotated[str, Req(help="Production title.")],
          db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Create the database schema (if needed), a production, its signing key and ledger."""
+    from ..persistence.store import Store
+    from ..services import actions as a
+
     s = settings(db)
 
     def go() -> dict[str, Any]:
@@ -87,6 +86,10 @@ def demo(db: DbOpt = None, production: Annotated[str, Req(help="Demo production 
          DEMO_PRODUCTION, as_json: JsonOpt = False) -> None:
     """Build a realistic shooting day (people, weapons, lots, scenes, witnessed
     handoffs, refused violations, a misfire, a wrap) in a fresh database."""
+    from ..demo import run_demo, summary
+    from ..persistence.store import Store
+    from ..services import accounts
+
     s = settings(db)
 
     def go() -> dict[str, Any]:
@@ -131,6 +134,8 @@ def person_add(name: Annotated[str, Req()],
                by: str = "system", db: DbOpt = None, production: ProdOpt = None,
                as_json: JsonOpt = False) -> None:
     """Add a person; their PIN is prompted (or read from standard input)."""
+    from ..services import actions as a
+
     def go() -> Any:
         ctx = ctx_for(db, production)
         pin = None if no_pin else read_pin(f"PIN for {name}")
@@ -144,6 +149,8 @@ def person_add(name: Annotated[str, Req()],
 def person_pin(person_id: str, by: Annotated[str, Req()], db: DbOpt = None,
                production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Set or change a person's witness PIN (prompted)."""
+    from ..services import actions as a
+
     def go() -> Any:
         ctx = ctx_for(db, production)
         return a.set_pin(ctx, person=person_id, pin=read_pin(f"new PIN for {person_id}"),
@@ -156,6 +163,8 @@ def person_brief(person_id: str, by: Annotated[str, Req()],
                  topic: str = "Weapons safety briefing", db: DbOpt = None,
                  production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Record a weapons-safety briefing (PEOPLE_TRAINING_REQUIRED)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.brief(ctx_for(db, production), person=person_id, briefed_by=by,
                                  topic=topic))
 
@@ -166,6 +175,8 @@ def person_renew(person_id: str, expires: Annotated[str, Req(help="New expiry, Y
                                         "supervisor (ROLE_REQUIRED otherwise).")],
                  db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Record an armorer's renewed qualification (by the producer or safety supervisor)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.renew_qualification(ctx_for(db, production), person=person_id,
                                                expires=expires, actor=by))
 
@@ -191,6 +202,8 @@ def storage_add(name: Annotated[str, Req()], kind: Annotated[str, Req(
                 help="safe, cart, vault or locker")], by: Annotated[str, Req()],
                 db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Register a safe or lockable cart."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.add_storage(ctx_for(db, production), name=name, kind=kind, actor=by))
 
 
@@ -205,6 +218,8 @@ def weapon_add(serial: Annotated[str, Req()], make: Annotated[str, Req()],
                magazine: Annotated[int, Req(help="Magazine capacity, 0 if none.")] = 0,
                db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Take a weapon into inventory, into storage."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.receive_weapon(
         ctx_for(db, production), armorer=armorer, serial=serial, make=make, model=model,
         calibre=calibre, kind=kind, chambers=chambers, magazine_capacity=magazine,
@@ -216,6 +231,8 @@ def weapon_retire(weapon_id: str, reason: Annotated[str, Req()], armorer: Annota
                   db: DbOpt = None, production: ProdOpt = None,
                   as_json: JsonOpt = False) -> None:
     """Take a stored weapon out of service for good (its record stays)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.retire_weapon(ctx_for(db, production), weapon=weapon_id,
                                          reason=reason, armorer=armorer))
 
@@ -229,6 +246,8 @@ def ammo_intake(kind: Annotated[str, Req(help="dummy or blank (live is refused)"
                 db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Take an ammunition lot into inventory. Live ammunition is refused and opens an
     incident."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.receive_lot(
         ctx_for(db, production), armorer=armorer, kind=kind, calibre=calibre,
         supplier=supplier, supplier_lot=supplier_lot, count=count, storage=storage_id,
@@ -244,6 +263,8 @@ def ammo_verify(lot: str, count: Annotated[int, Req(help="Rounds verified good."
                 = None,
                 db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Verify dummy rounds one by one (one event per round)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.verify_rounds(ctx_for(db, production), lot=lot, count=count,
                                          method=method, armorer=armorer,
                                          failed_finding=failed))
@@ -254,6 +275,8 @@ def ammo_destroy(lot: str, count: Annotated[int, Req()], reason: Annotated[str, 
                  armorer: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
                  as_json: JsonOpt = False) -> None:
     """Destroy rounds from a lot (never evidence of an open incident)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.destroy_rounds(ctx_for(db, production), lot=lot, count=count,
                                           reason=reason, armorer=armorer))
 
@@ -264,6 +287,8 @@ def ammo_evidence(weapon_id: str, incident_id: Annotated[str, Req("--incident")]
                   armorer: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
                   as_json: JsonOpt = False) -> None:
     """Record one round unloaded from a frozen weapon into the incident's evidence lot."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.record_evidence(ctx_for(db, production), weapon=weapon_id,
                                            incident=incident_id, position=position,
                                            description=description, armorer=armorer))
@@ -275,6 +300,8 @@ def day_open(by: Annotated[str, Req()], date: Annotated[str | None, Req(
              help="YYYY-MM-DD (default today, UTC)")] = None, db: DbOpt = None,
              production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Open a shooting day."""
+    from ..services import actions as a
+
     d = date or datetime.now(UTC).date().isoformat()
     run(as_json, lambda: a.open_day(ctx_for(db, production), date=d, actor=by))
 
@@ -284,6 +311,8 @@ def day_meal(action: Annotated[str, typer.Argument(help="start or end")],
              by: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
              as_json: JsonOpt = False) -> None:
     """Start or end a meal break (no weapon may be out: CUSTODY_OVERDUE)."""
+    from ..services import actions as a
+
     def go() -> Any:
         if action not in ("start", "end"):
             raise InvalidInput("INVALID_INPUT", "meal-break takes 'start' or 'end'")
@@ -307,6 +336,8 @@ def scene_add(name: Annotated[str, Req()], by: Annotated[str, Req()],
               shielded: bool = False, db: DbOpt = None, production: ProdOpt = None,
               as_json: JsonOpt = False) -> None:
     """Plan a scene on the open day (repeat --weapon W1 --performer P6 as needed)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.plan_scene(
         ctx_for(db, production), actor=by, name=name, hot=hot, rehearsal=rehearsal,
         weapons=_lines(weapon_ids), performers=_lines(performer), pointing=pointing is not None,
@@ -318,6 +349,8 @@ def scene_add(name: Annotated[str, Req()], by: Annotated[str, Req()],
 def scene_ack(scene_id: str, by: Annotated[str, Req()], db: DbOpt = None,
               production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Armorer or 1st AD acknowledges a scene's pointing plan."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.acknowledge_pointing(ctx_for(db, production), scene=scene_id,
                                                 person=by))
 
@@ -329,6 +362,8 @@ def meeting_record(led_by: Annotated[str, Req()], attendee: Many = None,
                    db: DbOpt = None, production: ProdOpt = None,
                    as_json: JsonOpt = False) -> None:
     """Record a safety meeting with its attendance."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.hold_meeting(ctx_for(db, production), scenes=_lines(scene_ids),
                                         attendees=_lines(attendee), led_by=led_by))
 
@@ -349,6 +384,9 @@ def inspect(weapon_id: str, armorer: Annotated[str, Req()],
             db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Record the armorer's show-clear inspection, position by position, with the
     resulting load; optionally collect the witnesses' PINs straight away."""
+    from ..domain.weapons import positions as weapon_positions
+    from ..services import actions as a
+
     def go() -> Any:
         ctx = ctx_for(db, production)
         # The weapon's projection row is all this needs (no replay of the ledger);
@@ -383,6 +421,8 @@ def witness_cmd(inspection_id: str, by: Annotated[str, Req()],
                                                 "safety_supervisor")] = None,
                 db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """A witness confirms an inspection with their own PIN (prompted)."""
+    from ..services import actions as a
+
     def go() -> Any:
         ctx = ctx_for(db, production)
         return a.witness_inspection(ctx, inspection=inspection_id, witness=by, role=role,
@@ -394,6 +434,8 @@ def issue(weapon_id: str, to: Annotated[str, Req(help="The performer.")],
           armorer: Annotated[str, Req()], scene_id: Annotated[str, Req("--scene")],
           db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Armorer → performer, after a witnessed inspection."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.issue_weapon(ctx_for(db, production), weapon=weapon_id,
                                         armorer=armorer, performer=to, scene=scene_id))
 
@@ -404,6 +446,8 @@ def return_(weapon_id: str, from_: Annotated[str, Req("--from", help="The perfor
                                                "an incident and freezes the weapon).")] = None,
             db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Performer → armorer; the armorer unloads and counts what came back."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.return_weapon(ctx_for(db, production), weapon=weapon_id,
                                          performer=from_, armorer=armorer, fired=fired,
                                          lost=lost, misfire=misfire))
@@ -414,6 +458,8 @@ def handoff(weapon_id: str, from_: Annotated[str, Req("--from")], to: Annotated[
             production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Any transfer between two people: only armorer → performer and performer →
     armorer exist; anything else is refused and recorded."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.handoff(ctx_for(db, production), weapon=weapon_id, from_=from_,
                                    to=to, scene=scene_id))
 
@@ -422,6 +468,8 @@ def store_cmd(weapon_id: str, storage_id: Annotated[str, Req("--storage")],
               armorer: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
               as_json: JsonOpt = False) -> None:
     """Lock a weapon in storage (unloading it back to its lot)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.store_weapon(ctx_for(db, production), weapon=weapon_id,
                                         storage=storage_id, armorer=armorer))
 
@@ -436,6 +484,8 @@ def incident_report(kind: Annotated[str, Req(help="discharge, misfire, squib, "
                     lot: Many = None, db: DbOpt = None, production: ProdOpt = None,
                     as_json: JsonOpt = False) -> None:
     """Open an incident; it freezes the weapons and lots it names."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.report_incident(ctx_for(db, production), kind=kind,
                                            description=description,
                                            weapons=_lines(weapon_ids), lots=_lines(lot),
@@ -449,6 +499,8 @@ def incident_close(incident_id: str, action: Annotated[str, Req(help="The correc
                    as_json: JsonOpt = False) -> None:
     """Close an incident: corrective action signed by armorer and safety supervisor
     (both PINs prompted, armorer first)."""
+    from ..services import actions as a
+
     def go() -> Any:
         ctx = ctx_for(db, production)
         ap = read_pin(f"{armorer} (armorer), your PIN to sign")
@@ -502,6 +554,8 @@ def incident_export(incident_id: str,
 def complaint_file(by: Annotated[str, Req()], text: Annotated[str, Req()], db: DbOpt = None,
                    production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """File a safety complaint (must be acknowledged within 24 h)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.file_complaint(ctx_for(db, production), by=by, text=text))
 
 
@@ -510,6 +564,8 @@ def complaint_ack(complaint_id: str, by: Annotated[str, Req()],
                   response: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
                   as_json: JsonOpt = False) -> None:
     """Acknowledge a safety complaint (safety supervisor or producer)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.acknowledge_complaint(ctx_for(db, production),
                                                  complaint=complaint_id, by=by,
                                                  response=response))
@@ -519,6 +575,8 @@ def override(rule: str, subject: Annotated[str, Req(help="kind:id, e.g. scene:SC
              reason: Annotated[str, Req()], by: Annotated[str, Req()], db: DbOpt = None,
              production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Safety supervisor bends a SOFT rule for one subject, with a reason."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.override(ctx_for(db, production), rule=rule, subject=subject,
                                     reason=reason, supervisor=by))
 
@@ -527,6 +585,8 @@ def wrap(armorer: Annotated[str, Req()],
          count: Annotated[list[str] | None, Req(help="Physical count LOT=N (repeat).")] = None,
          db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Wrap the day: every weapon stored, every lot balanced and counted."""
+    from ..services import actions as a
+
     def go() -> Any:
         counts: dict[str, int] = {}
         for c in count or []:
@@ -541,12 +601,16 @@ def wrap(armorer: Annotated[str, Req()],
 def note(seq: int, text: Annotated[str, Req()], by: Annotated[str, Req()], db: DbOpt = None,
          production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Add a correction or remark about an earlier event (events are never edited)."""
+    from ..services import actions as a
+
     run(as_json, lambda: a.add_note(ctx_for(db, production), refers_to=seq, text=text, actor=by))
 
 
 # ---------------------------------------------------------------- reading
 def status(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """The board: every weapon's state, custodian and load; lots; alerts."""
+    from ..services import queries as q
+
     def show(r: dict[str, Any]) -> None:
         d = r["day"]
         out.print(f"[bold]{r['name']}[/] ({r['production']}) · {r['events']} events · "
@@ -575,6 +639,8 @@ def timeline(weapon_id: Annotated[str | None, Req("--weapon")] = None,
              scene: str | None = None, day: str | None = None,
              db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Every event about a weapon, lot, person, scene or day: who, what, when, from which lot."""
+    from ..services import queries as q
+
     def go() -> Any:
         if not (weapon_id or lot or person_id or scene or day):
             raise InvalidInput("INVALID_INPUT", "name --weapon, --lot, --person, --scene or --day")
@@ -611,6 +677,8 @@ def rebuild(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = Fal
 def migrate(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Bring an existing database's schema to this version of coldcheck (the
     server does it when it starts). Events are never changed."""
+    from ..persistence.store import Store, sqlite_file
+
     s = settings(db)
 
     def go() -> dict[str, Any]:

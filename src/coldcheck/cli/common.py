@@ -1,4 +1,10 @@
-"""Shared CLI plumbing: options, context, PIN entry, output, error rendering."""
+"""Shared CLI plumbing: options, context, PIN entry, output, error rendering.
+
+Kept light on purpose: importing this (and every command module) costs Typer
+and the standard library only. The database, settings and services are
+imported inside the commands that use them, Rich only when something is drawn
+for a person (a table, a coloured line, a progress bar), never for ``--json``.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,46 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
-from ..config import Settings
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import Event
-from ..services.context import Context, context
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.exc import DBAPIError
+
+    from ..config import Settings
+    from ..services.context import Context
+
+
+class LazyConsole:
+    """A Rich console made on first use, writing to whatever standard output (or
+    error) is at the time of each call, as a Console without a file does."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False)
+        return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.console.print(*objects, **options)
+
+
+out = LazyConsole(stderr=False)
+err = LazyConsole(stderr=True)
 
 DbOpt = Annotated[str | None, typer.Option(
     "--db", envvar="COLDCHECK_DATABASE_URL",
@@ -39,6 +67,10 @@ EXIT = {"invalid": 2, "not_found": 2, "refused": 3, "conflict": 4, "locked": 4,
 def settings(db: str | None) -> Settings:
     """The settings from the environment; a bad value stops the command with one
     line per setting naming its variable (exit code 2), not a traceback."""
+    from pydantic import ValidationError
+
+    from ..config import Settings
+
     try:
         s = Settings()
     except ValidationError as e:
@@ -54,12 +86,14 @@ def settings(db: str | None) -> Settings:
 
 
 def ctx_for(db: str | None, production: str | None) -> Context:
+    from ..services.context import context
+
     return context(settings(db), production)
 
 
 def fail(e: ColdcheckError, as_json: bool) -> NoReturn:
     if as_json:
-        out.print_json(data={"error": e.to_dict()})
+        write_json({"error": e.to_dict()})
     else:
         err.print(f"[bold red]{e.code}[/]: {e.message}")
         for v in e.details.get("violations", [])[1:]:
@@ -76,10 +110,13 @@ def guarded(as_json: bool) -> Iterator[None]:
         yield
     except ColdcheckError as e:
         fail(e, as_json)
-    except (OperationalError, DatabaseError) as e:
-        if type(e) not in (OperationalError, DatabaseError):
+    except Exception as e:
+        # Only a command that opened a database can have a database error; the
+        # others never import SQLAlchemy to find out.
+        exc = sys.modules.get("sqlalchemy.exc")
+        if exc is None or type(e) not in (exc.OperationalError, exc.DatabaseError):
             raise  # IntegrityError and the like: a defect, not the database's state
-        fail(database_error(e), as_json)
+        fail(database_error(cast("DBAPIError", e)), as_json)
 
 
 def database_error(e: DBAPIError) -> ColdcheckError:
@@ -96,7 +133,7 @@ def run(as_json: bool, fn: Callable[[], Any], show: Callable[[Any], None] | None
     with guarded(as_json):
         result = fn()
     if as_json:
-        out.print_json(data=jsonable(result))
+        write_json(result)
     elif show is not None:
         show(result)
     else:
@@ -111,6 +148,36 @@ def jsonable(value: Any) -> Any:
         return {"seq": value.seq, "type": value.type, "at": value.at, "actor": value.actor,
                 "device": value.device, "payload": dict(value.payload)}
     return value
+
+
+JSON_CHUNK = 65536
+
+
+def write_json(data: Any) -> None:
+    """Write ``data`` as one JSON document straight to standard output: no Rich,
+    no highlighting, nothing a pipe has to wait for. An object is indented; a
+    list is written as it is encoded, a chunk at a time, one compact element a
+    line (``[``, the elements, ``]``), so a long timeline streams out and a
+    script can read it line by line or whole."""
+    write = sys.stdout.write
+    if isinstance(data, Iterable) and not isinstance(data, dict | str | bytes):
+        # In chunks of about JSON_CHUNK characters: one write per element costs a
+        # system call each where standard output is unbuffered (PYTHONUNBUFFERED).
+        started = False
+        chunk: list[str] = []
+        size = 0
+        for item in data:
+            text = json.dumps(jsonable(item), ensure_ascii=False)
+            chunk.append((",\n" if started else "[\n") + text)
+            started = True
+            size += len(text)
+            if size >= JSON_CHUNK:
+                write("".join(chunk))
+                chunk, size = [], 0
+        write("".join(chunk) + ("\n]\n" if started else "[]\n"))
+    else:
+        write(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def show_events(events: list[Event]) -> None:
@@ -132,6 +199,8 @@ def read_pin(prompt: str) -> str:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.table import Table
+
     t = Table(title=title, title_justify="left")
     for c in columns:
         t.add_column(c)
@@ -140,8 +209,34 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     out.print(t)
 
 
-def dump(data: Any) -> None:
-    out.print_json(json.dumps(data))
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on standard error when it is a terminal, one line for each
+    name it is given ``update(name, done, total)`` for; nothing otherwise, and
+    then Rich is not even imported."""
+    if not sys.stderr.isatty():
+        yield lambda name, done, total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn(label + " {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=err.console,
+                  transient=True, disable=not err.console.is_terminal) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=None)
+            bar.update(tasks[name], completed=done, total=total)
+
+        yield update
 
 
 def refuse_existing(target: str, *, force: bool) -> None:
@@ -151,8 +246,6 @@ def refuse_existing(target: str, *, force: bool) -> None:
         raise _file_exists(target)
     folder = os.path.dirname(target) or "."
     if not os.path.isdir(folder) or os.path.isdir(target):
-        from ..domain.errors import InvalidInput
-
         why = ("is a folder" if os.path.isdir(target)
                else f"needs the folder {folder}, which does not exist")
         raise InvalidInput("INVALID_INPUT", f"{target} {why}; nothing was written",
@@ -160,8 +253,6 @@ def refuse_existing(target: str, *, force: bool) -> None:
 
 
 def _file_exists(target: str) -> ColdcheckError:
-    from ..domain.errors import Conflict
-
     return Conflict("FILE_EXISTS", f"{target} exists; nothing was written (choose another "
                     "--out, or --force to replace it)")
 
@@ -175,7 +266,6 @@ def write_file(target: str, data: bytes, *, force: bool) -> None:
     then renamed over it: a link at the target is replaced, never followed, and
     a crash leaves either the old file or the new one, never half of one.
     """
-    from ..domain.errors import InvalidInput
     from ..ledger.keys import replace_file
 
     path = Path(target)

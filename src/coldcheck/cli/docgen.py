@@ -14,10 +14,11 @@ from . import app
 
 
 def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
-    if hasattr(cmd, "commands"):
+    if hasattr(cmd, "list_commands"):
+        ctx = typer.Context(cmd)
         out: list[tuple[list[str], Any]] = []
-        for name in sorted(cmd.commands):
-            out += _walk(cmd.commands[name], [*path, name])
+        for name in sorted(cmd.list_commands(ctx)):
+            out += _walk(cmd.get_command(ctx, name), [*path, name])
         return out
     return [(path, cmd)]
 
@@ -34,7 +35,15 @@ def render() -> str:
              "Every command that reads or writes a production takes `--db` (or "
              "`COLDCHECK_DATABASE_URL`) and, where a database holds several productions, "
              "`--production`. Exit codes: 0 done, 2 invalid input or unknown id, 3 refused "
-             "by a rule, 4 conflict or locked PIN, 5 ledger verification failed.", ""]
+             "by a rule, 4 conflict or locked PIN, 5 ledger verification failed.", "",
+             "With `--json` a command writes one JSON document to standard output and "
+             "nothing else (no colour, whatever the terminal): an object indented, a list "
+             "(a timeline, the events an action recorded) as `[`, one compact element a "
+             "line, `]`, written as it is encoded; an error as `{\"error\": {…}}` "
+             "(docs/errors.md). Without `--json` the output is for people: tables and "
+             "colour on a terminal. `coldcheck --help` lists each command on one line; "
+             "`coldcheck COMMAND --help` gives the whole text below. `python -m coldcheck` "
+             "is the same command line.", ""]
     for path, cmd in _walk(root, ["coldcheck"]):
         lines += [f"### {' '.join(path)}", "", _cell(cmd.help or ""), ""]
         params = [p for p in cmd.params if p.name != "help"]

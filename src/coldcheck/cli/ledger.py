@@ -5,21 +5,37 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..domain.errors import Conflict, InvalidInput
-from ..services import ledger as L
-from ..services.context import Context
-from ..services.verify import VerifyReport, verify_ledger
-from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, err, guarded, out, run, settings
+from .app import group
+from .common import (
+    DbOpt,
+    JsonOpt,
+    ProdOpt,
+    ctx_for,
+    err,
+    guarded,
+    out,
+    progress,
+    run,
+    settings,
+    write_json,
+)
+
+if TYPE_CHECKING:
+    from ..services.context import Context
+    from ..services.verify import VerifyReport
 
 VERIFY_FAILED = 5  # exit status when the ledger does not verify (docs/cli.md)
 
-app = typer.Typer(help="The tamper-evident ledger (RFC 9162 Merkle tree, signed C2SP "
-                       "checkpoints).", no_args_is_help=True)
+app = group("The tamper-evident ledger (RFC 9162 Merkle tree, signed C2SP checkpoints).")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="ledger")
 
 
 @app.command("key")
@@ -34,6 +50,8 @@ def key(db: DbOpt = None, production: ProdOpt = None) -> None:
 def checkpoint(db: DbOpt = None, production: ProdOpt = None) -> None:
     """Sign a checkpoint if entries were added since the last one; print the latest
     signed note exactly as signed."""
+    from ..services import ledger as L
+
     with guarded(False):
         ctx = ctx_for(db, production)
         _, note = L.sign_checkpoint(ctx, reason="on_demand", at=ctx.now())
@@ -43,6 +61,8 @@ def checkpoint(db: DbOpt = None, production: ProdOpt = None) -> None:
 @app.command("entry")
 def entry(index: int, db: DbOpt = None, production: ProdOpt = None) -> None:
     """Write entry N's exact bytes to standard output."""
+    from ..services import ledger as L
+
     with guarded(False):
         data = L.entry(ctx_for(db, production), index)
     sys.stdout.buffer.write(data)
@@ -54,6 +74,8 @@ def prove_inclusion(index: int, size: Annotated[int | None, typer.Option()] = No
                     db: DbOpt = None, production: ProdOpt = None,
                     as_json: JsonOpt = False) -> None:
     """Inclusion proof of entry INDEX in the tree of SIZE (default: current)."""
+    from ..services import ledger as L
+
     run(as_json, lambda: L.inclusion_proof(ctx_for(db, production), index, size), _show)
 
 
@@ -62,6 +84,8 @@ def prove_consistency(old: int, size: Annotated[int | None, typer.Option()] = No
                       db: DbOpt = None, production: ProdOpt = None,
                       as_json: JsonOpt = False) -> None:
     """Consistency proof from tree size OLD to SIZE (default: current)."""
+    from ..services import ledger as L
+
     run(as_json, lambda: L.consistency_proof(ctx_for(db, production), old, size), _show)
 
 
@@ -119,6 +143,8 @@ def seal_key(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = Fa
     database: for moving a production to a studio server whose servers share no key
     folder. The key file is left in place."""
     def go() -> dict[str, Any]:
+        from ..services import ledger as L
+
         ctx = ctx_for(db, production)
         return L.seal_file_key(ctx, at=ctx.now())
 
@@ -148,24 +174,20 @@ def verify(db: DbOpt = None, production: ProdOpt = None, key: KeyOpt = None,
     """Recompute the whole ledger and compare: entries, Merkle tree and stored hashes,
     signed checkpoints, projections. Exit 0 when sound; exit 5 naming the first entry
     that differs and what differs, or when no key you hold vouches for it."""
+    from ..services.verify import verify_ledger
+
     with guarded(as_json), contextlib.ExitStack() as stack:
         ctx = _backup_ctx(db, production, stack, named=bool(key or checkpoint)) if backup \
             else ctx_for(db, production)
         held = [(str(p), _read_note(p)) for p in checkpoint or []]
         trusted = _read_key(key) if key is not None else None
-        with Progress(TextColumn("verifying {task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                      transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task(ctx.production, total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = verify_ledger(ctx, progress=progress, trusted_key=trusted,
-                                   checkpoints=held, trust_database_key=trust_database_key,
-                                   use_kept=not backup)
+        with progress("verifying") as update:
+            name = ctx.production
+            report = verify_ledger(ctx, progress=lambda done, total: update(name, done, total),
+                                   trusted_key=trusted, checkpoints=held,
+                                   trust_database_key=trust_database_key, use_kept=not backup)
     if as_json:
-        out.print_json(data=report.to_dict())
+        write_json(report.to_dict())
     else:
         _show_report(report)
     if not report.ok:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .app import group
 from .common import (
     DbOpt,
     JsonOpt,
@@ -19,7 +20,11 @@ from .common import (
     write_file,
 )
 
-app = typer.Typer(help="Printable reports (PDF).", no_args_is_help=True)
+app = group("Printable reports (PDF).")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="report")
 
 
 @app.command("daily")

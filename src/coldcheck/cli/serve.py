@@ -13,8 +13,6 @@ from typing import Annotated, Any
 import typer
 
 from ..domain.errors import InvalidInput, NotFound
-from ..security import hasher
-from ..services import accounts
 from .common import DbOpt, JsonOpt, ProdOpt, ctx_for, guarded, out, run, settings
 
 Req = typer.Option
@@ -62,6 +60,9 @@ def account_add(username: str, person: Annotated[str, Req(help="Person id, e.g. 
     """Link USERNAME to a person of the production. A new username is created with a
     password (prompted twice, or one line of standard input)."""
     def go() -> dict[str, Any]:
+        from ..security import hasher
+        from ..services import accounts
+
         ctx = ctx_for(db, production)
         uname = accounts.check_username(username)
         try:
@@ -84,6 +85,8 @@ def token_create(username: str, name: Annotated[str, Req(help="What the token is
                  as_json: JsonOpt = False) -> None:
     """Create a bearer token for USERNAME on the production; it is printed once."""
     def go() -> dict[str, Any]:
+        from ..services import accounts
+
         ctx = ctx_for(db, production)
         acc = accounts.account_of_username(ctx.store, username)
         if accounts.membership(ctx.store, acc, ctx.production) is None:
@@ -102,6 +105,8 @@ def token_revoke(token_id: str, username: str, db: DbOpt = None, production: Pro
                  as_json: JsonOpt = False) -> None:
     """Revoke token TOKEN_ID of USERNAME."""
     def go() -> dict[str, Any]:
+        from ..services import accounts
+
         ctx = ctx_for(db, production)
         acc = accounts.account_of_username(ctx.store, username)
         return accounts.revoke_token(ctx.store, account_id=acc, production=ctx.production,
@@ -115,6 +120,8 @@ def device_add(name: Annotated[str, Req(help="What the device is, e.g. 'Armory t
                production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Register a device (tablet, script host) on the production."""
     def go() -> dict[str, Any]:
+        from ..services import accounts
+
         ctx = ctx_for(db, production)
         acc = accounts.account_of_username(ctx.store, by)
         return accounts.register_device(ctx.store, production=ctx.production, name=name,
@@ -130,6 +137,8 @@ def device_revoke(device_id: str, by: Annotated[str, Req(help="Username revoking
                   as_json: JsonOpt = False) -> None:
     """Revoke a device: its writes are refused from now on."""
     def go() -> dict[str, Any]:
+        from ..services import accounts
+
         ctx = ctx_for(db, production)
         acc = accounts.account_of_username(ctx.store, by)
         return accounts.revoke_device(ctx.store, production=ctx.production, device=device_id,
