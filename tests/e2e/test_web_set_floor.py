@@ -154,3 +154,35 @@ def test_the_first_ad_and_the_supervisor_act_on_the_armorers_cart_tablet(
           f"after {sup_after}")
     assert ad_after < before["day"] and sup_after < before["complaint"]
     assert not page_errors(tab), tab.errors
+
+
+def test_the_first_ad_pairs_her_phone_and_opens_the_day_from_it(
+        new_tablet: Any, web_server: Served) -> None:
+    cart: Tablet = new_tablet(CART)
+    cart.sign_in("sam")
+    cart.register("Cart tablet")
+    cart.open("device")
+    page = cart.page
+    page.get_by_label("Whose phone").select_option(label="Dana Whitfield (1st AD)")
+    page.get_by_role("button", name="Show the pairing code").click()
+    expect(page.locator("#pair-form figure.qr svg")).to_be_visible()
+    cart.shot("set-floor-6-pairing-qr")
+    title = page.locator("#pair-form figure.qr svg title").text_content() or ""
+    url = re.search(r"/pair/[A-Za-z0-9_-]+", title)
+    assert url, title
+    phone: Tablet = new_tablet({"width": 390, "height": 844})
+    phone.go(url.group(0))
+    phone.page.get_by_label("Username").fill("dana")
+    phone.page.get_by_label("Password").fill(PASSWORD)
+    phone.page.get_by_role("button", name="Sign in and pair this phone").click()
+    phone.page.wait_for_url(re.compile(r".*paired=dev-"))
+    phone.open("day")
+    phone.page.get_by_role("button", name="Open the shooting day").click()
+    expect(phone.page.get_by_role("status").filter(has_text="Recorded")).to_be_visible()
+    phone.shot("set-floor-7-phone-day-opened")
+    e = last_event(web_server)
+    assert e.type == "day.opened" and ";session:" not in e.device
+    # The code is spent: a second phone gets DEVICE_UNKNOWN.
+    other: Tablet = new_tablet({"width": 390, "height": 844})
+    other.go(url.group(0))
+    expect(other.page.get_by_text("DEVICE_UNKNOWN").first).to_be_visible()

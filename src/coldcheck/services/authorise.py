@@ -45,6 +45,7 @@ from .core import check_pin
 from .hub import Hub
 from .idempotency import Outcome
 from .limits import AttemptLimiter, pin_failed, pin_limiter, sign_in_limiter
+from .pairing import Pairings
 from .permissions import ACTING, PIN_ACTIONS, RECORDING, allowed
 from .readmodel import ReadModel, Replica, event_json
 
@@ -63,6 +64,7 @@ class AppState:
     clock: Callable[[], datetime]
     limiter: AttemptLimiter = field(default_factory=sign_in_limiter)
     pin_limiter: AttemptLimiter = field(default_factory=pin_limiter)
+    pairings: Pairings = field(default_factory=Pairings)  # phones' one-time codes
     # SQLite only: a connection the event loop reads on (heads, credentials), so a
     # read request never waits for a worker thread. None on PostgreSQL, where a
     # query is a network round trip and stays off the event loop.
