@@ -25,7 +25,7 @@ import os
 import secrets
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,10 +41,12 @@ from ..security import hasher
 from . import accounts, idempotency
 from .accounts import AccessError, Principal
 from .context import Context, utc_now
+from .core import check_pin
 from .hub import Hub
 from .idempotency import Outcome
 from .limits import AttemptLimiter, pin_failed, pin_limiter, sign_in_limiter
-from .permissions import PIN_ACTIONS, RECORDING, allowed
+from .pairing import Pairings
+from .permissions import ACTING, PIN_ACTIONS, RECORDING, allowed
 from .readmodel import ReadModel, Replica, event_json
 
 
@@ -62,6 +64,7 @@ class AppState:
     clock: Callable[[], datetime]
     limiter: AttemptLimiter = field(default_factory=sign_in_limiter)
     pin_limiter: AttemptLimiter = field(default_factory=pin_limiter)
+    pairings: Pairings = field(default_factory=Pairings)  # phones' one-time codes
     # SQLite only: a connection the event loop reads on (heads, credentials), so a
     # read request never waits for a worker thread. None on PostgreSQL, where a
     # query is a network round trip and stays off the event loop.
@@ -155,6 +158,47 @@ def check_device(state: AppState, action: str, production: str, device: str | No
                                  conn=conn)
 
 
+def person_by_badge(rep: Replica, who: str) -> str:
+    """The person whose badge (or person id) is ``who`` on the replica's production."""
+    who = who.strip()
+    with rep.lock:
+        st = rep.state
+        person = st.badges.get(who) or (who if who in st.people else None)
+    if person is None:
+        raise InvalidInput("NOT_FOUND", f"no person with badge {who[:40]!r} on this production",
+                           what="person", id=who[:40])
+    return person
+
+
+def act_as(call: Access, *, who: str, pin: str | None) -> Access:
+    """``call`` done by the person whose badge is ``who``, confirmed with their own
+    PIN, on the caller's signed-in session and registered device ("acting by
+    PIN"). The action must be one of :data:`~.permissions.ACTING` and allowed to
+    the PIN holder's roles (ACTION_FORBIDDEN); a write needs the registered
+    device (DEVICE_*, checked before). The PIN itself is checked when the write
+    runs (:meth:`Access.record_once`), like a witness's: under the caller's
+    wrong-PIN limit, wrong PINs recorded, five lock it. The matrix is checked
+    first, so a badge cannot serve to guess a PIN through an action its holder
+    may not do."""
+    if call.action not in ACTING:
+        raise AccessError("ACTION_FORBIDDEN", f"{call.action} cannot be done by badge and PIN "
+                          "on someone else's session: sign in as yourself "
+                          "(docs/permissions.md)", kind="forbidden", action=call.action)
+    if not call.device:
+        raise AccessError("DEVICE_REQUIRED", "acting by badge and PIN needs a tablet "
+                          "registered on this production", kind="forbidden")
+    person = person_by_badge(call.replica, who)
+    roles = call.replica.person_roles(person)
+    if not allowed(call.action, roles):
+        raise AccessError("ACTION_FORBIDDEN", f"{call.action} is not allowed to "
+                          f"{' or '.join(roles) or 'this person'} on this production "
+                          "(docs/permissions.md)", kind="forbidden", action=call.action,
+                          roles=roles)
+    if person == call.person:  # the session holder confirming their own action
+        return call
+    return replace(call, person=person, roles=roles, session_holder=call.person, pin=pin)
+
+
 def check_key(key: str | None) -> None:
     """An Idempotency-Key is 1 to 255 visible ASCII characters."""
     if key is not None and not (len(key) <= 255 and key.isascii() and key.isprintable()
@@ -181,10 +225,23 @@ class Access:
     path: str = ""  # the request path: the fingerprint's, and a stored refusal's instance
     body: bytes = b""  # what the fingerprint binds the key to
 
+    # Acting by badge + PIN (:func:`act_as`): ``person`` is the PIN holder, who
+    # is the actor; the session holder is recorded beside the device.
+    session_holder: str = ""
+    pin: str | None = field(default=None, repr=False)
+
+    @property
+    def recorded_device(self) -> str:
+        """The ``device`` of the events this request records: ``device:<id>``, or
+        ``device:<id>;session:<person>`` when someone acts by PIN on the session
+        of ``<person>`` (docs/events.md, "Who and where")."""
+        base = self.device or "api"
+        return f"{base};session:{self.session_holder}" if self.session_holder else base
+
     def ctx(self) -> Context:
         st = self.state
         return Context(store=st.store, production=self.production, settings=st.settings,
-                       device=self.device or "api", clock=st.clock, ph=st.ph)
+                       device=self.recorded_device, clock=st.clock, ph=st.ph)
 
     def now(self) -> datetime:
         return self.state.clock()
@@ -207,8 +264,14 @@ class Access:
         def recorded() -> dict[str, Any]:
             with (self.state.pin_limiter.attempt(f"account:{self.principal.account_id}",
                                                  pin_failed)
-                  if self.action in PIN_ACTIONS else nullcontext()):
-                return {"events": [event_json(e) for e in fn(self.ctx())]}
+                  if self.action in PIN_ACTIONS or self.session_holder else nullcontext()):
+                ctx = self.ctx()
+                if self.session_holder:
+                    # The witnesses' check: wrong PINs recorded, five lock the PIN.
+                    check_pin(ctx, person=self.person, pin=self.pin,
+                              action=f"{self.action} on {self.device or 'api'}",
+                              at=ctx.now(None))
+                return {"events": [event_json(e) for e in fn(ctx)]}
 
         try:
             return self.run_once(recorded)

@@ -40,6 +40,15 @@ def _r(*roles: str) -> frozenset[str]:
 # them count against the caller's account (services/authorise.py, ``pin_limiter``).
 PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close"})
 
+# Actions a person may do on someone else's signed-in, registered tablet by
+# badge + their own PIN ("acting by PIN", services/authorise.py ``act_as``):
+# the matrix is read for the PIN holder's roles, not the session holder's. The
+# custody actions keep their rules (only armorers inspect, issue, return, store);
+# witnessing and closing an incident already take each signer's own PIN.
+ACTING = frozenset({"day.open", "day.meal_break", "scene.plan", "scene.acknowledge_pointing",
+                    "meeting.hold", "person.brief", "incident.report", "complaint.file",
+                    "complaint.acknowledge", "rule.override", "note.add"})
+
 ACTIONS: dict[str, frozenset[str]] = {
     # reading: the board, timelines, people, events and their live stream, the ledger
     "read": ALL,

@@ -41,10 +41,17 @@ from ..domain.people import Person
 from ..domain.state import ProductionState
 from ..services import accounts
 from ..services.accounts import AccessError, NewSession, Principal
-from ..services.authorise import Access, authorise, check_device, check_key, limited_login
+from ..services.authorise import (
+    Access,
+    act_as,
+    authorise,
+    check_device,
+    check_key,
+    limited_login,
+)
 from ..services.context import Context
 from ..services.idempotency import Outcome as Answer
-from ..services.permissions import allowed
+from ..services.permissions import ACTING, allowed
 from .errors import Problem
 from .http import FormError, Req, go, render, render_text
 from .present import is_utc, local_text, utc_line, zone_abbr, zone_offset
@@ -167,6 +174,16 @@ class Page:
     def can(self, action: str) -> bool:
         return allowed(action, self.call.roles)
 
+    def actors(self, action: str, role: str | None = None) -> list[Person]:
+        """Who else may do ``action`` here by badge + PIN ("acting by PIN"): the
+        people whose own roles allow it (and who hold ``role``, if given), the
+        signed-in person excepted."""
+        if action not in ACTING:
+            return []
+        return [p for p in self.st.people.values()
+                if p.id != self.call.person and allowed(action, p.roles)
+                and (role is None or role in p.roles)]
+
     @property
     def tz(self) -> tzinfo:
         """The time zone the pages show times in (Settings.timezone)."""
@@ -230,7 +247,7 @@ class Page:
         """What every production template gets."""
         return {"page": self, "st": self.st, "me": self.me, "prod": self.production,
                 "csrf": self.csrf, "can": self.can, "now": self.now, "tz": self.tz,
-                "form": self.req.form,
+                "form": self.req.form, "actors": self.actors,
                 "problem": None, "failed": None, "done": self.done(),
                 "device_problem": self.device_problem, **extra}
 
@@ -319,9 +336,22 @@ def _canonical(form: Iterable[tuple[str, str]]) -> bytes:
 
 
 def writer(req: Req, action: str) -> Access:
+    """The write's access; a form with an ``act_as`` badge (and ``act_pin``) is
+    done by that person on this session ("acting by PIN", services.authorise.act_as):
+    the session holder only needs to be a member, the PIN holder's roles decide."""
     principal = signed_in(req, csrf=True)
-    return authorised(req, principal, action, write=True,
-                      body=_canonical(req.form.multi_items()))
+    body = _canonical(req.form.multi_items())
+    who = (req.form.get("act_as") or "").strip()
+    if not who:
+        return authorised(req, principal, action, write=True, body=body)
+    call = authorised(req, principal, "read")
+    call.action = action
+    call.device = check_device(req.state, action, call.production, device_of(req))
+    key = req.form.get("idem") or None
+    check_key(key)
+    call.key, call.method, call.path, call.body = (key, req.request.method,
+                                                   req.request.url.path, body)
+    return act_as(call, who=who, pin=req.form.get("act_pin"))
 
 
 def stale(call: Access, subjects: Sequence[str], seen: str | None) -> None:

@@ -48,6 +48,8 @@ def routes() -> list[BaseRoute]:
         get(p + "/labels", board.labels),
         get(p + "/labels/{kind}/{ident}.png", board.label_png),
         get(p + "/device", auth.device_page), post(p + "/device", auth.device_register),
+        post(p + "/device/pair", auth.device_pair),
+        get("/pair/{code}", auth.pair_page), post("/pair/{code}", auth.pair_post),
         # custody
         get(p + "/intake", custody.intake), post(p + "/intake/lot", custody.intake_lot),
         post(p + "/intake/weapon", custody.intake_weapon),

@@ -124,7 +124,10 @@ NEXT_STEPS: dict[str, str] = {
     "SESSION_EXPIRED": "Sign in again. Your form is kept: submit it again afterwards.",
     "CSRF_FAILED": "Reload the page and submit again.",
     "ACTION_FORBIDDEN": "Ask someone who holds the role this action needs.",
-    "DEVICE_REQUIRED": "The armorer or producer registers this tablet (This tablet).",
+    "DEVICE_REQUIRED": "Nothing can be recorded from this phone or tablet until it is "
+                       "registered: the armorer or producer registers a tablet on its This "
+                       "tablet page, or pairs your phone there with a one-time QR code that "
+                       "you scan with the phone.",
     "DEVICE_UNKNOWN": "The armorer or producer registers this tablet again (This tablet).",
     "DEVICE_REVOKED": "This tablet was revoked: the armorer or producer registers it again.",
     "IDEMPOTENCY_KEY_REUSED": "Reload the page and enter it again.",

@@ -129,9 +129,8 @@ def productions(req: Req) -> Response:
 def device_page(req: Req) -> Response:
     page = production_page(req)
     devices = accounts.devices(req.state.store, page.production)
-    return render(req, "device.html", page.ctx(devices=devices,
-                                               current=accounts.device_id_of(
-                                                   device_of(req))))
+    del devices
+    return render(req, "device.html", _device_ctx(req, page))
 
 
 @view
@@ -144,11 +143,117 @@ def device_register(req: Req) -> Response:
         if problem.sign_in_again:
             return session_expired(req, problem)
         page = production_page(req)
-        devices = accounts.devices(req.state.store, page.production)
-        ctx = page.ctx(devices=devices, current=None)
-        ctx.update(problem=problem, failed="device_form")
+        ctx = _device_ctx(req, page)
+        ctx.update(problem=problem, failed="device_form", current=None)
         return render(req, "device.html", ctx, block="device_form", status=problem.status)
     prod = req.param("production")
     resp = go(req, f"/p/{prod}/device", registered=body["id"])
     set_device_cookie(req, resp, prod, str(body["key"]))  # the key, never shown
+    return resp
+
+
+# ---- pairing a person's own phone (services/pairing.py) ------------------------------
+def _device_ctx(req: Req, page: Any, **extra: Any) -> dict[str, Any]:
+    devices = accounts.devices(req.state.store, page.production)
+    people = [p for p in page.st.people.values() if p.id != page.me.id]
+    ctx: dict[str, Any] = page.ctx(devices=devices, pair_people=people, pairing=None,
+                                   current=accounts.device_id_of(device_of(req)), **extra)
+    return ctx
+
+
+@view
+def device_pair(req: Req) -> Response:
+    """The armorer, on the registered cart tablet, shows a one-time pairing QR code
+    for one person's phone."""
+    from .board import qr_svg
+
+    who = (req.form.get("person") or "").strip()
+
+    def issue(call: Any) -> dict[str, Any]:
+        accounts.check_device(call.state.store, production=call.production,
+                              device=device_of(req))  # shown from a registered tablet only
+        with call.replica.lock:
+            person = call.replica.state.people.get(who)
+        if person is None:
+            raise AccessError("NOT_FOUND", f"no person {who[:40]!r} on this production",
+                              kind="not_found")
+        code, p = call.state.pairings.issue(production=call.production, person=person.id,
+                                            by_account=call.principal.account_id,
+                                            at=call.now())
+        return {"code": code, "person": person.id, "name": person.name,
+                "expires": p.expires}
+
+    body, problem = run_plain(req, "device.manage", issue, idempotent=False)
+    if problem is not None and problem.sign_in_again:
+        return session_expired(req, problem)
+    page = production_page(req)
+    if problem is not None:
+        ctx = _device_ctx(req, page)
+        ctx.update(problem=problem, failed="pair_form")
+        return render(req, "device.html", ctx, block="pair_form" if req.htmx else None,
+                      status=problem.status)
+    base = str(req.request.base_url).rstrip("/")
+    url = f"{base}/pair/{body['code']}"
+    pairing = {**body, "url": url, "qr": qr_svg(url, scale=5)}
+    return render(req, "device.html", {**_device_ctx(req, page), "pairing": pairing},
+                  block="pair_form" if req.htmx else None)
+
+
+def _pair_page(req: Req, problem: Problem | None, status: int = 200) -> Response:
+    code = req.param("code")
+    pairing = None
+    try:
+        p = req.state.pairings.peek(code, req.now())
+        rep = req.state.reads.get(p.production)
+        with rep.lock:
+            person = rep.state.people.get(p.person)
+            prod_name = rep.state.name
+        pairing = {"name": person.name if person else p.person, "production": prod_name,
+                   "expires": p.expires}
+    except ColdcheckError as err:
+        problem = problem or Problem.from_error(err)
+        status = problem.status
+    token = signin_token(req)
+    resp = render(req, "pair.html", {"problem": problem, "pairing": pairing, "page": None,
+                                     "signin_token": token, "code": code,
+                                     "username": req.form.get("username", "")},
+                  status=status)
+    set_signin_cookie(req, resp, token)
+    return resp
+
+
+@view
+def pair_page(req: Req) -> Response:
+    """What the phone opens from the QR code: sign in as the person it is for."""
+    return _pair_page(req, None)
+
+
+@view
+def pair_post(req: Req) -> Response:
+    """Sign in as the person the code is for; then the phone is registered for them
+    and the code is spent. Another person's sign-in leaves the code unused."""
+    code = req.param("code")
+    try:
+        check_signin_token(req)
+        p = req.state.pairings.peek(code, req.now())
+        s = sign_in(req, req.form.get("username", ""), req.form.get("password", ""))
+        person = accounts.membership(req.state.store, s.account_id, p.production)
+        if person != p.person:
+            accounts.logout(req.state.store, session_token=s.token, at=req.now())
+            raise AccessError("ACTION_FORBIDDEN", "this pairing code is for someone else: "
+                              "sign in with the account of the person it was shown for",
+                              kind="forbidden")
+        p = req.state.pairings.spend(code, req.now())
+        rep = req.state.reads.get(p.production)
+        with rep.lock:
+            name = rep.state.people[p.person].name
+        dev = accounts.register_device(req.state.store, production=p.production,
+                                       name=f"{name}'s phone (paired)",
+                                       account_id=s.account_id, at=req.now())
+    except ColdcheckError as err:
+        problem = Problem.from_error(err)
+        return _pair_page(req, problem, problem.status)
+    resp = go(req, f"/p/{p.production}/", paired=dev["id"])
+    set_session_cookies(req, resp, s)
+    set_device_cookie(req, resp, p.production, str(dev["key"]))
     return resp
