@@ -21,6 +21,7 @@ from ..config import Settings
 from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import Event
 from ..services.context import Context, context
+from ..services.faults import fault_of
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -33,7 +34,7 @@ ProdOpt = Annotated[str | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 EXIT = {"invalid": 2, "not_found": 2, "refused": 3, "conflict": 4, "locked": 4,
-        "forbidden": 4}
+        "forbidden": 4, "unavailable": 6}
 
 
 def settings(db: str | None) -> Settings:
@@ -80,11 +81,20 @@ def guarded(as_json: bool) -> Iterator[None]:
         if type(e) not in (OperationalError, DatabaseError):
             raise  # IntegrityError and the like: a defect, not the database's state
         fail(database_error(e), as_json)
+    except OSError as e:
+        found = fault_of(e)
+        if found is None:
+            raise
+        fail(found, as_json)
 
 
 def database_error(e: DBAPIError) -> ColdcheckError:
-    """What the driver said, as a stable code: a database another process kept
-    locked past the busy timeout, or a file that is not one."""
+    """What the driver said, as a stable code: a fault of the machine (a full
+    disk, a database another process kept locked past the busy timeout, a
+    read-only file system: services/faults.py), or a file that is not one."""
+    found = fault_of(e)
+    if found is not None:
+        return found
     said = str(e.orig)
     if "locked" in said or "busy" in said:
         return Conflict("DATABASE_BUSY", f"the database stayed locked by another process "

@@ -34,7 +34,9 @@ def render() -> str:
              "Every command that reads or writes a production takes `--db` (or "
              "`COLDCHECK_DATABASE_URL`) and, where a database holds several productions, "
              "`--production`. Exit codes: 0 done, 2 invalid input or unknown id, 3 refused "
-             "by a rule, 4 conflict or locked PIN, 5 ledger verification failed.", ""]
+             "by a rule, 4 conflict or locked PIN, 5 ledger verification failed, 6 a fault "
+             "of the machine (disk full, read-only storage, key folder unreadable: nothing "
+             "was recorded).", ""]
     for path, cmd in _walk(root, ["coldcheck"]):
         lines += [f"### {' '.join(path)}", "", _cell(cmd.help or ""), ""]
         params = [p for p in cmd.params if p.name != "help"]
