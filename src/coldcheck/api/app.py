@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -25,7 +26,7 @@ from ..services.authorise import AppState
 from . import routes
 from .auth import Reader, Writer
 from .middleware import Guard, SecurityHeaders
-from .problems import PROBLEM, on_coldcheck_error, on_http_error, on_validation_error
+from .problems import PROBLEM, on_coldcheck_error, on_http_error, on_unexpected, on_validation_error
 from .routes import admin, custody, reads, session  # noqa: F401 - they add the routes
 from .schemas import ProblemOut
 
@@ -150,6 +151,8 @@ def build_api(state: AppState) -> FastAPI:
     app.add_exception_handler(ColdcheckError, on_coldcheck_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(DBAPIError, on_unexpected)
+    app.add_exception_handler(OSError, on_unexpected)
     app.add_middleware(Guard, max_body=state.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=state.settings.tls_cert is not None)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import internal, log_unexpected, problem
+from ..services.faults import fault_of
+from .problems import from_error, internal, log_unexpected, problem
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -101,9 +102,12 @@ class Guard:
         try:
             await self.app(scope, receive, tracked)
         except Exception as exc:
-            log_unexpected(exc, method, path)
+            found = fault_of(exc)
+            if found is None:
+                log_unexpected(exc, method, path)
             if not started:
-                await internal(path)(scope, receive, send)
+                await (internal(path) if found is None else from_error(found, path))(
+                    scope, receive, send)
 
 
 class SecurityHeaders:

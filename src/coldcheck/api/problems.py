@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from ..domain.errors import ColdcheckError
+from ..services.faults import fault_of
 from ..services.problems import encode, problem_body, status_of
 
 log = logging.getLogger("coldcheck.api")
@@ -42,7 +43,7 @@ def problem(code: str, status: int, detail: str, instance: str | None = None,
 def from_error(err: ColdcheckError, instance: str | None) -> Response:
     status = status_of(err.code, err.kind)
     headers = {}
-    if status == 429 and "retry_after" in err.details:
+    if status in (429, 503) and "retry_after" in err.details:
         headers["Retry-After"] = str(err.details["retry_after"])
     if err.code == "IDEMPOTENCY_KEY_IN_PROGRESS":
         headers["Retry-After"] = "1"
@@ -99,6 +100,18 @@ def allowed_methods(request: Request) -> str:
         if match is not Match.NONE:
             methods |= set(getattr(route, "methods", None) or ())
     return ", ".join(sorted(methods))
+
+
+def on_unexpected(request: Request, exc: Exception) -> Response:
+    """A driver or system error that escaped the use case: a fault of the machine
+    (a full disk, a locked database, read-only storage) answers 503 with its
+    code and advice; anything else is a defect, 500 with the traceback logged."""
+    found = fault_of(exc)
+    if found is not None:
+        log.warning("%s in %s %s: %s", found.code, request.method, request.url.path, exc)
+        return from_error(found, request.url.path)
+    log_unexpected(exc, request.method, request.url.path)
+    return internal(request.url.path)
 
 
 def internal(instance: str | None) -> Response:

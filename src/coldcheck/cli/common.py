@@ -61,7 +61,7 @@ ProdOpt = Annotated[str | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 EXIT = {"invalid": 2, "not_found": 2, "refused": 3, "conflict": 4, "locked": 4,
-        "forbidden": 4}
+        "forbidden": 4, "unavailable": 6}
 
 
 def settings(db: str | None) -> Settings:
@@ -111,6 +111,13 @@ def guarded(as_json: bool) -> Iterator[None]:
     except ColdcheckError as e:
         fail(e, as_json)
     except Exception as e:
+        if isinstance(e, OSError):  # a full disk, a read-only or unreadable key folder
+            from ..services.faults import fault_of
+
+            found = fault_of(e)
+            if found is None:
+                raise
+            fail(found, as_json)
         # Only a command that opened a database can have a database error; the
         # others never import SQLAlchemy to find out.
         exc = sys.modules.get("sqlalchemy.exc")
@@ -120,8 +127,14 @@ def guarded(as_json: bool) -> Iterator[None]:
 
 
 def database_error(e: DBAPIError) -> ColdcheckError:
-    """What the driver said, as a stable code: a database another process kept
-    locked past the busy timeout, or a file that is not one."""
+    """What the driver said, as a stable code: a fault of the machine (a full
+    disk, a database another process kept locked past the busy timeout, a
+    read-only file system: services/faults.py), or a file that is not one."""
+    from ..services.faults import fault_of
+
+    found = fault_of(e)
+    if found is not None:
+        return found
     said = str(e.orig)
     if "locked" in said or "busy" in said:
         return Conflict("DATABASE_BUSY", f"the database stayed locked by another process "

@@ -35,7 +35,9 @@ def render() -> str:
              "Every command that reads or writes a production takes `--db` (or "
              "`COLDCHECK_DATABASE_URL`) and, where a database holds several productions, "
              "`--production`. Exit codes: 0 done, 2 invalid input or unknown id, 3 refused "
-             "by a rule, 4 conflict or locked PIN, 5 ledger verification failed.", "",
+             "by a rule, 4 conflict or locked PIN, 5 ledger verification failed, 6 a fault "
+             "of the machine (disk full, read-only storage, key folder unreadable: nothing "
+             "was recorded).", "",
              "With `--json` a command writes one JSON document to standard output and "
              "nothing else (no colour, whatever the terminal): an object indented, a list "
              "(a timeline, the events an action recorded) as `[`, one compact element a "

@@ -15,7 +15,8 @@ class ColdcheckError(Exception):
     """Base of every expected error. ``kind`` tells a surface how to render it."""
 
     code: str = "ERROR"
-    kind: str = "invalid"  # invalid | not_found | conflict | refused | forbidden | locked
+    # invalid | not_found | conflict | refused | forbidden | locked | unavailable
+    kind: str = "invalid"
 
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -58,6 +59,12 @@ class Forbidden(ColdcheckError):
 
 class Locked(ColdcheckError):
     kind = "locked"
+
+
+class Unavailable(ColdcheckError):
+    """A fault of the machine, not of the request (services/faults.py)."""
+
+    kind = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,10 @@ ERROR_CODES: dict[str, str] = {
     "SCHEMA_NEWER": "The database was migrated by a newer coldcheck than this one.",
     "DATABASE_BUSY": "The database stayed locked by another process; nothing was changed.",
     "DATABASE_UNREADABLE": "The file cannot be opened as a database.",
+    "DISK_FULL": "The disk holding the database is full; nothing was recorded.",
+    "DISK_IO_ERROR": "The disk holding the database failed a write; nothing was recorded.",
+    "READ_ONLY_STORAGE": "The database is on read-only storage; nothing was recorded.",
+    "KEY_FOLDER_UNREADABLE": "The key folder cannot be read or written; nothing was signed.",
     "PRODUCTION_REQUIRED": "Several productions share the database: name one.",
     "WEAPON_INVALID_TRANSITION": "The weapon state machine has no such move from its state.",
     "LOT_NOT_USABLE": "The lot cannot be used for this (kind, balance or evidence).",

@@ -21,6 +21,7 @@ with an :class:`~.idempotency.Outcome`, which each front end renders.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -49,6 +50,8 @@ from .pairing import Pairings
 from .permissions import ACTING, PIN_ACTIONS, RECORDING, allowed
 from .readmodel import ReadModel, Replica, event_json
 
+log = logging.getLogger("coldcheck")
+
 
 @dataclass
 class AppState:
@@ -75,16 +78,24 @@ def load_secret(settings: Settings) -> bytes:
     """The server's HMAC key (idempotency fingerprints), created once, mode 0600,
     beside the signing keys: the database alone cannot reverse a fingerprint."""
     from ..ledger.keys import read_private, write_private
+    from .faults import Fault, fault_of
 
     folder = settings.resolved_key_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = Path(folder) / "api.secret"
-    if not os.path.lexists(path):
-        # Written whole and fsynced before it appears: a crash cannot leave an
-        # empty key behind. Another server starting at once may win: use its.
-        with contextlib.suppress(FileExistsError):
-            write_private(path, secrets.token_bytes(32))
-    data = read_private(path, what="server secret", limit=64, why="the server's HMAC key")
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not os.path.lexists(path):
+            # Written whole and fsynced before it appears: a crash cannot leave an
+            # empty key behind. Another server starting at once may win: use its.
+            with contextlib.suppress(FileExistsError):
+                write_private(path, secrets.token_bytes(32))
+        data = read_private(path, what="server secret", limit=64,
+                            why="the server's HMAC key")
+    except OSError as e:
+        if e.errno is None:  # the mode check: its own words say what to do
+            raise
+        raise (fault_of(e, key_folder=True) or Fault("KEY_FOLDER_UNREADABLE", str(e))) \
+            from None
     if len(data) != 32:
         raise ValueError(f"{path} is not a 32-byte server secret: move it away and start "
                          "the server again to have a new one made")
@@ -276,4 +287,7 @@ class Access:
         try:
             return self.run_once(recorded)
         finally:
-            self.state.hub.notify(self.production)
+            try:
+                self.state.hub.notify(self.production)
+            except Exception as exc:  # the answer stands: the streams catch up on their own
+                log.error("live streams not woken for %s", self.production, exc_info=exc)

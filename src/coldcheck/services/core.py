@@ -46,6 +46,16 @@ def after_commit(ctx: Context, events: list[Event], at: datetime) -> None:
             # The action is committed and acknowledged; the checkpoint can be signed
             # later (`coldcheck ledger checkpoint`) and covers these entries then.
             log.warning("checkpoint not signed after %s: %s", sorted(reasons)[0], err)
+        except Exception as exc:
+            # Nor does a fault of the machine (a full disk, an unreadable key
+            # folder) or anything else turn a recorded action into a failure.
+            from .faults import fault_of
+
+            found = fault_of(exc, key_folder=isinstance(exc, OSError))
+            if found is None:
+                log.error("checkpoint not signed after %s", sorted(reasons)[0], exc_info=exc)
+            else:
+                log.warning("checkpoint not signed after %s: %s", sorted(reasons)[0], found)
 
 
 def check_pin(ctx: Context, *, person: str, pin: str | None, action: str,

@@ -74,10 +74,26 @@ def master_key(settings: Settings) -> bytes:
         raise ColdcheckError("KEY_MISSING", f"the master key file cannot be used: {e}") from None
 
 
+def _key_folder_fault(e: OSError) -> ColdcheckError:
+    from .faults import Fault, fault_of
+
+    return fault_of(e, key_folder=True) or Fault("KEY_FOLDER_UNREADABLE", str(e))
+
+
 def new_production_key(settings: Settings, production: str,
                        origin: str) -> tuple[Signer, bytes | None]:
     """A new production's signing key, and the key sealed for the database when
-    the setting key_store is ``database`` (None: it was written to a key file)."""
+    the setting key_store is ``database`` (None: it was written to a key file).
+    A key folder that cannot be written is KEY_FOLDER_UNREADABLE (DISK_FULL,
+    READ_ONLY_STORAGE where the system says so)."""
+    try:
+        return _new_production_key(settings, production, origin)
+    except OSError as e:
+        raise _key_folder_fault(e) from None
+
+
+def _new_production_key(settings: Settings, production: str,
+                        origin: str) -> tuple[Signer, bytes | None]:
     kept = held_checkpoint_path(settings, production)
     if kept.exists():  # a production of that id signed here before: never mix them
         raise ColdcheckError("ALREADY_INITIALISED", f"a checkpoint of a production {production!r} "
@@ -170,12 +186,21 @@ def _recorded_key_id(ctx: Context) -> str | None:
 def file_signer(ctx: Context) -> Signer:
     prod = ctx.store.production(ctx.production)
     path = key_path(ctx.settings.resolved_key_dir(), ctx.production)
-    if not path.exists():
+    try:
+        there = path.exists()
+    except OSError as e:  # the folder itself cannot be searched
+        raise _key_folder_fault(e) from None
+    if not there:
         raise ColdcheckError("KEY_MISSING", f"the signing key of {ctx.production!r} is not at "
                              f"{path}; set COLDCHECK_KEY_DIR")
     try:
         s = load_signer(path, prod["key_name"])
-    except (OSError, ValueError) as e:  # unreadable, not private, or not under that name
+    except OSError as e:
+        if e.errno is not None:  # the system refused the read (not the mode check)
+            raise _key_folder_fault(e) from None
+        raise ColdcheckError("KEY_MISMATCH", f"the key file {path} cannot be used: "
+                             f"{e}") from None
+    except ValueError as e:  # not private, or not under that name
         raise ColdcheckError("KEY_MISMATCH", f"the key file {path} cannot be used: "
                              f"{e}") from None
     if s.verifier_key() != prod["verifier_key"]:

@@ -32,11 +32,16 @@ HTTP_CODES: dict[str, str] = {
 KIND_STATUS: dict[str, int] = {
     "invalid": 422, "not_found": 404, "conflict": 409, "refused": 409, "forbidden": 403,
     "locked": 423, "unauthenticated": 401, "rate_limited": 429,
+    "unavailable": 503,
 }
 CODE_STATUS: dict[str, int] = {
     "NOT_FOUND": 404, "ROUTE_NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405,
     "MALFORMED_JSON": 400, "BODY_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415,
     "INTERNAL_ERROR": 500,
+    # Faults of the machine (services/faults.py): the service is unavailable
+    # for now, the request was fine. Never 500.
+    "DISK_FULL": 503, "DISK_IO_ERROR": 503, "DATABASE_BUSY": 503, "READ_ONLY_STORAGE": 503,
+    "KEY_FOLDER_UNREADABLE": 503,
 }
 RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -15,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..domain.errors import ColdcheckError
 from ..services.authorise import AppState
+from ..services.faults import fault_of
 from .errors import Problem
 from .http import WebGuard, WebHeaders, render_text
 from .views import auth, board, custody, day, people, safety
@@ -112,6 +114,10 @@ def on_http(request: Request, exc: Exception) -> Response:
 
 
 def on_crash(request: Request, exc: Exception) -> Response:
+    found = fault_of(exc)
+    if found is not None:  # a full disk, a locked database: what to do, not a crash
+        log.warning("%s in %s %s: %s", found.code, request.method, request.url.path, exc)
+        return on_error(request, found)
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     problem = Problem("INTERNAL_ERROR", "The server failed.", "Nothing was shown; the details "
                       "are in the server log. Check the timeline before trying again.", 500)
@@ -127,6 +133,6 @@ def build_web(state: AppState) -> Starlette:
         middleware=[Middleware(WebHeaders, hsts=settings.tls_cert is not None),
                     Middleware(WebGuard, max_body=settings.max_body_bytes)],
         exception_handlers={ColdcheckError: on_error, HTTPException: on_http,
-                            Exception: on_crash})
+                            DBAPIError: on_crash, OSError: on_crash, Exception: on_crash})
     app.state.coldcheck = state
     return app

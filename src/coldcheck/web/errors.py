@@ -80,8 +80,22 @@ NEXT_STEPS: dict[str, str] = {
     "NOT_INITIALISED": "Create the production first (coldcheck init).",
     "SCHEMA_NEWER": "Whoever runs the server upgrades coldcheck: this database was made by a "
                     "newer version.",
-    "DATABASE_BUSY": "Nothing was recorded: wait a moment, then submit again.",
+    "DATABASE_BUSY": "Nothing was recorded: wait a moment, then submit again. If it keeps "
+                     "happening, tell whoever runs the server that another program holds "
+                     "the database.",
     "DATABASE_UNREADABLE": "Call whoever runs the server: the database file cannot be opened.",
+    "DISK_FULL": "Nothing was recorded by this tap, and what was recorded before is safe. "
+                 "Tell whoever runs the server that its disk is full; once space is freed, "
+                 "submit again.",
+    "DISK_IO_ERROR": "Nothing was recorded by this tap, and what was recorded before is "
+                     "safe. Tell whoever runs the server that its disk failed a write (it "
+                     "may be full); once it is checked, submit again.",
+    "READ_ONLY_STORAGE": "Nothing was recorded by this tap, and what was recorded before is "
+                         "safe. Tell whoever runs the server: its storage has become "
+                         "read-only. Keep a paper note until it is fixed.",
+    "KEY_FOLDER_UNREADABLE": "Tell whoever runs the server: the signing-key folder cannot be "
+                             "read. Recording goes on; checkpoints are signed once it is "
+                             "fixed.",
     "PRODUCTION_REQUIRED": "Choose a production.",
     "WEAPON_INVALID_TRANSITION": "Look at the weapon's state above: do the step it is waiting "
                                  "for instead.",
