@@ -216,3 +216,17 @@ def test_what_the_database_driver_says_becomes_a_stable_code() -> None:
     code, kind, message = said(sqlite3.DatabaseError("file is not a database"), DatabaseError)
     assert (code, kind) == ("DATABASE_UNREADABLE", "invalid")
     assert "file is not a database" in message
+
+
+def test_a_dud_outside_a_take_opens_a_misfire_and_only_an_armorer_records_one(db: str) -> None:
+    before = head(db)
+    out = cc(db, "weapon", "dud", "W1", "--armorer", "P3", "--json", code=3)
+    assert json.loads(out)["error"]["code"] == "CUSTODY_ARMORER_ONLY"
+    assert head(db) == before + 1  # the refusal is recorded
+    out = json.loads(cc(db, "weapon", "dud", "W1", "--armorer", "P1", "--description",
+                        "clicked in the safe", "--json"))
+    assert [e["type"] for e in out] == ["incident.opened", "weapon.frozen"]
+    assert out[0]["payload"]["kind"] == "misfire"
+    assert "not out in a planned take" in out[0]["payload"]["description"]
+    board = json.loads(cc(db, "status", "--json"))
+    assert board["weapons"][0]["state"] == "frozen" and board["weapons"][0]["duds"] == 0

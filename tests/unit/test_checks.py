@@ -95,6 +95,14 @@ def state(*, incidents: Sequence[Incident] = (), people_: Sequence[Person] = (),
     return s
 
 
+def with_dud(lot_id: str, day: str) -> ProductionState:
+    """A state with one routine dud recorded from ``lot_id`` on ``day``."""
+    s = state()
+    s.duds = [{"seq": 3, "weapon": "W2", "lot": lot_id, "scene": "SC1", "day": day,
+               "at": "2026-11-24T08:30:00.000000Z"}]
+    return s
+
+
 def open_incident(iid: str = "INC1", **kw: Any) -> Incident:
     return Incident(**{"id": iid, "kind": "discharge", "description": "bang", "weapons": [],
                        "lots": [], "reported_by": "P1", "opened_at": "2026-11-24T08:00:00Z",
@@ -265,6 +273,13 @@ CASES = [
     Case(incident.discharge_names_weapons,
          lambda: incident.discharge_names_weapons("squib", []),
          lambda: incident.discharge_names_weapons("complaint", []), "incident"),
+    # A second dud from one lot on one day is a misfire; the first (another day's
+    # dud does not count) is routine.
+    Case(incident.dud_is_routine,
+         lambda: incident.dud_is_routine(with_dud("L2", "D1"), blanks(state="issued"),
+                                         a_scene(hot=True)),
+         lambda: incident.dud_is_routine(with_dud("L2", "D0"), blanks(state="issued"),
+                                         a_scene(hot=True)), "weapon:W1"),
     Case(incident.evidence_lot_sealed,
          lambda: incident.evidence_lot_sealed(state(incidents=[open_incident()]),
                                               lot(kind="evidence", incident="INC1")),
@@ -375,3 +390,18 @@ def test_no_violation_is_built_outside_the_checks() -> None:
                     or getattr(node.func, "attr", None) == "Violation"):
                 outside.append(f"{path.relative_to(src)}:{node.lineno}")
     assert not outside, f"Violation built outside coldcheck.domain.checks: {outside}"
+
+
+@pytest.mark.parametrize(("w", "sc", "why"), [
+    (dummies(state="issued"), a_scene(hot=True), "loaded with dummy rounds"),
+    (weapon(state="issued"), a_scene(hot=True), "holds no blanks"),
+    (blanks(state="issued"), a_scene(hot=False), "is cold"),
+    (blanks(state="issued"), a_scene(hot=True, rehearsal=True), "a rehearsal"),
+    (blanks(state="inspected"), None, "not out in a planned take"),
+])
+def test_a_failure_to_fire_outside_a_blank_take_is_a_misfire(w: Weapon, sc: Scene | None,
+                                                              why: str) -> None:
+    found = incident.dud_is_routine(state(), w, sc)
+    assert [v.code for v in found] == ["INCIDENT_DISCHARGE"]
+    assert why in found[0].message
+    assert incident.dud_is_routine(state(), blanks(state="issued"), a_scene(hot=True)) == []

@@ -65,6 +65,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "weapon.handoff": ON_SET,
     "weapon.store": ARMORERS,
     "weapon.record_evidence": ARMORERS,
+    "weapon.dud": ARMORERS,
     # the shooting day
     "day.open": _r("first_ad", "producer"),
     "day.meal_break": _r("first_ad"),

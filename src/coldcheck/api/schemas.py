@@ -302,6 +302,11 @@ class ReturnIn(In):
                                  "(opens an incident, freezes the weapon).")
 
 
+class DudIn(In):
+    description: Annotated[str, StringConstraints(max_length=bounds.TEXT.high)] = Field(
+        default="", description="What happened (default: failed to fire).")
+
+
 class HandoffIn(In):
     to: Id
     scene: Id | None = None
@@ -427,6 +432,7 @@ class WeaponRow(Out):
     load: dict[str, Any]
     due_at: str | None
     frozen_by: list[str]
+    duds: int = Field(default=0, description="Routine duds recorded in this weapon.")
 
 
 class LotRow(Out):
@@ -436,6 +442,9 @@ class LotRow(Out):
     quarantined: bool
     balanced: bool
     on_hand: int
+    duds: int = Field(default=0, description="Routine duds recorded from this lot.")
+    duds_today: int = Field(default=0, description="Of those, on the open shooting day "
+                            "(a second one is a misfire incident).")
 
 
 class Alert(Out):

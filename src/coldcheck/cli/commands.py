@@ -220,6 +220,19 @@ def weapon_retire(weapon_id: str, reason: Annotated[str, Req()], armorer: Annota
                                          reason=reason, armorer=armorer))
 
 
+@weapon.command("dud")
+def weapon_dud(weapon_id: str, armorer: Annotated[str, Req()],
+               description: Annotated[str, Req(help="What happened (default: failed to "
+                                               "fire).")] = "",
+               db: DbOpt = None, production: ProdOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """A round failed to fire. The first blank dud from a lot in a day, in a planned
+    take, is recorded without freezing; any other failure to fire opens a misfire
+    incident and freezes the weapon and its lot."""
+    run(as_json, lambda: a.record_dud(ctx_for(db, production), weapon=weapon_id,
+                                      armorer=armorer, description=description))
+
+
 @ammo.command("intake")
 def ammo_intake(kind: Annotated[str, Req(help="dummy or blank (live is refused)")],
                 calibre: Annotated[str, Req()], supplier: Annotated[str, Req()],

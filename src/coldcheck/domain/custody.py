@@ -328,6 +328,11 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
     v = [*checks.people.armorer(a, at), *held]
     count(fired, "rounds fired", high=w.load_count)
     count(lost, "rounds lost", high=w.load_count - fired)
+    duds = len([d for d in s.duds_of(weapon=w.id) if d["seq"] > w.last_custody_seq])
+    if duds and fired > w.load_count - duds:
+        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} held {w.load_count} rounds and "
+                           f"{duds} of them failed to fire (recorded duds): at most "
+                           f"{w.load_count - duds} fired")
     # Rounds in a frozen weapon, or in one that misfired, are evidence: they stay
     # in it until each is recorded (record_evidence), never written off.
     v += (checks.incident.frozen_rounds_not_written_off(w, fired, lost)
@@ -346,6 +351,33 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
                              weapons=[w.id], lots=[w.load_lot] if w.load_lot else [],
                              reported_by=armorer)
     return out
+
+
+def record_dud(s: ProductionState, *, weapon: str, armorer: str, at: datetime,
+               description: str = "") -> list[NewEvent]:
+    """A round failed to fire. In a planned take, one blank from a lot in a day is
+    routine (wait, clear, reload): ``weapon.dud_recorded``, nothing frozen, the
+    round stays counted in the weapon until its return. Anything else
+    (INCIDENT_DISCHARGE, ``dud_is_routine``) opens a misfire incident that
+    freezes the weapon and its lot, like a misfire reported on return."""
+    w = s.weapon(weapon)
+    a = s.person(armorer)
+    if w.state == "retired" or not w.is_firearm:
+        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} "
+                           f"({'retired' if w.state == 'retired' else w.kind}) fires nothing")
+    note = text(description or "failed to fire", "description")
+    refuse_or_pass(s, checks.people.armorer(a, at),
+                   refusal=refused_action("weapon.dud", f"weapon:{w.id}"))
+    sc = s.scenes.get(w.scene or "") if w.state == "issued" else None
+    misfire = checks.incident.dud_is_routine(s, w, sc)
+    if misfire:
+        lot = w.load_lot or s.last_lot.get(w.id)
+        return open_incident(s, kind="misfire", description=f"{note} ({misfire[0].message})",
+                             weapons=[w.id], lots=[lot] if lot else [], reported_by=armorer)
+    assert sc is not None
+    next_state(w, "dud")
+    return [ev("weapon.dud_recorded", weapon=w.id, lot=w.load_lot, scene=sc.id, day=sc.day,
+               armorer=armorer, description=note)]
 
 
 def store(s: ProductionState, *, weapon: str, storage: str, armorer: str,

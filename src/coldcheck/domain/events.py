@@ -65,6 +65,8 @@ EVENT_TYPES: dict[str, EventType] = dict([
     _e("weapon.frozen", "weapon incident", "An open incident froze the weapon."),
     _e("weapon.unfrozen", "weapon incident", "The incident closed; the weapon is released."),
     _e("weapon.retired", "weapon reason", "The weapon left service for good."),
+    _e("weapon.dud_recorded", "weapon lot scene day armorer description",
+       "A blank failed to fire in a planned take: a routine dud, the weapon not frozen."),
     _e("ammo.lot_received", "lot kind load calibre supplier supplier_lot count storage",
        "An ammunition lot (dummy or blank) was taken into inventory."),
     _e("ammo.intake_refused", "kind calibre supplier supplier_lot count codes incident",

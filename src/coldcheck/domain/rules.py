@@ -85,8 +85,9 @@ RULES: dict[str, Rule] = dict([
     _r("SCENE_REHEARSAL_REPLICA", S,
        "Rehearsals use non-firing replicas or rubber weapons."),
     _r("INCIDENT_DISCHARGE", H,
-       "Any discharge outside a planned take, misfire or squib opens an incident and freezes "
-       "what it names."),
+       "Any discharge outside a planned take, any squib, any misfire with dummies or an empty "
+       "weapon, and a second dud from one lot in a day open an incident and freeze what they "
+       "name; one blank that fails to fire in a planned take is a dud, recorded, not frozen."),
     _r("INCIDENT_EVIDENCE_PRESERVED", H,
        "Rounds unloaded from a frozen weapon are recorded individually into an evidence lot "
        "that can be neither loaded nor destroyed while the incident is open."),

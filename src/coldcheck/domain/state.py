@@ -61,6 +61,10 @@ class ProductionState:
         # fired or unloaded: a discharge, misfire or squib reported afterwards
         # still names the box they came from (report_incident).
         self.last_lot: dict[str, str] = {}
+        # Routine duds (weapon.dud_recorded), in order: seq, weapon, lot, scene,
+        # day. Kept here, not on the projected weapon and lot rows, so that
+        # ledgers written before duds existed verify unchanged.
+        self.duds: list[dict[str, Any]] = []
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
@@ -119,6 +123,12 @@ class ProductionState:
             return True
         insp = self.inspections.get(loaded_by or "")
         return insp is not None and insp.seq > void[0]
+
+    def duds_of(self, *, weapon: str | None = None, lot: str | None = None,
+                day: str | None = None) -> list[dict[str, Any]]:
+        """The routine duds recorded for a weapon, a lot and/or a day."""
+        return [d for d in self.duds if (weapon is None or d["weapon"] == weapon)
+                and (lot is None or d["lot"] == lot) and (day is None or d["day"] == day)]
 
     def next_id(self, prefix: str, taken: dict[str, int] | None = None) -> str:
         n = self.counters.get(prefix, 0) + 1 + (taken or {}).get(prefix, 0)
@@ -377,6 +387,15 @@ def _returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
         left = w.load_count - p["fired"] - p["lost"] - p["returned"]
         w.load = dict(w.load, count=left) if left else dict(EMPTY_LOAD)
     return touched
+
+
+@on("weapon.dud_recorded")
+def _dud(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "dud")  # it stays issued, not frozen
+    s.duds.append({"seq": ev.seq, "weapon": w.id, "lot": p["lot"], "scene": p["scene"],
+                   "day": p["day"], "at": ev.at})
+    return set()
 
 
 @on("weapon.stored")

@@ -23,6 +23,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("returned", "inspect"): "inspected",
     ("inspected", "issue"): "issued",
     ("issued", "return"): "returned",
+    ("issued", "dud"): "issued",
     ("returned", "store"): "in_storage",
     ("inspected", "store"): "in_storage",
     ("in_storage", "retire"): "retired",

@@ -211,6 +211,12 @@ def return_weapon(ctx: Context, *, weapon: str, performer: str, armorer: str, fi
                 armorer=armorer, fired=fired, lost=lost, misfire=misfire)
 
 
+def record_dud(ctx: Context, *, weapon: str, armorer: str, description: str = "",
+               at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.record_dud, weapon=weapon, armorer=armorer,
+                description=description)
+
+
 def handoff(ctx: Context, *, weapon: str, from_: str, to: str, scene: str | None = None,
             at: datetime | None = None) -> list[Event]:
     return _run(ctx, from_, at, custody.handoff, weapon=weapon, from_=from_, to=to,

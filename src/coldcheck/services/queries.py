@@ -42,12 +42,15 @@ def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> di
             "custodian": w.custodian,
             "custodian_name": people[w.custodian].name if w.custodian else None,
             "storage": w.storage, "load": dict(w.load), "issued_at": w.issued_at,
-            "due_at": w.due_at, "scene": w.scene, "frozen_by": list(w.frozen_by)})
+            "due_at": w.due_at, "scene": w.scene, "frozen_by": list(w.frozen_by),
+            "duds": len(st.duds_of(weapon=w.id))})
+    day = st.day()
     lots = [{"id": lot.id, "kind": lot.kind, "load": lot.load, "calibre": lot.calibre,
              "supplier": lot.supplier, "supplier_lot": lot.supplier_lot,
-             "quarantined": lot.quarantined, "balanced": lot.balanced, **lot.summary()}
+             "quarantined": lot.quarantined, "balanced": lot.balanced, **lot.summary(),
+             "duds": len(st.duds_of(lot=lot.id)),
+             "duds_today": len(st.duds_of(lot=lot.id, day=day.id)) if day else 0}
             for lot in st.lots.values()]
-    day = st.day()
     return {
         "production": st.production, "name": st.name, "events": st.seq,
         "day": None if day is None else {"id": day.id, "date": day.date,

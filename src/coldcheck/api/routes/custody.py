@@ -20,6 +20,7 @@ from ..schemas import (
     ComplaintIn,
     DayIn,
     DestroyIn,
+    DudIn,
     EvidenceIn,
     HandoffIn,
     IncidentIn,
@@ -228,6 +229,15 @@ def return_weapon(weapon: WeaponId, body: ReturnIn,
     return call.record(lambda ctx: a.return_weapon(
         ctx, weapon=weapon, performer=body.performer, armorer=call.person, fired=body.fired,
         lost=body.lost, misfire=body.misfire))
+
+
+@router.post(PREFIX + "/weapons/{weapon}/dud", tags=TAGS, response_model=Recorded,
+             summary="A round failed to fire: a routine blank dud in a planned take, "
+                     "or a misfire incident that freezes the weapon")
+def record_dud(weapon: WeaponId, body: DudIn,
+               call: Annotated[Call, act("weapon.dud")]) -> Response:
+    return call.record(lambda ctx: a.record_dud(ctx, weapon=weapon, armorer=call.person,
+                                                description=body.description))
 
 
 @router.post(PREFIX + "/weapons/{weapon}/handoffs", tags=TAGS, response_model=Recorded,

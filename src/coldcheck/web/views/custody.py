@@ -221,6 +221,18 @@ def return_weapon(req: Req) -> Response:
 
 
 @view
+def record_dud(req: Req) -> Response:
+    f = req.form
+    weapon = req.param("weapon")
+    return _weapon_submit(req, lambda: record(req, "weapon.dud", lambda ctx, call:
+                                              a.record_dud(ctx, weapon=weapon,
+                                                           armorer=call.person,
+                                                           description=optional(
+                                                               f, "description") or ""),
+                                              subjects=[weapon]), "next_step")
+
+
+@view
 def store(req: Req) -> Response:
     f = req.form
     weapon = req.param("weapon")
