@@ -70,3 +70,65 @@ def test_a_dud_on_the_tablet_keeps_the_weapon_out_and_a_second_freezes_it(
     expect(tab.page.locator(".banner.danger")).to_contain_text("misfire")
     tab.shot("armory-second-dud-frozen")
     assert not page_errors(tab), page_errors(tab)
+
+
+def test_cleaning_function_check_grounding_and_repair_on_the_tablet(
+        new_tablet: Any, web_server: Served) -> None:
+    from coldcheck.services import actions as a
+    from coldcheck.services.context import context
+
+    pistol, _lot = hot_take(web_server)
+    store = web_server.app.state.coldcheck.store
+    ctx = context(web_server.settings, PROD, store=store)
+    who = {p.name: p.id for p in store.state(PROD).people.values()}
+    a.return_weapon(ctx, weapon=pistol, performer=who["Rita Vance"],
+                    armorer=who["Sam Reyes"], fired=7)
+    tab = registered(new_tablet)
+    tab.open("")
+    queues = tab.page.locator("section.due")
+    expect(queues.locator("ul.due-cleaning")).to_contain_text(f"{pistol} ")
+    # 6 fired on the demo day, 7 today: never cleaned in between.
+    expect(queues.locator("ul.due-cleaning")).to_contain_text(f"{pistol} Glock 17 blank-firing: "
+                                                              "13 blanks fired")
+    tab.shot("armory-board-due-for-cleaning")
+    tab.open(f"weapons/{pistol}")
+    maint = tab.page.locator("#maintenance")
+    maint.get_by_label("Cleaning: what was done").fill("bore, slide, oiled")
+    maint.get_by_role("button", name=f"Record cleaning of {pistol}").click()
+    expect(tab.page.locator("#maintenance")).to_contain_text("Function check before next issue")
+    tab.open("")
+    expect(tab.page.locator("section.due ul.due-check")).to_contain_text(
+        f"{pistol} Glock 17 blank-firing: cleaned since its last function check")
+    tab.open(f"weapons/{pistol}")
+    tab.page.locator("#maintenance").get_by_role(
+        "button", name=f"{pistol} passed its function check").click()
+    expect(tab.page.locator("#maintenance")).to_contain_text("No function check due.")
+    # Grounding: both PINs; a wrong supervisor PIN first is refused and said so.
+    maint = tab.page.locator("#maintenance")
+    maint.get_by_text(f"Ground {pistol} (damaged or suspect)").click()
+    maint.get_by_label("What is wrong").fill("Slide stop cracked, found at the function check")
+    maint.get_by_label("Armorer", exact=True).select_option(who["Sam Reyes"])
+    maint.get_by_label("Armorer's PIN").fill(PINS["sam"])
+    maint.get_by_label("Safety supervisor").select_option(who["Lee Okafor"])
+    maint.get_by_label("Supervisor's PIN").fill("0000")
+    maint.get_by_role("button", name=f"Ground {pistol}").click()
+    expect(tab.page.locator("#maintenance .problem")).to_contain_text("PIN_INVALID")
+    maint = tab.page.locator("#maintenance")
+    maint.get_by_label("Armorer's PIN").fill(PINS["sam"])
+    maint.get_by_label("Supervisor's PIN").fill(PINS["lee"])
+    maint.get_by_role("button", name=f"Ground {pistol}").click()
+    expect(tab.page.locator("#maintenance")).to_contain_text("Grounded: Slide stop cracked")
+    tab.page.reload()
+    expect(tab.page.locator(".heading")).to_contain_text("Grounded")
+    tab.shot("armory-weapon-grounded")
+    tab.open("")
+    expect(tab.page.locator("section.due ul.due-grounded")).to_contain_text("Slide stop")
+    tab.open(f"weapons/{pistol}")
+    maint = tab.page.locator("#maintenance")
+    maint.get_by_label("Repair: what was done, by whom").fill("Slide stop replaced by Sam")
+    maint.get_by_role("button", name=f"Record the repair of {pistol}").click()
+    expect(tab.page.locator("#maintenance")).to_contain_text("repaired since its last check")
+    tab.page.reload()
+    expect(tab.page.locator(".heading")).to_contain_text("Returned")
+    tab.shot("armory-weapon-repaired")
+    assert not page_errors(tab), page_errors(tab)

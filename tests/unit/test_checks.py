@@ -28,6 +28,7 @@ from coldcheck.domain.checks import (
     custody,
     handoff,
     incident,
+    maintenance,
     people,
     scene,
     witness,
@@ -100,6 +101,16 @@ def with_dud(lot_id: str, day: str) -> ProductionState:
     s = state()
     s.duds = [{"seq": 3, "weapon": "W2", "lot": lot_id, "scene": "SC1", "day": day,
                "at": "2026-11-24T08:30:00.000000Z"}]
+    return s
+
+
+def upkept(due: str | None = None, grounded: bool = False) -> ProductionState:
+    """A state whose W1 has a function check due (``due``) and/or is grounded."""
+    s = state()
+    s.maintenance = {"W1": {"fired": 0, "due": due, "cleaned_at": None, "checked_at": None}}
+    if grounded:
+        s.grounded = {"W1": {"reason": "cracked frame", "armorer": "P1", "supervisor": "P4",
+                             "seq": 7, "at": "2026-11-24T08:00:00.000000Z"}}
     return s
 
 
@@ -322,6 +333,24 @@ CASES = [
          lambda: incident.weapon_back({"P1": person()}, weapon(custodian="P1"), INC), INC),
     Case(incident.pins_entered, lambda: incident.pins_entered(False, False, INC),
          lambda: incident.pins_entered(False, True, INC), INC),
+    # ---- maintenance ----
+    Case(maintenance.function_checked,
+         lambda: maintenance.function_checked(upkept(due="cleaned"), weapon()),
+         lambda: maintenance.function_checked(upkept(due=None), weapon()), "weapon:W1"),
+    Case(maintenance.not_grounded,
+         lambda: maintenance.not_grounded(upkept(grounded=True),
+                                          weapon(state="grounded", storage="ST1")),
+         lambda: maintenance.not_grounded(upkept(), weapon(storage="ST1")), "weapon:W1"),
+    # A 1st AD signing as armorer, and a PIN set by the other signer: two faults.
+    Case(maintenance.grounding_signed,
+         lambda: maintenance.grounding_signed(state(), AD,
+                                              person("P4", "safety_supervisor",
+                                                     pin_set_by="P3"), AT, "weapon:W1"),
+         lambda: maintenance.grounding_signed(state(), person(), SUPERVISOR, AT, "weapon:W1"),
+         "weapon:W1", count=2),
+    Case(maintenance.grounding_pins_entered,
+         lambda: maintenance.grounding_pins_entered(False, False, "weapon:W1"),
+         lambda: maintenance.grounding_pins_entered(True, False, "weapon:W1"), "weapon:W1"),
     # ---- wrap ----
     Case(wrap.weapons_stored,
          lambda: wrap.weapons_stored([weapon(state="returned", custodian="P1"),

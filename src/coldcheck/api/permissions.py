@@ -38,7 +38,8 @@ def _r(*roles: str) -> frozenset[str]:
 
 # The actions whose request carries someone's PIN: wrong PINs entered through
 # them count against the caller's account (api/auth.py, ``pin_limiter``).
-PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close"})
+PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close",
+                         "weapon.ground"})
 
 ACTIONS: dict[str, frozenset[str]] = {
     # reading: the board, timelines, people, events and their live stream, the ledger
@@ -66,6 +67,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "weapon.store": ARMORERS,
     "weapon.record_evidence": ARMORERS,
     "weapon.dud": ARMORERS,
+    "weapon.clean": ARMORERS,
+    "weapon.function_check": ARMORERS,
+    "weapon.ground": ARMORERS | _r("safety_supervisor"),
+    "weapon.repair": ARMORERS,
     # the shooting day
     "day.open": _r("first_ad", "producer"),
     "day.meal_break": _r("first_ad"),

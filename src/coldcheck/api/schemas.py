@@ -307,6 +307,23 @@ class DudIn(In):
         default="", description="What happened (default: failed to fire).")
 
 
+class MaintenanceIn(In):
+    notes: Annotated[str, StringConstraints(max_length=bounds.TEXT.high)] = Field(
+        default="", description="What was done (a default sentence if empty).")
+
+
+class GroundIn(In):
+    reason: Annotated[str, words(bounds.OVERRIDE_REASON)]
+    armorer: Id
+    armorer_pin: Pin
+    supervisor: Id
+    supervisor_pin: Pin
+
+
+class RepairIn(In):
+    repair: Text
+
+
 class HandoffIn(In):
     to: Id
     scene: Id | None = None
@@ -433,6 +450,11 @@ class WeaponRow(Out):
     due_at: str | None
     frozen_by: list[str]
     duds: int = Field(default=0, description="Routine duds recorded in this weapon.")
+    fired_since_cleaning: int = Field(default=0, description="Blanks fired since its last "
+                                      "cleaning (more than 0: due for cleaning).")
+    function_check_due: str | None = Field(default=None, description="Why a function check "
+                                           "is due before its next issue (cleaned, repaired).")
+    grounded: str | None = Field(default=None, description="Why it is grounded, if it is.")
 
 
 class LotRow(Out):
@@ -453,6 +475,14 @@ class Alert(Out):
     message: str
 
 
+class DueQueues(Out):
+    cleaning: list[dict[str, Any]] = Field(description="Due for cleaning: weapon, serial, "
+                                           "blanks fired since the last cleaning.")
+    function_check: list[dict[str, Any]] = Field(description="Function check before next "
+                                                 "issue: weapon, serial, because.")
+    grounded: list[dict[str, Any]] = Field(description="Grounded: weapon, serial, reason.")
+
+
 class BoardOut(Out):
     production: str
     name: str
@@ -463,6 +493,7 @@ class BoardOut(Out):
     incidents: list[dict[str, Any]]
     complaints: list[dict[str, Any]]
     alerts: list[Alert]
+    due: DueQueues | None = None
 
 
 class CheckpointOut(Out):

@@ -65,6 +65,14 @@ class ProductionState:
         # day. Kept here, not on the projected weapon and lot rows, so that
         # ledgers written before duds existed verify unchanged.
         self.duds: list[dict[str, Any]] = []
+        # Maintenance, per weapon, kept here for the same reason: blanks fired
+        # since the last cleaning ("fired"), why a function check is due before
+        # the next issue ("due": "cleaned", "repaired", or None), and when each
+        # was last done ("cleaned_at", "checked_at").
+        self.maintenance: dict[str, dict[str, Any]] = {}
+        # Grounded weapons -> reason, signers and seq of their weapon.grounded,
+        # until a weapon.repaired (an incident may freeze one meanwhile).
+        self.grounded: dict[str, dict[str, Any]] = {}
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
@@ -129,6 +137,22 @@ class ProductionState:
         """The routine duds recorded for a weapon, a lot and/or a day."""
         return [d for d in self.duds if (weapon is None or d["weapon"] == weapon)
                 and (lot is None or d["lot"] == lot) and (day is None or d["day"] == day)]
+
+    def upkeep(self, weapon: str) -> dict[str, Any]:
+        """The weapon's maintenance record (created empty on first use)."""
+        return self.maintenance.setdefault(weapon, {"fired": 0, "due": None,
+                                                    "cleaned_at": None, "checked_at": None})
+
+    def cleaning_due(self, weapon: str) -> int:
+        """Blanks fired since the weapon was last cleaned (0: not due)."""
+        m = self.maintenance.get(weapon)
+        return 0 if m is None else int(m["fired"])
+
+    def function_check_due(self, weapon: str) -> str | None:
+        """Why a function check is due before the next issue ("cleaned",
+        "repaired"), or None."""
+        m = self.maintenance.get(weapon)
+        return None if m is None else m["due"]
 
     def next_id(self, prefix: str, taken: dict[str, int] | None = None) -> str:
         n = self.counters.get(prefix, 0) + 1 + (taken or {}).get(prefix, 0)
@@ -386,7 +410,48 @@ def _returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
         touched.add(("lot", lot.id))
         left = w.load_count - p["fired"] - p["lost"] - p["returned"]
         w.load = dict(w.load, count=left) if left else dict(EMPTY_LOAD)
+    if p["fired"]:
+        s.upkeep(w.id)["fired"] += p["fired"]  # blank residue: due for cleaning
     return touched
+
+
+@on("weapon.cleaned")
+def _cleaned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "clean")
+    m = s.upkeep(w.id)
+    m["fired"], m["cleaned_at"] = 0, ev.at
+    m["due"] = "repaired" if m["due"] == "repaired" else "cleaned"
+    return set()
+
+
+@on("weapon.function_checked")
+def _function_checked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "function_check")
+    m = s.upkeep(w.id)
+    m["due"], m["checked_at"] = None, ev.at
+    return set()
+
+
+@on("weapon.grounded")
+def _grounded(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "ground")
+    w.inspection = None  # an inspection from before it was grounded counts for nothing
+    s.grounded[w.id] = {"reason": p["reason"], "armorer": p["armorer"],
+                        "supervisor": p["supervisor"], "seq": ev.seq, "at": ev.at}
+    return {("weapon", w.id)}
+
+
+@on("weapon.repaired")
+def _repaired(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "repair_stored" if w.storage else "repair_held")
+    s.grounded.pop(w.id, None)
+    s.upkeep(w.id)["due"] = "repaired"
+    w.last_custody_seq = ev.seq  # inspected again before use
+    return {("weapon", w.id)}
 
 
 @on("weapon.dud_recorded")
@@ -426,7 +491,8 @@ def _unfrozen(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
     w.frozen_by.remove(p["incident"])
     if not w.frozen_by:  # released by its last open incident
-        w.state = next_state(w, "unfreeze_stored" if w.storage else "unfreeze_held")
+        w.state = next_state(w, "unfreeze_grounded" if w.id in s.grounded else
+                             "unfreeze_stored" if w.storage else "unfreeze_held")
     w.last_custody_seq = ev.seq  # released weapons are inspected again before use
     return {("weapon", w.id)}
 
