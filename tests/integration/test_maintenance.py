@@ -76,3 +76,23 @@ def test_grounding_over_the_api_takes_both_pins_and_holds_until_a_repair(aw: Any
     assert w.state().weapons[wid].state == "issued"
     rep = verify_ledger(w.ctx)
     assert rep.ok, [f.line() for f in rep.failures]
+
+
+def test_the_demo_shows_weapons_due_for_cleaning(tmp_path: Any) -> None:
+    """The demo's shooting day fires blanks from the Glock and the M4: both come
+    back due for cleaning (no event needed: the returns say so)."""
+    from demo_db import demo_copy
+
+    from coldcheck.demo import DEMO_PRODUCTION
+    from coldcheck.services.context import context
+    from coldcheck.services.queries import status
+
+    s = demo_copy(tmp_path / "demo")
+    store = Store(s.database_url)
+    try:
+        due = status(context(s, DEMO_PRODUCTION, store=store))["due"]
+    finally:
+        store.dispose()
+    assert [(x["serial"], x["fired"]) for x in due["cleaning"]] == [
+        ("GL17-BK-0932", 6), ("M4-BF-11873", 3)]
+    assert due["function_check"] == [] and due["grounded"] == []
