@@ -141,6 +141,7 @@ STATE_DEPENDENT = re.compile("|".join([
     r"\) is not an? ",
     r"^tree size must be 1\.\.\d+, not ", r"^subject must name something on this production ",
     r" holds blanks; only dummies are verified ",
+    r"^weapon \S+ \((retired|non_firing_replica|rubber|airsoft)\) fires nothing$",  # duds
     # two fields together
     r"^dummies have no load$", r"^blanks need a load: ", r"^name a weapon, lot or person$",
     r"^an issue to a performer names the scene$",

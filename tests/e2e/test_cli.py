@@ -216,3 +216,44 @@ def test_what_the_database_driver_says_becomes_a_stable_code() -> None:
     code, kind, message = said(sqlite3.DatabaseError("file is not a database"), DatabaseError)
     assert (code, kind) == ("DATABASE_UNREADABLE", "invalid")
     assert "file is not a database" in message
+
+
+def test_a_dud_outside_a_take_opens_a_misfire_and_only_an_armorer_records_one(db: str) -> None:
+    before = head(db)
+    out = cc(db, "weapon", "dud", "W1", "--armorer", "P3", "--json", code=3)
+    assert json.loads(out)["error"]["code"] == "CUSTODY_ARMORER_ONLY"
+    assert head(db) == before + 1  # the refusal is recorded
+    out = json.loads(cc(db, "weapon", "dud", "W1", "--armorer", "P1", "--description",
+                        "clicked in the safe", "--json"))
+    assert [e["type"] for e in out] == ["incident.opened", "weapon.frozen"]
+    assert out[0]["payload"]["kind"] == "misfire"
+    assert "not out in a planned take" in out[0]["payload"]["description"]
+    board = json.loads(cc(db, "status", "--json"))
+    assert board["weapons"][0]["state"] == "frozen" and board["weapons"][0]["duds"] == 0
+
+
+def test_maintenance_commands_clean_check_ground_and_repair(db: str) -> None:
+    cc(db, "person", "add", "--name", "Lee", "--role", "safety_supervisor", "--badge", "B4",
+       input="9152\n")
+    out = json.loads(cc(db, "weapon", "clean", "W1", "--armorer", "P1", "--json"))
+    assert [e["type"] for e in out] == ["weapon.cleaned"]
+    due = json.loads(cc(db, "status", "--json"))["due"]
+    assert [x["weapon"] for x in due["function_check"]] == ["W1"]
+    cc(db, "weapon", "check", "W1", "--armorer", "P1")
+    assert json.loads(cc(db, "status", "--json"))["due"]["function_check"] == []
+    # Grounding prompts both PINs, armorer first; a wrong one is refused.
+    out = cc(db, "weapon", "ground", "W1", "--reason", "frame cracked", "--armorer", "P1",
+             "--supervisor", "P4", "--json", input="4821\n0000\n", code=2)
+    assert json.loads(out)["error"]["code"] == "PIN_INVALID"
+    out = json.loads(cc(db, "weapon", "ground", "W1", "--reason", "frame cracked",
+                        "--armorer", "P1", "--supervisor", "P4", "--json",
+                        input="4821\n9152\n"))
+    assert [e["type"] for e in out] == ["weapon.grounded"]
+    out = cc(db, "inspect", "W1", "--armorer", "P1", "--all", "empty", "--barrel-clear",
+             "--json", code=3)
+    assert json.loads(out)["error"]["code"] == "CUSTODY_WEAPON_GROUNDED"
+    cc(db, "weapon", "repair", "W1", "--repair", "new frame from the rental house",
+       "--armorer", "P1")
+    board = json.loads(cc(db, "status", "--json"))
+    assert board["weapons"][0]["state"] == "in_storage"
+    assert board["due"]["function_check"][0]["because"] == "repaired"

@@ -28,6 +28,7 @@ from coldcheck.domain.checks import (
     custody,
     handoff,
     incident,
+    maintenance,
     people,
     scene,
     witness,
@@ -92,6 +93,24 @@ def state(*, incidents: Sequence[Incident] = (), people_: Sequence[Person] = (),
     s.overrides = {o.id: o for o in overrides}
     s.voided = dict(voided or {})
     s.current_day = "D1"
+    return s
+
+
+def with_dud(lot_id: str, day: str) -> ProductionState:
+    """A state with one routine dud recorded from ``lot_id`` on ``day``."""
+    s = state()
+    s.duds = [{"seq": 3, "weapon": "W2", "lot": lot_id, "scene": "SC1", "day": day,
+               "at": "2026-11-24T08:30:00.000000Z"}]
+    return s
+
+
+def upkept(due: str | None = None, grounded: bool = False) -> ProductionState:
+    """A state whose W1 has a function check due (``due``) and/or is grounded."""
+    s = state()
+    s.maintenance = {"W1": {"fired": 0, "due": due, "cleaned_at": None, "checked_at": None}}
+    if grounded:
+        s.grounded = {"W1": {"reason": "cracked frame", "armorer": "P1", "supervisor": "P4",
+                             "seq": 7, "at": "2026-11-24T08:00:00.000000Z"}}
     return s
 
 
@@ -265,6 +284,13 @@ CASES = [
     Case(incident.discharge_names_weapons,
          lambda: incident.discharge_names_weapons("squib", []),
          lambda: incident.discharge_names_weapons("complaint", []), "incident"),
+    # A second dud from one lot on one day is a misfire; the first (another day's
+    # dud does not count) is routine.
+    Case(incident.dud_is_routine,
+         lambda: incident.dud_is_routine(with_dud("L2", "D1"), blanks(state="issued"),
+                                         a_scene(hot=True)),
+         lambda: incident.dud_is_routine(with_dud("L2", "D0"), blanks(state="issued"),
+                                         a_scene(hot=True)), "weapon:W1"),
     Case(incident.evidence_lot_sealed,
          lambda: incident.evidence_lot_sealed(state(incidents=[open_incident()]),
                                               lot(kind="evidence", incident="INC1")),
@@ -307,6 +333,24 @@ CASES = [
          lambda: incident.weapon_back({"P1": person()}, weapon(custodian="P1"), INC), INC),
     Case(incident.pins_entered, lambda: incident.pins_entered(False, False, INC),
          lambda: incident.pins_entered(False, True, INC), INC),
+    # ---- maintenance ----
+    Case(maintenance.function_checked,
+         lambda: maintenance.function_checked(upkept(due="cleaned"), weapon()),
+         lambda: maintenance.function_checked(upkept(due=None), weapon()), "weapon:W1"),
+    Case(maintenance.not_grounded,
+         lambda: maintenance.not_grounded(upkept(grounded=True),
+                                          weapon(state="grounded", storage="ST1")),
+         lambda: maintenance.not_grounded(upkept(), weapon(storage="ST1")), "weapon:W1"),
+    # A 1st AD signing as armorer, and a PIN set by the other signer: two faults.
+    Case(maintenance.grounding_signed,
+         lambda: maintenance.grounding_signed(state(), AD,
+                                              person("P4", "safety_supervisor",
+                                                     pin_set_by="P3"), AT, "weapon:W1"),
+         lambda: maintenance.grounding_signed(state(), person(), SUPERVISOR, AT, "weapon:W1"),
+         "weapon:W1", count=2),
+    Case(maintenance.grounding_pins_entered,
+         lambda: maintenance.grounding_pins_entered(False, False, "weapon:W1"),
+         lambda: maintenance.grounding_pins_entered(True, False, "weapon:W1"), "weapon:W1"),
     # ---- wrap ----
     Case(wrap.weapons_stored,
          lambda: wrap.weapons_stored([weapon(state="returned", custodian="P1"),
@@ -375,3 +419,18 @@ def test_no_violation_is_built_outside_the_checks() -> None:
                     or getattr(node.func, "attr", None) == "Violation"):
                 outside.append(f"{path.relative_to(src)}:{node.lineno}")
     assert not outside, f"Violation built outside coldcheck.domain.checks: {outside}"
+
+
+@pytest.mark.parametrize(("w", "sc", "why"), [
+    (dummies(state="issued"), a_scene(hot=True), "loaded with dummy rounds"),
+    (weapon(state="issued"), a_scene(hot=True), "holds no blanks"),
+    (blanks(state="issued"), a_scene(hot=False), "is cold"),
+    (blanks(state="issued"), a_scene(hot=True, rehearsal=True), "a rehearsal"),
+    (blanks(state="inspected"), None, "not out in a planned take"),
+])
+def test_a_failure_to_fire_outside_a_blank_take_is_a_misfire(w: Weapon, sc: Scene | None,
+                                                              why: str) -> None:
+    found = incident.dud_is_routine(state(), w, sc)
+    assert [v.code for v in found] == ["INCIDENT_DISCHARGE"]
+    assert why in found[0].message
+    assert incident.dud_is_routine(state(), blanks(state="issued"), a_scene(hot=True)) == []

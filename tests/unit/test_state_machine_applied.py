@@ -37,7 +37,9 @@ WEAPONS = ("W1", "W2")  # a six-shot revolver and a non-firing replica
 # The move each weapon-moving event type stands for (weapon.unfrozen: see below).
 MOVES = {"weapon.inspected": "inspect", "weapon.issued": "issue",
          "weapon.returned": "return", "weapon.stored": "store", "weapon.frozen": "freeze",
-         "weapon.retired": "retire", "ammo.evidence_recorded": "record_evidence"}
+         "weapon.retired": "retire", "ammo.evidence_recorded": "record_evidence",
+         "weapon.dud_recorded": "dud", "weapon.cleaned": "clean",
+         "weapon.function_checked": "function_check", "weapon.grounded": "ground"}
 
 
 def _apply(s: ProductionState, events: Iterable[NewEvent],
@@ -52,7 +54,11 @@ def _apply(s: ProductionState, events: Iterable[NewEvent],
         elif ne.type == "weapon.unfrozen":
             w = s.weapons[p["weapon"]]
             if w.frozen_by == [p["incident"]]:  # its last open incident releases it
-                moved[w.id] = "unfreeze_stored" if w.storage else "unfreeze_held"
+                moved[w.id] = ("unfreeze_grounded" if w.id in s.grounded else
+                               "unfreeze_stored" if w.storage else "unfreeze_held")
+        elif ne.type == "weapon.repaired":
+            w = s.weapons[p["weapon"]]
+            moved[w.id] = "repair_stored" if w.storage else "repair_held"
         s.apply(Event(s.production, s.seq, ne.type, utc_text(AT), "admin", "pytest",
                       dict(p)))
         for wid, old in before.items():
@@ -75,13 +81,15 @@ def _agrees_with_custody(s: ProductionState, wid: str) -> None:
     facts = (f"{wid} is {w.state}: custodian {w.custodian}, storage {w.storage}, "
              f"frozen by {w.frozen_by}")
     assert (w.state == "frozen") == bool(w.frozen_by), facts
+    if w.state not in ("frozen", "retired"):
+        assert (w.state == "grounded") == (wid in s.grounded), facts
     if w.state in ("in_storage", "retired"):
         assert w.custodian is None and w.storage is not None, facts
     elif w.state in ("inspected", "returned"):
         assert w.custodian in ARMORERS and w.storage is None, facts
     elif w.state == "issued":
         assert w.custodian == PERFORMER and w.storage is None and w.due_at, facts
-    elif w.state == "frozen":
+    elif w.state in ("frozen", "grounded"):
         assert (w.custodian is None) != (w.storage is None), facts
     else:
         raise AssertionError(f"unknown state: {facts}")
@@ -112,10 +120,16 @@ def world() -> ProductionState:
                                   at=AT))
     _apply(s, custody.verify_rounds(s, lot="L1", count_=30, method="shake", armorer="P1",
                                     at=AT))
+    _apply(s, custody.receive_lot(s, kind="blank", calibre=".45 Colt", supplier="Acme",
+                                  supplier_lot="B-1", count_=40, storage="ST1", armorer="P1",
+                                  at=AT, load="full"))
     _apply(s, production.open_shooting_day(s, date="2026-11-24"))
     _apply(s, production.plan_scene(s, name="Saloon", hot=False, rehearsal=False,
                                     weapons=list(WEAPONS), performers=[PERFORMER]))
-    _apply(s, production.hold_meeting(s, scenes=["SC1"], led_by="P1",
+    _apply(s, production.plan_scene(s, name="Gunfight", hot=True, rehearsal=False,
+                                    weapons=list(WEAPONS), performers=[PERFORMER],
+                                    min_distance_m=10))
+    _apply(s, production.hold_meeting(s, scenes=["SC1", "SC2"], led_by="P1",
                                       attendees=["P1", "P2", "P3", "P4", "P5"]))
     return s
 
@@ -170,6 +184,32 @@ def step(s: ProductionState, action: str, wid: str, n: int,
             events = production.close_incident(s, incident=_open_incident_of(s, wid) or "INC0",
                                                corrective_action="new cylinder pin fitted",
                                                armorer="P1", supervisor=SUPERVISOR, at=AT)
+        elif action == "dud":
+            events = custody.record_dud(s, weapon=wid, armorer=armorer, at=AT)
+        elif action == "hot":  # a take with blanks: inspect, two witnesses, issue
+            if w.is_firearm and w.state != "frozen":
+                events = custody.inspect(s, weapon=wid, armorer=armorer, positions=[
+                    {"position": p, "content": "blank"} for p in w.positions()],
+                    barrel_clear=True, magazine_checked=False, at=AT, lot="L2", scene="SC2")
+                _apply(s, events, covered)
+                for m in (0, 1 + n % 2):
+                    step(s, "witness", wid, m, covered)
+                w = s.weapons[wid]
+                events = custody.issue(s, weapon=wid, armorer=w.custodian or armorer,
+                                       performer=PERFORMER, scene="SC2", at=AT)
+            else:
+                events = custody.issue(s, weapon=wid, armorer=armorer, performer=PERFORMER,
+                                       scene="SC2", at=AT)
+        elif action == "clean":
+            events = custody.clean(s, weapon=wid, armorer=armorer, at=AT)
+        elif action == "check":
+            events = custody.function_check(s, weapon=wid, armorer=armorer, at=AT)
+        elif action == "ground":
+            events = custody.ground(s, weapon=wid, reason="cracked frame", armorer=armorer,
+                                    supervisor=SUPERVISOR if n % 5 else FIRST_AD, at=AT)
+        elif action == "repair":
+            events = custody.repair(s, weapon=wid, armorer=armorer, repair_="new frame",
+                                    at=AT)
         elif action == "verify":
             events = custody.verify_rounds(s, lot="L1", count_=1 + n % 6, method="weight",
                                            armorer=armorer, at=AT)
@@ -192,7 +232,8 @@ def step(s: ProductionState, action: str, wid: str, n: int,
 # ends a weapon's story, so it is rare. Three times out of four a step is
 # inspect, witness or issue anyway, as part of a take.
 ACTIONS = ("inspect", "witness", "issue", "handoff", "verify", "retire") + (
-    "take", "return", "store", "incident", "evidence", "close") * 3
+    "take", "return", "store", "incident", "evidence", "close", "hot", "dud", "clean",
+    "check", "ground", "repair") * 3
 STEPS = st.lists(st.tuples(st.sampled_from(ACTIONS), st.sampled_from(WEAPONS),
                            st.integers(0, 59)), max_size=60)
 
@@ -224,7 +265,17 @@ def test_the_harness_reaches_every_row_of_the_table() -> None:
         ("issue", "W1", 0), ("incident", "W1", 0),           # issued -> frozen
         ("return", "W1", 0), ("close", "W1", 0),             # frozen return, unfreeze_held
         ("incident", "W1", 0),                               # returned -> frozen
-        ("store", "W1", 0), ("close", "W1", 0), ("retire", "W1", 0),
+        ("store", "W1", 0), ("close", "W1", 0),
+        ("hot", "W1", 0), ("dud", "W1", 0),                  # issued -> issued (a dud)
+        ("return", "W1", 0), ("clean", "W1", 0), ("check", "W1", 0),  # returned
+        ("ground", "W1", 1), ("repair", "W1", 0),            # returned -> grounded, held
+        ("store", "W1", 0), ("clean", "W1", 0), ("check", "W1", 0),   # in storage
+        ("ground", "W1", 1), ("clean", "W1", 0),             # in_storage -> grounded
+        ("incident", "W1", 0), ("close", "W1", 0),           # grounded -> frozen -> grounded
+        ("repair", "W1", 0),                                 # repair_stored
+        ("inspect", "W1", 0), ("ground", "W1", 1),           # inspected -> grounded
+        ("store", "W1", 0), ("retire", "W1", 0),             # grounded -> retired
+        ("retire", "W2", 0),                                 # in_storage -> retired
     ]
     for action, wid, n in script:
         step(s, action, wid, n, covered)

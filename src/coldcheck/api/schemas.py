@@ -302,6 +302,28 @@ class ReturnIn(In):
                                  "(opens an incident, freezes the weapon).")
 
 
+class DudIn(In):
+    description: Annotated[str, StringConstraints(max_length=bounds.TEXT.high)] = Field(
+        default="", description="What happened (default: failed to fire).")
+
+
+class MaintenanceIn(In):
+    notes: Annotated[str, StringConstraints(max_length=bounds.TEXT.high)] = Field(
+        default="", description="What was done (a default sentence if empty).")
+
+
+class GroundIn(In):
+    reason: Annotated[str, words(bounds.OVERRIDE_REASON)]
+    armorer: Id
+    armorer_pin: Pin
+    supervisor: Id
+    supervisor_pin: Pin
+
+
+class RepairIn(In):
+    repair: Text
+
+
 class HandoffIn(In):
     to: Id
     scene: Id | None = None
@@ -427,6 +449,12 @@ class WeaponRow(Out):
     load: dict[str, Any]
     due_at: str | None
     frozen_by: list[str]
+    duds: int = Field(default=0, description="Routine duds recorded in this weapon.")
+    fired_since_cleaning: int = Field(default=0, description="Blanks fired since its last "
+                                      "cleaning (more than 0: due for cleaning).")
+    function_check_due: str | None = Field(default=None, description="Why a function check "
+                                           "is due before its next issue (cleaned, repaired).")
+    grounded: str | None = Field(default=None, description="Why it is grounded, if it is.")
 
 
 class LotRow(Out):
@@ -436,12 +464,23 @@ class LotRow(Out):
     quarantined: bool
     balanced: bool
     on_hand: int
+    duds: int = Field(default=0, description="Routine duds recorded from this lot.")
+    duds_today: int = Field(default=0, description="Of those, on the open shooting day "
+                            "(a second one is a misfire incident).")
 
 
 class Alert(Out):
     code: str
     subject: str
     message: str
+
+
+class DueQueues(Out):
+    cleaning: list[dict[str, Any]] = Field(description="Due for cleaning: weapon, serial, "
+                                           "blanks fired since the last cleaning.")
+    function_check: list[dict[str, Any]] = Field(description="Function check before next "
+                                                 "issue: weapon, serial, because.")
+    grounded: list[dict[str, Any]] = Field(description="Grounded: weapon, serial, reason.")
 
 
 class BoardOut(Out):
@@ -454,6 +493,7 @@ class BoardOut(Out):
     incidents: list[dict[str, Any]]
     complaints: list[dict[str, Any]]
     alerts: list[Alert]
+    due: DueQueues | None = None
 
 
 class CheckpointOut(Out):

@@ -237,6 +237,78 @@ def weapon_retire(weapon_id: str, reason: Annotated[str, Req()], armorer: Annota
                                          reason=reason, armorer=armorer))
 
 
+@weapon.command("dud")
+def weapon_dud(weapon_id: str, armorer: Annotated[str, Req()],
+               description: Annotated[str, Req(help="What happened (default: failed to "
+                                               "fire).")] = "",
+               db: DbOpt = None, production: ProdOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """A round failed to fire. The first blank dud from a lot in a day, in a planned
+    take, is recorded without freezing; any other failure to fire opens a misfire
+    incident and freezes the weapon and its lot."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.record_dud(ctx_for(db, production), weapon=weapon_id,
+                                      armorer=armorer, description=description))
+
+
+@weapon.command("clean")
+def weapon_clean(weapon_id: str, armorer: Annotated[str, Req()],
+                 notes: Annotated[str, Req(help="What was done.")] = "",
+                 db: DbOpt = None, production: ProdOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """Record the after-use cleaning of a weapon in storage or in your hands (a
+    function check is then due before its next issue)."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.clean_weapon(ctx_for(db, production), weapon=weapon_id,
+                                        armorer=armorer, notes=notes))
+
+
+@weapon.command("check")
+def weapon_check(weapon_id: str, armorer: Annotated[str, Req()],
+                 notes: Annotated[str, Req(help="What was checked.")] = "",
+                 db: DbOpt = None, production: ProdOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """Record a passed before-use function check (one that fails: ground the weapon)."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.function_check(ctx_for(db, production), weapon=weapon_id,
+                                          armorer=armorer, notes=notes))
+
+
+@weapon.command("ground")
+def weapon_ground(weapon_id: str, reason: Annotated[str, Req(help="Damaged or suspect: "
+                                                           "what is wrong.")],
+                  armorer: Annotated[str, Req()], supervisor: Annotated[str, Req()],
+                  db: DbOpt = None, production: ProdOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    """Ground a damaged or suspect weapon until a repair is recorded: signed by the
+    armorer and the safety supervisor (both PINs prompted, armorer first)."""
+    from ..services import actions as a
+
+    def go() -> Any:
+        ctx = ctx_for(db, production)
+        ap = read_pin(f"{armorer} (armorer), your PIN to sign")
+        sp = read_pin(f"{supervisor} (safety supervisor), your PIN to sign")
+        return a.ground_weapon(ctx, weapon=weapon_id, reason=reason, armorer=armorer,
+                               armorer_pin=ap, supervisor=supervisor, supervisor_pin=sp)
+    run(as_json, go)
+
+
+@weapon.command("repair")
+def weapon_repair(weapon_id: str, repair: Annotated[str, Req(help="What was repaired, by "
+                                                           "whom.")],
+                  armorer: Annotated[str, Req()], db: DbOpt = None,
+                  production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Record the repair of a grounded weapon: back in service, function-checked and
+    inspected before its next issue."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.repair_weapon(ctx_for(db, production), weapon=weapon_id,
+                                         armorer=armorer, repair=repair))
+
+
 @ammo.command("intake")
 def ammo_intake(kind: Annotated[str, Req(help="dummy or blank (live is refused)")],
                 calibre: Annotated[str, Req()], supplier: Annotated[str, Req()],

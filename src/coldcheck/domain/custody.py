@@ -151,7 +151,8 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
     refused_move(w, "inspect")  # a frozen weapon: CUSTODY_WEAPON_FROZEN, below
     violations = [*checks.people.armorer(a, at),
                   *checks.handoff.inspector_holds(w, a),
-                  *checks.custody.not_frozen(w, "inspect")]
+                  *checks.custody.not_frozen(w, "inspect"),
+                  *checks.maintenance.not_grounded(s, w)]
     expected = w.positions()
     seen: dict[str, str] = {}
     for pos in positions:
@@ -276,6 +277,7 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
          *checks.handoff.to_performer(w, p),
          *checks.handoff.issuer_holds(w, a),
          *checks.custody.not_frozen(w, "issue"),
+         *checks.maintenance.not_grounded(s, w),
          *checks.custody.inspected_before_issue(w)]
     if s.current_day is None or sc.day != s.current_day:
         raise InvalidInput("DAY_NOT_OPEN", f"scene {sc.id} is not on the open shooting day")
@@ -290,6 +292,7 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
     if insp is not None and (insp.used or insp.seq < w.last_custody_seq):
         insp = None  # not a current inspection: it counts for nothing below
     if w.is_firearm and w.state == "inspected":
+        v += checks.maintenance.function_checked(s, w)
         v += checks.custody.fresh_inspection(w, insp)
         if insp is not None:
             v += [*checks.custody.inspection_complete(insp, f"weapon:{w.id}"),
@@ -328,6 +331,11 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
     v = [*checks.people.armorer(a, at), *held]
     count(fired, "rounds fired", high=w.load_count)
     count(lost, "rounds lost", high=w.load_count - fired)
+    duds = len([d for d in s.duds_of(weapon=w.id) if d["seq"] > w.last_custody_seq])
+    if duds and fired > w.load_count - duds:
+        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} held {w.load_count} rounds and "
+                           f"{duds} of them failed to fire (recorded duds): at most "
+                           f"{w.load_count - duds} fired")
     # Rounds in a frozen weapon, or in one that misfired, are evidence: they stay
     # in it until each is recorded (record_evidence), never written off.
     v += (checks.incident.frozen_rounds_not_written_off(w, fired, lost)
@@ -346,6 +354,33 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
                              weapons=[w.id], lots=[w.load_lot] if w.load_lot else [],
                              reported_by=armorer)
     return out
+
+
+def record_dud(s: ProductionState, *, weapon: str, armorer: str, at: datetime,
+               description: str = "") -> list[NewEvent]:
+    """A round failed to fire. In a planned take, one blank from a lot in a day is
+    routine (wait, clear, reload): ``weapon.dud_recorded``, nothing frozen, the
+    round stays counted in the weapon until its return. Anything else
+    (INCIDENT_DISCHARGE, ``dud_is_routine``) opens a misfire incident that
+    freezes the weapon and its lot, like a misfire reported on return."""
+    w = s.weapon(weapon)
+    a = s.person(armorer)
+    if w.state == "retired" or not w.is_firearm:
+        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} "
+                           f"({'retired' if w.state == 'retired' else w.kind}) fires nothing")
+    note = text(description or "failed to fire", "description")
+    refuse_or_pass(s, checks.people.armorer(a, at),
+                   refusal=refused_action("weapon.dud", f"weapon:{w.id}"))
+    sc = s.scenes.get(w.scene or "") if w.state == "issued" else None
+    misfire = checks.incident.dud_is_routine(s, w, sc)
+    if misfire:
+        lot = w.load_lot or s.last_lot.get(w.id)
+        return open_incident(s, kind="misfire", description=f"{note} ({misfire[0].message})",
+                             weapons=[w.id], lots=[lot] if lot else [], reported_by=armorer)
+    assert sc is not None
+    next_state(w, "dud")
+    return [ev("weapon.dud_recorded", weapon=w.id, lot=w.load_lot, scene=sc.id, day=sc.day,
+               armorer=armorer, description=note)]
 
 
 def store(s: ProductionState, *, weapon: str, storage: str, armorer: str,
@@ -460,10 +495,75 @@ def destroy_rounds(s: ProductionState, *, lot: str, count_: int, reason: str, ar
 def retire(s: ProductionState, *, weapon: str, reason: str, armorer: str,
            at: datetime) -> list[NewEvent]:
     """A weapon leaves service for good (sold, returned to the rental house,
-    destroyed). Only from storage; the record of it stays."""
+    destroyed). Only from storage (a grounded one too); the record of it stays."""
     w = s.weapon(weapon)
     a = s.person(armorer)
     next_state(w, "retire")
+    if w.storage is None:
+        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is with {w.custodian}: store it "
+                           "before it is retired")
     refuse_or_pass(s, checks.people.armorer(a, at),
                    refusal=refused_action("weapon.retire", f"weapon:{w.id}"))
     return [ev("weapon.retired", weapon=w.id, reason=text(reason, "reason"))]
+
+
+# ---- maintenance -------------------------------------------------------------
+
+def _maintained(s: ProductionState, w: Weapon, a: Person, action: str,
+                at: datetime) -> None:
+    """Cleaning and function checks: by an armorer, on a weapon in storage or in
+    their hands, never while it is out, loaded for a scene, or frozen."""
+    next_state(w, action)
+    refuse_or_pass(s, [*checks.people.armorer(a, at), *checks.handoff.inspector_holds(w, a)],
+                   refusal=refused_action(f"weapon.{action}", f"weapon:{w.id}"))
+
+
+def clean(s: ProductionState, *, weapon: str, armorer: str, at: datetime,
+          notes: str = "") -> list[NewEvent]:
+    """After-use cleaning (blank residue is corrosive). It takes the weapon apart:
+    a function check is due before its next issue (CUSTODY_FUNCTION_CHECK_DUE)."""
+    w, a = s.weapon(weapon), s.person(armorer)
+    notes = text(notes or "cleaned", "notes")
+    _maintained(s, w, a, "clean", at)
+    return [ev("weapon.cleaned", weapon=w.id, armorer=a.id, notes=notes)]
+
+
+def function_check(s: ProductionState, *, weapon: str, armorer: str, at: datetime,
+                   notes: str = "") -> list[NewEvent]:
+    """Before-use function check, passed (one that fails: ground the weapon)."""
+    w, a = s.weapon(weapon), s.person(armorer)
+    notes = text(notes or "action, safety, trigger and cylinder/feed work", "notes")
+    _maintained(s, w, a, "function_check", at)
+    return [ev("weapon.function_checked", weapon=w.id, armorer=a.id, notes=notes)]
+
+
+def ground(s: ProductionState, *, weapon: str, reason: str, armorer: str, supervisor: str,
+           at: datetime, pins_checked: bool = True,
+           pins: dict[str, str | None] | None = None) -> list[NewEvent]:
+    """Take a damaged or suspect weapon out of use until a repair is recorded,
+    signed by an armorer and the safety supervisor. Both PINs are checked by the
+    service first; ``pins_checked`` and ``pins`` as for ``close_incident``."""
+    w = s.weapon(weapon)
+    a, sup = s.person(armorer), s.person(supervisor)
+    same_pins(s, pins)
+    reason = text(reason, "reason", bound=bounds.OVERRIDE_REASON)
+    next_state(w, "ground")
+    subj = f"weapon:{w.id}"
+    v = [*checks.maintenance.grounding_signed(s, a, sup, at, subj),
+         *checks.handoff.inspector_holds(w, a)]
+    v += checks.maintenance.grounding_pins_entered(pins_checked, bool(v), subj)
+    refuse_or_pass(s, v, refusal=refused_action("weapon.ground", subj))
+    return [ev("weapon.grounded", weapon=w.id, reason=reason, armorer=a.id,
+               supervisor=sup.id)]
+
+
+def repair(s: ProductionState, *, weapon: str, armorer: str, repair_: str,
+           at: datetime) -> list[NewEvent]:
+    """A recorded repair returns a grounded weapon to service; it is
+    function-checked (and inspected) before its next issue."""
+    w, a = s.weapon(weapon), s.person(armorer)
+    repair_ = text(repair_, "repair")
+    next_state(w, "repair_stored" if w.storage else "repair_held")
+    refuse_or_pass(s, [*checks.people.armorer(a, at), *checks.handoff.inspector_holds(w, a)],
+                   refusal=refused_action("weapon.repair", f"weapon:{w.id}"))
+    return [ev("weapon.repaired", weapon=w.id, armorer=a.id, repair=repair_)]

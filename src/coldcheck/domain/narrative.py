@@ -73,6 +73,16 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "weapon.frozen": lambda p, n: f"{p['weapon']} FROZEN by {p['incident']}",
     "weapon.unfrozen": lambda p, n: f"{p['weapon']} released by the close of {p['incident']}",
     "weapon.retired": lambda p, n: f"{p['weapon']} retired: {p['reason']}",
+    "weapon.cleaned": lambda p, n: f"{n(p['armorer'])} cleaned {p['weapon']}: {p['notes']}",
+    "weapon.function_checked": lambda p, n: f"{n(p['armorer'])} function-checked "
+                                            f"{p['weapon']}: {p['notes']}",
+    "weapon.grounded": lambda p, n: f"{p['weapon']} grounded by {n(p['armorer'])} and "
+                                    f"{n(p['supervisor'])}: {p['reason']}",
+    "weapon.repaired": lambda p, n: f"{n(p['armorer'])} recorded a repair of "
+                                    f"{p['weapon']}: {p['repair']}",
+    "weapon.dud_recorded": lambda p, n: f"{n(p['armorer'])} recorded a dud blank from "
+                                        f"{p['lot']} in {p['weapon']} ({p['scene']}): "
+                                        f"{p['description']}",
     "ammo.lot_received": lambda p, n: f"Lot {p['lot']} received: {p['count']} {p['kind']} "
                                       f"{p['calibre']} from {p['supplier']} "
                                       f"({p['supplier_lot']})",

@@ -68,6 +68,12 @@ RULES: dict[str, Rule] = dict([
        "The inspection is confirmed by the receiving performer and by the 1st AD or safety "
        "supervisor, each with their own PIN; nobody witnesses their own action."),
     _r("CUSTODY_WEAPON_FROZEN", H, "A weapon named by an open incident cannot be issued."),
+    _r("CUSTODY_FUNCTION_CHECK_DUE", H,
+       "A weapon cleaned or repaired since its last function check is function-checked "
+       "before its next issue."),
+    _r("CUSTODY_WEAPON_GROUNDED", H,
+       "A weapon grounded as damaged or suspect, by an armorer and the safety supervisor each "
+       "with their own PIN, is neither inspected nor issued until a repair is recorded."),
     _r("CUSTODY_OVERDUE", S,
        "An issued weapon must come back within the scene's limit (default 30 min) and before "
        "any meal break; overdue weapons alert."),
@@ -85,8 +91,9 @@ RULES: dict[str, Rule] = dict([
     _r("SCENE_REHEARSAL_REPLICA", S,
        "Rehearsals use non-firing replicas or rubber weapons."),
     _r("INCIDENT_DISCHARGE", H,
-       "Any discharge outside a planned take, misfire or squib opens an incident and freezes "
-       "what it names."),
+       "Any discharge outside a planned take, any squib, any misfire with dummies or an empty "
+       "weapon, and a second dud from one lot in a day open an incident and freeze what they "
+       "name; one blank that fails to fire in a planned take is a dud, recorded, not frozen."),
     _r("INCIDENT_EVIDENCE_PRESERVED", H,
        "Rounds unloaded from a frozen weapon are recorded individually into an evidence lot "
        "that can be neither loaded nor destroyed while the incident is open."),

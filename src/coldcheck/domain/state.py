@@ -119,6 +119,18 @@ class ProductionState:
         # fired or unloaded: a discharge, misfire or squib reported afterwards
         # still names the box they came from (report_incident).
         self.last_lot: dict[str, str] = {}
+        # Routine duds (weapon.dud_recorded), in order: seq, weapon, lot, scene,
+        # day. Kept here, not on the projected weapon and lot rows, so that
+        # ledgers written before duds existed verify unchanged.
+        self.duds: list[dict[str, Any]] = []
+        # Maintenance, per weapon, kept here for the same reason: blanks fired
+        # since the last cleaning ("fired"), why a function check is due before
+        # the next issue ("due": "cleaned", "repaired", or None), and when each
+        # was last done ("cleaned_at", "checked_at").
+        self.maintenance: dict[str, dict[str, Any]] = {}
+        # Grounded weapons -> reason, signers and seq of their weapon.grounded,
+        # until a weapon.repaired (an incident may freeze one meanwhile).
+        self.grounded: dict[str, dict[str, Any]] = {}
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
@@ -178,6 +190,28 @@ class ProductionState:
         insp = self.inspections.get(loaded_by or "")
         return insp is not None and insp.seq > void[0]
 
+    def duds_of(self, *, weapon: str | None = None, lot: str | None = None,
+                day: str | None = None) -> list[dict[str, Any]]:
+        """The routine duds recorded for a weapon, a lot and/or a day."""
+        return [d for d in self.duds if (weapon is None or d["weapon"] == weapon)
+                and (lot is None or d["lot"] == lot) and (day is None or d["day"] == day)]
+
+    def upkeep(self, weapon: str) -> dict[str, Any]:
+        """The weapon's maintenance record (created empty on first use)."""
+        return self.maintenance.setdefault(weapon, {"fired": 0, "due": None,
+                                                    "cleaned_at": None, "checked_at": None})
+
+    def cleaning_due(self, weapon: str) -> int:
+        """Blanks fired since the weapon was last cleaned (0: not due)."""
+        m = self.maintenance.get(weapon)
+        return 0 if m is None else int(m["fired"])
+
+    def function_check_due(self, weapon: str) -> str | None:
+        """Why a function check is due before the next issue ("cleaned",
+        "repaired"), or None."""
+        m = self.maintenance.get(weapon)
+        return None if m is None else m["due"]
+
     def next_id(self, prefix: str, taken: dict[str, int] | None = None) -> str:
         n = self.counters.get(prefix, 0) + 1 + (taken or {}).get(prefix, 0)
         if taken is not None:
@@ -205,7 +239,10 @@ class ProductionState:
                 "last_lot": dict(self.last_lot),
                 "checkpoint_due": None if self.checkpoint_due is None
                 else list(self.checkpoint_due),
-                "restored": None if self.restored is None else list(self.restored)}
+                "restored": None if self.restored is None else list(self.restored),
+                "duds": [dict(d) for d in self.duds],
+                "maintenance": {k: dict(v) for k, v in self.maintenance.items()},
+                "grounded": {k: dict(v) for k, v in self.grounded.items()}}
 
     @classmethod
     def loaded(cls, production: str, seq: int, meta: dict[str, Any],
@@ -226,6 +263,9 @@ class ProductionState:
         st.checkpoint_due = None if due is None else (int(due[0]), str(due[1]))
         rest = meta["restored"]
         st.restored = None if rest is None else (int(rest[0]), str(rest[1]), dict(rest[2]))
+        st.duds = [dict(d) for d in meta.get("duds", [])]
+        st.maintenance = {k: dict(v) for k, v in meta.get("maintenance", {}).items()}
+        st.grounded = {k: dict(v) for k, v in meta.get("grounded", {}).items()}
         by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
         for kind, ident, data in rows:
             prefix = KINDS[kind][0]
@@ -272,9 +312,16 @@ class ProductionState:
             raise ValueError(f"event seq {ev.seq} applied to state at seq {self.seq}")
         handler = _HANDLERS.get(ev.type)
         touched: Touched = set() if handler is None else handler(self, ev, dict(ev.payload))
+        if ev.type in META_EVENTS:  # duds, maintenance, grounding live in the state row
+            touched.add(STATE)
         self.seq += 1
         return touched
 
+
+# Events that change what meta() holds beyond the entities: their appliers
+# change duds, maintenance or grounded, which the state row carries.
+META_EVENTS = frozenset({"weapon.returned", "weapon.cleaned", "weapon.function_checked",
+                         "weapon.grounded", "weapon.repaired", "weapon.dud_recorded"})
 
 ENTITY_TABLES = {"person": "people", "storage": "storage", "weapon": "weapons", "lot": "lots",
            "day": "days", "scene": "scenes", "meeting": "meetings",
@@ -491,7 +538,57 @@ def _returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
         touched.add(("lot", lot.id))
         left = w.load_count - p["fired"] - p["lost"] - p["returned"]
         w.load = dict(w.load, count=left) if left else dict(EMPTY_LOAD)
+    if p["fired"]:
+        s.upkeep(w.id)["fired"] += p["fired"]  # blank residue: due for cleaning
     return touched
+
+
+@on("weapon.cleaned")
+def _cleaned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "clean")
+    m = s.upkeep(w.id)
+    m["fired"], m["cleaned_at"] = 0, ev.at
+    m["due"] = "repaired" if m["due"] == "repaired" else "cleaned"
+    return set()
+
+
+@on("weapon.function_checked")
+def _function_checked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "function_check")
+    m = s.upkeep(w.id)
+    m["due"], m["checked_at"] = None, ev.at
+    return set()
+
+
+@on("weapon.grounded")
+def _grounded(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "ground")
+    w.inspection = None  # an inspection from before it was grounded counts for nothing
+    s.grounded[w.id] = {"reason": p["reason"], "armorer": p["armorer"],
+                        "supervisor": p["supervisor"], "seq": ev.seq, "at": ev.at}
+    return {("weapon", w.id)}
+
+
+@on("weapon.repaired")
+def _repaired(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "repair_stored" if w.storage else "repair_held")
+    s.grounded.pop(w.id, None)
+    s.upkeep(w.id)["due"] = "repaired"
+    w.last_custody_seq = ev.seq  # inspected again before use
+    return {("weapon", w.id)}
+
+
+@on("weapon.dud_recorded")
+def _dud(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    w = s.weapons[p["weapon"]]
+    w.state = next_state(w, "dud")  # it stays issued, not frozen
+    s.duds.append({"seq": ev.seq, "weapon": w.id, "lot": p["lot"], "scene": p["scene"],
+                   "day": p["day"], "at": ev.at})
+    return set()
 
 
 @on("weapon.stored")
@@ -522,7 +619,8 @@ def _unfrozen(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     w = s.weapons[p["weapon"]]
     w.frozen_by.remove(p["incident"])
     if not w.frozen_by:  # released by its last open incident
-        w.state = next_state(w, "unfreeze_stored" if w.storage else "unfreeze_held")
+        w.state = next_state(w, "unfreeze_grounded" if w.id in s.grounded else
+                             "unfreeze_stored" if w.storage else "unfreeze_held")
     w.last_custody_seq = ev.seq  # released weapons are inspected again before use
     return {("weapon", w.id)}
 

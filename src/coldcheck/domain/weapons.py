@@ -15,7 +15,7 @@ KINDS = ("firearm", "blank_only", "non_firing_replica", "rubber", "airsoft", "ot
 # Replicas, rubber and airsoft are tracked but not subject to the firearm rules.
 # `other` is unknown, so it is treated as a firearm: the safe reading.
 NON_FIREARM_KINDS = frozenset({"non_firing_replica", "rubber", "airsoft"})
-STATES = ("in_storage", "inspected", "issued", "returned", "frozen", "retired")
+STATES = ("in_storage", "inspected", "issued", "returned", "frozen", "grounded", "retired")
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("in_storage", "inspect"): "inspected",
@@ -23,6 +23,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("returned", "inspect"): "inspected",
     ("inspected", "issue"): "issued",
     ("issued", "return"): "returned",
+    ("issued", "dud"): "issued",
     ("returned", "store"): "in_storage",
     ("inspected", "store"): "in_storage",
     ("in_storage", "retire"): "retired",
@@ -36,6 +37,24 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("frozen", "record_evidence"): "frozen",
     ("frozen", "unfreeze_stored"): "in_storage",
     ("frozen", "unfreeze_held"): "returned",
+    # Maintenance (cleaning and function checks happen with the armorer or in the
+    # safe, never while the weapon is out, loaded for a scene, or frozen).
+    ("in_storage", "clean"): "in_storage",
+    ("returned", "clean"): "returned",
+    ("grounded", "clean"): "grounded",
+    ("in_storage", "function_check"): "in_storage",
+    ("returned", "function_check"): "returned",
+    # Grounding: damaged or suspect, out of use until a recorded repair (or it
+    # leaves for good: retired from storage).
+    ("in_storage", "ground"): "grounded",
+    ("inspected", "ground"): "grounded",
+    ("returned", "ground"): "grounded",
+    ("grounded", "store"): "grounded",
+    ("grounded", "freeze"): "frozen",
+    ("frozen", "unfreeze_grounded"): "grounded",
+    ("grounded", "repair_stored"): "in_storage",
+    ("grounded", "repair_held"): "returned",
+    ("grounded", "retire"): "retired",
 }
 
 
@@ -45,6 +64,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 REFUSED_MOVES: dict[tuple[str, str], str] = {
     ("frozen", "inspect"): "CUSTODY_WEAPON_FROZEN",
     ("frozen", "issue"): "CUSTODY_WEAPON_FROZEN",
+    ("grounded", "inspect"): "CUSTODY_WEAPON_GROUNDED",
+    ("grounded", "issue"): "CUSTODY_WEAPON_GROUNDED",
     ("in_storage", "issue"): "CUSTODY_INSPECTION_REQUIRED",
     ("returned", "issue"): "CUSTODY_INSPECTION_REQUIRED",
 }

@@ -211,6 +211,52 @@ def return_weapon(ctx: Context, *, weapon: str, performer: str, armorer: str, fi
                 armorer=armorer, fired=fired, lost=lost, misfire=misfire)
 
 
+def record_dud(ctx: Context, *, weapon: str, armorer: str, description: str = "",
+               at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.record_dud, weapon=weapon, armorer=armorer,
+                description=description)
+
+
+def clean_weapon(ctx: Context, *, weapon: str, armorer: str, notes: str = "",
+                 at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.clean, weapon=weapon, armorer=armorer, notes=notes)
+
+
+def function_check(ctx: Context, *, weapon: str, armorer: str, notes: str = "",
+                   at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.function_check, weapon=weapon, armorer=armorer,
+                notes=notes)
+
+
+def ground_weapon(ctx: Context, *, weapon: str, reason: str, armorer: str,
+                  armorer_pin: str | None, supervisor: str, supervisor_pin: str | None,
+                  at: datetime | None = None) -> list[Event]:
+    """Grounding is signed like an incident's closure: both PINs are checked here,
+    outside the transaction, and only for signers who can sign (others are
+    refused by the domain, and that refusal is recorded)."""
+    when = ctx.now(at)
+    # What the PINs are entered for must exist before they are checked: a made-up
+    # weapon must not serve to guess (and lock) anyone's PIN.
+    _existing(ctx, "weapon", weapon)
+    signers = {ident: Person(**_existing(ctx, "person", ident)) for ident in (armorer, supervisor)}
+    pins = signers[armorer].is_armorer and "safety_supervisor" in signers[supervisor].roles \
+        and armorer != supervisor
+    checked: dict[str, str | None] = {}
+    if pins:
+        checked[armorer] = check_pin(ctx, person=armorer, pin=armorer_pin,
+                                     action=f"ground {weapon}", at=when)
+        checked[supervisor] = check_pin(ctx, person=supervisor, pin=supervisor_pin,
+                                        action=f"ground {weapon}", at=when)
+    return _run(ctx, supervisor, when, custody.ground, weapon=weapon, reason=reason,
+                armorer=armorer, supervisor=supervisor, pins_checked=pins, pins=checked)
+
+
+def repair_weapon(ctx: Context, *, weapon: str, armorer: str, repair: str,
+                  at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, custody.repair, weapon=weapon, armorer=armorer,
+                repair_=repair)
+
+
 def handoff(ctx: Context, *, weapon: str, from_: str, to: str, scene: str | None = None,
             at: datetime | None = None) -> list[Event]:
     return _run(ctx, from_, at, custody.handoff, weapon=weapon, from_=from_, to=to,

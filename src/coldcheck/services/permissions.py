@@ -38,7 +38,8 @@ def _r(*roles: str) -> frozenset[str]:
 
 # The actions whose request carries someone's PIN: wrong PINs entered through
 # them count against the caller's account (services/authorise.py, ``pin_limiter``).
-PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close"})
+PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close",
+                         "weapon.ground"})
 
 # Actions a person may do on someone else's signed-in, registered tablet by
 # badge + their own PIN ("acting by PIN", services/authorise.py ``act_as``):
@@ -74,6 +75,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "weapon.handoff": ON_SET,
     "weapon.store": ARMORERS,
     "weapon.record_evidence": ARMORERS,
+    "weapon.dud": ARMORERS,
+    "weapon.clean": ARMORERS,
+    "weapon.function_check": ARMORERS,
+    "weapon.ground": ARMORERS | _r("safety_supervisor"),
+    "weapon.repair": ARMORERS,
     # the shooting day
     "day.open": _r("first_ad", "producer"),
     "day.meal_break": _r("first_ad"),

@@ -45,12 +45,19 @@ def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> di
             "custodian": w.custodian,
             "custodian_name": people[w.custodian].name if w.custodian else None,
             "storage": w.storage, "load": dict(w.load), "issued_at": w.issued_at,
-            "due_at": w.due_at, "scene": w.scene, "frozen_by": list(w.frozen_by)})
+            "due_at": w.due_at, "scene": w.scene, "frozen_by": list(w.frozen_by),
+            "duds": len(st.duds_of(weapon=w.id)),
+            "fired_since_cleaning": st.cleaning_due(w.id),
+            "function_check_due": st.function_check_due(w.id),
+            "grounded": st.grounded.get(w.id, {}).get("reason")
+            if w.state == "grounded" else None})
+    day = st.day()
     lots = [{"id": lot.id, "kind": lot.kind, "load": lot.load, "calibre": lot.calibre,
              "supplier": lot.supplier, "supplier_lot": lot.supplier_lot,
-             "quarantined": lot.quarantined, "balanced": lot.balanced, **lot.summary()}
+             "quarantined": lot.quarantined, "balanced": lot.balanced, **lot.summary(),
+             "duds": len(st.duds_of(lot=lot.id)),
+             "duds_today": len(st.duds_of(lot=lot.id, day=day.id)) if day else 0}
             for lot in st.lots.values()]
-    day = st.day()
     return {
         "production": st.production, "name": st.name, "events": st.seq,
         "day": None if day is None else {"id": day.id, "date": day.date,
@@ -63,6 +70,25 @@ def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> di
                         "acknowledged": c.acknowledged_at is not None}
                        for c in st.complaints.values()],
         "alerts": alerts(st, at, signed),
+        "due": due_queues(st),
+    }
+
+
+def due_queues(st: ProductionState) -> dict[str, list[dict[str, Any]]]:
+    """The armory's maintenance queues: weapons due for cleaning (blanks fired
+    since their last cleaning), weapons whose function check is due before their
+    next issue (cleaned or repaired since; CUSTODY_FUNCTION_CHECK_DUE), and
+    grounded weapons. Retired weapons are in none."""
+    live = [w for w in st.weapons.values() if w.state != "retired"]
+    return {
+        "cleaning": [{"weapon": w.id, "serial": w.serial, "fired": st.cleaning_due(w.id)}
+                     for w in live if st.cleaning_due(w.id)],
+        "function_check": [{"weapon": w.id, "serial": w.serial,
+                            "because": st.function_check_due(w.id)}
+                           for w in live if w.is_firearm and st.function_check_due(w.id)],
+        "grounded": [{"weapon": w.id, "serial": w.serial,
+                      "reason": st.grounded[w.id]["reason"]}
+                     for w in live if w.id in st.grounded and w.state in ("grounded", "frozen")],
     }
 
 

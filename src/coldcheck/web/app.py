@@ -64,6 +64,11 @@ def routes() -> list[BaseRoute]:
         post(p + "/weapons/{weapon}/return", custody.return_weapon),
         post(p + "/weapons/{weapon}/store", custody.store),
         post(p + "/weapons/{weapon}/evidence", custody.evidence),
+        post(p + "/weapons/{weapon}/dud", custody.record_dud),
+        post(p + "/weapons/{weapon}/clean", custody.clean),
+        post(p + "/weapons/{weapon}/function-check", custody.function_check),
+        post(p + "/weapons/{weapon}/ground", custody.ground),
+        post(p + "/weapons/{weapon}/repair", custody.repair),
         post(p + "/weapons/{weapon}/handoff", custody.handoff),
         # the day
         get(p + "/day", day.day_page), post(p + "/day/open", day.open_day),

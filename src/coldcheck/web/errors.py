@@ -42,6 +42,11 @@ NEXT_STEPS: dict[str, str] = {
                                 "count: have another 1st AD or safety supervisor confirm, or "
                                 "have the PIN set again (My PIN, or by a producer), then "
                                 "inspect again.",
+    "CUSTODY_FUNCTION_CHECK_DUE": "Function-check the weapon first: it was cleaned or "
+                                  "repaired since its last check.",
+    "CUSTODY_WEAPON_GROUNDED": "Use another weapon. This one is grounded until a repair is "
+                               "recorded; grounding needs the armorer's and the safety "
+                               "supervisor's PINs.",
     "CUSTODY_WEAPON_FROZEN": "Use another weapon. This one is frozen until its incident is "
                              "closed.",
     "CUSTODY_OVERDUE": "Bring every issued weapon back to the armorer now. Only the safety "

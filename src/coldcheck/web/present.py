@@ -20,6 +20,7 @@ STATES: dict[str, tuple[str, str]] = {
     "issued": ("▲", "Issued"),
     "returned": ("●", "Returned"),
     "frozen": ("✖", "Frozen"),
+    "grounded": ("⊘", "Grounded"),
     "retired": ("—", "Retired"),
 }
 KINDS = {"firearm": "Firearm", "blank_only": "Blank-firing", "non_firing_replica":

@@ -20,12 +20,15 @@ from ..schemas import (
     ComplaintIn,
     DayIn,
     DestroyIn,
+    DudIn,
     EvidenceIn,
+    GroundIn,
     HandoffIn,
     IncidentIn,
     InspectionIn,
     IssueIn,
     LotIn,
+    MaintenanceIn,
     MealBreakIn,
     MeetingIn,
     NoteIn,
@@ -34,6 +37,7 @@ from ..schemas import (
     PinIn,
     QualificationIn,
     Recorded,
+    RepairIn,
     ReturnIn,
     SceneIn,
     StorageIn,
@@ -228,6 +232,49 @@ def return_weapon(weapon: WeaponId, body: ReturnIn,
     return call.record(lambda ctx: a.return_weapon(
         ctx, weapon=weapon, performer=body.performer, armorer=call.person, fired=body.fired,
         lost=body.lost, misfire=body.misfire))
+
+
+@router.post(PREFIX + "/weapons/{weapon}/dud", tags=TAGS, response_model=Recorded,
+             summary="A round failed to fire: a routine blank dud in a planned take, "
+                     "or a misfire incident that freezes the weapon")
+def record_dud(weapon: WeaponId, body: DudIn,
+               call: Annotated[Call, act("weapon.dud")]) -> Response:
+    return call.record(lambda ctx: a.record_dud(ctx, weapon=weapon, armorer=call.person,
+                                                description=body.description))
+
+
+@router.post(PREFIX + "/weapons/{weapon}/cleanings", tags=TAGS, response_model=Recorded,
+             summary="After-use cleaning (a function check is then due before next issue)")
+def clean_weapon(weapon: WeaponId, body: MaintenanceIn,
+                 call: Annotated[Call, act("weapon.clean")]) -> Response:
+    return call.record(lambda ctx: a.clean_weapon(ctx, weapon=weapon, armorer=call.person,
+                                                  notes=body.notes))
+
+
+@router.post(PREFIX + "/weapons/{weapon}/function-checks", tags=TAGS, response_model=Recorded,
+             summary="A before-use function check, passed")
+def function_check(weapon: WeaponId, body: MaintenanceIn,
+                   call: Annotated[Call, act("weapon.function_check")]) -> Response:
+    return call.record(lambda ctx: a.function_check(ctx, weapon=weapon, armorer=call.person,
+                                                    notes=body.notes))
+
+
+@router.post(PREFIX + "/weapons/{weapon}/grounding", tags=TAGS, response_model=Recorded,
+             summary="Ground a damaged or suspect weapon: armorer and safety supervisor PINs")
+def ground_weapon(weapon: WeaponId, body: GroundIn,
+                  call: Annotated[Call, act("weapon.ground")]) -> Response:
+    return call.record(lambda ctx: a.ground_weapon(
+        ctx, weapon=weapon, reason=body.reason, armorer=body.armorer,
+        armorer_pin=body.armorer_pin, supervisor=body.supervisor,
+        supervisor_pin=body.supervisor_pin))
+
+
+@router.post(PREFIX + "/weapons/{weapon}/repairs", tags=TAGS, response_model=Recorded,
+             summary="Record a repair: a grounded weapon goes back into service")
+def repair_weapon(weapon: WeaponId, body: RepairIn,
+                  call: Annotated[Call, act("weapon.repair")]) -> Response:
+    return call.record(lambda ctx: a.repair_weapon(ctx, weapon=weapon, armorer=call.person,
+                                                   repair=body.repair))
 
 
 @router.post(PREFIX + "/weapons/{weapon}/handoffs", tags=TAGS, response_model=Recorded,

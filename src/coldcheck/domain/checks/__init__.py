@@ -18,7 +18,8 @@ produces its code, and a docs test holds the two in step. Modules, by concept:
 - :mod:`.witness`: the two independent confirmations of an inspection;
 - :mod:`.ammo`: live rounds, dummy verification, quarantine, calibre;
 - :mod:`.scene`: hot scenes, safety meetings, pointing plans, distances, rehearsals;
-- :mod:`.incident`: discharge reports, evidence, closing an incident;
+- :mod:`.incident`: discharge reports and duds, evidence, closing an incident;
+- :mod:`.maintenance`: function checks before use, grounding a weapon;
 - :mod:`.complaint`: acknowledging safety complaints;
 - :mod:`.wrap`: reconciling weapons and lots at the end of the day.
 """
@@ -50,6 +51,7 @@ from . import (  # noqa: E402
     custody,
     handoff,
     incident,
+    maintenance,
     people,
     scene,
     witness,
@@ -63,6 +65,7 @@ __all__ = [
     "custody",
     "handoff",
     "incident",
+    "maintenance",
     "people",
     "produces",
     "scene",

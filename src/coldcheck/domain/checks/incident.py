@@ -1,4 +1,4 @@
-"""Discharge reports, evidence kept intact, and closing an incident."""
+"""Discharge reports and duds, evidence kept intact, and closing an incident."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .people import armorer as armorer_checks
 if TYPE_CHECKING:
     from ..ammunition import Lot
     from ..people import Person
+    from ..scenes import Scene
     from ..state import ProductionState
     from ..weapons import Weapon
 
@@ -27,6 +28,32 @@ def discharge_names_weapons(kind: str, weapons: list[str]) -> list[Violation]:
         return []
     return [Violation("INCIDENT_DISCHARGE", f"a {kind} report names the weapon(s) involved so "
                       "they are frozen", "incident")]
+
+
+@produces("INCIDENT_DISCHARGE")
+def dud_is_routine(s: ProductionState, weapon: Weapon,
+                   scene: Scene | None) -> list[Violation]:
+    """A failure to fire is a routine dud only for a blank, in a weapon issued
+    for a planned take (a hot scene, not a rehearsal), and the first from its
+    lot that day; any other is a misfire incident (``scene``: the scene the
+    weapon is issued for, None if it is not issued)."""
+    w = weapon
+    if scene is None or w.state != "issued":
+        problem = f"weapon {w.id} is not out in a planned take ({w.state})"
+    elif w.load_kind != "blank" or not w.load_count:
+        problem = (f"weapon {w.id} holds no blanks" if not w.load_count else
+                   f"weapon {w.id} is loaded with {w.load_kind} rounds")
+    elif scene.rehearsal or not scene.hot:
+        problem = f"scene {scene.id} is {'a rehearsal' if scene.rehearsal else 'cold'}, " \
+                  "not a planned take with blanks"
+    else:
+        earlier = s.duds_of(lot=w.load_lot, day=scene.day)
+        if not earlier:
+            return []
+        problem = (f"a second dud from lot {w.load_lot} today (the first: "
+                   f"{earlier[0]['weapon']} in {earlier[0]['scene']})")
+    return [Violation("INCIDENT_DISCHARGE", f"a failure to fire is a misfire, not a dud: "
+                      f"{problem}", f"weapon:{w.id}")]
 
 
 # ---- INCIDENT_EVIDENCE_PRESERVED ----------------------------------------------------

@@ -220,6 +220,65 @@ def return_weapon(req: Req) -> Response:
 
 
 @view
+def record_dud(req: Req) -> Response:
+    f = req.form
+    weapon = req.param("weapon")
+    return _weapon_submit(req, lambda: record(req, "weapon.dud", lambda ctx, call:
+                                              a.record_dud(ctx, weapon=weapon,
+                                                           armorer=call.person,
+                                                           description=optional(
+                                                               f, "description") or ""),
+                                              subjects=[weapon]), "next_step")
+
+
+@view
+def clean(req: Req) -> Response:
+    f = req.form
+    weapon = req.param("weapon")
+    return _weapon_submit(req, lambda: record(req, "weapon.clean", lambda ctx, call:
+                                              a.clean_weapon(ctx, weapon=weapon,
+                                                             armorer=call.person,
+                                                             notes=optional(f, "notes") or ""),
+                                              subjects=[weapon]), "maintenance")
+
+
+@view
+def function_check(req: Req) -> Response:
+    weapon = req.param("weapon")
+    return _weapon_submit(req, lambda: record(req, "weapon.function_check", lambda ctx, call:
+                                              a.function_check(ctx, weapon=weapon,
+                                                               armorer=call.person),
+                                              subjects=[weapon]), "maintenance")
+
+
+@view
+def ground(req: Req) -> Response:
+    f = req.form
+    weapon = req.param("weapon")
+
+    def attempt() -> Outcome:
+        return record(req, "weapon.ground", lambda ctx, call: a.ground_weapon(
+            ctx, weapon=weapon, reason=text(f, "reason", "What is wrong"),
+            armorer=text(f, "armorer", "Armorer"), armorer_pin=f.get("armorer_pin") or None,
+            supervisor=text(f, "supervisor", "Safety supervisor"),
+            supervisor_pin=f.get("supervisor_pin") or None), subjects=[weapon])
+
+    return _weapon_submit(req, attempt, "maintenance")
+
+
+@view
+def repair(req: Req) -> Response:
+    f = req.form
+    weapon = req.param("weapon")
+    return _weapon_submit(req, lambda: record(req, "weapon.repair", lambda ctx, call:
+                                              a.repair_weapon(ctx, weapon=weapon,
+                                                              armorer=call.person,
+                                                              repair=text(f, "repair",
+                                                                          "Repair")),
+                                              subjects=[weapon]), "maintenance")
+
+
+@view
 def store(req: Req) -> Response:
     f = req.form
     weapon = req.param("weapon")
