@@ -356,7 +356,9 @@ def test_a_person_changes_their_own_pin_only_with_the_current_one(aw: Any) -> No
     assert r.status_code == 422 and r.json()["code"] == "PIN_WEAK"
     r = aw.post("alex", "/me/pin", {"pin": "9999", "current_pin": w.pins["alex"]})
     assert r.status_code == 200 and r.json()["events"][-1]["type"] == "person.pin_set"
-    assert r.json()["events"][-1]["payload"] == {"person": w.people["alex"]}
+    payload = r.json()["events"][-1]["payload"]  # a fingerprint, never the PIN or its hash
+    assert payload["person"] == w.people["alex"] and payload["verifier"].startswith("sha256:")
+    assert "9999" not in json.dumps(payload)
 
 
 SECRETS = (PASSWORD, "wrong-password-xyz", "48151623", "cc_")

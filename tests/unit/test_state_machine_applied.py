@@ -105,7 +105,7 @@ def world() -> ProductionState:
                               ("Kim Park", ["safety_supervisor"], "safety"),
                               ("Lee Moss", ["assistant_armorer"], "armory")]:
         _apply(s, production.add_person(s, name=name, roles=roles, badge=name,
-                                        department=dept, with_pin=True,
+                                        department=dept, pin_verifier="sha256:" + "0" * 64,
                                         qualification_expires="2030-01-01"
                                         if "armor" in roles[0] else None))
     _apply(s, production.brief(s, person=PERFORMER, briefed_by="P1", topic="weapons safety"))

@@ -31,6 +31,9 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "person.added": lambda p, n: f"{p['name']} ({p['person']}) joined as "
                                  f"{', '.join(p['roles'])}",
     "person.pin_set": lambda p, n: f"{n(p['person'])} set a witness PIN",
+    "account.linked": lambda p, n: f"account {p['account']} was linked to {n(p['person'])}",
+    "device.registered": lambda p, n: f"device {p['device']} ({p['name']}) was registered",
+    "device.revoked": lambda p, n: f"device {p['device']} was revoked",
     "person.qualification_renewed": lambda p, n: f"{n(p['person'])}'s armorer qualification "
                                                  f"renewed to {p['expires']}",
     "person.safety_briefed": lambda p, n: f"{n(p['person'])} received the weapons-safety "

@@ -43,7 +43,9 @@ def create_production(*, production: str, name: str, origin: str,
 
 def add_person(s: ProductionState, *, name: str, roles: list[str], badge: str,
                department: str = "", qualification_expires: str | None = None,
-               with_pin: bool = False) -> list[NewEvent]:
+               pin_verifier: str | None = None) -> list[NewEvent]:
+    """``pin_verifier``: the fingerprint of the stored PIN hash when the person
+    is added with a PIN (services/vouch.py), recorded in their person.pin_set."""
     roles = validate_roles(roles)
     badge = text(badge, "badge", bound=bounds.BADGE)
     if badge in s.badges:
@@ -54,8 +56,8 @@ def add_person(s: ProductionState, *, name: str, roles: list[str], badge: str,
     pid = s.next_id("P")
     out = [ev("person.added", person=pid, name=text(name, "name", bound=bounds.NAME), roles=roles,
               badge=badge, department=department.strip(), qualification_expires=q)]
-    if with_pin:
-        out.append(ev("person.pin_set", person=pid))
+    if pin_verifier is not None:
+        out.append(ev("person.pin_set", person=pid, verifier=pin_verifier))
     out += [ev("person.role_conflict_flagged", person=pid, conflict=c)
             for c in role_conflicts(roles, department)]
     return out

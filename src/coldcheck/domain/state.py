@@ -131,6 +131,10 @@ class ProductionState:
         # Grounded weapons -> reason, signers and seq of their weapon.grounded,
         # until a weapon.repaired (an incident may freeze one meanwhile).
         self.grounded: dict[str, dict[str, Any]] = {}
+        # Fingerprints of the stored sign-in verifiers, by subject (domain/verifiers.py):
+        # "person:P3" -> {"pin"}, "account:<name>" -> {"person", "password"},
+        # "device:<id>" -> {"key", "revoked"}. Kept here for the same reason as duds.
+        self.vouched: dict[str, dict[str, Any]] = {}
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
@@ -242,7 +246,8 @@ class ProductionState:
                 "restored": None if self.restored is None else list(self.restored),
                 "duds": [dict(d) for d in self.duds],
                 "maintenance": {k: dict(v) for k, v in self.maintenance.items()},
-                "grounded": {k: dict(v) for k, v in self.grounded.items()}}
+                "grounded": {k: dict(v) for k, v in self.grounded.items()},
+                "vouched": {k: dict(v) for k, v in self.vouched.items()}}
 
     @classmethod
     def loaded(cls, production: str, seq: int, meta: dict[str, Any],
@@ -266,6 +271,7 @@ class ProductionState:
         st.duds = [dict(d) for d in meta.get("duds", [])]
         st.maintenance = {k: dict(v) for k, v in meta.get("maintenance", {}).items()}
         st.grounded = {k: dict(v) for k, v in meta.get("grounded", {}).items()}
+        st.vouched = {k: dict(v) for k, v in meta.get("vouched", {}).items()}
         by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
         for kind, ident, data in rows:
             prefix = KINDS[kind][0]
@@ -321,7 +327,9 @@ class ProductionState:
 # Events that change what meta() holds beyond the entities: their appliers
 # change duds, maintenance or grounded, which the state row carries.
 META_EVENTS = frozenset({"weapon.returned", "weapon.cleaned", "weapon.function_checked",
-                         "weapon.grounded", "weapon.repaired", "weapon.dud_recorded"})
+                         "weapon.grounded", "weapon.repaired", "weapon.dud_recorded",
+                         "person.pin_set", "account.linked", "device.registered",
+                         "device.revoked"})
 
 ENTITY_TABLES = {"person": "people", "storage": "storage", "weapon": "weapons", "lot": "lots",
            "day": "days", "scene": "scenes", "meeting": "meetings",
@@ -363,7 +371,28 @@ def _pin_set(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     person = s.people[p["person"]]
     person.pin_set, person.pin_failures, person.pin_locked_until = True, 0, None
     person.pin_set_by = ev.actor
+    # Older entries carry no fingerprint: the record cannot vouch for that PIN.
+    s.vouched[f"person:{person.id}"] = {"pin": p.get("verifier")}
     return {("person", person.id)}
+
+
+@on("account.linked")
+def _account_linked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.vouched[f"account:{p['account']}"] = {"person": p["person"], "password": p["verifier"]}
+    return set()
+
+
+@on("device.registered")
+def _device_registered(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.vouched[f"device:{p['device']}"] = {"key": p["verifier"], "revoked": False}
+    return set()
+
+
+@on("device.revoked")
+def _device_revoked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    d = s.vouched.setdefault(f"device:{p['device']}", {"key": None})
+    d["revoked"] = True
+    return set()
 
 
 @on("person.qualification_renewed")

@@ -37,6 +37,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Connection
 
 from ..config import Settings
+from ..domain import verifiers
 from ..domain.errors import ColdcheckError, InvalidInput, NotFound
 from ..domain.events import parse_utc, utc_text
 from ..domain.people import PIN_LOCK_MINUTES, PIN_MAX_FAILURES
@@ -44,6 +45,7 @@ from ..persistence import accounts as repo
 from ..persistence.store import Store
 from ..security import OneAtATime, hasher, verify
 from .context import utc_now
+from .vouch import fingerprint
 
 log = logging.getLogger("coldcheck.auth")
 LOGINS = OneAtATime()  # per (database, username)
@@ -201,15 +203,20 @@ def add_member(store: Store, *, ph: PasswordHasher, production: str, person: str
                           "password out to link it to this production", kind="conflict")
     pw_hash = ph.hash(check_password(password)) if existing is None else None
     when = utc_text(at)
-    with write_tx(store) as c:
+    # The link and the stored password's fingerprint are committed with the
+    # membership row (account.linked): ledger verify compares the two.
+    with store.write(production) as tx:
+        c = tx.conn
         if existing is None:
             if repo.account_by_username(c, uname) is not None:
                 raise AccessError("USERNAME_TAKEN", f"an account {uname!r} already exists",
                                   kind="conflict")
             assert pw_hash is not None
             account_id = repo.insert_account(c, username=uname, password_hash=pw_hash, at=when)
+            stored = pw_hash
         else:
             account_id = int(existing["id"])
+            stored = str(existing["password_hash"])
         if repo.membership(c, account_id, production) is not None:
             raise AccessError("ALREADY_MEMBER", f"{uname!r} is already a member of "
                               f"{production!r}", kind="conflict")
@@ -218,6 +225,9 @@ def add_member(store: Store, *, ph: PasswordHasher, production: str, person: str
                               "already has an account", kind="conflict")
         repo.insert_membership(c, account_id=account_id, production=production, person=person,
                                at=when)
+        tx.append(verifiers.link_account(tx.state, account=uname, person=person,
+                                         verifier=fingerprint("password", stored)),
+                  actor=by, device=by, at=at)
         repo.log_auth_event(c, at=when, type_="member.added", account_id=account_id,
                             username=uname, production=production, remote=remote,
                             detail={"person": person, "by": by,
@@ -511,12 +521,9 @@ def _login(store: Store, *, ph: PasswordHasher, uname: str, password: str, at: d
     ADDRESS_LOCKS.forget(address)
     raw, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = utc_text(at + timedelta(hours=session_hours))
-    rehash = ph.hash(password) if ph.check_needs_rehash(acc["password_hash"]) else None
     with write_tx(store) as c:
         if not known:  # the owner through her known address leaves the lock to others
             repo.set_login_failures(c, account_id, 0, None)
-        if rehash is not None:
-            repo.set_password_hash(c, account_id, rehash)
         repo.insert_session(c, token_hash=sha256_hex(raw), account_id=account_id,
                             csrf_token=csrf, at=when, expires_at=expires)
         repo.log_auth_event(c, at=when, type_="login.succeeded", account_id=account_id,
@@ -656,6 +663,12 @@ def revoke_token(store: Store, *, account_id: int, production: str, token_id: st
 
 
 # ---- devices ------------------------------------------------------------------
+def _actor(c: Connection, account_id: int, production: str) -> str:
+    """The person an account acts as on ``production`` (events name people)."""
+    person = repo.membership(c, account_id, production)
+    return person if person is not None else f"account:{account_id}"
+
+
 def register_device(store: Store, *, production: str, name: str, account_id: int,
                     at: datetime) -> dict[str, Any]:
     """Register a device; the answer's ``key`` (``<id>.<secret>``) is what the device
@@ -665,9 +678,15 @@ def register_device(store: Store, *, production: str, name: str, account_id: int
     device_id = "dev-" + secrets.token_hex(5)
     secret = secrets.token_urlsafe(24)
     when = utc_text(at)
-    with write_tx(store) as c:
+    key_hash = sha256_hex(secret)
+    with store.write(production) as tx:
+        c = tx.conn
         repo.insert_device(c, production=production, device=device_id, name=name,
-                           registered_by=account_id, at=when, key_hash=sha256_hex(secret))
+                           registered_by=account_id, at=when, key_hash=key_hash)
+        tx.append(verifiers.register_device(tx.state, device=device_id, name=name,
+                                            verifier=fingerprint("device", key_hash)),
+                  actor=_actor(c, account_id, production), device=f"device:{device_id}",
+                  at=at)
         repo.log_auth_event(c, at=when, type_="device.registered", account_id=account_id,
                             production=production, detail={"device": device_id, "name": name})
         row = repo.device(c, production, device_id)
@@ -688,10 +707,16 @@ def devices(store: Store, production: str) -> list[dict[str, Any]]:
 
 def revoke_device(store: Store, *, production: str, device: str, account_id: int,
                   at: datetime) -> dict[str, Any]:
-    with write_tx(store) as c:
-        if repo.device(c, production, device) is None:
+    with store.write(production) as tx:
+        c = tx.conn
+        found = repo.device(c, production, device)
+        if found is None:
             raise NotFound("device", device)
-        repo.revoke_device(c, production, device, utc_text(at))
+        if found.get("revoked_at") is None:
+            repo.revoke_device(c, production, device, utc_text(at))
+            tx.append(verifiers.revoke_device(tx.state, device=device),
+                      actor=_actor(c, account_id, production), device=f"device:{device}",
+                      at=at)
         repo.log_auth_event(c, at=utc_text(at), type_="device.revoked", account_id=account_id,
                             production=production, detail={"device": device})
         row = repo.device(c, production, device)

@@ -25,6 +25,7 @@ from ..security import check_pin_format, hasher
 from .context import Context, utc_now
 from .core import check_pin, execute
 from .ledger import new_production_key, sign_checkpoint
+from .vouch import fingerprint
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -67,7 +68,8 @@ def add_person(ctx: Context, *, name: str, roles: list[str], badge: str, pin: st
         new = prod.add_person(tx.state, name=name, roles=roles, badge=badge,
                               department=department,
                               qualification_expires=qualification_expires,
-                              with_pin=pin_hash is not None)
+                              pin_verifier=None if pin_hash is None
+                              else fingerprint("pin", pin_hash))
         events = tx.append(new, actor=actor, device=ctx.device, at=at)
         if pin_hash is not None:
             ctx.store.set_pin_hash(tx.conn, ctx.production, events[0].payload["person"],
@@ -81,8 +83,9 @@ def set_pin(ctx: Context, *, person: str, pin: str, actor: str,
     pin_hash = ctx.ph.hash(check_pin_format(pin))
     with ctx.store.write(ctx.production) as tx:
         tx.state.person(person)
-        events = tx.append([NewEvent("person.pin_set", {"person": person})], actor=actor,
-                           device=ctx.device, at=at)
+        events = tx.append([NewEvent("person.pin_set", {
+            "person": person, "verifier": fingerprint("pin", pin_hash)})], actor=actor,
+            device=ctx.device, at=at)
         ctx.store.set_pin_hash(tx.conn, ctx.production, person, pin_hash)
     return events
 

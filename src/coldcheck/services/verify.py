@@ -143,6 +143,10 @@ LEDGER_ERROR_CODES: dict[str, str] = {
     "LEDGER_INDEX_MISMATCH":
         "The timeline index lacks a row for something an event names, or holds a row no "
         "event gives: a timeline would leave out or invent events.",
+    "LEDGER_CREDENTIAL_MISMATCH":
+        "A stored PIN hash, password hash, account link or device key is not the one the "
+        "record committed (its fingerprint differs, or the record never set it): someone "
+        "with the database file changed who can sign, witness or write.",
 }
 
 # Order of precedence between failures that name the same entry: the most
@@ -414,6 +418,7 @@ class _Sql:
         self.mark = "?" if style == "qmark" else "%s"
         self.dialect = dialect.name
         self.production = production
+        self.conn = conn
         self.cur = conn.connection.cursor()
 
     def _q(self, sql: str) -> str:
@@ -644,6 +649,7 @@ class _Run:
         if self.replaying:
             self._check_projections(state, touched)
             self._check_index()
+            self._check_credentials(state)
         else:
             rep.warnings.append(f"projections were not compared: {self.replay_stop}")
             rep.warnings.append(f"the timeline index was not compared: {self.replay_stop}")
@@ -1277,6 +1283,14 @@ class _Run:
 
 
     # ---- timeline index ----------------------------------------------------
+    def _check_credentials(self, state: ProductionState) -> None:
+        from . import vouch
+        for f in vouch.compare(self.sql.conn, state):
+            if f.vouched:
+                self.fail(vouch.CODE, f.message, subject=f.subject)
+            else:
+                self.report.warnings.append(f.message)
+
     def _check_index(self) -> None:
         """Every (kind, id) an event names has exactly its events' seqs in the
         index: one grouped count, then the seqs of each (kind, id), compared
