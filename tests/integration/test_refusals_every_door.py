@@ -57,3 +57,25 @@ def test_administration_stays_a_permission_and_non_members_see_nothing(
                            headers=aw.h("ad", device=False))
         assert r.status_code == 403 and r.json()["code"] == "ACTION_FORBIDDEN"
         assert len(_events(store, aw.production)) == before
+
+
+def test_the_tablet_shows_the_rule_refusal_in_plain_words_and_records_it(
+        sqlite_store: Store, settings: Settings, clock: Any) -> None:
+    import secrets
+
+    from test_web_beside_api import web_sign_in
+
+    with api_world(sqlite_store, settings, clock) as aw:
+        w = aw.world
+        weapon = w.weapons["revolver"]
+        csrf = web_sign_in(aw, "ad")
+        before = len(_events(sqlite_store, aw.production))
+        form = {"csrf_token": csrf, "idem": secrets.token_hex(8), "barrel_clear": "1",
+                "scene": w.scenes["cold"], **{f"pos{i}": "empty" for i in range(6)}}
+        r = aw.client.post(f"/p/{aw.production}/weapons/{weapon}/inspect", data=form,
+                           follow_redirects=False)
+        assert r.status_code == 409, r.text[:500]
+        assert "CUSTODY_ARMORER_ONLY" in r.text and "Call the armorer" in r.text
+        new = _events(sqlite_store, aw.production)[before:]
+        assert [e.type for e in new] == ["action.refused"]
+        assert new[0].actor == w.people["ad"] and new[0].device == f"device:{aw.device}"
