@@ -7,7 +7,9 @@ a header or a form field), then both call :func:`authorise`:
 1. the person the account is on the production (a token works on its own
    production only); a non-member gets NOT_FOUND, as if the production did not
    exist;
-2. the person's roles against services/permissions.py: ACTION_FORBIDDEN;
+2. the person's roles against services/permissions.py: ACTION_FORBIDDEN (a
+   custody action, ``RULED``, goes on to the rules for every member: they
+   refuse and record it);
 3. for writes that record events (:data:`~.permissions.RECORDING`), the
    registered device: DEVICE_*;
 
@@ -47,7 +49,7 @@ from .hub import Hub
 from .idempotency import Outcome
 from .limits import AttemptLimiter, pin_failed, pin_limiter, sign_in_limiter
 from .pairing import Pairings
-from .permissions import ACTING, PIN_ACTIONS, RECORDING, allowed
+from .permissions import ACTING, PIN_ACTIONS, RECORDING, allowed, may_ask
 from .readmodel import ReadModel, Replica, event_json
 
 log = logging.getLogger("coldcheck")
@@ -147,11 +149,12 @@ def member(state: AppState, principal: Principal, production: str,
 def authorise(state: AppState, action: str, production: str, principal: Principal,
               conn: Connection | None = None) -> tuple[str, list[str], Replica]:
     """The caller's person and roles on ``production``, and its replica, if the
-    roles allow ``action`` (else ACTION_FORBIDDEN)."""
+    roles may ask for ``action`` (else ACTION_FORBIDDEN). For a custody action
+    (:data:`~.permissions.RULED`) every member may: the rules decide, and record."""
     person = member(state, principal, production, conn)
     rep = state.reads.get(production, conn)
     roles = rep.person_roles(person)
-    if not allowed(action, roles):
+    if not may_ask(action, roles):
         raise AccessError("ACTION_FORBIDDEN", f"{action} is not allowed to "
                           f"{' or '.join(roles) or 'this person'} on this production "
                           "(docs/permissions.md)", kind="forbidden", action=action,

@@ -10,9 +10,14 @@ the two.
 The matrix decides who may *ask*. The domain rules still decide whether the
 action is allowed on set (an armorer with an expired qualification may ask to
 issue a weapon; CUSTODY_QUALIFICATION_EXPIRED refuses it and the refusal is
-recorded). Handoffs, incidents, complaints and notes are open to every role
-but the investigator on purpose: a refused handoff attempt belongs in the
-record, and anyone on set must be able to report a hazard.
+recorded). Incidents, complaints and notes are open to every role but the
+investigator on purpose: anyone on set must be able to report a hazard.
+
+The custody and safety actions (:data:`RULED`) are *rules*, not permissions:
+every member may ask, and the rule engine refuses whoever may not do them
+(CUSTODY_ARMORER_ONLY, CUSTODY_DIRECT_HANDOFF, …), recording the attempt with
+the device and the person, exactly as from the CLI. Their row of the matrix
+says who the rules let through, which is who the tablet offers the form to.
 
 A non-member (or a bearer token scoped to another production) gets 404
 NOT_FOUND for every route of the production, exactly as if it did not exist.
@@ -99,6 +104,20 @@ ACTIONS: dict[str, frozenset[str]] = {
     "incident.export": ARMORERS | _r("safety_supervisor", "producer", "investigator"),
 }
 
+# Custody and safety actions: the rule engine decides who may do them, for every
+# member of the production. A member whose roles the matrix does not list is not
+# refused here (403): the request reaches the rules, which refuse it with the
+# rule's code and record the attempt (`action.refused`, `weapon.handoff_refused`),
+# as the CLI does. On purpose: on *Rust* the 1st AD declaring a gun cold was the
+# step that failed, and that attempt must be in the record whichever door it came
+# through. Administration (people, members, devices, tokens, storage, the day's
+# planning, overrides) stays a permission: 403 ACTION_FORBIDDEN, nothing recorded.
+RULED: frozenset[str] = frozenset({
+    "weapon.receive", "lot.receive", "lot.verify", "lot.destroy", "weapon.inspect",
+    "inspection.witness", "weapon.issue", "weapon.return", "weapon.handoff", "weapon.store",
+    "weapon.record_evidence", "weapon.dud", "weapon.clean", "weapon.function_check",
+    "weapon.ground", "weapon.repair", "day.wrap", "incident.close"})
+
 # Actions that append events to the production's ledger: they need a registered
 # device (X-Coldcheck-Device), recorded in every event they write.
 RECORDING: frozenset[str] = frozenset(ACTIONS) - {
@@ -108,6 +127,12 @@ RECORDING: frozenset[str] = frozenset(ACTIONS) - {
 def allowed(action: str, roles: Iterable[str]) -> bool:
     """May someone holding ``roles`` ask for ``action``? Unknown actions: nobody."""
     return bool(ACTIONS.get(action, frozenset()) & set(roles))
+
+
+def may_ask(action: str, roles: Iterable[str]) -> bool:
+    """May a member holding ``roles`` have ``action`` reach the rules? Every member
+    for a :data:`RULED` action (the rules refuse and record), else :func:`allowed`."""
+    return (action in RULED and action in ACTIONS) or allowed(action, roles)
 
 
 def matrix() -> list[tuple[str, list[bool]]]:
