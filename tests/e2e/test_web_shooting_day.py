@@ -166,7 +166,11 @@ def test_a_whole_shooting_day_runs_through_the_tablet_and_a_second_board_follows
     expect(w1).to_contain_text("6 dummies from")
     watcher.shot("landscape-board-live-issued")
 
-    # Back to the armorer, then into the safe.
+    # Back to the armorer, then into the safe: what came back is asked, not assumed.
+    tab.page.get_by_label("Rounds back").fill("6")
+    tab.page.get_by_label("Rounds lost").fill("0")
+    expect(tab.page.locator("[data-return-sum]")).to_contain_text("6 back + 0 fired + 0 lost")
+    tab.shot("tablet-return-counts")
     tab.page.get_by_role("button", name="Record the return of W1").click()
     recorded(tab, "Alex Stone (P6) returned W1 to Sam Reyes (P1)")
     expect(w1).to_contain_text("Returned", timeout=LIVE_WAIT)
@@ -218,10 +222,12 @@ def test_a_misfire_freezes_the_weapon_and_the_incident_shows_its_full_timeline(
     expect(tab.page.locator("body")).to_contain_text("W2 FROZEN by")
     expect(tab.page.locator("body")).to_contain_text("Sam Reyes (P1) inspected W2")
     tab.shot("tablet-incident-misfire")
-    # A frozen weapon cannot be inspected for issue.
+    # A frozen weapon offers no inspection, no issue and no hand-over.
     tab.open("weapons/W2/inspect")
-    tab.page.get_by_label("Barrel checked clear").check()
-    tab.page.get_by_label("Magazine checked").check()
-    tab.page.get_by_role("button", name="Record the inspection").click()
-    problem(tab, "CUSTODY_WEAPON_FROZEN")
+    expect(tab.page.locator("#inspect")).to_contain_text("FROZEN")
+    expect(tab.page.get_by_role("button", name="Record the inspection")).to_have_count(0)
+    tab.open("weapons/W2")
+    expect(tab.page.get_by_text("Hand W2 to someone else")).to_have_count(0)
+    expect(tab.page.get_by_role("link", name="Inspect W2")).to_have_count(0)
+    tab.shot("tablet-frozen-offers-nothing")
     assert not page_errors(tab), page_errors(tab)

@@ -32,6 +32,9 @@ from .people import (
 from .state import ProductionState
 
 STORAGE_KINDS = ("safe", "cart", "vault", "locker")
+# Who may lead a safety meeting (the 1st AD attends one; the armorer or the
+# safety supervisor leads it).
+MEETING_LEADERS = ("armorer", "assistant_armorer", "safety_supervisor")
 
 
 def create_production(*, production: str, name: str, origin: str,
@@ -153,7 +156,7 @@ def hold_meeting(s: ProductionState, *, scenes: list[str], attendees: list[str],
     for a in attendees:
         s.person(a)
     lead = s.person(led_by)
-    require_role(lead, "armorer", "assistant_armorer", "safety_supervisor")
+    require_role(lead, *MEETING_LEADERS)
     if not attendees:
         raise InvalidInput("INVALID_INPUT", "a safety meeting records who attended")
     return [ev("meeting.held", meeting=s.next_id("M"), day=day, scenes=sorted(set(scenes)),

@@ -51,9 +51,10 @@ from ..services.authorise import (
 )
 from ..services.context import Context
 from ..services.idempotency import Outcome as Answer
-from ..services.permissions import ACTING, allowed
+from ..services.permissions import ACTING
 from .errors import Problem
 from .http import FormError, Req, go, render, render_text
+from .offers import can_move, menu, offered
 from .present import is_utc, local_text, utc_line, zone_abbr, zone_offset
 
 # The cookies and header of POST /api/v1/auth/login (api/auth.py names the same).
@@ -172,7 +173,12 @@ class Page:
         return self.call.principal.csrf_token or ""
 
     def can(self, action: str) -> bool:
-        return allowed(action, self.call.roles)
+        """Is ``action`` one to offer the signed-in person (web/offers.py)?"""
+        return offered(action, self.call.roles)
+
+    def menu(self) -> list[tuple[str, str]]:
+        """The menu's sections for the signed-in person's roles."""
+        return menu(self.call.roles)
 
     def actors(self, action: str, role: str | None = None) -> list[Person]:
         """Who else may do ``action`` here by badge + PIN ("acting by PIN"): the
@@ -181,7 +187,7 @@ class Page:
         if action not in ACTING:
             return []
         return [p for p in self.st.people.values()
-                if p.id != self.call.person and allowed(action, p.roles)
+                if p.id != self.call.person and offered(action, p.roles)
                 and (role is None or role in p.roles)]
 
     @property
@@ -229,6 +235,12 @@ class Page:
         p = self.st.people.get(ident or "")
         return f"{p.name} ({p.id})" if p else str(ident)
 
+    def seqs(self, ident: str) -> Sequence[int]:
+        """The events that name ``ident`` (a weapon, lot, person, day...), in order."""
+        rep = self.call.replica
+        with rep.lock:
+            return tuple(rep.index.get(ident, ()))
+
     def timeline(self, **kw: str) -> list[dict[str, Any]]:
         return self.call.replica.timeline(**kw)
 
@@ -246,7 +258,8 @@ class Page:
     def ctx(self, **extra: Any) -> dict[str, Any]:
         """What every production template gets."""
         return {"page": self, "st": self.st, "me": self.me, "prod": self.production,
-                "csrf": self.csrf, "can": self.can, "now": self.now, "tz": self.tz,
+                "csrf": self.csrf, "can": self.can, "can_move": can_move, "now": self.now,
+                "tz": self.tz,
                 "form": self.req.form, "actors": self.actors,
                 "problem": None, "failed": None, "done": self.done(),
                 "device_problem": self.device_problem, **extra}

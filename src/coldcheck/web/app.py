@@ -76,6 +76,7 @@ def routes() -> list[BaseRoute]:
         post(p + "/scenes/{scene}/acknowledge", day.acknowledge),
         post(p + "/meetings", day.meeting), post(p + "/briefings", day.briefing),
         get(p + "/wrap", day.wrap_page), post(p + "/wrap", day.wrap),
+        post(p + "/backup", day.backup_now),
         # safety
         get(p + "/report", safety.report_page), post(p + "/report", safety.report),
         get(p + "/incidents", safety.incidents),

@@ -27,9 +27,24 @@
     const el = (root || document).querySelector("[data-autofocus]");
     if (el) el.focus({ preventScroll: false });
   }
+  // After any answer: the earlier "Recorded" banner goes (it spoke of the action
+  // before); a problem is scrolled into view and focused, a PIN problem first.
+  function showProblem(root) {
+    const problems = Array.from((root || document).querySelectorAll(".problem"));
+    if (!problems.length) return false;
+    const pin = problems.find(function (p) { return /PIN_/.test(p.textContent); });
+    const box = pin || problems[0];
+    box.scrollIntoView({ block: "center" });
+    box.focus({ preventScroll: true });
+    return true;
+  }
+  document.addEventListener("htmx:beforeRequest", function () {
+    document.querySelectorAll(".done").forEach(function (d) { d.remove(); });
+  });
   document.addEventListener("htmx:afterSwap", function (e) {
-    focusFirst(e.detail.target.parentNode || document);
-    wire(e.detail.target.parentNode || document);
+    const root = e.detail.target.parentNode || document;
+    wire(root);
+    if (!showProblem(root)) focusFirst(root);
   });
 
   document.addEventListener("click", function (e) {
@@ -42,21 +57,56 @@
   });
 
   // ---- inspection checklist: set every position at once; show the load ----
+  // Every position, the barrel and the magazine are required fields: the browser
+  // will not send the form until each is recorded, and the line above the button
+  // says what is still unchecked. The lot list shows only lots of the kind the
+  // positions hold (the server lists only the weapon's calibre); the summary
+  // says HOT for blanks, whatever the positions say, and never "cold" for them.
   function wireInspect(form) {
     const result = form.querySelector("[data-result]");
+    const missingLine = form.querySelector("[data-missing]");
+    const lot = form.querySelector("[name=lot]");
+    function missing() {
+      const out = [];
+      form.querySelectorAll("fieldset[data-position]").forEach(function (fs) {
+        if (!fs.querySelector("input[type=radio]:checked")) out.push(fs.dataset.position);
+      });
+      form.querySelectorAll("input[data-check]").forEach(function (c) {
+        if (!c.checked) out.push(c.dataset.check);
+      });
+      return out;
+    }
+    function filterLots(kind) {
+      if (!lot) return;
+      Array.from(lot.options).forEach(function (o) {
+        if (!o.value) return;
+        const show = !kind || o.dataset.kind === kind;
+        o.hidden = !show; o.disabled = !show;
+        if (!show && o.selected) lot.value = "";
+      });
+    }
     function update() {
       const picked = Array.from(form.querySelectorAll("input[type=radio]:checked")).map(function (r) { return r.value; });
       const loaded = picked.filter(function (v) { return v !== "empty"; });
       const mag = form.querySelector("[name=magazine_rounds]");
       const n = loaded.length + (mag && loaded.length ? parseInt(mag.value || "0", 10) : 0);
-      const lot = form.querySelector("[name=lot]");
+      const kinds = Array.from(new Set(loaded));
+      filterLots(kinds.length === 1 ? kinds[0] : "");
+      const chosen = lot && lot.value ? lot.options[lot.selectedIndex] : null;
+      const lotKind = chosen ? chosen.dataset.kind : "";
+      const gaps = missing();
+      if (missingLine) {
+        missingLine.textContent = gaps.length ? "✖ Not checked yet: " + gaps.join(", ") + ". The inspection cannot be recorded until every one is." : "✔ Every position, the barrel" + (form.querySelector("input[data-check=magazine]") ? " and the magazine" : "") + " recorded.";
+        missingLine.className = gaps.length ? "missing alert-text" : "missing ok-text";
+      }
       if (!result) return;
       if (!picked.length) { result.textContent = "record each position first"; return; }
-      if (!n) { result.textContent = "empty (cold)"; return; }
-      const kinds = Array.from(new Set(loaded));
-      result.textContent = kinds.length > 1 ? "mixed dummies and blanks: not allowed"
-        : n + " " + kinds[0] + (n === 1 ? "" : (kinds[0] === "dummy" ? " rounds" : "s")) +
-          (lot && lot.value ? " from " + lot.value : " (choose the lot)") + (kinds[0] === "blank" ? " — HOT" : " — cold");
+      if (kinds.length > 1) { result.textContent = "mixed dummies and blanks: not allowed"; return; }
+      if (!n) { result.textContent = lotKind === "blank" ? "empty, but a blank lot is chosen: HOT lot, choose none" : "empty (cold)"; return; }
+      const kind = kinds[0];
+      const hot = kind === "blank" || lotKind === "blank";
+      result.textContent = n + " " + kind + (n === 1 ? "" : (kind === "dummy" ? " rounds" : "s")) +
+        (chosen ? " from " + lot.value : " (choose the lot)") + (hot ? " — HOT" : " — cold");
     }
     form.querySelectorAll("[data-all]").forEach(function (b) {
       b.addEventListener("click", function () {
@@ -66,6 +116,26 @@
     });
     form.addEventListener("change", update);
     form.addEventListener("input", update);
+    // The browser's own check stops the submit; say in words what is missing.
+    form.addEventListener("invalid", function () { update(); }, true);
+    update();
+  }
+
+  // ---- return: what came back must add up to what went out ----
+  function wireReturn(form) {
+    const out = parseInt(form.dataset.load || "0", 10);
+    const line = form.querySelector("[data-return-sum]");
+    if (!out || !line) return;
+    function val(name) { const el = form.querySelector("[name=" + name + "]"); return el && el.value !== "" ? parseInt(el.value, 10) : (el ? NaN : 0); }
+    function update() {
+      const back = val("back"), fired = val("fired"), lost = val("lost");
+      const sum = back + fired + lost;
+      const ok = sum === out;
+      if (isNaN(sum)) { line.textContent = out + " went out: enter what came back."; return; }
+      line.textContent = (ok ? "✔ " : "✖ ") + back + " back + " + fired + " fired + " + lost + " lost = " + sum + " of the " + out + " that went out" + (ok ? "." : ": count again.");
+      form.querySelectorAll("input[type=number]").forEach(function (el) { el.setCustomValidity(ok ? "" : "The counts must add up to " + out); });
+    }
+    form.addEventListener("input", update);
     update();
   }
 
@@ -74,7 +144,10 @@
     root.querySelectorAll(".count-input").forEach(function (input) {
       input.addEventListener("input", function () {
         const cell = input.closest("tr").querySelector("[data-balance]");
+        const record = input.closest("tr").querySelector("[data-record]");
         if (!cell || input.value === "") return;
+        // Blind: the recorded figure appears once a count is typed.
+        if (record) record.textContent = input.dataset.expected;
         const diff = parseInt(input.value, 10) - parseInt(input.dataset.expected, 10);
         const row = input.closest("tr");
         if (diff === 0) { cell.textContent = "✔ matches"; row.classList.remove("unbalanced"); }
@@ -85,6 +158,7 @@
 
   function wire(root) {
     root.querySelectorAll("form[data-inspect]").forEach(wireInspect);
+    root.querySelectorAll("form[data-return]").forEach(wireReturn);
     wireWrap(root);
   }
 

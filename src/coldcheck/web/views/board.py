@@ -81,6 +81,7 @@ def weapon_ctx(page: Page, weapon: str) -> dict[str, Any]:
     armorers = [p for p in page.st.people.values() if p.is_armorer]
     return {"w": w, "insp": insp, "scenes": scenes, "seen": page.version(w.id),
             "timeline": page.timeline(weapon=w.id), "armorers": armorers,
+            "armorer_ids": {p.id for p in armorers},
             "storage": list(page.st.storage.values()),
             "incidents": [page.st.incidents[i] for i in w.frozen_by],
             "people": list(page.st.people.values())}

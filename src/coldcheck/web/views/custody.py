@@ -9,11 +9,12 @@ from typing import Any
 from starlette.responses import Response
 
 from ...domain.ammunition import BLANK_LOADS
+from ...domain.common import same_calibre
 from ...domain.custody import VERIFY_METHODS, WITNESS_ROLES
-from ...domain.weapons import KINDS
+from ...domain.weapons import KINDS, Weapon
 from ...services import actions as a
 from ..access import Outcome, Page, production_page, record, submit
-from ..http import Req, flag, integer, optional, render, text, view
+from ..http import FormError, Req, flag, integer, optional, render, text, view
 from .board import lot_ctx, weapon_ctx
 
 
@@ -88,7 +89,12 @@ def verify(req: Req) -> Response:
 # ---- inspection -----------------------------------------------------------------------
 def inspect_ctx(page: Page, weapon: str) -> dict[str, Any]:
     w = page.st.weapon(weapon)
-    lots = [lt for lt in page.st.lots.values() if lt.kind in ("dummy", "blank")]
+    # Only lots that could go in: the weapon's calibre, dummies or blanks, not
+    # quarantined (the page shows only the kind the positions say: app.js). A
+    # forced other lot is refused: AMMO_CALIBRE_MISMATCH, AMMO_LOT_QUARANTINED,
+    # LOT_NOT_USABLE.
+    lots = [lt for lt in page.st.lots.values() if lt.kind in ("dummy", "blank")
+            and same_calibre(lt.calibre, w.calibre) and not lt.quarantined]
     scenes = [s for s in page.st.scenes.values()
               if s.day == page.st.current_day and w.id in s.weapons]
     return {"w": w, "positions": w.positions(), "lots": lots, "scenes": scenes,
@@ -203,6 +209,22 @@ def _weapon_submit(req: Req, attempt: Any, block: str) -> Response:
                   success=lambda o: f"/p/{prod}/weapons/{weapon}")
 
 
+def returned_counts(w: Weapon, f: Any) -> tuple[int, int]:
+    """What came back, as the armorer counted it: rounds back, fired (blanks only)
+    and lost must add up to what went out; nothing is assumed. (fired, lost)."""
+    if not w.load_count:
+        return 0, 0
+    back = integer(f, "back", "Rounds back")
+    fired = integer(f, "fired", "Blanks fired") if w.load_kind == "blank" else 0
+    lost = integer(f, "lost", "Rounds lost")
+    if min(back, fired, lost) < 0 or back + fired + lost != w.load_count:
+        raise FormError(f"{w.id} went out with {w.load_count} round"
+                        f"{'s' if w.load_count != 1 else ''}: {back} back + {fired} fired + "
+                        f"{lost} lost is {back + fired + lost}. Count again; every round is "
+                        "accounted for")
+    return fired, lost
+
+
 @view
 def return_weapon(req: Req) -> Response:
     f = req.form
@@ -210,10 +232,10 @@ def return_weapon(req: Req) -> Response:
 
     def attempt() -> Outcome:
         misfire = optional(f, "misfire")
+        fired, lost = returned_counts(production_page(req).st.weapon(weapon), f)
         return record(req, "weapon.return", lambda ctx, call: a.return_weapon(
             ctx, weapon=weapon, performer=text(f, "performer", "Performer"),
-            armorer=call.person, fired=integer(f, "fired", "Rounds fired", default=0),
-            lost=integer(f, "lost", "Rounds lost", default=0), misfire=misfire),
+            armorer=call.person, fired=fired, lost=lost, misfire=misfire),
             subjects=[weapon])
 
     return _weapon_submit(req, attempt, "next_step")

@@ -3,12 +3,20 @@ safety meetings and briefings, meal breaks, and the wrap reconciliation."""
 
 from __future__ import annotations
 
+from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 from starlette.responses import Response
 
+from ...domain.errors import ColdcheckError, InvalidInput
+from ...persistence.store import sqlite_file
 from ...services import actions as a
-from ..access import Outcome, Page, production_page, record, submit
+from ...services.backup import backup
+from ...services.context import context
+from ...services.ledger import latest_checkpoint
+from ..access import Outcome, Page, authorised, production_page, record, signed_in, submit
+from ..errors import Problem
 from ..http import Req, flag, integer, many, optional, render, text, view
 
 
@@ -108,16 +116,35 @@ def wrap_ctx(page: Page) -> dict[str, Any]:
     st = page.st
     out_weapons = [w for w in st.weapons.values()
                    if w.state != "retired" and w.storage is None]
+    day = st.day()
     lots = []
-    for lt in st.lots.values():
+    for lt in wrap_lots(page):
         counted = page.req.form.get(f"count_{lt.id}", "").strip()
         diff = None
         if counted.isdigit():
             diff = int(counted) - lt.on_hand
         lots.append({"lot": lt, "counted": counted, "diff": diff,
                      "problems": _lot_problems(lt.in_weapons, diff)})
-    return {"day": st.day(), "out_weapons": out_weapons, "lots": lots,
+    return {"day": day, "out_weapons": out_weapons, "lots": lots,
+            "untouched": len(st.lots) - len(lots),
             "balanced": not out_weapons and all(not x["problems"] for x in lots)}
+
+
+def wrap_lots(page: Page) -> list[Any]:
+    """The lots the wrap count asks for: those used or moved since the day opened
+    (any event names them: received, verified, loaded, returned, fired, lost,
+    destroyed) and any with rounds still in weapons. A box nobody opened today is
+    not recounted."""
+    st = page.st
+    day = st.day()
+    opened = page.seqs(day.id)[0] if day is not None and page.seqs(day.id) else None
+    out = []
+    for lt in st.lots.values():
+        seqs = page.seqs(lt.id)
+        moved = opened is not None and bool(seqs) and seqs[-1] >= opened
+        if lt.in_weapons or moved:
+            out.append(lt)
+    return out
 
 
 def _lot_problems(in_weapons: int, diff: int | None) -> list[str]:
@@ -129,10 +156,61 @@ def _lot_problems(in_weapons: int, diff: int | None) -> list[str]:
     return out
 
 
+def wrapped_ctx(page: Page) -> dict[str, Any]:
+    """After wrap: the day just wrapped, the signed checkpoint that covers it, the
+    day's report and (for those who manage the machine) a backup."""
+    st = page.st
+    last = max((d for d in st.days.values() if not d.open), key=lambda d: int(d.id[1:]),
+               default=None)
+    if st.day() is not None or last is None:
+        return {"wrapped": None}
+    cp = latest_checkpoint(context(page.req.state.settings, page.production,
+                                   store=page.call.state.store))
+    report = (f"/api/v1/productions/{page.production}/reports/daily/{last.date}.pdf"
+              if page.can("report.daily") else None)
+    return {"wrapped": last, "checkpoint": cp, "report_url": report,
+            "backups": backup_dir(page.req.state.settings)}
+
+
+def backup_dir(settings: Any) -> Path | None:
+    """Where "Back up now" writes: ``<database>.backups/`` beside a SQLite file;
+    None for PostgreSQL (pg_dump is its tool)."""
+    db = sqlite_file(settings.database_url)
+    return None if db is None else db.parent / (db.name + ".backups")
+
+
 @view
 def wrap_page(req: Req) -> Response:
     page = production_page(req)
-    return render(req, "wrap.html", page.ctx(**wrap_ctx(page)))
+    return render(req, "wrap.html", page.ctx(**wrap_ctx(page), **wrapped_ctx(page)))
+
+
+@view
+def backup_now(req: Req) -> Response:
+    """"Back up now": services.backup, as `coldcheck backup` does (a verified copy
+    of the SQLite database), for those who manage the production's machines
+    (device.manage: the armorer, the producer). It records no event."""
+    signed_in(req, csrf=True)
+    page = production_page(req)
+    authorised(req, signed_in(req), "device.manage")
+    folder = backup_dir(req.state.settings)
+    result: dict[str, Any] | None = None
+    problem = None
+    try:
+        if folder is None:
+            raise InvalidInput("BACKUP_UNSUPPORTED", "this server keeps its record in "
+                               "PostgreSQL: back it up with pg_dump")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stamp = req.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        db = sqlite_file(req.state.settings.database_url)
+        assert db is not None
+        result = backup(req.state.settings, folder / f"{db.stem}-backup-{stamp}.db").to_dict()
+    except ColdcheckError as err:
+        problem = Problem.from_error(err)
+    ctx = page.ctx(**wrap_ctx(page), **wrapped_ctx(page))
+    ctx.update(backup_result=result, problem=problem, failed="backup" if problem else None)
+    return render(req, "wrap.html", ctx, block="backup_form",
+                  status=problem.status if problem else 200)
 
 
 @view
@@ -143,7 +221,7 @@ def wrap(req: Req) -> Response:
     def attempt() -> Outcome:
         page = production_page(req)
         counts = {}
-        for lt in page.st.lots.values():
+        for lt in wrap_lots(page):
             if (f.get(f"count_{lt.id}") or "").strip():
                 counts[lt.id] = integer(f, f"count_{lt.id}", f"Count of lot {lt.id}")
         return record(req, "day.wrap", lambda ctx, call: a.wrap(
