@@ -96,6 +96,9 @@ class ProductionState:
         self.name = ""
         self.origin = ""
         self.key_id = ""
+        # The production's IANA time zone (production.timezone_set), or None: then
+        # the server's default (Settings.timezone) applies.
+        self.timezone: str | None = None
         self.seq = 0  # number of events applied == next seq
         self.people: dict[str, Person] = {}
         self.storage: dict[str, dict[str, Any]] = {}
@@ -242,7 +245,9 @@ class ProductionState:
                 "restored": None if self.restored is None else list(self.restored),
                 "duds": [dict(d) for d in self.duds],
                 "maintenance": {k: dict(v) for k, v in self.maintenance.items()},
-                "grounded": {k: dict(v) for k, v in self.grounded.items()}}
+                "grounded": {k: dict(v) for k, v in self.grounded.items()},
+                # only once set: state rows written before time zones existed verify
+                **({"timezone": self.timezone} if self.timezone is not None else {})}
 
     @classmethod
     def loaded(cls, production: str, seq: int, meta: dict[str, Any],
@@ -266,6 +271,7 @@ class ProductionState:
         st.duds = [dict(d) for d in meta.get("duds", [])]
         st.maintenance = {k: dict(v) for k, v in meta.get("maintenance", {}).items()}
         st.grounded = {k: dict(v) for k, v in meta.get("grounded", {}).items()}
+        st.timezone = meta.get("timezone")
         by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
         for kind, ident, data in rows:
             prefix = KINDS[kind][0]
@@ -345,6 +351,12 @@ def on(event_type: str) -> Callable[[Handler], Handler]:
 def _production(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.production, s.name, s.origin, s.key_id = p["production"], p["name"], p["origin"], \
         p["key_id"]
+    return {STATE}
+
+
+@on("production.timezone_set")
+def _timezone(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.timezone = p["timezone"]
     return {STATE}
 
 
