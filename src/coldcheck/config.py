@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,17 +14,9 @@ def display_zone(name: str) -> tzinfo:
     """The time zone named ``name`` (an IANA name such as ``America/Denver``), or a
     ValueError that says what to write instead. ``UTC`` needs no time-zone
     database, so the default works on any machine."""
-    if name == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    hint = ("" if available_timezones() else
-            " (this machine has no time-zone database: install the system's tzdata "
-            "package, or `pip install tzdata`)")
-    raise ValueError(f"unknown time zone {name!r}: use an IANA name such as America/Denver, "
-                     f"Europe/London or UTC{hint}")
+    from .domain.zones import zone
+
+    return zone(name)
 
 
 class Settings(BaseSettings):
@@ -93,9 +84,11 @@ class Settings(BaseSettings):
                     "so a retried request is answered again instead of recorded twice.")
     timezone: str = Field(
         "UTC",
-        description="IANA time zone (e.g. America/Denver) the tablet pages show times in, "
-                    "with its abbreviation (14:03:27 MST) and the UTC time beside it. What "
-                    "is recorded, and the API, stay in UTC.")
+        description="Default IANA time zone (e.g. America/Denver) for productions that have "
+                    "not set their own (`coldcheck production timezone`): pages, CLI output "
+                    "and PDFs show times in it with its abbreviation (14:03:27 MST), and its "
+                    "calendar decides what today is. What is recorded, the API and --json "
+                    "stay in UTC.")
 
     @field_validator("origin_host")
     @classmethod
@@ -114,8 +107,26 @@ class Settings(BaseSettings):
         return name
 
     def display_tz(self) -> tzinfo:
-        """The time zone web pages show times in (``timezone``)."""
+        """The server's default time zone (``timezone``), for productions that
+        have not set their own."""
         return display_zone(self.timezone)
+
+    def zone_name(self, production_zone: str | None) -> str:
+        """The name of the zone a production's times are shown in: its own
+        (``production.timezone_set``), else this server's default. A zone this
+        machine's database does not know (a ledger moved to a machine without
+        tzdata) reads as UTC: every time shown names its zone, so nothing
+        misleads."""
+        name = production_zone or self.timezone
+        try:
+            display_zone(name)
+        except ValueError:
+            return "UTC"
+        return name
+
+    def zone_for(self, production_zone: str | None) -> tzinfo:
+        """The time zone a production's times are shown in (see zone_name)."""
+        return display_zone(self.zone_name(production_zone))
 
     def resolved_key_dir(self) -> Path:
         if self.key_dir is not None:

@@ -242,7 +242,8 @@ class DestroyIn(In):
 
 
 class DayIn(In):
-    date: IsoDate | None = Field(default=None, description="Default: today (UTC).")
+    date: IsoDate | None = Field(default=None,
+                                 description="Default: today in the production's time zone.")
 
 
 class MealBreakIn(In):
@@ -494,6 +495,8 @@ class BoardOut(Out):
     complaints: list[dict[str, Any]]
     alerts: list[Alert]
     due: DueQueues | None = None
+    timezone: str | None = Field(default=None, description="The production's IANA time zone "
+                                 "(null: the server's default); every time here is UTC.")
 
 
 class CheckpointOut(Out):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -15,12 +14,14 @@ from .common import (
     ProdOpt,
     ctx_for,
     guarded,
+    local,
     out,
     read_pin,
     refuse_existing,
     run,
     settings,
     show_events,
+    shown_zone,
     table,
     write_file,
 )
@@ -38,6 +39,7 @@ scene = group("Scenes: hot or cold, rehearsal, weapons, performers, pointing pla
 meeting = group("Safety meetings with attendance.")
 incident = group("Incidents: report (freezes what it names) and close.")
 complaint = group("Safety complaints: file and acknowledge.")
+production_group = group("The production's own settings: its time zone.")
 
 # The demo's production id (coldcheck.demo.DEMO_PRODUCTION, which a test compares):
 # written out so that the option's default costs no import of the demo.
@@ -51,6 +53,10 @@ def _lines(values: list[str] | None) -> list[str]:
 # ---------------------------------------------------------------- init & demo
 def init(production: Annotated[str, Req(help="Production id, e.g. dusty-trails.")],
          name: Annotated[str, Req(help="Production title.")],
+         timezone: Annotated[str | None, Req(
+             help="The set's IANA time zone, e.g. America/New_York: times are shown in it "
+                  "and its calendar says what today is (default: COLDCHECK_TIMEZONE, UTC). "
+                  "The producer can change it later (coldcheck production timezone).")] = None,
          db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Create the database schema (if needed), a production, its signing key and ledger."""
     from ..persistence.store import Store
@@ -60,16 +66,21 @@ def init(production: Annotated[str, Req(help="Production id, e.g. dusty-trails."
 
     def go() -> dict[str, Any]:
         store = Store(s.database_url)
-        ctx = a.init_production(store=store, settings=s, production=production, name=name)
+        ctx = a.init_production(store=store, settings=s, production=production, name=name,
+                                timezone=timezone)
         p = store.production(ctx.production)
+        own = store.state(ctx.production).timezone
         return {"production": p["id"], "name": p["name"], "origin": p["origin"],
+                "timezone": own, "shown_in": s.zone_name(own),
                 "verifier_key": p["verifier_key"],
                 "key_file": None if s.key_store == "database"
                 else str(s.resolved_key_dir() / f"{production}.ed25519"),
                 "key_store": s.key_store}
 
     def show(r: dict[str, Any]) -> None:
-        out.print(f"[green]✔[/] production [bold]{r['production']}[/] created; ledger key:")
+        out.print(f"[green]✔[/] production [bold]{r['production']}[/] created; times shown in "
+                  f"{r['shown_in']}" + ("" if r["timezone"] else " (the server's default)")
+                  + "; ledger key:", soft_wrap=True)
         # Keys and notes are printed whole, never wrapped: they are copied as printed.
         out.print(r["verifier_key"], soft_wrap=True, markup=False, highlight=False)
         if r["key_file"] is None:
@@ -366,16 +377,30 @@ def ammo_evidence(weapon_id: str, incident_id: Annotated[str, Req("--incident")]
                                            description=description, armorer=armorer))
 
 
+# ---------------------------------------------------------------- the production
+@production_group.command("timezone")
+def production_timezone(
+        zone: Annotated[str, typer.Argument(help="IANA time zone, e.g. America/New_York, "
+                                            "Europe/London or UTC.")],
+        by: Annotated[str, Req(help="The producer's person id.")],
+        db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Set the production's time zone (the producer only; recorded as an event). Pages,
+    CLI output and PDFs show times in it, and its calendar says what today is; the
+    ledger, the API and --json keep UTC."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.set_timezone(ctx_for(db, production), timezone=zone, actor=by))
+
+
 # ---------------------------------------------------------------- days, scenes, meetings
 @day.command("open")
 def day_open(by: Annotated[str, Req()], date: Annotated[str | None, Req(
-             help="YYYY-MM-DD (default today, UTC)")] = None, db: DbOpt = None,
-             production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+             help="YYYY-MM-DD (default today in the production's time zone)")] = None,
+             db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Open a shooting day."""
     from ..services import actions as a
 
-    d = date or datetime.now(UTC).date().isoformat()
-    run(as_json, lambda: a.open_day(ctx_for(db, production), date=d, actor=by))
+    run(as_json, lambda: a.open_day(ctx_for(db, production), date=date, actor=by))
 
 
 @day.command("meal-break")
@@ -684,15 +709,19 @@ def status(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = Fals
     from ..services import queries as q
 
     def show(r: dict[str, Any]) -> None:
+        from ..domain.zones import localise
+
         d = r["day"]
+        name, tz = shown_zone()
         out.print(f"[bold]{r['name']}[/] ({r['production']}) · {r['events']} events · "
                   + (f"day {d['id']} {d['date']}" + (" · MEAL BREAK" if d["meal_break"] else "")
-                     if d else "no day open"))
+                     if d else "no day open") + f" · times in {name}", soft_wrap=True)
         table("Weapons", ["id", "serial", "kind", "state", "custodian / storage", "load", "due"],
               [[w["id"], w["serial"], w["kind"], w["state"].upper(),
                 w["custodian_name"] or w["storage"],
                 f"{w['load']['count']} {w['load']['kind']} {w['load']['lot'] or ''}"
-                if w["load"]["count"] else "empty", w["due_at"] or ""] for w in r["weapons"]])
+                if w["load"]["count"] else "empty", local(w["due_at"], date=False, seconds=False)]
+               for w in r["weapons"]])
         table("Lots", ["id", "kind", "calibre", "on hand", "verified", "in weapons", "fired",
                        "status"],
               [[x["id"], x["kind"], x["calibre"], x["on_hand"], x["verified_in_stock"],
@@ -700,7 +729,7 @@ def status(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = Fals
                for x in r["lots"]])
         if r["alerts"]:
             table("ALERTS", ["code", "about", "message"],
-                  [[x["code"], x["subject"], x["message"]] for x in r["alerts"]])
+                  [[x["code"], x["subject"], localise(x["message"], tz)] for x in r["alerts"]])
         else:
             out.print("[green]No alerts.[/]")
     run(as_json, lambda: q.status(ctx_for(db, production)), show)
@@ -719,8 +748,8 @@ def timeline(weapon_id: Annotated[str | None, Req("--weapon")] = None,
         return q.timeline(ctx_for(db, production), weapon=weapon_id, lot=lot, person=person_id,
                           scene=scene, day=day)
     run(as_json, go, lambda r: table(
-        "Timeline", ["#", "at (UTC)", "event", "what happened"],
-        [[e["seq"], e["at"][:19].replace("T", " "), e["type"], e["text"]] for e in r]))
+        f"Timeline (times in {shown_zone()[0]})", ["#", "at", "event", "what happened"],
+        [[e["seq"], local(e["at"]), e["type"], e["text"]] for e in r]))
 
 
 def rebuild(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
@@ -779,7 +808,8 @@ def register(app: typer.Typer) -> None:
     app.command()(demo)
     for name, sub in [("person", person), ("storage", storage), ("weapon", weapon),
                       ("ammo", ammo), ("day", day), ("scene", scene), ("meeting", meeting),
-                      ("incident", incident), ("complaint", complaint)]:
+                      ("incident", incident), ("complaint", complaint),
+                      ("production", production_group)]:
         app.add_typer(sub, name=name)
     app.command()(inspect)
     app.command("witness")(witness_cmd)

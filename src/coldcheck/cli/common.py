@@ -23,6 +23,8 @@ from ..domain.errors import ColdcheckError, Conflict, InvalidInput
 from ..domain.events import Event
 
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from rich.console import Console
     from sqlalchemy.exc import DBAPIError
 
@@ -85,10 +87,35 @@ def settings(db: str | None) -> Settings:
     return s
 
 
+_contexts: list[Context] = []
+
+
 def ctx_for(db: str | None, production: str | None) -> Context:
     from ..services.context import context
 
-    return context(settings(db), production)
+    ctx = context(settings(db), production)
+    _contexts.append(ctx)
+    return ctx
+
+
+def shown_zone() -> tuple[str, tzinfo]:
+    """The name and zone the command's human output shows times in: the
+    production's time zone as it is now (after the command), else the server's
+    default, else UTC. ``--json`` output never uses it: it stays UTC."""
+    from datetime import UTC
+
+    if not _contexts:
+        return "UTC", UTC
+    ctx = _contexts[-1]
+    own = ctx.store.state(ctx.production).timezone
+    return ctx.settings.zone_name(own), ctx.settings.zone_for(own)
+
+
+def local(at: str | None, *, date: bool = True, seconds: bool = True) -> str:
+    """A stored UTC time as the human output shows it: local, with its zone."""
+    from ..domain.zones import local_text
+
+    return local_text(at, shown_zone()[1], date=date, seconds=seconds)
 
 
 def fail(e: ColdcheckError, as_json: bool) -> NoReturn:
@@ -194,10 +221,15 @@ def write_json(data: Any) -> None:
 
 
 def show_events(events: list[Event]) -> None:
+    from ..domain.zones import localise
+
+    tz = shown_zone()[1] if events else None
     for e in events:
-        brief = ", ".join(f"{k}={v}" for k, v in e.payload.items()
-                          if isinstance(v, str | int) and k not in ("at",))[:110]
-        out.print(f"[green]✔[/] #{e.seq} [bold]{e.type}[/] {brief}")
+        assert tz is not None
+        brief = localise(", ".join(f"{k}={v}" for k, v in e.payload.items()
+                                   if isinstance(v, str | int) and k not in ("at",)), tz)[:110]
+        out.print(f"[green]✔[/] #{e.seq} [bold]{e.type}[/] {brief} "
+                  f"[dim]({local(e.at)})[/]")
 
 
 def read_pin(prompt: str) -> str:

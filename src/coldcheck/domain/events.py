@@ -29,6 +29,8 @@ def _e(name: str, fields: str, text: str) -> tuple[str, EventType]:
 EVENT_TYPES: dict[str, EventType] = dict([
     _e("production.created", "production name origin key_id",
        "A production and its ledger were created."),
+    _e("production.timezone_set", "timezone previous",
+       "The production's time zone (an IANA name) was set: what local time and today mean."),
     _e("person.added", "person name roles badge department qualification_expires",
        "A person joined the production with roles (PIN hashes are never in events)."),
     _e("person.pin_set", "person verifier", "A person's witness PIN was set or changed."),

@@ -28,6 +28,8 @@ def _codes(p: Mapping[str, Any]) -> str:
 
 TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "production.created": lambda p, n: f"Production {p['name']} created; ledger {p['origin']}",
+    "production.timezone_set": lambda p, n: f"Time zone set to {p['timezone']}"
+    + (f" (was {p['previous']})" if p["previous"] else ""),
     "person.added": lambda p, n: f"{p['name']} ({p['person']}) joined as "
                                  f"{', '.join(p['roles'])}",
     "person.pin_set": lambda p, n: f"{n(p['person'])} set a witness PIN",

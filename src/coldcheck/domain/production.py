@@ -30,6 +30,7 @@ from .people import (
     validate_roles,
 )
 from .state import ProductionState
+from .zones import check_zone
 
 STORAGE_KINDS = ("safe", "cart", "vault", "locker")
 # Who may lead a safety meeting (the 1st AD attends one; the armorer or the
@@ -42,6 +43,19 @@ def create_production(*, production: str, name: str, origin: str,
     return [ev("production.created", production=production,
                name=text(name, "name", bound=bounds.NAME),
                origin=origin, key_id=key_id)]
+
+
+def set_timezone(s: ProductionState, *, timezone: str, by: str | None) -> list[NewEvent]:
+    """The producer sets the production's IANA time zone (``by`` None: at init,
+    before anyone joined). Setting the zone it already has records nothing new:
+    INVALID_INPUT says so."""
+    zone_name = check_zone(timezone)
+    if by is not None:
+        require_role(s.person(by), "producer")
+    if zone_name == s.timezone:
+        raise InvalidInput("INVALID_INPUT", f"the time zone is already {zone_name}",
+                           field="timezone")
+    return [ev("production.timezone_set", timezone=zone_name, previous=s.timezone)]
 
 
 def add_person(s: ProductionState, *, name: str, roles: list[str], badge: str,

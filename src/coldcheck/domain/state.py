@@ -96,6 +96,9 @@ class ProductionState:
         self.name = ""
         self.origin = ""
         self.key_id = ""
+        # The production's IANA time zone (production.timezone_set), or None: then
+        # the server's default (Settings.timezone) applies.
+        self.timezone: str | None = None
         self.seq = 0  # number of events applied == next seq
         self.people: dict[str, Person] = {}
         self.storage: dict[str, dict[str, Any]] = {}
@@ -247,7 +250,10 @@ class ProductionState:
                 "duds": [dict(d) for d in self.duds],
                 "maintenance": {k: dict(v) for k, v in self.maintenance.items()},
                 "grounded": {k: dict(v) for k, v in self.grounded.items()},
-                "vouched": {k: dict(v) for k, v in self.vouched.items()}}
+                # only once set: state rows written before these existed verify
+                **({"vouched": {k: dict(v) for k, v in self.vouched.items()}}
+                   if self.vouched else {}),
+                **({"timezone": self.timezone} if self.timezone is not None else {})}
 
     @classmethod
     def loaded(cls, production: str, seq: int, meta: dict[str, Any],
@@ -272,6 +278,7 @@ class ProductionState:
         st.maintenance = {k: dict(v) for k, v in meta.get("maintenance", {}).items()}
         st.grounded = {k: dict(v) for k, v in meta.get("grounded", {}).items()}
         st.vouched = {k: dict(v) for k, v in meta.get("vouched", {}).items()}
+        st.timezone = meta.get("timezone")
         by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
         for kind, ident, data in rows:
             prefix = KINDS[kind][0]
@@ -356,6 +363,12 @@ def _production(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     return {STATE}
 
 
+@on("production.timezone_set")
+def _timezone(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.timezone = p["timezone"]
+    return {STATE}
+
+
 @on("person.added")
 def _person(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s._bump("P", p["person"])
@@ -371,8 +384,12 @@ def _pin_set(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     person = s.people[p["person"]]
     person.pin_set, person.pin_failures, person.pin_locked_until = True, 0, None
     person.pin_set_by = ev.actor
-    # Older entries carry no fingerprint: the record cannot vouch for that PIN.
-    s.vouched[f"person:{person.id}"] = {"pin": p.get("verifier")}
+    # Older entries carry no fingerprint: the record cannot vouch for that PIN
+    # (services/vouch.py notes it), and the state row stays as it was written.
+    if p.get("verifier") is not None:
+        s.vouched[f"person:{person.id}"] = {"pin": p["verifier"]}
+    else:
+        s.vouched.pop(f"person:{person.id}", None)
     return {("person", person.id)}
 
 

@@ -20,6 +20,8 @@ from ..domain.common import text
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.events import Event, NewEvent
 from ..domain.people import Person
+from ..domain.state import ProductionState
+from ..domain.zones import local_date
 from ..persistence.store import Store
 from ..security import check_pin_format, hasher
 from .context import Context, utc_now
@@ -31,9 +33,10 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 def init_production(*, store: Store, settings: Settings, production: str, name: str,
-                    at: datetime | None = None) -> Context:
+                    timezone: str | None = None, at: datetime | None = None) -> Context:
     """Create the schema if needed, the production, its signing key, and its first
-    event and checkpoint."""
+    event and checkpoint; with ``timezone`` (an IANA name), the production's time
+    zone too (``production.timezone_set``, right after ``production.created``)."""
     if not SLUG.match(production):
         raise InvalidInput("INVALID_INPUT", "a production id is 2-63 lowercase letters, digits "
                            "and dashes, like 'rust-2021'")
@@ -46,17 +49,25 @@ def init_production(*, store: Store, settings: Settings, production: str, name: 
     # Everything that can be refused is refused before the key file is written:
     # a stray key would make the retry fail with ALREADY_INITIALISED.
     name = text(name, "name")
+    zone_events = ([] if timezone is None else
+                   prod.set_timezone(ProductionState(production), timezone=timezone, by=None))
     key, sealed = new_production_key(settings, production, origin)
     store.create_production(
         production=production, name=name, origin=origin, key_name=origin,
         verifier_key=key.verifier_key(), sealed_key=sealed,
         first=prod.create_production(production=production, name=name, origin=origin,
-                                     key_id=key.key_id.hex()),
+                                     key_id=key.key_id.hex()) + zone_events,
         actor="system", device=settings.device, at=at)
     ctx = Context(store=store, production=production, settings=settings,
                   device=settings.device, ph=hasher(settings.argon2_profile))
     sign_checkpoint(ctx, reason="init", at=at)
     return ctx
+
+
+def set_timezone(ctx: Context, *, timezone: str, actor: str,
+                 at: datetime | None = None) -> list[Event]:
+    """The producer (``actor``) sets the production's time zone (ROLE_REQUIRED)."""
+    return _run(ctx, actor, at, prod.set_timezone, timezone=timezone, by=actor)
 
 
 def add_person(ctx: Context, *, name: str, roles: list[str], badge: str, pin: str | None,
@@ -128,8 +139,16 @@ def add_storage(ctx: Context, *, name: str, kind: str, actor: str,
     return _run(ctx, actor, at, prod.add_storage, name=name, kind=kind)
 
 
-def open_day(ctx: Context, *, date: str, actor: str, at: datetime | None = None) -> list[Event]:
-    return _run(ctx, actor, at, prod.open_shooting_day, date=date)
+def open_day(ctx: Context, *, date: str | None, actor: str,
+             at: datetime | None = None) -> list[Event]:
+    """Open a shooting day dated ``date``, or, with None, today on set: the date at
+    this instant in the production's time zone (else the server's default)."""
+    when = ctx.now(at)
+
+    def decide(s: ProductionState) -> list[NewEvent]:
+        day = date or local_date(when, ctx.settings.zone_for(s.timezone))
+        return prod.open_shooting_day(s, date=day)
+    return execute(ctx, decide, actor=actor, at=when)
 
 
 def meal_break(ctx: Context, *, start: bool, actor: str,

@@ -60,6 +60,7 @@ def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> di
             for lot in st.lots.values()]
     return {
         "production": st.production, "name": st.name, "events": st.seq,
+        "timezone": st.timezone,
         "day": None if day is None else {"id": day.id, "date": day.date,
                                          "meal_break": day.meal_break},
         "weapons": weapons, "lots": lots,

@@ -39,6 +39,7 @@ from ..domain.events import Event
 from ..domain.narrative import describe
 from ..domain.people import Person
 from ..domain.state import ProductionState
+from ..domain.zones import is_utc, zone_note
 from ..services import accounts
 from ..services.accounts import AccessError, NewSession, Principal
 from ..services.authorise import (
@@ -55,7 +56,7 @@ from ..services.permissions import ACTING
 from .errors import Problem
 from .http import FormError, Req, go, render, render_text
 from .offers import can_move, menu, offered
-from .present import is_utc, local_text, utc_line, zone_abbr, zone_offset
+from .present import local_text, utc_line
 
 # The cookies and header of POST /api/v1/auth/login (api/auth.py names the same).
 SESSION_COOKIE = "coldcheck_session"
@@ -191,9 +192,14 @@ class Page:
                 and (role is None or role in p.roles)]
 
     @property
+    def zone_name(self) -> str:
+        """The production's time zone, else the server's default (Settings.zone_name)."""
+        return str(self.req.state.settings.zone_name(self.st.timezone))
+
+    @property
     def tz(self) -> tzinfo:
-        """The time zone the pages show times in (Settings.timezone)."""
-        return self.req.state.settings.display_tz()
+        """The time zone the pages show times in."""
+        return self.req.state.settings.zone_for(self.st.timezone)
 
     @property
     def today(self) -> str:
@@ -204,8 +210,7 @@ class Page:
         """"America/Denver (MST, UTC-07:00)", or "" when the pages show UTC."""
         if is_utc(self.tz):
             return ""
-        return (f"{self.req.state.settings.timezone} ({zone_abbr(self.now.astimezone(self.tz))}, "
-                f"{zone_offset(self.tz, self.now)})")
+        return zone_note(self.zone_name, self.tz, self.now)
 
     def version(self, *ids: str) -> int:
         return version(self.call, ids)
@@ -383,7 +388,7 @@ def stale(call: Access, subjects: Sequence[str], seen: str | None) -> None:
                 return f"{p.name} ({p.id})" if p else str(i)
 
             what = describe(e.type, e.payload, names)
-        tz = call.state.settings.display_tz()
+            tz = call.state.settings.zone_for(rep.state.timezone)
         at = local_text(e.at, tz, seconds=False)
         if not is_utc(tz):
             at += f", {utc_line(e.at, tz, seconds=False)}"

@@ -12,6 +12,10 @@ from markupsafe import Markup
 
 from ..documents.wording import incident_words, role_words, round_words
 from ..domain.events import parse_utc
+from ..domain.zones import is_utc
+from ..domain.zones import local_text as _local_text
+from ..domain.zones import zone_abbr as zone_abbr
+from ..domain.zones import zone_offset as zone_offset
 
 # state -> (shape, words); the CSS gives each a colour as well, never only a colour
 STATES: dict[str, tuple[str, str]] = {
@@ -73,23 +77,11 @@ def moment(at: Moment) -> datetime | None:
     return parse_utc(at)
 
 
-def zone_abbr(t: datetime) -> str:
-    """The zone's abbreviation at ``t`` (MST, MDT, UTC); zones that have none (the
-    tz database writes "-03") read as UTC-03."""
-    name = t.tzname() or ""
-    return f"UTC{name}" if name[:1] in ("+", "-") else name or "UTC"
-
-
 def local_text(at: Moment, tz: tzinfo = UTC, *, date: bool = False,
                seconds: bool = True) -> str:
     """``at`` in ``tz`` with the zone's abbreviation: "14:03:27 MST", or with
     ``date``, "2025-01-15 14:03:27 MST". Empty for no time."""
-    t = moment(at)
-    if t is None:
-        return ""
-    t = t.astimezone(tz)
-    fmt = ("%Y-%m-%d " if date else "") + ("%H:%M:%S" if seconds else "%H:%M")
-    return f"{t.strftime(fmt)} {zone_abbr(t)}"
+    return _local_text(moment(at), tz, date=date, seconds=seconds)
 
 
 def utc_line(at: Moment, tz: tzinfo = UTC, *, seconds: bool = True) -> str:
@@ -102,10 +94,6 @@ def utc_line(at: Moment, tz: tzinfo = UTC, *, seconds: bool = True) -> str:
     other_day = u.date() != t.astimezone(tz).date()
     fmt = ("%Y-%m-%d " if other_day else "") + ("%H:%M:%S" if seconds else "%H:%M")
     return f"{u.strftime(fmt)} UTC"
-
-
-def is_utc(tz: tzinfo) -> bool:
-    return tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC", "Etc/Zulu", "Zulu")
 
 
 def time_html(at: Moment, tz: tzinfo = UTC, *, date: bool = False, seconds: bool = True,
@@ -150,16 +138,6 @@ def clock(ctx: jinja2.runtime.Context, at: Moment) -> Markup:
 def when(ctx: jinja2.runtime.Context, at: Moment) -> Markup:
     """Date and time, with the UTC time beside it when the pages are not in UTC."""
     return time_html(at, _tz(ctx), date=True, utc_beside=True)
-
-
-def zone_offset(tz: tzinfo, at: datetime) -> str:
-    """"UTC-06:00" for America/Denver in summer; "UTC" for UTC."""
-    off = at.astimezone(tz).utcoffset()
-    if not off:
-        return "UTC"
-    minutes = int(off.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def roles_text(roles: list[str]) -> str:

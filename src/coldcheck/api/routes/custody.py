@@ -150,8 +150,7 @@ def destroy_rounds(lot: LotId, body: DestroyIn,
 # ---- the shooting day ------------------------------------------------------------
 @router.post(PREFIX + "/days", tags=TAGS, response_model=Recorded, summary="Open a shooting day")
 def open_day(body: DayIn, call: Annotated[Call, act("day.open")]) -> Response:
-    date = body.date or call.now().date().isoformat()
-    return call.record(lambda ctx: a.open_day(ctx, date=date, actor=call.person))
+    return call.record(lambda ctx: a.open_day(ctx, date=body.date, actor=call.person))
 
 
 @router.post(PREFIX + "/days/current/meal-break", tags=TAGS, response_model=Recorded,

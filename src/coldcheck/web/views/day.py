@@ -50,8 +50,8 @@ def _day_submit(req: Req, attempt: Any, block: str) -> Response:
 
 @view
 def open_day(req: Req) -> Response:
-    date = ((req.form.get("date") or "").strip()
-            or req.now().astimezone(req.state.settings.display_tz()).date().isoformat())
+    # No date: today in the production's time zone, decided with the state.
+    date = (req.form.get("date") or "").strip() or None
     return _day_submit(req, lambda: record(req, "day.open", lambda ctx, call: a.open_day(
         ctx, date=date, actor=call.person)), "open_form")
 
