@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     timezone: str = Field(
         "UTC",
         description="Default IANA time zone (e.g. America/Denver) for productions that have "
-                    "not set their own (`coldcheck production timezone`): pages, CLI output "
-                    "and PDFs show times in it with its abbreviation (14:03:27 MST), and its "
+                    "not set their own (`coldcheck production timezone`): pages and CLI output "
+                    "show times in it with its abbreviation (14:03:27 MST), and its "
                     "calendar decides what today is. What is recorded, the API and --json "
                     "stay in UTC.")
 

@@ -32,7 +32,8 @@ def test_cleaning_and_function_checks_over_the_api_move_the_board_queues(aw: Any
     assert [x["weapon"] for x in board["due"]["cleaning"]] == [wid]
     row = next(x for x in board["weapons"] if x["id"] == wid)
     assert row["fired_since_cleaning"] == 4 and row["function_check_due"] is None
-    assert aw.post("ad", f"/weapons/{wid}/cleanings", {}).status_code == 403
+    r = aw.post("ad", f"/weapons/{wid}/cleanings", {})  # a rule refusal, recorded
+    assert r.status_code == 409 and r.json()["code"] == "CUSTODY_ARMORER_ONLY", r.text
     r = aw.post("armorer", f"/weapons/{wid}/cleanings", {"notes": "bore, cylinder, oiled"})
     assert r.status_code == 200, r.text
     board = aw.get("armorer", "/status").json()
@@ -53,7 +54,8 @@ def test_grounding_over_the_api_takes_both_pins_and_holds_until_a_repair(aw: Any
     body = {"reason": "Hammer slips off the sear at the function check",
             "armorer": w.people["armorer"], "armorer_pin": w.pins["armorer"],
             "supervisor": w.people["supervisor"], "supervisor_pin": "0000"}
-    assert aw.post("ad", f"/weapons/{wid}/grounding", body).status_code == 403
+    r = aw.post("ad", f"/weapons/{wid}/grounding", body)  # reaches the rules: the PINs
+    assert r.status_code == 422 and r.json()["code"] == "PIN_INVALID", r.text
     r = aw.post("armorer", f"/weapons/{wid}/grounding", body)
     assert r.status_code == 422 and r.json()["code"] == "PIN_INVALID", r.text
     assert w.state().weapons[wid].state == "in_storage"
