@@ -51,6 +51,11 @@ ALERT_ONLY_CODES = {
     # Status-board alert, for a day, after `coldcheck restore` put a backup back
     # (ledger.restored). Not an error: the restore was decided and recorded.
     "LEDGER_RESTORED",
+    # Status-board alerts for rentals and kits (domain/production.py: rental_alerts):
+    # due back soon, a delivery differing from its manifest, a kit piece missing.
+    "RENTAL_DUE_BACK",
+    "RECEIPT_DIFFERENCE",
+    "KIT_ACCESSORY_MISSING",
 }
 
 CODE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")

@@ -1820,6 +1820,39 @@ def test_a_recorded_repair_returns_a_grounded_weapon_after_a_function_check(
     assert ev[0].type == "weapon.issued"
 
 
+# ---------------------------------------------------------------- rentals
+
+
+def _rented(w: World, key: str) -> tuple[str, str]:
+    from coldcheck.services import rental
+    v = str(rental.add_vendor(w.ctx, name="Stembridge Gun Rentals", kind="rental_house",
+                              contact="Burbank counter",
+                              actor=w.people["armorer"])[0].payload["vendor"])
+    wid = w.weapons[key]
+    rental.record_owner(w.ctx, item=f"weapon:{wid}", vendor=v, agreement="SGR-2026-118",
+                        due_back="2026-12-20", actor=w.people["armorer"])
+    return v, wid
+
+
+@covers("RENTAL_RETURN_HELD", "refused")
+def test_a_rented_weapon_out_with_a_performer_cannot_go_back_to_the_vendor(w: World) -> None:
+    from coldcheck.services import rental
+    v, wid = _rented(w, "revolver")
+    w.give("revolver", "alex", "cold")
+    err = refused(w, "RENTAL_RETURN_HELD", rental.return_to_vendor, w.ctx, vendor=v,
+                  armorer=w.people["armorer"], pin=w.pins["armorer"], conditions={wid: "good"})
+    assert "out with" in str(err)
+
+
+@covers("RENTAL_RETURN_HELD", "allowed")
+def test_a_stored_rented_weapon_goes_back_to_the_vendor(w: World) -> None:
+    from coldcheck.services import rental
+    v, wid = _rented(w, "revolver")
+    ev = allowed(w, "RENTAL_RETURN_HELD", rental.return_to_vendor, w.ctx, vendor=v,
+                 armorer=w.people["armorer"], pin=w.pins["armorer"], conditions={wid: "good"})
+    assert [e.type for e in ev] == ["vendor.returned", "weapon.retired"]
+
+
 # ---------------------------------------------------------------- the catalogue
 
 
@@ -1828,7 +1861,7 @@ def test_every_rule_in_the_catalogue_has_an_allowed_and_a_refused_test() -> None
                if not REGISTRY[code][kind]]
     missing += [(code, "overridden") for code in SOFT if not REGISTRY[code]["overridden"]]
     assert not missing, f"rules without tests: {missing}"
-    assert len(RULES) == 26
+    assert len(RULES) == 27
     assert sorted(["CUSTODY_OVERDUE", "SCENE_BLANK_DISTANCE", "SCENE_REHEARSAL_REPLICA",
                            "COMPLAINT_ACKNOWLEDGE", "PEOPLE_ROLE_CONFLICT"]) == SOFT
 

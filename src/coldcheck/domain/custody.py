@@ -190,6 +190,9 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
             raise InvalidInput("INVALID_INPUT", "loaded positions need the lot the rounds came "
                                "from")
         lt = s.lot(lot)
+        if s.gone_back("lot", lt.id):
+            raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} went back to its vendor "
+                               f"({s.gone_back('lot', lt.id)})")
         if lt.kind not in (content, "evidence"):
             raise InvalidInput("LOT_NOT_USABLE", f"lot {lot} holds {lt.kind}s, not {content}s")
         violations += _lot_usable(s, lt)
@@ -313,13 +316,16 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
     bent = refuse_or_pass(s, v, refusal=refusal)
     due = at + timedelta(minutes=sc.overdue_minutes)
     return [ev("weapon.issued", weapon=w.id, inspection=w.inspection, armorer=armorer,
-               performer=p.id, scene=sc.id, due_at=utc_text(due), overrides=bent)]
+               performer=p.id, scene=sc.id, due_at=utc_text(due), overrides=bent),
+            *kit_out(s, w.id, p.id)]
 
 
 def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: str,
                   at: datetime, fired: int = 0, lost: int = 0,
-                  misfire: str | None = None) -> list[NewEvent]:
-    """The performer hands the weapon back to the armorer, who unloads it and counts."""
+                  misfire: str | None = None,
+                  missing_accessories: list[str] | None = None) -> list[NewEvent]:
+    """The performer hands the weapon back to the armorer, who unloads it and counts;
+    the accessories that went out with it come back, but for those noted missing."""
     w = s.weapon(weapon)
     a = s.person(armorer)
     p = s.person(performer)
@@ -348,12 +354,40 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
     keep = w.state == "frozen" or misfire is not None  # rounds stay in as evidence
     returned = 0 if keep else w.load_count - fired - lost
     out = [ev("weapon.returned", weapon=w.id, performer=p.id, armorer=armorer,
-              lot=w.load_lot, fired=fired, lost=lost, returned=returned)]
+              lot=w.load_lot, fired=fired, lost=lost, returned=returned),
+           *kit_back(s, w.id, p.id, missing_accessories)]
     if misfire is not None:
         out += open_incident(s, kind="misfire", description=text(misfire, "misfire report"),
                              weapons=[w.id], lots=[w.load_lot] if w.load_lot else [],
                              reported_by=armorer)
     return out
+
+
+# ---- kits: a weapon's accessories go out and come back with it ---------------
+
+def kit_out(s: ProductionState, weapon: str, performer: str) -> list[NewEvent]:
+    """At issue: the accessories of the weapon's kit go out with it."""
+    ids = [a["id"] for a in s.kit(weapon) if a["state"] == "present"]
+    return [ev("weapon.kit_issued", weapon=weapon, performer=performer,
+               accessories=ids)] if ids else []
+
+
+def kit_back(s: ProductionState, weapon: str, performer: str,
+             missing: list[str] | None) -> list[NewEvent]:
+    """At return: the accessories that went out come back, but for ``missing``."""
+    out_ = s.kits_out.get(weapon)
+    missing = sorted(set(missing or []))
+    if out_ is None:
+        if missing:
+            raise InvalidInput("INVALID_INPUT", f"no accessories went out with weapon {weapon}")
+        return []
+    unknown = [m for m in missing if m not in out_]
+    if unknown:
+        raise InvalidInput("INVALID_INPUT", f"accessory {', '.join(unknown)} did not go out "
+                           f"with weapon {weapon} (out: {', '.join(out_)})")
+    return [ev("weapon.kit_returned", weapon=weapon, performer=performer,
+               accessories=[x for x in out_ if x not in missing], missing=missing)]
+
 
 
 def record_dud(s: ProductionState, *, weapon: str, armorer: str, at: datetime,

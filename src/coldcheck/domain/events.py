@@ -97,6 +97,31 @@ EVENT_TYPES: dict[str, EventType] = dict([
     _e("ammo.evidence_recorded", "lot incident weapon position description recorded_by",
        "One round unloaded from a frozen weapon was recorded into the evidence lot."),
     _e("ammo.rounds_destroyed", "lot count reason armorer", "Rounds were destroyed."),
+    _e("vendor.added", "vendor name kind contact",
+       "An owner of weapons or ammunition was recorded: a rental house, or the production."),
+    _e("inventory.owner_recorded", "item vendor agreement insurance due_back",
+       "Who owns a weapon or lot already in inventory (no receipt): vendor, rental agreement, "
+       "certificate of insurance, due-back date."),
+    _e("receipt.opened", "receipt vendor agreement insurance due_back manifest armorer",
+       "A delivery from a vendor arrived with its manifest (weapons, accessories, lots)."),
+    _e("receipt.item_checked", "receipt line kind description serial count condition "
+       "photo_sha256 photo_ref difference weapon lot accessory armorer",
+       "One item of a delivery was checked in (or found missing, or extra), with its "
+       "condition and any difference from the manifest."),
+    _e("receipt.signed", "receipt armorer lines differences",
+       "The receiving armorer signed the delivery with their PIN, differences and all."),
+    _e("accessory.added", "accessory weapon description count serial",
+       "An accessory (holster, magazines, sling …) was listed on a weapon's kit."),
+    _e("accessory.found", "accessory weapon armorer",
+       "An accessory noted missing from a kit was found and is back with its weapon."),
+    _e("weapon.kit_issued", "weapon performer accessories",
+       "The accessories of a weapon's kit that went out with it at issue."),
+    _e("weapon.kit_returned", "weapon performer accessories missing",
+       "The accessories that came back with a weapon, and those that did not."),
+    _e("vendor.returned", "return vendor weapons lots accessories conditions rounds "
+       "incidents armorer",
+       "Weapons, lots and accessories went back to their vendor, with condition out, "
+       "rounds used and incidents (the return manifest)."),
     _e("scene.planned", "scene day name hot rehearsal weapons performers pointing "
        "pointing_description overdue_minutes min_distance_m shielded",
        "A scene was planned: hot or cold, rehearsal, weapons, performers, pointing plan."),

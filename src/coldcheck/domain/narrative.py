@@ -78,6 +78,35 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "weapon.frozen": lambda p, n: f"{p['weapon']} FROZEN by {p['incident']}",
     "weapon.unfrozen": lambda p, n: f"{p['weapon']} released by the close of {p['incident']}",
     "weapon.retired": lambda p, n: f"{p['weapon']} retired: {p['reason']}",
+    "vendor.added": lambda p, n: f"Vendor {p['vendor']} recorded: {p['name']} ({p['kind']})",
+    "inventory.owner_recorded": lambda p, n: (
+        f"{p['item']} recorded as {p['vendor']}'s"
+        + (f", agreement {p['agreement']}" if p['agreement'] else "")
+        + (f", due back {p['due_back']}" if p['due_back'] else "")),
+    "receipt.opened": lambda p, n: f"{n(p['armorer'])} opened receipt {p['receipt']} from "
+                                   f"{p['vendor']}: {len(p['manifest'])} manifest lines",
+    "receipt.item_checked": lambda p, n: (
+        f"{n(p['armorer'])} checked in "
+        + (f"line {p['line']}" if p['line'] is not None else "an extra item")
+        + f" of {p['receipt']}: {p['description']}, {p['condition']}"
+        + (f"; DIFFERENCE: {p['difference']}" if p['difference'] else "")),
+    "receipt.signed": lambda p, n: f"{n(p['armorer'])} signed receipt {p['receipt']} "
+                                   f"({p['lines']} lines, {len(p['differences'])} "
+                                   "differences)",
+    "accessory.added": lambda p, n: f"Accessory {p['accessory']} ({p['description']} x "
+                                    f"{p['count']}) listed"
+                                    + (f" on {p['weapon']}'s kit" if p['weapon'] else ""),
+    "accessory.found": lambda p, n: f"{n(p['armorer'])} found missing accessory "
+                                    f"{p['accessory']}",
+    "weapon.kit_issued": lambda p, n: f"{p['weapon']}'s kit went out with it to "
+                                      f"{n(p['performer'])}: {', '.join(p['accessories'])}",
+    "weapon.kit_returned": lambda p, n: (
+        f"{p['weapon']}'s kit came back: {', '.join(p['accessories']) or 'nothing'}"
+        + (f"; MISSING: {', '.join(p['missing'])}" if p['missing'] else "")),
+    "vendor.returned": lambda p, n: f"{n(p['armorer'])} returned to {p['vendor']} "
+                                    f"({p['return']}): weapons "
+                                    f"{', '.join(p['weapons']) or 'none'}, lots "
+                                    f"{', '.join(p['lots']) or 'none'}",
     "weapon.cleaned": lambda p, n: f"{n(p['armorer'])} cleaned {p['weapon']}: {p['notes']}",
     "weapon.function_checked": lambda p, n: f"{n(p['armorer'])} function-checked "
                                             f"{p['weapon']}: {p['notes']}",

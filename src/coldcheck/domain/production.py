@@ -379,8 +379,42 @@ def alerts(s: ProductionState, at: datetime,
         if c.acknowledged_at is None:
             out.append({"code": "COMPLAINT_ACKNOWLEDGE", "subject": f"complaint:{c.id}",
                         "message": f"complaint {c.id} not acknowledged: {c.text}"})
+    out += rental_alerts(s, at)
     for p in s.people.values():
         if p.role_conflicts and not s.has_override("PEOPLE_ROLE_CONFLICT", f"person:{p.id}"):
             out.append({"code": "PEOPLE_ROLE_CONFLICT", "subject": f"person:{p.id}",
                         "message": f"{p.name}: {', '.join(p.role_conflicts)}"})
+    return out
+
+
+def rental_alerts(s: ProductionState, at: datetime) -> list[dict[str, str]]:
+    """Rented weapons and lots due back within 7 days (or overdue), differences
+    from a delivery's manifest while anything of that delivery is still here,
+    and kit accessories noted missing."""
+    out: list[dict[str, str]] = []
+    soon = (at + timedelta(days=7)).date().isoformat()
+    for item, o in s.owners.items():
+        if o["returned"] is None and o["due_back"] and o["due_back"] <= soon \
+                and not item.startswith("accessory:"):
+            name = s.vendors[o["vendor"]]["name"]
+            late = "overdue" if o["due_back"] < at.date().isoformat() else "due"
+            out.append({"code": "RENTAL_DUE_BACK", "subject": item,
+                        "message": f"{item.replace(':', ' ')} is {late} back to {name} on "
+                                   f"{o['due_back']}"})
+    for rc in s.receipts.values():
+        here = any(o["receipt"] == rc["id"] and o["returned"] is None
+                   for o in s.owners.values())
+        if not here and rc["signed"] is not None:
+            continue
+        for c in rc["checked"]:
+            if c["difference"] is not None:
+                where = f"line {c['line']}" if c["line"] is not None else "extra item"
+                out.append({"code": "RECEIPT_DIFFERENCE", "subject": f"receipt:{rc['id']}",
+                            "message": f"receipt {rc['id']} {where} ({c['description']}): "
+                                       f"{c['difference'].replace('_', ' ')}"})
+    for acc in s.accessories.values():
+        if acc["state"] == "missing":
+            out.append({"code": "KIT_ACCESSORY_MISSING", "subject": f"accessory:{acc['id']}",
+                        "message": f"{acc['description']} ({acc['id']}) did not come back "
+                                   f"with weapon {acc['weapon']}"})
     return out

@@ -74,6 +74,10 @@ RULES: dict[str, Rule] = dict([
     _r("CUSTODY_WEAPON_GROUNDED", H,
        "A weapon grounded as damaged or suspect, by an armorer and the safety supervisor each "
        "with their own PIN, is neither inspected nor issued until a repair is recorded."),
+    _r("RENTAL_RETURN_HELD", H,
+       "A weapon goes back to its vendor only from storage, unloaded: never while it is "
+       "frozen, named by an open incident, or out with a performer or armorer; a lot only "
+       "when no rounds of it are in a weapon and no open incident names it."),
     _r("CUSTODY_OVERDUE", S,
        "An issued weapon must come back within the scene's limit (default 30 min) and before "
        "any meal break; overdue weapons alert."),

@@ -138,6 +138,18 @@ class ProductionState:
         # "person:P3" -> {"pin"}, "account:<name>" -> {"person", "password"},
         # "device:<id>" -> {"key", "revoked"}. Kept here for the same reason as duds.
         self.vouched: dict[str, dict[str, Any]] = {}
+        # Where weapons come from and go back to (issue 16, part 3), kept in the
+        # state row, like duds, so that ledgers written before verify unchanged:
+        # vendors (V1 ...), deliveries (RC1 ...: manifest, items checked, signature),
+        # the owner of each weapon or lot ("weapon:W1" -> vendor, agreement,
+        # insurance, due-back date, receipt, return), kit accessories (AC1 ...),
+        # the accessories out with each issued weapon, and returns (VR1 ...).
+        self.vendors: dict[str, dict[str, Any]] = {}
+        self.receipts: dict[str, dict[str, Any]] = {}
+        self.owners: dict[str, dict[str, Any]] = {}
+        self.accessories: dict[str, dict[str, Any]] = {}
+        self.kits_out: dict[str, list[str]] = {}
+        self.vendor_returns: dict[str, dict[str, Any]] = {}
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
@@ -219,6 +231,34 @@ class ProductionState:
         m = self.maintenance.get(weapon)
         return None if m is None else m["due"]
 
+    def vendor(self, i: str) -> dict[str, Any]:
+        return self._get(self.vendors, "vendor", i)  # type: ignore[no-any-return]
+
+    def receipt(self, i: str) -> dict[str, Any]:
+        return self._get(self.receipts, "receipt", i)  # type: ignore[no-any-return]
+
+    def accessory(self, i: str) -> dict[str, Any]:
+        return self._get(self.accessories, "accessory", i)  # type: ignore[no-any-return]
+
+    def owner(self, kind: str, ident: str) -> dict[str, Any] | None:
+        """Who owns weapon or lot ``ident`` (None: not recorded, so production-owned
+        or unknown; a record made before vendors existed stays valid)."""
+        return self.owners.get(f"{kind}:{ident}")
+
+    def gone_back(self, kind: str, ident: str) -> str | None:
+        """The vendor return (VR1 ...) that sent this weapon or lot back, or None."""
+        o = self.owners.get(f"{kind}:{ident}")
+        return None if o is None else o.get("returned")
+
+    def kit(self, weapon: str) -> list[dict[str, Any]]:
+        """The accessories listed on a weapon's kit, in order."""
+        return [a for a in self.accessories.values() if a["weapon"] == weapon]
+
+    def _rental(self) -> dict[str, Any]:
+        return {"vendors": self.vendors, "receipts": self.receipts, "owners": self.owners,
+                "accessories": self.accessories, "kits_out": self.kits_out,
+                "returns": self.vendor_returns}
+
     def next_id(self, prefix: str, taken: dict[str, int] | None = None) -> str:
         n = self.counters.get(prefix, 0) + 1 + (taken or {}).get(prefix, 0)
         if taken is not None:
@@ -253,7 +293,9 @@ class ProductionState:
                 # only once set: state rows written before these existed verify
                 **({"vouched": {k: dict(v) for k, v in self.vouched.items()}}
                    if self.vouched else {}),
-                **({"timezone": self.timezone} if self.timezone is not None else {})}
+                **({"timezone": self.timezone} if self.timezone is not None else {}),
+                **({"rental": json.loads(json.dumps(self._rental()))}
+                   if any(self._rental().values()) else {})}
 
     @classmethod
     def loaded(cls, production: str, seq: int, meta: dict[str, Any],
@@ -279,6 +321,17 @@ class ProductionState:
         st.grounded = {k: dict(v) for k, v in meta.get("grounded", {}).items()}
         st.vouched = {k: dict(v) for k, v in meta.get("vouched", {}).items()}
         st.timezone = meta.get("timezone")
+        rental = meta.get("rental") or {}  # absent: nothing rented or kitted yet
+        st.vendors = dict(rental.get("vendors", {}))
+        st.receipts = dict(rental.get("receipts", {}))
+        st.owners = dict(rental.get("owners", {}))
+        st.accessories = dict(rental.get("accessories", {}))
+        st.kits_out = dict(rental.get("kits_out", {}))
+        st.vendor_returns = dict(rental.get("returns", {}))
+        for prefix, held in (("V", st.vendors), ("RC", st.receipts), ("AC", st.accessories),
+                              ("VR", st.vendor_returns)):
+            if held:
+                st.counters[prefix] = max(int(k[len(prefix):]) for k in held)
         by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
         for kind, ident, data in rows:
             prefix = KINDS[kind][0]
@@ -336,7 +389,11 @@ class ProductionState:
 META_EVENTS = frozenset({"weapon.returned", "weapon.cleaned", "weapon.function_checked",
                          "weapon.grounded", "weapon.repaired", "weapon.dud_recorded",
                          "person.pin_set", "account.linked", "device.registered",
-                         "device.revoked"})
+                         "device.revoked",
+                         "vendor.added", "inventory.owner_recorded", "receipt.opened",
+                         "receipt.item_checked", "receipt.signed", "accessory.added",
+                         "accessory.found", "weapon.kit_issued", "weapon.kit_returned",
+                         "vendor.returned"})
 
 ENTITY_TABLES = {"person": "people", "storage": "storage", "weapon": "weapons", "lot": "lots",
            "day": "days", "scene": "scenes", "meeting": "meetings",
@@ -817,3 +874,117 @@ def _override(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
                                           subject=p["subject"], reason=p["reason"],
                                           supervisor=p["supervisor"], day=p["day"], at=ev.at)
     return {("override", p["override"])}
+
+
+# ---- where weapons come from and go back to (issue 16, part 3) ---------------
+
+@on("vendor.added")
+def _vendor(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("V", p["vendor"])
+    s.vendors[p["vendor"]] = {"id": p["vendor"], "name": p["name"], "kind": p["kind"],
+                              "contact": p["contact"], "seq": ev.seq}
+    return set()
+
+
+def _own(s: ProductionState, item: str, seq: int, **fields: Any) -> None:
+    s.owners[item] = dict(fields, seq=seq, returned=None)
+
+
+@on("inventory.owner_recorded")
+def _owner(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    _own(s, p["item"], ev.seq, vendor=p["vendor"], agreement=p["agreement"],
+         insurance=p["insurance"], due_back=p["due_back"], receipt=None)
+    return set()
+
+
+@on("receipt.opened")
+def _receipt(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("RC", p["receipt"])
+    s.receipts[p["receipt"]] = {
+        "id": p["receipt"], "vendor": p["vendor"], "agreement": p["agreement"],
+        "insurance": p["insurance"], "due_back": p["due_back"], "armorer": p["armorer"],
+        "manifest": [dict(x) for x in p["manifest"]], "checked": [], "signed": None,
+        "opened_at": ev.at, "seq": ev.seq}
+    return set()
+
+
+@on("receipt.item_checked")
+def _item_checked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    rc = s.receipts[p["receipt"]]
+    rc["checked"].append({k: p[k] for k in (
+        "line", "kind", "description", "serial", "count", "condition", "photo_sha256",
+        "photo_ref", "difference", "weapon", "lot", "accessory", "armorer")} | {
+        "seq": ev.seq, "at": ev.at})
+    for kind in ("weapon", "lot", "accessory"):
+        if p[kind] is not None:
+            _own(s, f"{kind}:{p[kind]}", ev.seq, vendor=rc["vendor"],
+                 agreement=rc["agreement"], insurance=rc["insurance"],
+                 due_back=rc["due_back"], receipt=rc["id"])
+    return set()
+
+
+@on("receipt.signed")
+def _receipt_signed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.receipts[p["receipt"]]["signed"] = {"armorer": p["armorer"], "at": ev.at,
+                                          "seq": ev.seq,
+                                          "differences": list(p["differences"])}
+    return set()
+
+
+@on("accessory.added")
+def _accessory(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("AC", p["accessory"])
+    s.accessories[p["accessory"]] = {
+        "id": p["accessory"], "weapon": p["weapon"], "description": p["description"],
+        "count": p["count"], "serial": p["serial"], "state": "present"}
+    return set()
+
+
+@on("accessory.found")
+def _accessory_found(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.accessories[p["accessory"]]["state"] = "present"
+    return set()
+
+
+@on("weapon.kit_issued")
+def _kit_issued(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.kits_out[p["weapon"]] = list(p["accessories"])
+    for a in p["accessories"]:
+        s.accessories[a]["state"] = "out"
+    return set()
+
+
+@on("weapon.kit_returned")
+def _kit_returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.kits_out.pop(p["weapon"], None)
+    for a in p["accessories"]:
+        s.accessories[a]["state"] = "present"
+    for a in p["missing"]:
+        s.accessories[a]["state"] = "missing"
+    return set()
+
+
+@on("vendor.returned")
+def _vendor_returned(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("VR", p["return"])
+    s.vendor_returns[p["return"]] = {
+        "id": p["return"], "vendor": p["vendor"], "weapons": list(p["weapons"]),
+        "lots": dict(p["lots"]), "accessories": list(p["accessories"]),
+        "conditions": dict(p["conditions"]), "rounds": dict(p["rounds"]),
+        "incidents": list(p["incidents"]), "armorer": p["armorer"], "at": ev.at,
+        "seq": ev.seq}
+    touched: Touched = set()
+    for kind, ids in (("weapon", p["weapons"]), ("lot", list(p["lots"])),
+                      ("accessory", p["accessories"])):
+        for ident in ids:
+            o = s.owners.get(f"{kind}:{ident}")
+            if o is None:  # pragma: no cover - the decision returns owned items only
+                continue
+            o["returned"] = p["return"]
+    for ident in p["accessories"]:
+        s.accessories[ident]["state"] = "returned"
+    for ident in p["lots"]:
+        lot = s.lots[ident]
+        lot.storage = None  # the box left the production's storage
+        touched.add(("lot", ident))
+    return touched

@@ -228,9 +228,11 @@ def issue_weapon(ctx: Context, *, weapon: str, armorer: str, performer: str, sce
 
 def return_weapon(ctx: Context, *, weapon: str, performer: str, armorer: str, fired: int = 0,
                   lost: int = 0, misfire: str | None = None,
+                  missing_accessories: list[str] | None = None,
                   at: datetime | None = None) -> list[Event]:
     return _run(ctx, armorer, at, custody.return_weapon, weapon=weapon, performer=performer,
-                armorer=armorer, fired=fired, lost=lost, misfire=misfire)
+                armorer=armorer, fired=fired, lost=lost, misfire=misfire,
+                missing_accessories=missing_accessories)
 
 
 def record_dud(ctx: Context, *, weapon: str, armorer: str, description: str = "",

@@ -50,13 +50,15 @@ def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> di
             "fired_since_cleaning": st.cleaning_due(w.id),
             "function_check_due": st.function_check_due(w.id),
             "grounded": st.grounded.get(w.id, {}).get("reason")
-            if w.state == "grounded" else None})
+            if w.state == "grounded" else None,
+            "owner": _owner(st, "weapon", w.id)})
     day = st.day()
     lots = [{"id": lot.id, "kind": lot.kind, "load": lot.load, "calibre": lot.calibre,
              "supplier": lot.supplier, "supplier_lot": lot.supplier_lot,
              "quarantined": lot.quarantined, "balanced": lot.balanced, **lot.summary(),
              "duds": len(st.duds_of(lot=lot.id)),
-             "duds_today": len(st.duds_of(lot=lot.id, day=day.id)) if day else 0}
+             "duds_today": len(st.duds_of(lot=lot.id, day=day.id)) if day else 0,
+             "owner": _owner(st, "lot", lot.id)}
             for lot in st.lots.values()]
     return {
         "production": st.production, "name": st.name, "events": st.seq,
@@ -73,6 +75,18 @@ def board(st: ProductionState, at: datetime, *, signed: int | None = None) -> di
         "alerts": alerts(st, at, signed),
         "due": due_queues(st),
     }
+
+
+def _owner(st: ProductionState, kind: str, ident: str) -> dict[str, Any] | None:
+    """Who owns a weapon or lot (None: production-owned or unknown, as for
+    anything taken in before vendors were recorded)."""
+    o = st.owner(kind, ident)
+    if o is None:
+        return None
+    v = st.vendors[o["vendor"]]
+    return {"vendor": v["id"], "name": v["name"], "kind": v["kind"],
+            "agreement": o["agreement"], "insurance": o["insurance"],
+            "due_back": o["due_back"], "receipt": o["receipt"], "returned": o["returned"]}
 
 
 def due_queues(st: ProductionState) -> dict[str, list[dict[str, Any]]]:

@@ -105,6 +105,13 @@ NEXT_STEPS: dict[str, str] = {
     "WEAPON_INVALID_TRANSITION": "Look at the weapon's state above: do the step it is waiting "
                                  "for instead.",
     "LOT_NOT_USABLE": "Choose a lot of the right kind with rounds on hand.",
+    "RENTAL_RETURN_HELD": "Bring the weapon back, store it and close its incident first; "
+                          "only then can it go back to the rental house.",
+    "RECEIPT_INCOMPLETE": "Check in, or mark missing, every line of the manifest, then sign.",
+    "RECEIPT_LINE_CHECKED": "That line is already checked in: pick the next one.",
+    "RECEIPT_SIGNED": "This delivery is signed and closed: record a note for any change.",
+    "NOT_FROM_VENDOR": "Only items this rental house delivered can go back to it.",
+    "ACCESSORY_NOT_MISSING": "That accessory is not missing: nothing to record.",
     "PIN_INVALID": "The person named enters their own PIN again. Five wrong PINs lock it for 15 "
                    "minutes.",
     "PIN_LOCKED": "Wait until the time shown, or have another eligible witness confirm.",

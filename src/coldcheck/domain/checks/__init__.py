@@ -20,6 +20,7 @@ produces its code, and a docs test holds the two in step. Modules, by concept:
 - :mod:`.scene`: hot scenes, safety meetings, pointing plans, distances, rehearsals;
 - :mod:`.incident`: discharge reports and duds, evidence, closing an incident;
 - :mod:`.maintenance`: function checks before use, grounding a weapon;
+- :mod:`.rental`: what may go back to its vendor;
 - :mod:`.complaint`: acknowledging safety complaints;
 - :mod:`.wrap`: reconciling weapons and lots at the end of the day.
 """
@@ -53,6 +54,7 @@ from . import (  # noqa: E402
     incident,
     maintenance,
     people,
+    rental,
     scene,
     witness,
     wrap,
@@ -68,6 +70,7 @@ __all__ = [
     "maintenance",
     "people",
     "produces",
+    "rental",
     "scene",
     "witness",
     "wrap",
