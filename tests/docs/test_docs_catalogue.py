@@ -56,6 +56,9 @@ ALERT_ONLY_CODES = {
     "RENTAL_DUE_BACK",
     "RECEIPT_DIFFERENCE",
     "KIT_ACCESSORY_MISSING",
+    # Status-board alert: a handler's credential expires within 30 days, or expired
+    # (domain/production.py: credential_alerts). The refusal is a rule's.
+    "CREDENTIAL_EXPIRING",
 }
 
 CODE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")

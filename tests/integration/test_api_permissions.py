@@ -34,7 +34,8 @@ BY_ROLE = {"armorer": "armorer", "assistant_armorer": "assistant", "prop_master"
            "first_ad": "ad", "performer": "alex", "safety_supervisor": "supervisor",
            "producer": "producer", "investigator": "investigator"}
 PARAMS = {"weapon": "W1", "lot": "L1", "person": "P1", "scene": "SC1", "inspection": "IN1",
-          "incident": "INC1", "complaint": "C1", "device": "dev-0000000000",
+          "incident": "INC1", "complaint": "C1", "credential": "CR1",
+          "device": "dev-0000000000",
           "token_id": "tok_000000000000", "index": "0",
           "day": "2026-11-20"}  # a day before the production: a short report
 

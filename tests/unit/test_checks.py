@@ -139,10 +139,20 @@ class Case:
 
 
 INC = "incident:INC1"
+CRED = {"id": "CR1", "type": "entertainment_firearms_permit", "issuer": "CA DOJ",
+        "number": "EFP-1", "classes": ["handgun"], "expires": "2030-01-01", "revoked": False}
 CASES = [
     # ---- people ----
     Case(people.armorer_only, lambda: people.armorer_only(person("P9", "prop_master")),
          lambda: people.armorer_only(person("P9", "assistant_armorer")), "person:P9"),
+    Case(people.lawful_handler, lambda: people.lawful_handler(person("P9", "prop_master"), {}),
+         lambda: people.lawful_handler(person("P9", "prop_master"), {"CR1": CRED}),
+         "person:P9"),
+    Case(people.credential_covers,
+         lambda: people.credential_covers(person("P9", "prop_master"), {"CR1": CRED}, AT, "W1",
+                                          "long_gun"),
+         lambda: people.credential_covers(person("P9", "prop_master"), {"CR1": CRED}, AT, "W1",
+                                          "handgun"), "person:P9"),
     Case(people.qualification_current,
          lambda: people.qualification_current(person(qualification_expires="2026-11-23"), AT),
          lambda: people.qualification_current(person(qualification_expires="2026-11-24"), AT),

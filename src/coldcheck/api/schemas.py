@@ -22,6 +22,7 @@ from pydantic import (
 from ..domain import bounds
 from ..domain.ammunition import BLANK_LOADS, LOT_KINDS
 from ..domain.bounds import Bound
+from ..domain.credentials import CREDENTIAL_TYPES, WEAPON_CLASSES
 from ..domain.custody import CONTENTS, VERIFY_METHODS, WITNESS_ROLES
 from ..domain.incidents import INCIDENT_KINDS
 from ..domain.people import ROLES
@@ -66,8 +67,12 @@ IsoDate = Annotated[str, StringConstraints(pattern=ISO_DATE["pattern"]),
                     AfterValidator(_calendar_date), WithJsonSchema(ISO_DATE)]
 Count = Annotated[int, within(bounds.ROUNDS)]
 Role = Literal["armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
-               "safety_supervisor", "producer", "investigator"]
-WitnessRole = Literal["performer", "first_ad", "safety_supervisor"]
+               "safety_supervisor", "producer", "investigator", "assistant_prop_master",
+               "stand_in"]
+WitnessRole = Literal["performer", "stand_in", "first_ad", "safety_supervisor"]
+CredentialType = Literal["entertainment_firearms_permit", "dangerous_weapons_permit",
+                         "training_certificate", "federal_firearms_licence", "other"]
+WeaponClass = Literal["handgun", "long_gun", "full_auto", "blank_only", "replica"]
 StorageKind = Literal["safe", "cart", "vault", "locker"]
 WeaponKind = Literal["firearm", "blank_only", "non_firing_replica", "rubber", "airsoft", "other"]
 LotKind = Literal["dummy", "blank", "live"]  # live is refused by the rules, and recorded
@@ -81,7 +86,8 @@ IncidentKind = Literal["discharge", "misfire", "squib", "live_ammunition",
 for _lit, _dom in ((Role, ROLES), (WitnessRole, WITNESS_ROLES), (StorageKind, STORAGE_KINDS),
                    (WeaponKind, WEAPON_KINDS), (LotKind, LOT_KINDS), (BlankLoad, BLANK_LOADS),
                    (VerifyMethod, VERIFY_METHODS), (Content, CONTENTS),
-                   (IncidentKind, INCIDENT_KINDS)):
+                   (IncidentKind, INCIDENT_KINDS), (CredentialType, CREDENTIAL_TYPES),
+                   (WeaponClass, WEAPON_CLASSES)):
     if set(_lit.__args__) != set(_dom):  # type: ignore[attr-defined]
         raise AssertionError(f"api/schemas.py is out of step with the domain: {_dom}")
 
@@ -196,6 +202,24 @@ class BriefingIn(In):
 
 class QualificationIn(In):
     expires: IsoDate
+
+
+class CredentialIn(In):
+    type: CredentialType
+    issuer: Name
+    number: Name
+    classes: Annotated[list[WeaponClass], Field(min_length=1, max_length=5)] = Field(
+        description="The weapon classes the credential covers.")
+    expires: IsoDate
+
+
+class RevokeCredentialIn(In):
+    reason: Text
+
+
+class ClassifyIn(In):
+    weapon_class: WeaponClass = Field(description="handgun, long_gun or full_auto for a "
+                                      "firearm; blank_only and replica follow from the kind.")
 
 
 class PinIn(In):

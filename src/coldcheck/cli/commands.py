@@ -192,6 +192,43 @@ def person_renew(person_id: str, expires: Annotated[str, Req(help="New expiry, Y
                                                expires=expires, actor=by))
 
 
+@person.command("credential")
+def person_credential(
+        person_id: str,
+        type_: Annotated[str, Req("--type", help="entertainment_firearms_permit, "
+                                  "dangerous_weapons_permit, training_certificate, "
+                                  "federal_firearms_licence or other.")],
+        issuer: Annotated[str, Req(help="Who issued it, e.g. California DOJ.")],
+        number: Annotated[str, Req(help="Its number.")],
+        classes: Annotated[list[str], Req("--class", help="A weapon class it covers (repeat): "
+                                          "handgun, long_gun, full_auto, blank_only, "
+                                          "replica.")],
+        expires: Annotated[str, Req(help="Expiry, YYYY-MM-DD.")],
+        by: Annotated[str, Req(help="Who records it: the producer or the safety supervisor "
+                               "(ROLE_REQUIRED otherwise).")],
+        db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Record a handler's credential (permit, certificate): the weapon classes it
+    covers and its expiry. A property master handles weapons only with one."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.add_credential(ctx_for(db, production), person=person_id,
+                                          type_=type_, issuer=issuer, number=number,
+                                          classes=list(classes), expires=expires, actor=by))
+
+
+@person.command("credential-revoke")
+def person_credential_revoke(
+        person_id: str, credential: str,
+        reason: Annotated[str, Req(help="Why it no longer counts.")],
+        by: Annotated[str, Req(help="The producer or the safety supervisor.")],
+        db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Revoke a handler's credential: it covers nothing from now on."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.revoke_credential(ctx_for(db, production), person=person_id,
+                                             credential=credential, reason=reason, actor=by))
+
+
 @person.command("list")
 def person_list(db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """People, roles and warnings."""
@@ -235,6 +272,19 @@ def weapon_add(serial: Annotated[str, Req()], make: Annotated[str, Req()],
         ctx_for(db, production), armorer=armorer, serial=serial, make=make, model=model,
         calibre=calibre, kind=kind, chambers=chambers, magazine_capacity=magazine,
         storage=storage_id))
+
+
+@weapon.command("classify")
+def weapon_classify(weapon_id: str,
+                    weapon_class: Annotated[str, Req("--class", help="handgun, long_gun or "
+                                                     "full_auto.")],
+                    armorer: Annotated[str, Req()], db: DbOpt = None,
+                    production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """Record a firearm's class, which a property master's credential must cover."""
+    from ..services import actions as a
+
+    run(as_json, lambda: a.classify_weapon(ctx_for(db, production), weapon=weapon_id,
+                                           weapon_class=weapon_class, armorer=armorer))
 
 
 @weapon.command("retire")

@@ -17,7 +17,8 @@ from typing import Any
 ROLE_WORDS = {"armorer": "armorer", "assistant_armorer": "assistant armorer",
               "prop_master": "prop master", "first_ad": "1st AD", "performer": "performer",
               "safety_supervisor": "safety supervisor", "producer": "producer",
-              "investigator": "investigator"}
+              "investigator": "investigator", "assistant_prop_master": "assistant prop master",
+              "stand_in": "stand-in"}
 ROUND_WORDS = {"dummy": "dummies", "blank": "blanks", "live": "live rounds",
                "evidence": "evidence rounds"}
 INCIDENT_WORDS = {"discharge": "Discharge", "misfire": "Misfire", "squib": "Squib load",

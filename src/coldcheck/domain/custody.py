@@ -22,6 +22,7 @@ from .common import (
     same_pins,
     text,
 )
+from .credentials import handler, is_handler
 from .errors import Conflict, InvalidInput, Violation
 from .events import NewEvent, utc_text
 from .people import Person
@@ -51,7 +52,7 @@ def receive_weapon(s: ProductionState, *, serial: str, make: str, model: str, ca
     s.storage_loc(storage)
     a = s.person(armorer)
     wid = s.next_id("W")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, handler(s, a, at),
                    refusal=refused_action("weapon.receive", f"serial:{serial}"))
     return [ev("weapon.received", weapon=wid, serial=serial,
                make=text(make, "make", bound=bounds.NAME),
@@ -90,7 +91,7 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
     if kind == "dummy" and load is not None:
         raise InvalidInput("INVALID_INPUT", "dummies have no load")
     lid = s.next_id("L")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, handler(s, a, at),
                    refusal=refused_action("ammo.intake", f"supplier_lot:{supplier_lot}"))
     return [ev("ammo.lot_received", lot=lid, kind=kind, load=load, calibre=calibre,
                supplier=supplier, supplier_lot=supplier_lot, count=count_, storage=storage)]
@@ -118,7 +119,7 @@ def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, arm
         raise InvalidInput("INVALID_INPUT", f"lot {lot} has {unverified} unverified rounds on "
                            f"hand; cannot verify {total}", unverified=unverified)
     a = s.person(armorer)
-    refuse_or_pass(s, checks.people.armorer(a, at) + _lot_usable(s, lt),
+    refuse_or_pass(s, handler(s, a, at) + _lot_usable(s, lt),
                    refusal=refused_action("ammo.verify", f"lot:{lot}"))
     out = [ev("ammo.round_verified", lot=lot, round=lt.verified_total + i + 1, method=method,
               verified_by=armorer) for i in range(count_)]
@@ -149,7 +150,7 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
     sc = s.scene(scene) if scene else None
     iid = s.next_id("IN")
     refused_move(w, "inspect")  # a frozen weapon: CUSTODY_WEAPON_FROZEN, below
-    violations = [*checks.people.armorer(a, at),
+    violations = [*handler(s, a, at, w),
                   *checks.handoff.inspector_holds(w, a),
                   *checks.custody.not_frozen(w, "inspect"),
                   *checks.maintenance.not_grounded(s, w)]
@@ -226,7 +227,7 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
                unloaded=unloaded, missing=missing)]
 
 
-WITNESS_ROLES = ("performer", "first_ad", "safety_supervisor")
+WITNESS_ROLES = ("performer", "stand_in", "first_ad", "safety_supervisor")
 
 
 def witness_role(p: Person, role: str | None = None) -> str:
@@ -238,8 +239,8 @@ def witness_role(p: Person, role: str | None = None) -> str:
             raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a {role}")
         return role
     if not roles:
-        raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a performer, 1st AD or "
-                           "safety supervisor and cannot witness an inspection")
+        raise InvalidInput("ROLE_REQUIRED", f"{p.name} ({p.id}) is not a performer, stand-in, "
+                           "1st AD or safety supervisor and cannot witness an inspection")
     return roles[0]
 
 
@@ -276,7 +277,7 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
     # refusal, and it is recorded (review: it was lost to the state check).
     if not (w.state == "issued" and w.custodian != armorer):
         refused_move(w, "issue")  # frozen, in storage or returned: refused below
-    v = [*checks.people.armorer(a, at),
+    v = [*handler(s, a, at, w),
          *checks.handoff.to_performer(w, p),
          *checks.handoff.issuer_holds(w, a),
          *checks.custody.not_frozen(w, "issue"),
@@ -286,7 +287,7 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
         raise InvalidInput("DAY_NOT_OPEN", f"scene {sc.id} is not on the open shooting day")
     # A non-performer is never in a plan; that attempt is CUSTODY_DIRECT_HANDOFF
     # (recorded), not a planning error.
-    if w.id not in sc.weapons or ("performer" in p.roles and p.id not in sc.performers):
+    if w.id not in sc.weapons or (p.receives and p.id not in sc.performers):
         raise InvalidInput("SCENE_NOT_PLANNED", f"scene {sc.id} plans weapons "
                            f"{', '.join(sc.weapons) or 'none'} and performers "
                            f"{', '.join(sc.performers) or 'none'}")
@@ -334,7 +335,7 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
     held = checks.handoff.returner_holds(w, p) or checks.handoff.to_performer(w, p)
     if not held:
         next_state(w, "return")
-    v = [*checks.people.armorer(a, at), *held]
+    v = [*handler(s, a, at, w), *held]
     count(fired, "rounds fired", high=w.load_count)
     count(lost, "rounds lost", high=w.load_count - fired)
     duds = len([d for d in s.duds_of(weapon=w.id) if d["seq"] > w.last_custody_seq])
@@ -403,7 +404,7 @@ def record_dud(s: ProductionState, *, weapon: str, armorer: str, at: datetime,
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} "
                            f"({'retired' if w.state == 'retired' else w.kind}) fires nothing")
     note = text(description or "failed to fire", "description")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, handler(s, a, at, w),
                    refusal=refused_action("weapon.dud", f"weapon:{w.id}"))
     sc = s.scenes.get(w.scene or "") if w.state == "issued" else None
     misfire = checks.incident.dud_is_routine(s, w, sc)
@@ -425,7 +426,7 @@ def store(s: ProductionState, *, weapon: str, storage: str, armorer: str,
     held = checks.handoff.storer_holds(w, a)
     if not held:
         next_state(w, "store")
-    v = [*checks.people.armorer(a, at), *held, *checks.incident.frozen_weapon_emptied(w)]
+    v = [*handler(s, a, at, w), *held, *checks.incident.frozen_weapon_emptied(w)]
     refuse_or_pass(s, v, refusal=refused_action("weapon.store", f"weapon:{w.id}"))
     unloaded = ({"lot": w.load_lot, "count": w.load_count}
                 if w.load_count and w.state != "frozen" else None)
@@ -439,13 +440,14 @@ def handoff(s: ProductionState, *, weapon: str, from_: str, to: str, at: datetim
     issue) and performer → armorer (a return) exist; everything else is refused."""
     w = s.weapon(weapon)
     f, t = s.person(from_), s.person(to)
-    if f.is_armorer and "performer" in t.roles:
+    if is_handler(s, f) and t.receives:
         if scene is None:
             raise InvalidInput("INVALID_INPUT", "an issue to a performer names the scene")
         return issue(s, weapon=weapon, armorer=from_, performer=to, scene=scene, at=at)
-    if "performer" in f.roles and t.is_armorer:
+    if f.receives and is_handler(s, t):
         return return_weapon(s, weapon=weapon, performer=from_, armorer=to, at=at)
-    refuse_or_pass(s, checks.handoff.issue_or_return_only(w, f, t),
+    refuse_or_pass(s, checks.handoff.issue_or_return_only(w, f, t, is_handler(s, f),
+                                                          is_handler(s, t)),
                    refusal=_handoff_refusal(w, "handoff", from_, to))
     raise AssertionError("unreachable: a hard rule always refuses")
 
@@ -520,7 +522,7 @@ def destroy_rounds(s: ProductionState, *, lot: str, count_: int, reason: str, ar
     count(count_, "rounds destroyed", low=1, high=max(lt.on_hand, 1))
     if count_ > lt.on_hand:
         raise InvalidInput("INVALID_INPUT", f"lot {lot} has {lt.on_hand} rounds on hand")
-    v = [*checks.people.armorer(a, at), *checks.incident.not_destroyed(s, lt)]
+    v = [*handler(s, a, at), *checks.incident.not_destroyed(s, lt)]
     refuse_or_pass(s, v, refusal=refused_action("ammo.destroy", f"lot:{lot}"))
     return [ev("ammo.rounds_destroyed", lot=lot, count=count_, reason=text(reason, "reason"),
                armorer=armorer)]
@@ -548,7 +550,7 @@ def _maintained(s: ProductionState, w: Weapon, a: Person, action: str,
     """Cleaning and function checks: by an armorer, on a weapon in storage or in
     their hands, never while it is out, loaded for a scene, or frozen."""
     next_state(w, action)
-    refuse_or_pass(s, [*checks.people.armorer(a, at), *checks.handoff.inspector_holds(w, a)],
+    refuse_or_pass(s, [*handler(s, a, at, w), *checks.handoff.inspector_holds(w, a)],
                    refusal=refused_action(f"weapon.{action}", f"weapon:{w.id}"))
 
 
@@ -598,6 +600,6 @@ def repair(s: ProductionState, *, weapon: str, armorer: str, repair_: str,
     w, a = s.weapon(weapon), s.person(armorer)
     repair_ = text(repair_, "repair")
     next_state(w, "repair_stored" if w.storage else "repair_held")
-    refuse_or_pass(s, [*checks.people.armorer(a, at), *checks.handoff.inspector_holds(w, a)],
+    refuse_or_pass(s, [*handler(s, a, at, w), *checks.handoff.inspector_holds(w, a)],
                    refusal=refused_action("weapon.repair", f"weapon:{w.id}"))
     return [ev("weapon.repaired", weapon=w.id, armorer=a.id, repair=repair_)]

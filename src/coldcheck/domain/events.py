@@ -36,6 +36,11 @@ EVENT_TYPES: dict[str, EventType] = dict([
     _e("person.pin_set", "person verifier", "A person's witness PIN was set or changed."),
     _e("person.qualification_renewed", "person expires",
        "An armorer's qualification was renewed to a new expiry date."),
+    _e("person.credential_added", "person credential type issuer number classes expires",
+       "A handler's credential (permit, certificate) was recorded: the weapon classes it "
+       "covers and its expiry (CUSTODY_CREDENTIAL_NOT_COVERED)."),
+    _e("person.credential_revoked", "person credential reason",
+       "A handler's credential was revoked: it covers nothing from now on."),
     _e("person.safety_briefed", "person briefed_by topic",
        "A person received the weapons-safety briefing (PEOPLE_TRAINING_REQUIRED)."),
     _e("person.role_conflict_flagged", "person conflict",
@@ -71,6 +76,9 @@ EVENT_TYPES: dict[str, EventType] = dict([
        "A handoff (issue, return, or any other transfer) was refused by the rules."),
     _e("weapon.frozen", "weapon incident", "An open incident froze the weapon."),
     _e("weapon.unfrozen", "weapon incident", "The incident closed; the weapon is released."),
+    _e("weapon.classified", "weapon weapon_class",
+       "The armorer recorded a weapon's class (handgun, long gun, full-auto), which a "
+       "handler's credential must cover."),
     _e("weapon.retired", "weapon reason", "The weapon left service for good."),
     _e("weapon.cleaned", "weapon armorer notes",
        "The weapon was cleaned after use; a function check is due before its next issue."),

@@ -36,6 +36,12 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "account.linked": lambda p, n: f"account {p['account']} was linked to {n(p['person'])}",
     "device.registered": lambda p, n: f"device {p['device']} ({p['name']}) was registered",
     "device.revoked": lambda p, n: f"device {p['device']} was revoked",
+    "person.credential_added": lambda p, n: (
+        f"{n(p['person'])}'s {p['type'].replace('_', ' ')} {p['number']} ({p['issuer']}) "
+        f"recorded as credential {p['credential']}, covering "
+        f"{', '.join(c.replace('_', ' ') for c in p['classes'])} until {p['expires']}"),
+    "person.credential_revoked": lambda p, n: f"{n(p['person'])}'s credential "
+                                              f"{p['credential']} revoked: {p['reason']}",
     "person.qualification_renewed": lambda p, n: f"{n(p['person'])}'s armorer qualification "
                                                  f"renewed to {p['expires']}",
     "person.safety_briefed": lambda p, n: f"{n(p['person'])} received the weapons-safety "
@@ -77,6 +83,8 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
                                            f"{n(p['from'])} to {n(p['to'])}: {_codes(p)}",
     "weapon.frozen": lambda p, n: f"{p['weapon']} FROZEN by {p['incident']}",
     "weapon.unfrozen": lambda p, n: f"{p['weapon']} released by the close of {p['incident']}",
+    "weapon.classified": lambda p, n: f"{p['weapon']} recorded as a "
+                                      f"{p['weapon_class'].replace('_', ' ')}",
     "weapon.retired": lambda p, n: f"{p['weapon']} retired: {p['reason']}",
     "vendor.added": lambda p, n: f"Vendor {p['vendor']} recorded: {p['name']} ({p['kind']})",
     "inventory.owner_recorded": lambda p, n: (

@@ -7,8 +7,16 @@ from dataclasses import dataclass, field
 from .errors import InvalidInput
 
 ROLES = ("armorer", "assistant_armorer", "prop_master", "first_ad", "performer",
-         "safety_supervisor", "producer", "investigator")
+         "safety_supervisor", "producer", "investigator",
+         # Added later, so at the end (roles are listed in this order in events).
+         "assistant_prop_master", "stand_in")
 ARMORER_ROLES = frozenset({"armorer", "assistant_armorer"})
+# Property masters are lawful handlers only with a current credential for the
+# weapon's class (California Labor Code §9153 and US practice).
+PROP_ROLES = frozenset({"prop_master", "assistant_prop_master"})
+# Who is issued a weapon and confirms its inspection as the one who receives it:
+# a performer, or a stand-in (a cast or crew member standing in for a performer).
+RECEIVER_ROLES = ("performer", "stand_in")
 # Who records an armorer's renewed qualification: never an armorer (nobody vouches
 # for their own). The API's permission matrix uses the same roles.
 QUALIFICATION_RENEWERS = ("producer", "safety_supervisor")
@@ -38,6 +46,15 @@ class Person:
     @property
     def is_armorer(self) -> bool:
         return bool(ARMORER_ROLES & set(self.roles))
+
+    @property
+    def is_prop(self) -> bool:
+        return bool(PROP_ROLES & set(self.roles))
+
+    @property
+    def receives(self) -> bool:
+        """A performer or a stand-in: someone a weapon is issued to."""
+        return any(r in self.roles for r in RECEIVER_ROLES)
 
 
 def validate_roles(roles: list[str]) -> list[str]:

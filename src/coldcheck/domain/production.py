@@ -4,7 +4,7 @@ custody.py, they list the rule checks they apply (:mod:`coldcheck.domain.checks`
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from . import bounds, checks, rules
@@ -18,6 +18,7 @@ from .common import (
     same_pins,
     text,
 )
+from .credentials import EXPIRY_NOTICE_DAYS, expiring, handler
 from .custody import open_incident
 from .errors import Conflict, InvalidInput
 from .events import NewEvent, parse_utc, utc_text
@@ -30,7 +31,7 @@ from .people import (
     validate_roles,
 )
 from .state import ProductionState
-from .zones import check_zone
+from .zones import check_zone, local_date, zone
 
 STORAGE_KINDS = ("safe", "cart", "vault", "locker")
 # Who may lead a safety meeting (the 1st AD attends one; the armorer or the
@@ -130,7 +131,7 @@ def plan_scene(s: ProductionState, *, name: str, hot: bool, rehearsal: bool,
     for w in weapons:
         s.weapon(w)
     for p in performers:
-        require_role(s.person(p), "performer")
+        require_role(s.person(p), "performer", "stand_in")
     count(overdue_minutes, "overdue limit (minutes)", bound=bounds.OVERDUE_MINUTES)
     if min_distance_m is not None:
         count(min_distance_m, "minimum distance (m)", bound=bounds.MIN_DISTANCE_M)
@@ -308,7 +309,7 @@ def wrap(s: ProductionState, *, armorer: str, at: datetime,
     counts (when given) equal to the books; any difference opens an incident."""
     day = open_day(s)
     a = s.person(armorer)
-    v = [*checks.people.armorer(a, at),
+    v = [*handler(s, a, at),
          *checks.wrap.weapons_stored(s.weapons.values()),
          *checks.wrap.lots_balanced(s.lots.values())]
     diff: list[str] = []
@@ -380,10 +381,31 @@ def alerts(s: ProductionState, at: datetime,
             out.append({"code": "COMPLAINT_ACKNOWLEDGE", "subject": f"complaint:{c.id}",
                         "message": f"complaint {c.id} not acknowledged: {c.text}"})
     out += rental_alerts(s, at)
+    out += credential_alerts(s, at)
     for p in s.people.values():
         if p.role_conflicts and not s.has_override("PEOPLE_ROLE_CONFLICT", f"person:{p.id}"):
             out.append({"code": "PEOPLE_ROLE_CONFLICT", "subject": f"person:{p.id}",
                         "message": f"{p.name}: {', '.join(p.role_conflicts)}"})
+    return out
+
+
+def credential_alerts(s: ProductionState, at: datetime) -> list[dict[str, str]]:
+    """Handlers' credentials expiring within 30 days (the first notice), within 7
+    (the second, which says so), or expired and not revoked: the days count on
+    the production's calendar."""
+    today = date.fromisoformat(local_date(at, zone(s.timezone or "UTC")))
+    out: list[dict[str, str]] = []
+    for p, c, left in expiring(s, today):
+        kind = c["type"].replace("_", " ")
+        if left < 0:
+            when = f"expired on {c['expires']}: it covers nothing"
+        elif left == 0:
+            when = "expires today"
+        else:
+            notice = "final notice: " if left <= EXPIRY_NOTICE_DAYS[1] else ""
+            when = f"{notice}expires in {left} day{'s' if left != 1 else ''} ({c['expires']})"
+        out.append({"code": "CREDENTIAL_EXPIRING", "subject": f"person:{p.id}",
+                    "message": f"{p.name}'s {kind} {c['number']} ({c['id']}) {when}"})
     return out
 
 

@@ -52,10 +52,15 @@ RULES: dict[str, Rule] = dict([
        "A lot named by an open incident or a failed verification cannot be used."),
     _r("AMMO_CALIBRE_MISMATCH", H, "Rounds must match the weapon's calibre."),
     _r("CUSTODY_ARMORER_ONLY", H,
-       "Only a qualified armorer (or assistant armorer) of the production inspects, loads, "
-       "unloads, declares cold/hot, issues and receives weapons."),
+       "Only a qualified armorer (or assistant armorer) of the production, or a property "
+       "master (or assistant) holding a credential, inspects, loads, unloads, declares "
+       "cold/hot, issues and receives weapons."),
     _r("CUSTODY_QUALIFICATION_EXPIRED", H,
        "An armorer with an expired qualification cannot act as armorer."),
+    _r("CUSTODY_CREDENTIAL_NOT_COVERED", H,
+       "A property master or assistant property master handles a weapon only with a "
+       "current credential covering its class; a full-automatic weapon needs a credential "
+       "covering full-auto, an armorer's too."),
     _r("CUSTODY_DIRECT_HANDOFF", H,
        "A weapon passes only armorer → performer → armorer; nobody in between."),
     _r("CUSTODY_INSPECTION_REQUIRED", H,

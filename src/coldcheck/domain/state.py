@@ -138,6 +138,11 @@ class ProductionState:
         # "person:P3" -> {"pin"}, "account:<name>" -> {"person", "password"},
         # "device:<id>" -> {"key", "revoked"}. Kept here for the same reason as duds.
         self.vouched: dict[str, dict[str, Any]] = {}
+        # Handlers' credentials (person -> credential id -> fields) and the classes
+        # armorers recorded for weapons: in the state row, so that people's and
+        # weapons' rows stay as they were written before credentials existed.
+        self.credentials: dict[str, dict[str, dict[str, Any]]] = {}
+        self.weapon_classes: dict[str, str] = {}
         # Where weapons come from and go back to (issue 16, part 3), kept in the
         # state row, like duds, so that ledgers written before verify unchanged:
         # vendors (V1 ...), deliveries (RC1 ...: manifest, items checked, signature),
@@ -294,6 +299,11 @@ class ProductionState:
                 **({"vouched": {k: dict(v) for k, v in self.vouched.items()}}
                    if self.vouched else {}),
                 **({"timezone": self.timezone} if self.timezone is not None else {}),
+                **({"credentials": {k: {c: dict(v) for c, v in cs.items()}
+                                    for k, cs in self.credentials.items()}}
+                   if self.credentials else {}),
+                **({"weapon_classes": dict(self.weapon_classes)}
+                   if self.weapon_classes else {}),
                 **({"rental": json.loads(json.dumps(self._rental()))}
                    if any(self._rental().values()) else {})}
 
@@ -321,6 +331,9 @@ class ProductionState:
         st.grounded = {k: dict(v) for k, v in meta.get("grounded", {}).items()}
         st.vouched = {k: dict(v) for k, v in meta.get("vouched", {}).items()}
         st.timezone = meta.get("timezone")
+        st.credentials = {k: {c: dict(v) for c, v in cs.items()}
+                          for k, cs in meta.get("credentials", {}).items()}
+        st.weapon_classes = dict(meta.get("weapon_classes", {}))
         rental = meta.get("rental") or {}  # absent: nothing rented or kitted yet
         st.vendors = dict(rental.get("vendors", {}))
         st.receipts = dict(rental.get("receipts", {}))
@@ -332,6 +345,8 @@ class ProductionState:
                               ("VR", st.vendor_returns)):
             if held:
                 st.counters[prefix] = max(int(k[len(prefix):]) for k in held)
+        if st.credentials:
+            st.counters["CR"] = max(int(c[2:]) for cs in st.credentials.values() for c in cs)
         by_kind: dict[str, list[tuple[int, str, str]]] = {k: [] for k in KINDS}
         for kind, ident, data in rows:
             prefix = KINDS[kind][0]
@@ -389,7 +404,8 @@ class ProductionState:
 META_EVENTS = frozenset({"weapon.returned", "weapon.cleaned", "weapon.function_checked",
                          "weapon.grounded", "weapon.repaired", "weapon.dud_recorded",
                          "person.pin_set", "account.linked", "device.registered",
-                         "device.revoked",
+                         "device.revoked", "person.credential_added",
+                         "person.credential_revoked", "weapon.classified",
                          "vendor.added", "inventory.owner_recorded", "receipt.opened",
                          "receipt.item_checked", "receipt.signed", "accessory.added",
                          "accessory.found", "weapon.kit_issued", "weapon.kit_returned",
@@ -473,6 +489,28 @@ def _device_revoked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched
 def _renewed(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.people[p["person"]].qualification_expires = p["expires"]
     return {("person", p["person"])}
+
+
+@on("person.credential_added")
+def _credential_added(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("CR", p["credential"])
+    s.credentials.setdefault(p["person"], {})[p["credential"]] = {
+        "id": p["credential"], "type": p["type"], "issuer": p["issuer"], "number": p["number"],
+        "classes": list(p["classes"]), "expires": p["expires"], "revoked": False,
+        "recorded_by": ev.actor}
+    return set()
+
+
+@on("person.credential_revoked")
+def _credential_revoked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.credentials[p["person"]][p["credential"]]["revoked"] = True
+    return set()
+
+
+@on("weapon.classified")
+def _classified(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.weapon_classes[p["weapon"]] = p["weapon_class"]
+    return set()
 
 
 @on("person.safety_briefed")

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ..config import Settings
-from ..domain import custody
+from ..domain import credentials, custody
 from ..domain import production as prod
 from ..domain.common import text
 from ..domain.errors import InvalidInput, NotFound
@@ -285,6 +285,27 @@ def handoff(ctx: Context, *, weapon: str, from_: str, to: str, scene: str | None
             at: datetime | None = None) -> list[Event]:
     return _run(ctx, from_, at, custody.handoff, weapon=weapon, from_=from_, to=to,
                 scene=scene)
+
+
+def add_credential(ctx: Context, *, person: str, type_: str, issuer: str, number: str,
+                   classes: list[str], expires: str, actor: str,
+                   at: datetime | None = None) -> list[Event]:
+    """``actor`` (the producer or the safety supervisor) records a handler's
+    credential (ROLE_REQUIRED otherwise)."""
+    return _run(ctx, actor, at, credentials.add_credential, person=person, type_=type_,
+                issuer=issuer, number=number, classes=classes, expires=expires, by=actor)
+
+
+def revoke_credential(ctx: Context, *, person: str, credential: str, reason: str,
+                      actor: str, at: datetime | None = None) -> list[Event]:
+    return _run(ctx, actor, at, credentials.revoke_credential, person=person,
+                credential=credential, reason=reason, by=actor)
+
+
+def classify_weapon(ctx: Context, *, weapon: str, weapon_class: str, armorer: str,
+                    at: datetime | None = None) -> list[Event]:
+    return _run(ctx, armorer, at, credentials.classify, weapon=weapon, class_=weapon_class,
+                armorer=armorer)
 
 
 def retire_weapon(ctx: Context, *, weapon: str, reason: str, armorer: str,

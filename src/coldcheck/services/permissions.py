@@ -32,6 +32,9 @@ from ..domain.people import QUALIFICATION_RENEWERS, ROLES
 ALL = frozenset(ROLES)
 ON_SET = ALL - {"investigator"}
 ARMORERS = frozenset({"armorer", "assistant_armorer"})
+# Lawful handlers: the armorers, and property masters when a current credential
+# covers the weapon (the rules check the credential: CUSTODY_CREDENTIAL_NOT_COVERED).
+HANDLERS = ARMORERS | frozenset({"prop_master", "assistant_prop_master"})
 
 
 def _r(*roles: str) -> frozenset[str]:
@@ -65,33 +68,36 @@ ACTIONS: dict[str, frozenset[str]] = {
     "person.add": _r("producer", "safety_supervisor"),
     "person.brief": ARMORERS | _r("safety_supervisor"),
     "person.renew_qualification": _r(*QUALIFICATION_RENEWERS),  # the domain checks it too
+    "person.credential": _r(*QUALIFICATION_RENEWERS),  # record or revoke a credential
     "member.manage": _r("producer"),
     "device.manage": _r("armorer", "producer"),
     "storage.add": ARMORERS,
     # weapons and ammunition
-    "weapon.receive": ARMORERS,
-    "lot.receive": ARMORERS,
-    "lot.verify": ARMORERS,
-    "lot.destroy": ARMORERS,
-    "weapon.inspect": ARMORERS,
-    "inspection.witness": ARMORERS | _r("first_ad", "performer", "safety_supervisor"),
-    "weapon.issue": ARMORERS,
-    "weapon.return": ARMORERS,
+    "weapon.receive": HANDLERS,
+    "lot.receive": HANDLERS,
+    "lot.verify": HANDLERS,
+    "lot.destroy": HANDLERS,
+    "weapon.inspect": HANDLERS,
+    "inspection.witness": ARMORERS | _r("first_ad", "performer", "stand_in",
+                                        "safety_supervisor"),
+    "weapon.issue": HANDLERS,
+    "weapon.return": HANDLERS,
     "weapon.handoff": ON_SET,
-    "weapon.store": ARMORERS,
+    "weapon.store": HANDLERS,
     "weapon.record_evidence": ARMORERS,
-    "weapon.dud": ARMORERS,
-    "weapon.clean": ARMORERS,
-    "weapon.function_check": ARMORERS,
+    "weapon.classify": ARMORERS,
+    "weapon.dud": HANDLERS,
+    "weapon.clean": HANDLERS,
+    "weapon.function_check": HANDLERS,
     "weapon.ground": ARMORERS | _r("safety_supervisor"),
-    "weapon.repair": ARMORERS,
+    "weapon.repair": HANDLERS,
     # the shooting day
     "day.open": _r("first_ad", "producer"),
     "day.meal_break": _r("first_ad"),
     "scene.plan": _r("first_ad", "producer"),
     "scene.acknowledge_pointing": ARMORERS | _r("first_ad"),
     "meeting.hold": ARMORERS | _r("first_ad", "safety_supervisor"),
-    "day.wrap": ARMORERS,
+    "day.wrap": HANDLERS,
     # safety
     "incident.report": ON_SET,
     "incident.close": ARMORERS | _r("safety_supervisor"),

@@ -26,8 +26,12 @@ NEXT_STEPS: dict[str, str] = {
     "AMMO_LOT_QUARANTINED": "Use another lot. This one stays quarantined until its incident is "
                             "closed.",
     "AMMO_CALIBRE_MISMATCH": "Pick a lot of the weapon's calibre.",
-    "CUSTODY_ARMORER_ONLY": "Call the armorer: only the armorer or assistant armorer handles "
-                            "weapons.",
+    "CUSTODY_ARMORER_ONLY": "Call the armorer: only the armorer or assistant armorer (or a "
+                            "property master with a recorded credential) handles weapons.",
+    "CUSTODY_CREDENTIAL_NOT_COVERED": "Call the armorer, or have the producer or safety "
+                                      "supervisor record a current credential covering this "
+                                      "weapon's class; an unclassified firearm is classified "
+                                      "by the armorer first.",
     "CUSTODY_QUALIFICATION_EXPIRED": "The producer or safety supervisor records the armorer's "
                                      "renewed qualification; until then another armorer acts.",
     "CUSTODY_DIRECT_HANDOFF": "Give the weapon back to the armorer. Weapons pass only armorer → "

@@ -16,8 +16,10 @@ from ..auth import Call, Writer
 from ..schemas import (
     AcknowledgeIn,
     BriefingIn,
+    ClassifyIn,
     CloseIncidentIn,
     ComplaintIn,
+    CredentialIn,
     DayIn,
     DestroyIn,
     DudIn,
@@ -39,6 +41,7 @@ from ..schemas import (
     Recorded,
     RepairIn,
     ReturnIn,
+    RevokeCredentialIn,
     SceneIn,
     StorageIn,
     StoreIn,
@@ -64,6 +67,7 @@ SceneId = Annotated[str, ident("Scene")]
 InspectionId = Annotated[str, ident("Inspection")]
 IncidentId = Annotated[str, ident("Incident")]
 ComplaintId = Annotated[str, ident("Complaint")]
+CredentialId = Annotated[str, ident("Credential")]
 
 
 def act(action: str) -> Any:
@@ -95,6 +99,23 @@ def renew(person: PersonId, body: QualificationIn,
     return call.record(lambda ctx: a.renew_qualification(ctx, person=person,
                                                          expires=body.expires,
                                                          actor=call.person))
+
+
+@router.post(PREFIX + "/people/{person}/credentials", tags=TAGS, response_model=Recorded,
+             summary="Record a handler's credential: the weapon classes it covers, its expiry")
+def add_credential(person: PersonId, body: CredentialIn,
+                   call: Annotated[Call, act("person.credential")]) -> Response:
+    return call.record(lambda ctx: a.add_credential(
+        ctx, person=person, type_=body.type, issuer=body.issuer, number=body.number,
+        classes=list(body.classes), expires=body.expires, actor=call.person))
+
+
+@router.post(PREFIX + "/people/{person}/credentials/{credential}/revocation", tags=TAGS,
+             response_model=Recorded, summary="Revoke a handler's credential")
+def revoke_credential(person: PersonId, credential: CredentialId, body: RevokeCredentialIn,
+                      call: Annotated[Call, act("person.credential")]) -> Response:
+    return call.record(lambda ctx: a.revoke_credential(
+        ctx, person=person, credential=credential, reason=body.reason, actor=call.person))
 
 
 @router.post(PREFIX + "/me/pin", tags=TAGS, response_model=Recorded,
@@ -283,6 +304,16 @@ def handoff(weapon: WeaponId, body: HandoffIn,
             call: Annotated[Call, act("weapon.handoff")]) -> Response:
     return call.record(lambda ctx: a.handoff(ctx, weapon=weapon, from_=call.person, to=body.to,
                                              scene=body.scene))
+
+
+@router.post(PREFIX + "/weapons/{weapon}/class", tags=TAGS, response_model=Recorded,
+             summary="Record a weapon's class (handgun, long gun, full-auto), which a "
+                     "property master's credential must cover")
+def classify(weapon: WeaponId, body: ClassifyIn,
+             call: Annotated[Call, act("weapon.classify")]) -> Response:
+    return call.record(lambda ctx: a.classify_weapon(ctx, weapon=weapon,
+                                                     weapon_class=body.weapon_class,
+                                                     armorer=call.person))
 
 
 @router.post(PREFIX + "/weapons/{weapon}/store", tags=TAGS, response_model=Recorded,

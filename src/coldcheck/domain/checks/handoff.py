@@ -20,11 +20,13 @@ CODE = "CUSTODY_DIRECT_HANDOFF"
 
 @produces(CODE)
 def to_performer(weapon: Weapon, person: Person) -> list[Violation]:
-    """At issue and at return: the other end of the hand-off is a performer."""
-    if "performer" in person.roles:
+    """At issue and at return: the other end of the hand-off is a performer (or a
+    stand-in for one)."""
+    if person.receives:
         return []
     return [Violation("CUSTODY_DIRECT_HANDOFF",
-                      f"{person.name} ({person.id}) is not a performer: weapons pass only "
+                      f"{person.name} ({person.id}) is not a performer or stand-in: weapons "
+                      "pass only "
                       "armorer → performer → armorer", f"weapon:{weapon.id}")]
 
 
@@ -60,7 +62,8 @@ def inspector_holds(weapon: Weapon, armorer: Person) -> list[Violation]:
     one with another armorer is stored by that armorer first. (Someone who is
     no armorer is refused as such: CUSTODY_ARMORER_ONLY.)"""
     w = weapon
-    if not armorer.is_armorer or w.custodian is None or w.custodian == armorer.id \
+    if not (armorer.is_armorer or armorer.is_prop) or w.custodian is None \
+            or w.custodian == armorer.id \
             or w.state == "issued":
         return []
     return [Violation("CUSTODY_DIRECT_HANDOFF",
@@ -93,11 +96,15 @@ def evidence_taker_holds(weapon: Weapon, armorer: Person) -> list[Violation]:
 
 
 @produces(CODE)
-def issue_or_return_only(weapon: Weapon, frm: Person, to: Person) -> list[Violation]:
-    """Any transfer between two people is an issue (armorer to performer) or a
-    return (performer to armorer); nothing else exists."""
-    if (frm.is_armorer and "performer" in to.roles) or ("performer" in frm.roles
-                                                         and to.is_armorer):
+def issue_or_return_only(weapon: Weapon, frm: Person, to: Person,
+                         frm_handles: bool | None = None,
+                         to_handles: bool | None = None) -> list[Violation]:
+    """Any transfer between two people is an issue (armorer, or a property
+    master with a credential: ``*_handles``, to a performer or stand-in) or a
+    return (back to them); nothing else exists."""
+    fh = frm.is_armorer if frm_handles is None else frm_handles
+    th = to.is_armorer if to_handles is None else to_handles
+    if (fh and to.receives) or (frm.receives and th):
         return []
     return [Violation("CUSTODY_DIRECT_HANDOFF",
                       f"{frm.name} ({', '.join(frm.roles)}) cannot hand weapon {weapon.id} to "

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Violation
 from . import produces
@@ -20,6 +21,51 @@ def armorer_only(person: Person) -> list[Violation]:
     return [Violation("CUSTODY_ARMORER_ONLY",
                       f"{person.name} ({person.id}) is not an armorer of this production; "
                       "only the armorer handles weapons", f"person:{person.id}")]
+
+
+@produces("CUSTODY_ARMORER_ONLY")
+def lawful_handler(person: Person, creds: Mapping[str, Mapping[str, Any]]) -> list[Violation]:
+    """The person handling a weapon or ammunition is an armorer, or a property
+    master (or assistant) holding a credential that is not revoked."""
+    if person.is_armorer or (person.is_prop and any(not c["revoked"]
+                                                    for c in creds.values())):
+        return []
+    extra = (": a property master handles weapons only with a recorded credential"
+             if person.is_prop else "; only the armorer handles weapons")
+    return [Violation("CUSTODY_ARMORER_ONLY",
+                      f"{person.name} ({person.id}) is not an armorer of this production"
+                      + extra, f"person:{person.id}")]
+
+
+@produces("CUSTODY_CREDENTIAL_NOT_COVERED")
+def credential_covers(person: Person, creds: Mapping[str, Mapping[str, Any]], at: datetime,
+                      weapon: str | None, weapon_class: str | None) -> list[Violation]:
+    """A property master's current credential covers the weapon's class (any
+    current credential, for ammunition: ``weapon`` None); a full-automatic
+    weapon needs a credential covering ``full_auto`` whoever handles it. An
+    armorer's qualification covers every other class."""
+    if person.is_armorer and weapon_class != "full_auto":
+        return []
+    day = at.date()
+    now = [c for c in creds.values() if not c["revoked"] and date.fromisoformat(c["expires"])
+           >= day]
+    if weapon is None and now:
+        return []
+    if weapon is not None and weapon_class is not None \
+            and any(weapon_class in c["classes"] for c in now):
+        return []
+    who = f"{person.name} ({person.id})"
+    if weapon is not None and weapon_class is None:
+        why = (f"weapon {weapon} has no recorded class: the armorer records whether it is a "
+               "handgun, a long gun or full-auto (coldcheck weapon classify) before a "
+               "property master handles it")
+    elif not now:
+        why = f"{who} holds no credential in force today (expired or revoked)"
+    else:
+        held = sorted({k for c in now for k in c["classes"]})
+        why = (f"{who}'s credentials cover {', '.join(held)}, not "
+               f"{(weapon_class or '').replace('_', ' ')} (weapon {weapon})")
+    return [Violation("CUSTODY_CREDENTIAL_NOT_COVERED", why, f"person:{person.id}")]
 
 
 @produces("CUSTODY_QUALIFICATION_EXPIRED")
@@ -51,6 +97,20 @@ def armorer(person: Person, at: datetime) -> list[Violation]:
     refused as such (and only as such); an armorer's qualification and role
     conflicts are checked next."""
     return armorer_only(person) or qualification_current(person, at) + role_conflict(person)
+
+
+def handler(person: Person, at: datetime, creds: Mapping[str, Mapping[str, Any]],
+            weapon: str | None = None, weapon_class: str | None = None) -> list[Violation]:
+    """Can this person handle this weapon (or, ``weapon`` None, ammunition) right
+    now? An armorer as :func:`armorer`; a property master with a credential, if
+    a current one covers the weapon's class; anyone else is refused as no
+    armorer. A full-auto weapon needs a credential covering it in every hands."""
+    if person.is_armorer:
+        return armorer(person, at) + (
+            credential_covers(person, creds, at, weapon, weapon_class)
+            if weapon_class == "full_auto" else [])
+    return lawful_handler(person, creds) or credential_covers(person, creds, at, weapon,
+                                                                weapon_class)
 
 
 @produces("PEOPLE_TRAINING_REQUIRED")

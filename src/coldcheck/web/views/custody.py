@@ -138,7 +138,7 @@ def inspection_ctx(page: Page, inspection: str) -> dict[str, Any]:
     w = page.st.weapon(insp.weapon)
     scene = page.st.scenes.get(insp.scene or "")
     by = {x["person"]: x["role"] for x in insp.witnesses}
-    performers = [p for p in page.st.people.values() if "performer" in p.roles]
+    performers = [p for p in page.st.people.values() if p.receives]
     if scene is not None:
         performers = [p for p in performers if p.id in scene.performers] or performers
     supervisors = [p for p in page.st.people.values()

@@ -30,10 +30,10 @@ def day_ctx(page: Page) -> dict[str, Any]:
         attended |= set(m.attendees)
     people = list(st.people.values())
     return {"day": day, "scenes": scenes, "meetings": meetings, "attended": attended,
-            "people": people, "performers": [p for p in people if "performer" in p.roles],
+            "people": people, "performers": [p for p in people if p.receives],
             "weapons": [w for w in st.weapons.values() if w.state != "retired"],
             "today": page.today,
-            "unbriefed": [p for p in people if "performer" in p.roles and not p.briefed]}
+            "unbriefed": [p for p in people if p.receives and not p.briefed]}
 
 
 @view

@@ -29,7 +29,8 @@ DEFAULT_TOPIC = "Weapons safety briefing (Safety Bulletin #1)"
 ROLE_LABELS = {"armorer": "Armorer", "assistant_armorer": "Assistant armorer",
                "prop_master": "Prop master", "first_ad": "1st AD", "performer": "Performer",
                "safety_supervisor": "Safety supervisor", "producer": "Producer",
-               "investigator": "Investigator (read-only)"}
+               "investigator": "Investigator (read-only)",
+               "assistant_prop_master": "Assistant prop master", "stand_in": "Stand-in"}
 EXPIRY_WARNING_DAYS = 30
 
 
@@ -80,7 +81,7 @@ def people_ctx(page: Page) -> dict[str, Any]:
     rows = [row(p, page) for p in people]
     return {"rows": rows, "topic": DEFAULT_TOPIC,
             "unbriefed": [r["p"] for r in rows if not r["p"].briefed
-                          and "performer" in r["p"].roles],
+                          and r["p"].receives],
             "conflicts": [r for r in rows if r["p"].role_conflicts and r["ack"] is None]}
 
 
@@ -90,10 +91,33 @@ def people(req: Req) -> Response:
     return render(req, "people.html", page.ctx(**people_ctx(page)))
 
 
+def credentials(p: Person, page: Page) -> list[dict[str, str]]:
+    """A handler's credentials as the page lists them: in force, expiring (within
+    30 days), expired or revoked, newest first."""
+    today = page.now.astimezone(UTC).date()
+    out = []
+    for c in reversed(list(page.st.credentials.get(p.id, {}).values())):
+        until = date.fromisoformat(c["expires"])
+        if c["revoked"]:
+            state, word = "expired", "✖ Revoked"
+        elif until < today:
+            state, word = "expired", f"✖ Expired {c['expires']}"
+        elif until <= today + timedelta(days=EXPIRY_WARNING_DAYS):
+            state, word = "soon", f"▲ Until {c['expires']} ({(until - today).days} days left)"
+        else:
+            state, word = "ok", f"✔ Until {c['expires']}"
+        out.append({"state": state, "text": word, "id": c["id"],
+                    "what": f"{c['type'].replace('_', ' ').capitalize()} {c['number']}",
+                    "issuer": c["issuer"],
+                    "classes": ", ".join(k.replace("_", " ") for k in c["classes"])})
+    return out
+
+
 def person_ctx(page: Page, person: str | None = None) -> dict[str, Any]:
     p = page.st.person(person or page.req.param("person"))
     return {"p": p, "r": row(p, page), "timeline": page.timeline(person=p.id),
-            "topic": DEFAULT_TOPIC, "role_labels": ROLE_LABELS}
+            "topic": DEFAULT_TOPIC, "role_labels": ROLE_LABELS,
+            "credentials": credentials(p, page)}
 
 
 @view
