@@ -364,7 +364,7 @@ def test_the_return_asks_what_came_back_and_the_wrap_count_is_blind_then_back_up
     counts = page.locator("input.count-input")
     expect(counts).to_have_count(1)
     expect(page.get_by_label("Count of lot L2")).to_be_visible()
-    expect(page.locator("table caption")).to_contain_text(
+    expect(page.locator("#count-help")).to_contain_text(
         f"{len(st.lots) - 1} other lots not opened today are not recounted")
     row = page.locator("tr", has=page.get_by_label("Count of lot L2"))
     record = row.locator("[data-record]")
@@ -375,6 +375,8 @@ def test_the_return_asks_what_came_back_and_the_wrap_count_is_blind_then_back_up
     tab.shot("inspect-wrap-blind")
     page.set_viewport_size(PHONE)
     tab.shot("inspect-wrap-blind-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], \
+        "the wrap count scrolls sideways on a phone"
     page.set_viewport_size(CART)
     page.get_by_label("Count of lot L2").fill(str(on_hand - 1))
     expect(record).to_have_text(str(on_hand))
@@ -410,6 +412,8 @@ def test_the_return_asks_what_came_back_and_the_wrap_count_is_blind_then_back_up
     tab.shot("inspect-backed-up")
     page.set_viewport_size(PHONE)
     tab.shot("inspect-backed-up-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], \
+        "the wrapped page scrolls sideways on a phone"
     assert not page_errors(tab), tab.errors
 
     # The 1st AD sees the wrapped day and its checkpoint, not the backup.
