@@ -107,6 +107,7 @@ def test_the_inspect_form_is_not_sent_until_every_position_barrel_and_magazine_i
     tab.open("weapons/W2/inspect")  # the Glock: a chamber and a magazine
     missing = page.locator("[data-missing]")
     expect(missing).to_contain_text("Not checked yet: chamber, barrel, magazine")
+    result = page.locator("[data-result]")
     record = page.get_by_role("button", name="Record the inspection")
     record.click()
     expect(missing).to_contain_text("chamber, barrel, magazine")
@@ -114,12 +115,15 @@ def test_the_inspect_form_is_not_sent_until_every_position_barrel_and_magazine_i
     expect(missing).to_contain_text("Not checked yet: barrel, magazine")
     page.get_by_label("Barrel checked clear").check()
     expect(missing).to_contain_text("Not checked yet: magazine")
+    expect(result).to_contain_text("so far empty")  # not "cold" while anything is unchecked
+    expect(result).not_to_contain_text("(cold)")
     record.click()
     expect(page).to_have_url(re.compile(r".*/weapons/W2/inspect$"))
     assert len(events(web_server)) == before, "an incomplete checklist was sent"
     tab.shot("inspect-checklist-blocked")
     page.get_by_label("Magazine checked").check()
     expect(missing).to_contain_text("✔ Every position, the barrel and the magazine recorded")
+    expect(result).to_have_text("empty (cold)")
     record.click()
     page.wait_for_url(re.compile(r".*/inspections/IN\d+\?done="))
     expect(page.locator("h1")).not_to_contain_text("INCOMPLETE")
