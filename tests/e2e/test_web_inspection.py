@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -404,14 +405,13 @@ def test_the_return_asks_what_came_back_and_the_wrap_count_is_blind_then_back_up
     date = st.days["D2"].date
     expect(report).to_have_attribute("href", re.compile(rf"/reports/daily/{date}\.pdf$"))
     tab.shot("inspect-wrapped")
-    folder = web_server.settings.database_url
-    backups = [p for p in __import__("pathlib").Path(folder).parent.glob("*.backups/*.db")]
-    assert not backups
+    folder = Path(web_server.settings.database_url).parent
+    assert not list(folder.glob("*.backups/*.db"))
     page.get_by_role("button", name="Back up now").click()
     ok = page.locator("#backup [role=status]")
     expect(ok).to_contain_text("Backed up and verified")
     expect(ok).to_be_focused()
-    backups = list(__import__("pathlib").Path(folder).parent.glob("*.backups/*.db"))
+    backups = list(folder.glob("*.backups/*.db"))
     assert len(backups) == 1 and backups[0].name in ok.inner_text(), (backups, ok.inner_text())
     tab.shot("inspect-backed-up")
     page.set_viewport_size(PHONE)
