@@ -102,10 +102,12 @@
       if (!result) return;
       if (!picked.length) { result.textContent = "record each position first"; return; }
       if (kinds.length > 1) { result.textContent = "mixed dummies and blanks: not allowed"; return; }
-      if (!n) { result.textContent = lotKind === "blank" ? "empty, but a blank lot is chosen: HOT lot, choose none" : "empty (cold)"; return; }
+      // Until every position is checked the load is only what is known so far: never "cold".
+      const so = gaps.length ? "so far " : "";
+      if (!n) { result.textContent = lotKind === "blank" ? "empty, but a blank lot is chosen: HOT lot, choose none" : (gaps.length ? "so far empty — not known to be cold until everything is checked" : "empty (cold)"); return; }
       const kind = kinds[0];
       const hot = kind === "blank" || lotKind === "blank";
-      result.textContent = n + " " + kind + (n === 1 ? "" : (kind === "dummy" ? " rounds" : "s")) +
+      result.textContent = so + n + " " + kind + (n === 1 ? "" : (kind === "dummy" ? " rounds" : "s")) +
         (chosen ? " from " + lot.value : " (choose the lot)") + (hot ? " — HOT" : " — cold");
     }
     form.querySelectorAll("[data-all]").forEach(function (b) {
