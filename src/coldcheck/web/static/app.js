@@ -233,7 +233,7 @@
   }
   function beep() {
     const btn = document.getElementById("alarm-sound");
-    if (btn) btn.dataset.sounded = String(parseInt(btn.dataset.sounded || "0", 10) + 1);
+    if (btn) btn.dataset.alarms = String(parseInt(btn.dataset.alarms || "0", 10) + 1);
     // Before any tap the browser would refuse to start the sound: do not ask.
     const ua = navigator.userActivation;
     if (!audio && ua && !ua.hasBeenActive) return;
