@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
-from web_support import PHONE, PINS, PROD, TABLET, Served, Tablet, page_errors
+from web_support import PHONE, PINS, PROD, TABLET, Served, Tablet, dump, page_errors
 
 
 def busy_day(web_server: Served) -> dict[str, str]:
@@ -152,6 +152,7 @@ def test_the_strip_counts_first_then_the_cards_then_the_alerts_with_earlier_ones
     expect(inc1).to_be_visible()
     expect(inc1.get_by_role("link", name="Open INC1")).to_be_visible()
     tab.shot("tablet-board-strip")
+    assert not tab.axe(), dump(tab.axe())
     # The board refreshes by itself: the earlier section stays open.
     seq = note(web_server, ids["ad"])
     expect(tab.page.locator(".dayline")).to_contain_text(f"{seq} events")
@@ -187,6 +188,7 @@ def test_a_phone_shows_the_strip_and_the_first_cards_with_the_menu_behind_a_butt
     box = link.bounding_box()
     assert box is not None and box["height"] >= 48 and box["width"] >= 120, box
     tab.shot("phone-board-menu-open")
+    assert not tab.axe(), dump(tab.axe())
     link.click()
     page.wait_for_url(f"**/p/{PROD}/incidents")
     expect(page.get_by_role("button", name="Menu")).to_contain_text("Incidents")
@@ -252,3 +254,20 @@ def test_with_reduced_motion_a_new_alarm_is_ringed_not_flashed(
                           " return [s.animationName, s.outlineStyle]; }")
     assert style == ["none", "solid"], style
     assert not page_errors(tab), page_errors(tab)
+
+
+def test_without_javascript_the_phone_menu_stays_open_and_no_mute_button_shows(
+        chromium: Any, web_server: Served) -> None:
+    ctx = chromium.new_context(viewport=PHONE, base_url=web_server.url,
+                               java_script_enabled=False)
+    try:
+        tab = Tablet(ctx.new_page(), web_server.url)
+        tab.sign_in("lee")
+        tab.open("")
+        sections = tab.page.get_by_role("navigation", name="Sections")
+        expect(sections.get_by_role("link", name="Incidents")).to_be_visible()
+        expect(tab.page.locator(".menu-toggle")).to_be_hidden()
+        expect(tab.page.locator("#alarm-sound")).to_be_hidden()
+        expect(tile(tab, "out").locator(".n")).to_have_text("0")
+    finally:
+        ctx.close()
