@@ -226,8 +226,16 @@
     if (!audio) { try { audio = new Ctx(); } catch (e) { return null; } }
     return audio;
   }
+  // Until then the board says so under the mute button.
+  function soundHint() {
+    const hint = document.querySelector(".sound-hint");
+    const ua = navigator.userActivation;
+    if (hint) hint.hidden = muted() || !ua || ua.hasBeenActive;
+  }
   function unlockAudio() {
     if (!document.getElementById("board")) return;
+    const hint = document.querySelector(".sound-hint");
+    if (hint) hint.hidden = true;
     const ctx = audioContext();
     if (ctx && ctx.state === "suspended") ctx.resume();
   }
@@ -269,7 +277,9 @@
       const ls = store("localStorage");
       if (ls) { if (muted()) ls.removeItem(MUTE_KEY); else ls.setItem(MUTE_KEY, "1"); }
       showMute(btn);
+      soundHint();
     });
+    soundHint();
   }
   function wireAlarms() {
     const board = document.getElementById("board");
