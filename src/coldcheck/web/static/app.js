@@ -44,6 +44,7 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     const root = e.detail.target.parentNode || document;
     wire(root);
+    if (e.detail.target.id === "board" || root.querySelector("#board")) wireAlarms();
     if (!showProblem(root)) focusFirst(root);
   });
 
@@ -187,6 +188,133 @@
     });
   }
 
+  // ---- the menu behind a button on narrow screens ----
+  // Without this script the button stays hidden and the menu stays open.
+  function wireMenu() {
+    const btn = document.querySelector(".menu-toggle");
+    const top = btn && btn.closest(".top");
+    if (!btn || !top) return;
+    btn.hidden = false;
+    top.classList.add("js-menu");
+    btn.addEventListener("click", function () {
+      const open = btn.getAttribute("aria-expanded") !== "true";
+      btn.setAttribute("aria-expanded", open ? "true" : "false");
+      top.classList.toggle("menu-open", open);
+      if (open) { const first = document.querySelector("#sections a"); if (first) first.focus(); }
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && top.classList.contains("menu-open")) {
+        btn.setAttribute("aria-expanded", "false"); top.classList.remove("menu-open"); btn.focus();
+      }
+    });
+  }
+
+  // ---- the board's alarms: a newly overdue or frozen weapon flashes and beeps once ----
+  // What was already showing is kept per production (localStorage), so a reload
+  // or the 30 s refresh does not sound again for the same weapon; a weapon that
+  // clears and comes back sounds again. The sound is a WebAudio beep (no audio
+  // file); the mute button is remembered in localStorage. Browsers only let a
+  // page play sound after a tap on it: the first tap anywhere unlocks it.
+  const MUTE_KEY = "coldcheck.board.muted";
+  const FLASH_MS = 120000;
+  const flashing = {};  // alarm key -> when it stops flashing (this tab)
+  let audio = null;
+  let earlierOpen = false;
+  function store(kind) { try { return window[kind]; } catch (e) { return null; } }
+  function muted() { const ls = store("localStorage"); return !!ls && ls.getItem(MUTE_KEY) === "1"; }
+  function audioContext() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    if (!audio) { try { audio = new Ctx(); } catch (e) { return null; } }
+    return audio;
+  }
+  // Until then the board says so under the mute button.
+  function soundHint() {
+    const hint = document.querySelector(".sound-hint");
+    const ua = navigator.userActivation;
+    if (hint) hint.hidden = muted() || !ua || ua.hasBeenActive;
+  }
+  function unlockAudio() {
+    if (!document.getElementById("board")) return;
+    const hint = document.querySelector(".sound-hint");
+    if (hint) hint.hidden = true;
+    const ctx = audioContext();
+    if (ctx && ctx.state === "suspended") ctx.resume();
+  }
+  function beep() {
+    const btn = document.getElementById("alarm-sound");
+    if (btn) btn.dataset.alarms = String(parseInt(btn.dataset.alarms || "0", 10) + 1);
+    // Before any tap the browser would refuse to start the sound: do not ask.
+    const ua = navigator.userActivation;
+    if (!audio && ua && !ua.hasBeenActive) return;
+    const ctx = audioContext();
+    if (!ctx) return;
+    if (ctx.state === "suspended") ctx.resume();
+    // Three short high tones: loud enough on a noisy set, over in half a second.
+    [0, 0.18, 0.36].forEach(function (at) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = "square";
+      osc.frequency.value = 1760;
+      const t = ctx.currentTime + at;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.4, t + 0.01);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.14);
+      osc.connect(gain); gain.connect(ctx.destination);
+      osc.start(t); osc.stop(t + 0.15);
+    });
+  }
+  function showMute(btn) {
+    const on = muted();
+    btn.setAttribute("aria-pressed", on ? "true" : "false");
+    const icon = btn.querySelector(".sound-icon");
+    if (icon) icon.textContent = on ? "⊘" : "♪";
+  }
+  function wireMute() {
+    const btn = document.getElementById("alarm-sound");
+    if (!btn) return;
+    btn.hidden = false;
+    showMute(btn);
+    btn.addEventListener("click", function () {
+      const ls = store("localStorage");
+      if (ls) { if (muted()) ls.removeItem(MUTE_KEY); else ls.setItem(MUTE_KEY, "1"); }
+      showMute(btn);
+      soundHint();
+    });
+    soundHint();
+  }
+  function wireAlarms() {
+    const board = document.getElementById("board");
+    const btn = document.getElementById("alarm-sound");
+    if (!board) return;
+    const key = "coldcheck.board.seen." + (btn ? btn.dataset.production : location.pathname);
+    const ls = store("localStorage");
+    let seen = [];
+    try { seen = JSON.parse((ls && ls.getItem(key)) || "[]"); } catch (e) { seen = []; }
+    const now = Date.now();
+    const flags = Array.from(board.querySelectorAll("[data-alarm]"));
+    const current = flags.map(function (f) { return f.dataset.alarm; });
+    const fresh = current.filter(function (k) { return seen.indexOf(k) < 0; });
+    fresh.forEach(function (k) { flashing[k] = now + FLASH_MS; });
+    flags.forEach(function (f) {
+      if ((flashing[f.dataset.alarm] || 0) > now) {
+        f.classList.add("flash");
+        f.closest(".weapon").classList.add("flash");
+        const tile = board.querySelector(".tile[data-count=" + f.dataset.alarm.split(":")[1] + "]");
+        if (tile) tile.classList.add("flash");
+      }
+    });
+    if (ls) ls.setItem(key, JSON.stringify(current));
+    if (fresh.length && !muted()) beep();
+    const earlier = board.querySelector("details.earlier");
+    if (earlier) {
+      if (earlierOpen) earlier.open = true;
+      earlier.addEventListener("toggle", function () { earlierOpen = earlier.open; });
+    }
+  }
+  document.addEventListener("pointerdown", unlockAudio, true);
+  document.addEventListener("keydown", unlockAudio, true);
+
   // ---- scanning QR codes: BarcodeDetector where the browser has it, else jsQR ----
   const scanner = { stream: null, onCode: null, running: false };
   function loadJsQR() {
@@ -303,6 +431,9 @@
     if (photo) photo.addEventListener("change", function () { if (photo.files.length) decodeFile(photo.files[0]); photo.value = ""; });
     document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeScanner(); });
     wire(document);
+    wireMenu();
+    wireMute();
+    wireAlarms();
     wireLive();
     focusFirst(document);
   });

@@ -10,11 +10,12 @@ from starlette.responses import Response
 
 from ...documents import default_day
 from ...domain.errors import NotFound
-from ...domain.events import EVENT_TYPES
+from ...domain.events import EVENT_TYPES, parse_utc
 from ...domain.weapons import Weapon
 from ...services import queries
 from ..access import Page, production_page
 from ..http import Req, go, json_response, render, view
+from ..present import load_class
 
 
 def weapon_rows(page: Page, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -47,6 +48,63 @@ def _minutes(page: Page, at: str | None) -> int | None:
     return minutes_since(at, page.now)
 
 
+def since(page: Page) -> str | None:
+    """When the board's present began: the open day's opening, else the last
+    day's wrap (None before any day). Alerts that arose before it are earlier ones."""
+    st = page.st
+    day = st.day()
+    if day is not None:
+        want, ident = "day.opened", day.id
+    else:
+        closed = [d for d in st.days.values() if not d.open]
+        if not closed:
+            return None
+        want, ident = "day.wrapped", closed[-1].id
+    for e in reversed(page.events(page.seqs(ident))):
+        if e["type"] == want:
+            return str(e["at"])
+    return None
+
+
+def split_alerts(st: Any, alerts: list[dict[str, str]],
+                 start: str | None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The board's alerts as (current, earlier): earlier ones arose before
+    ``start`` (on a day already wrapped: an open incident, an unacknowledged
+    complaint, a weapon frozen then) or concern only closed incidents. Overdue
+    weapons, rentals, role conflicts and the ledger's alerts are always current.
+    Earlier ones are still shown, folded away, never dropped."""
+    current: list[dict[str, str]] = []
+    earlier: list[dict[str, str]] = []
+    for a in alerts:
+        kind, _, ident = a["subject"].partition(":")
+        origin: str | None = None
+        closed = False
+        if kind == "incident" and ident in st.incidents:
+            inc = st.incidents[ident]
+            origin, closed = inc.opened_at, not inc.open
+        elif kind == "complaint" and ident in st.complaints:
+            origin = st.complaints[ident].filed_at
+        elif a["code"] == "CUSTODY_WEAPON_FROZEN" and ident in st.weapons:
+            incs = [st.incidents[i] for i in st.weapons[ident].frozen_by if i in st.incidents]
+            if incs:
+                origin = max(i.opened_at for i in incs)
+                closed = not any(i.open for i in incs)
+        old = closed or (start is not None and origin is not None
+                         and parse_utc(origin) < parse_utc(start))
+        (earlier if old else current).append(a)
+    return current, earlier
+
+
+def strip(rows: list[dict[str, Any]], alerts: list[dict[str, str]]) -> dict[str, int]:
+    """The counts at the top of the board: weapons out (issued), hot (blanks in
+    them), frozen and overdue."""
+    live = [r for r in rows if r["state"] != "retired"]
+    return {"out": sum(r["state"] == "issued" for r in live),
+            "hot": sum(load_class(r["load"]) == "hot" for r in live),
+            "frozen": sum(r["state"] == "frozen" for r in live),
+            "overdue": len({a["subject"] for a in alerts if a["code"] == "CUSTODY_OVERDUE"})}
+
+
 def board_ctx(page: Page) -> dict[str, Any]:
     # Page views run in a worker thread: the checkpoint read may block.
     data = queries.board(page.st, page.now,
@@ -54,7 +112,11 @@ def board_ctx(page: Page) -> dict[str, Any]:
     report_day = default_day(page.st, page.now)
     report = (f"/api/v1/productions/{page.production}/reports/daily/{report_day}.pdf"
               if page.can("report.daily") else None)
-    return {"rows": weapon_rows(page, data), "alerts": data["alerts"], "day": page.st.day(),
+    rows = weapon_rows(page, data)
+    current, earlier = split_alerts(page.st, data["alerts"], since(page))
+    return {"rows": rows, "alerts": data["alerts"], "day": page.st.day(),
+            "current_alerts": current, "earlier_alerts": earlier,
+            "counts": strip(rows, data["alerts"]),
             "report_day": report_day, "report_url": report,
             "lots": list(page.st.lots.values()),
             "stream": f"/api/v1/productions/{page.production}/events/stream",
