@@ -51,7 +51,7 @@ def receive_weapon(s: ProductionState, *, serial: str, make: str, model: str, ca
     s.storage_loc(storage)
     a = s.person(armorer)
     wid = s.next_id("W")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("weapon.receive", f"serial:{serial}"))
     return [ev("weapon.received", weapon=wid, serial=serial,
                make=text(make, "make", bound=bounds.NAME),
@@ -90,7 +90,7 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
     if kind == "dummy" and load is not None:
         raise InvalidInput("INVALID_INPUT", "dummies have no load")
     lid = s.next_id("L")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("ammo.intake", f"supplier_lot:{supplier_lot}"))
     return [ev("ammo.lot_received", lot=lid, kind=kind, load=load, calibre=calibre,
                supplier=supplier, supplier_lot=supplier_lot, count=count_, storage=storage)]
@@ -118,7 +118,7 @@ def verify_rounds(s: ProductionState, *, lot: str, count_: int, method: str, arm
         raise InvalidInput("INVALID_INPUT", f"lot {lot} has {unverified} unverified rounds on "
                            f"hand; cannot verify {total}", unverified=unverified)
     a = s.person(armorer)
-    refuse_or_pass(s, checks.people.armorer(a, at) + _lot_usable(s, lt),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone) + _lot_usable(s, lt),
                    refusal=refused_action("ammo.verify", f"lot:{lot}"))
     out = [ev("ammo.round_verified", lot=lot, round=lt.verified_total + i + 1, method=method,
               verified_by=armorer) for i in range(count_)]
@@ -149,7 +149,7 @@ def inspect(s: ProductionState, *, weapon: str, armorer: str, positions: list[di
     sc = s.scene(scene) if scene else None
     iid = s.next_id("IN")
     refused_move(w, "inspect")  # a frozen weapon: CUSTODY_WEAPON_FROZEN, below
-    violations = [*checks.people.armorer(a, at),
+    violations = [*checks.people.armorer(a, at, s.zone),
                   *checks.handoff.inspector_holds(w, a),
                   *checks.custody.not_frozen(w, "inspect"),
                   *checks.maintenance.not_grounded(s, w)]
@@ -276,7 +276,7 @@ def issue(s: ProductionState, *, weapon: str, armorer: str, performer: str, scen
     # refusal, and it is recorded (review: it was lost to the state check).
     if not (w.state == "issued" and w.custodian != armorer):
         refused_move(w, "issue")  # frozen, in storage or returned: refused below
-    v = [*checks.people.armorer(a, at),
+    v = [*checks.people.armorer(a, at, s.zone),
          *checks.handoff.to_performer(w, p),
          *checks.handoff.issuer_holds(w, a),
          *checks.custody.not_frozen(w, "issue"),
@@ -334,7 +334,7 @@ def return_weapon(s: ProductionState, *, weapon: str, performer: str, armorer: s
     held = checks.handoff.returner_holds(w, p) or checks.handoff.to_performer(w, p)
     if not held:
         next_state(w, "return")
-    v = [*checks.people.armorer(a, at), *held]
+    v = [*checks.people.armorer(a, at, s.zone), *held]
     count(fired, "rounds fired", high=w.load_count)
     count(lost, "rounds lost", high=w.load_count - fired)
     duds = len([d for d in s.duds_of(weapon=w.id) if d["seq"] > w.last_custody_seq])
@@ -403,7 +403,7 @@ def record_dud(s: ProductionState, *, weapon: str, armorer: str, at: datetime,
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} "
                            f"({'retired' if w.state == 'retired' else w.kind}) fires nothing")
     note = text(description or "failed to fire", "description")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("weapon.dud", f"weapon:{w.id}"))
     sc = s.scenes.get(w.scene or "") if w.state == "issued" else None
     misfire = checks.incident.dud_is_routine(s, w, sc)
@@ -425,7 +425,7 @@ def store(s: ProductionState, *, weapon: str, storage: str, armorer: str,
     held = checks.handoff.storer_holds(w, a)
     if not held:
         next_state(w, "store")
-    v = [*checks.people.armorer(a, at), *held, *checks.incident.frozen_weapon_emptied(w)]
+    v = [*checks.people.armorer(a, at, s.zone), *held, *checks.incident.frozen_weapon_emptied(w)]
     refuse_or_pass(s, v, refusal=refused_action("weapon.store", f"weapon:{w.id}"))
     unloaded = ({"lot": w.load_lot, "count": w.load_count}
                 if w.load_count and w.state != "frozen" else None)
@@ -498,7 +498,7 @@ def record_evidence(s: ProductionState, *, weapon: str, incident: str, position:
         raise InvalidInput("INVALID_INPUT", f"incident {inc.id} is not an open incident naming "
                            f"weapon {w.id}")
     next_state(w, "record_evidence")
-    v = [*checks.people.armorer(a, at), *checks.handoff.evidence_taker_holds(w, a)]
+    v = [*checks.people.armorer(a, at, s.zone), *checks.handoff.evidence_taker_holds(w, a)]
     refuse_or_pass(s, v,
                    refusal=refused_action("ammo.evidence", f"weapon:{w.id}"))
     out: list[NewEvent] = []
@@ -520,7 +520,7 @@ def destroy_rounds(s: ProductionState, *, lot: str, count_: int, reason: str, ar
     count(count_, "rounds destroyed", low=1, high=max(lt.on_hand, 1))
     if count_ > lt.on_hand:
         raise InvalidInput("INVALID_INPUT", f"lot {lot} has {lt.on_hand} rounds on hand")
-    v = [*checks.people.armorer(a, at), *checks.incident.not_destroyed(s, lt)]
+    v = [*checks.people.armorer(a, at, s.zone), *checks.incident.not_destroyed(s, lt)]
     refuse_or_pass(s, v, refusal=refused_action("ammo.destroy", f"lot:{lot}"))
     return [ev("ammo.rounds_destroyed", lot=lot, count=count_, reason=text(reason, "reason"),
                armorer=armorer)]
@@ -536,7 +536,7 @@ def retire(s: ProductionState, *, weapon: str, reason: str, armorer: str,
     if w.storage is None:
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is with {w.custodian}: store it "
                            "before it is retired")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("weapon.retire", f"weapon:{w.id}"))
     return [ev("weapon.retired", weapon=w.id, reason=text(reason, "reason"))]
 
@@ -548,7 +548,7 @@ def _maintained(s: ProductionState, w: Weapon, a: Person, action: str,
     """Cleaning and function checks: by an armorer, on a weapon in storage or in
     their hands, never while it is out, loaded for a scene, or frozen."""
     next_state(w, action)
-    refuse_or_pass(s, [*checks.people.armorer(a, at), *checks.handoff.inspector_holds(w, a)],
+    refuse_or_pass(s, [*checks.people.armorer(a, at, s.zone), *checks.handoff.inspector_holds(w, a)],
                    refusal=refused_action(f"weapon.{action}", f"weapon:{w.id}"))
 
 
@@ -598,6 +598,6 @@ def repair(s: ProductionState, *, weapon: str, armorer: str, repair_: str,
     w, a = s.weapon(weapon), s.person(armorer)
     repair_ = text(repair_, "repair")
     next_state(w, "repair_stored" if w.storage else "repair_held")
-    refuse_or_pass(s, [*checks.people.armorer(a, at), *checks.handoff.inspector_holds(w, a)],
+    refuse_or_pass(s, [*checks.people.armorer(a, at, s.zone), *checks.handoff.inspector_holds(w, a)],
                    refusal=refused_action("weapon.repair", f"weapon:{w.id}"))
     return [ev("weapon.repaired", weapon=w.id, armorer=a.id, repair=repair_)]

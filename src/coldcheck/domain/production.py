@@ -152,7 +152,7 @@ def acknowledge_pointing(s: ProductionState, *, scene: str, person: str,
     if not sc.pointing:
         raise InvalidInput("INVALID_INPUT", f"scene {sc.id} has no pointing plan")
     if p.is_armorer:
-        refuse_or_pass(s, checks.people.armorer(p, at),
+        refuse_or_pass(s, checks.people.armorer(p, at, s.zone),
                        refusal=refused_action("scene.pointing_ack", f"scene:{sc.id}"))
         role = "armorer"
     else:
@@ -308,7 +308,7 @@ def wrap(s: ProductionState, *, armorer: str, at: datetime,
     counts (when given) equal to the books; any difference opens an incident."""
     day = open_day(s)
     a = s.person(armorer)
-    v = [*checks.people.armorer(a, at),
+    v = [*checks.people.armorer(a, at, s.zone),
          *checks.wrap.weapons_stored(s.weapons.values()),
          *checks.wrap.lots_balanced(s.lots.values())]
     diff: list[str] = []

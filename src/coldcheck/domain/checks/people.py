@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from ..errors import Violation
@@ -23,11 +23,13 @@ def armorer_only(person: Person) -> list[Violation]:
 
 
 @produces("CUSTODY_QUALIFICATION_EXPIRED")
-def qualification_current(person: Person, at: datetime) -> list[Violation]:
-    """The armorer's qualification has not expired on the day of ``at``; none
-    recorded counts as expired."""
+def qualification_current(person: Person, at: datetime, tz: tzinfo) -> list[Violation]:
+    """The armorer's qualification has not expired on the day of ``at`` on set:
+    the calendar date in ``tz``, the production's zone (``ProductionState.zone``);
+    none recorded counts as expired. A qualification "until 2026-11-24" holds
+    through that day on set, whatever the UTC date is there."""
     exp = person.qualification_expires
-    if exp is not None and date.fromisoformat(exp) >= at.date():
+    if exp is not None and date.fromisoformat(exp) >= at.astimezone(tz).date():
         return []
     return [Violation("CUSTODY_QUALIFICATION_EXPIRED",
                       f"armorer {person.name} ({person.id}) has no valid qualification "
@@ -46,11 +48,12 @@ def role_conflict(person: Person) -> list[Violation]:
                       "must acknowledge", f"person:{person.id}")]
 
 
-def armorer(person: Person, at: datetime) -> list[Violation]:
-    """Can this person act as armorer right now? Someone who is no armorer is
-    refused as such (and only as such); an armorer's qualification and role
-    conflicts are checked next."""
-    return armorer_only(person) or qualification_current(person, at) + role_conflict(person)
+def armorer(person: Person, at: datetime, tz: tzinfo) -> list[Violation]:
+    """Can this person act as armorer right now (``at``, dated in ``tz``, the
+    production's zone)? Someone who is no armorer is refused as such (and only
+    as such); an armorer's qualification and role conflicts are checked next."""
+    return armorer_only(person) or qualification_current(person, at, tz) \
+        + role_conflict(person)
 
 
 @produces("PEOPLE_TRAINING_REQUIRED")

@@ -12,7 +12,7 @@ a log or the ledger.
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from starlette.responses import Response
@@ -36,14 +36,15 @@ EXPIRY_WARNING_DAYS = 30
 # ---- reading -------------------------------------------------------------------
 def qualification(p: Person, page: Page) -> dict[str, str] | None:
     """An armorer's qualification as the list shows it; None for everyone else.
-    "Today" is the rule's own (CUSTODY_QUALIFICATION_EXPIRED compares UTC dates),
-    so the list never says valid when the rule would refuse."""
+    "Today" is the rule's own (CUSTODY_QUALIFICATION_EXPIRED dates the moment in
+    the production's own zone, ``ProductionState.zone``), so the list never says
+    valid when the rule would refuse."""
     if not p.is_armorer:
         return None
     exp = p.qualification_expires
     if exp is None:
         return {"state": "missing", "text": "✖ Not recorded: cannot act as armorer"}
-    today = page.now.astimezone(UTC).date()
+    today = page.now.astimezone(page.st.zone).date()
     until = date.fromisoformat(exp)
     if until < today:
         return {"state": "expired", "text": f"✖ Expired {exp}: cannot act as armorer"}
