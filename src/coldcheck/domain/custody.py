@@ -548,7 +548,8 @@ def _maintained(s: ProductionState, w: Weapon, a: Person, action: str,
     """Cleaning and function checks: by an armorer, on a weapon in storage or in
     their hands, never while it is out, loaded for a scene, or frozen."""
     next_state(w, action)
-    refuse_or_pass(s, [*checks.people.armorer(a, at, s.zone), *checks.handoff.inspector_holds(w, a)],
+    refuse_or_pass(s, [*checks.people.armorer(a, at, s.zone),
+                       *checks.handoff.inspector_holds(w, a)],
                    refusal=refused_action(f"weapon.{action}", f"weapon:{w.id}"))
 
 
@@ -598,6 +599,7 @@ def repair(s: ProductionState, *, weapon: str, armorer: str, repair_: str,
     w, a = s.weapon(weapon), s.person(armorer)
     repair_ = text(repair_, "repair")
     next_state(w, "repair_stored" if w.storage else "repair_held")
-    refuse_or_pass(s, [*checks.people.armorer(a, at, s.zone), *checks.handoff.inspector_holds(w, a)],
+    refuse_or_pass(s, [*checks.people.armorer(a, at, s.zone),
+                       *checks.handoff.inspector_holds(w, a)],
                    refusal=refused_action("weapon.repair", f"weapon:{w.id}"))
     return [ev("weapon.repaired", weapon=w.id, armorer=a.id, repair=repair_)]

@@ -29,9 +29,9 @@ from .errors import NotFound
 from .events import Event
 from .incidents import Complaint, Incident, Inspection, Override
 from .people import Person
-from .zones import zone_or_utc
 from .scenes import Day, Meeting, Scene
 from .weapons import EMPTY_LOAD, Weapon, next_state
+from .zones import zone_or_utc
 
 # Projection kinds, their id prefixes and classes.
 KINDS: dict[str, tuple[str, type]] = {
