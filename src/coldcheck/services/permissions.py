@@ -112,7 +112,8 @@ ACTIONS: dict[str, frozenset[str]] = {
 # as the CLI does. On purpose: on *Rust* the 1st AD declaring a gun cold was the
 # step that failed, and that attempt must be in the record whichever door it came
 # through. Administration (people, members, devices, tokens, storage, the
-# production's time zone, the day's planning, overrides) stays a permission: 403 ACTION_FORBIDDEN, nothing recorded.
+# production's time zone, the day's planning, overrides) stays a permission:
+# 403 ACTION_FORBIDDEN, nothing recorded.
 RULED: frozenset[str] = frozenset({
     "weapon.receive", "lot.receive", "lot.verify", "lot.destroy", "weapon.inspect",
     "inspection.witness", "weapon.issue", "weapon.return", "weapon.handoff", "weapon.store",
