@@ -142,6 +142,7 @@ STATE_DEPENDENT = re.compile("|".join([
     r"^tree size must be 1\.\.\d+, not ", r"^subject must name something on this production ",
     r" holds blanks; only dummies are verified ",
     r"^weapon \S+ \((retired|non_firing_replica|rubber|airsoft)\) fires nothing$",  # duds
+    r"^the time zone is already ",  # the zone the production has: nothing to record
     # two fields together
     r"^dummies have no load$", r"^blanks need a load: ", r"^name a weapon, lot or person$",
     r"^an issue to a performer names the scene$",

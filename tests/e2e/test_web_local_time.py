@@ -68,3 +68,45 @@ def test_without_a_time_zone_pages_show_utc_and_nothing_twice(
     expect(tab.page.locator(".timeline small.utc")).to_have_count(0)
     expect(tab.page.locator("footer.tzline")).to_have_count(0)
     assert time.get_attribute("title") is None
+
+
+def test_the_producer_sets_the_time_zone_on_the_people_page(
+        new_tablet: Any, web_server: Served) -> None:
+    """An unknown name is refused with INVALID_INPUT, saying what to write; a
+    known one is recorded and the pages follow it at once."""
+    tab = new_tablet()
+    tab.sign_in("sam")
+    tab.register()
+    tab.sign_out()
+    tab.sign_in("morgan")
+    tab.open("people")
+    zone = tab.page.locator("#zone")
+    expect(zone).to_contain_text("this server's default")
+    field = zone.get_by_label("Set the production's time zone")
+    field.fill("Auckland")
+    zone.get_by_role("button", name="Set the time zone").click()
+    problem = tab.page.locator("#zone .problem")
+    expect(problem).to_contain_text("INVALID_INPUT")
+    expect(problem).to_contain_text("unknown time zone 'Auckland'")
+    tab.shot("tablet-people-zone-refused")
+    tab.page.reload()
+
+    tab.page.locator("#zone").get_by_label("Set the production's time zone").fill(
+        "Pacific/Auckland")
+    tab.page.locator("#zone").get_by_role("button", name="Set the time zone").click()
+    expect(tab.page.locator(".done")).to_contain_text("Time zone set to Pacific/Auckland")
+    expect(tab.page.locator("#zone")).to_contain_text("Pacific/Auckland (NZ")
+    expect(tab.page.locator("footer.tzline")).to_contain_text("Pacific/Auckland (NZ")
+    tab.shot("tablet-people-zone-set")
+    found = tab.axe()
+    assert not found, dump(found)
+    assert not page_errors(tab), page_errors(tab)
+
+
+def test_only_the_producer_is_offered_the_time_zone_form(
+        new_tablet: Any, web_server: Served) -> None:
+    tab = new_tablet()
+    tab.sign_in("sam")
+    tab.open("people")
+    expect(tab.page.locator("#zone")).to_contain_text("Times are shown in")
+    expect(tab.page.locator("#zone form")).to_have_count(0)

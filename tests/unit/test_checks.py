@@ -149,13 +149,13 @@ CASES = [
          lambda: people.lawful_handler(person("P9", "prop_master"), {"CR1": CRED}),
          "person:P9"),
     Case(people.credential_covers,
-         lambda: people.credential_covers(person("P9", "prop_master"), {"CR1": CRED}, AT, "W1",
+         lambda: people.credential_covers(person("P9", "prop_master"), {"CR1": CRED}, AT, UTC, "W1",
                                           "long_gun"),
-         lambda: people.credential_covers(person("P9", "prop_master"), {"CR1": CRED}, AT, "W1",
+         lambda: people.credential_covers(person("P9", "prop_master"), {"CR1": CRED}, AT, UTC, "W1",
                                           "handgun"), "person:P9"),
     Case(people.qualification_current,
-         lambda: people.qualification_current(person(qualification_expires="2026-11-23"), AT),
-         lambda: people.qualification_current(person(qualification_expires="2026-11-24"), AT),
+         lambda: people.qualification_current(person(qualification_expires="2026-11-23"), AT, UTC),
+         lambda: people.qualification_current(person(qualification_expires="2026-11-24"), AT, UTC),
          "person:P1"),
     Case(people.role_conflict,
          lambda: people.role_conflict(person(role_conflicts=["armorer_other_department"])),
@@ -412,11 +412,11 @@ def test_the_armorer_checks_compose_as_the_decisions_need() -> None:
     """Someone who is no armorer is refused as such, and only as such; an
     armorer's qualification and role conflicts are both reported."""
     no = person("P9", "prop_master", qualification_expires=None, role_conflicts=["x"])
-    assert [v.code for v in people.armorer(no, AT)] == ["CUSTODY_ARMORER_ONLY"]
+    assert [v.code for v in people.armorer(no, AT, UTC)] == ["CUSTODY_ARMORER_ONLY"]
     both = dataclasses.replace(person(qualification_expires=None), role_conflicts=["x"])
-    assert [v.code for v in people.armorer(both, AT)] == [
+    assert [v.code for v in people.armorer(both, AT, UTC)] == [
         "CUSTODY_QUALIFICATION_EXPIRED", "PEOPLE_ROLE_CONFLICT"]
-    assert people.armorer(person(), AT) == []
+    assert people.armorer(person(), AT, UTC) == []
 
 
 def test_checks_are_pure() -> None:
@@ -456,3 +456,19 @@ def test_a_failure_to_fire_outside_a_blank_take_is_a_misfire(w: Weapon, sc: Scen
     assert [v.code for v in found] == ["INCIDENT_DISCHARGE"]
     assert why in found[0].message
     assert incident.dud_is_routine(state(), blanks(state="issued"), a_scene(hot=True)) == []
+
+
+def test_a_qualification_holds_through_its_last_day_on_set_not_in_utc() -> None:
+    """CUSTODY_QUALIFICATION_EXPIRED dates ``at`` in the production's zone: at
+    10:30 UTC on the 24th it is already the 25th in Auckland (expired) and still
+    the 24th in Los Angeles (valid), whatever the UTC date says."""
+    from zoneinfo import ZoneInfo
+
+    until_24 = person(qualification_expires="2026-11-24")
+    late = datetime(2026, 11, 24, 11, 30, tzinfo=UTC)  # 00:30 on the 25th in Auckland
+    assert people.qualification_current(until_24, late, UTC) == []
+    assert [v.code for v in people.qualification_current(
+        until_24, late, ZoneInfo("Pacific/Auckland"))] == ["CUSTODY_QUALIFICATION_EXPIRED"]
+    early = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 19:00 on the 24th in Los Angeles
+    assert people.qualification_current(until_24, early, ZoneInfo("America/Los_Angeles")) == []
+    assert people.qualification_current(until_24, early, UTC) != []

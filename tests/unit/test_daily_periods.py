@@ -55,6 +55,26 @@ def test_without_a_day_named_the_report_is_for_the_open_or_the_last_shooting_day
     assert default_day(st, datetime(2026, 11, 27, 9, 0, tzinfo=UTC)) == "2026-11-27"
 
 
+def test_without_a_day_named_today_is_the_date_on_set_not_the_utc_date() -> None:
+    """Around midnight: at 11:30Z on the 24th it is already the 25th in Auckland;
+    at 03:30Z on the 25th it is still the 24th in Los Angeles. Given no zone,
+    the production's own (from the record), else UTC."""
+    from zoneinfo import ZoneInfo
+
+    from coldcheck.domain.events import utc_text
+
+    st = ProductionState("p")
+    nz_midnight = datetime(2026, 11, 24, 11, 30, tzinfo=UTC)
+    la_evening = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)
+    assert default_day(st, nz_midnight) == "2026-11-24"
+    assert default_day(st, nz_midnight, ZoneInfo("Pacific/Auckland")) == "2026-11-25"
+    assert default_day(st, la_evening) == "2026-11-25"
+    assert default_day(st, la_evening, ZoneInfo("America/Los_Angeles")) == "2026-11-24"
+    st.apply(Event("p", 0, "production.timezone_set", utc_text(nz_midnight), "P1", "cli",
+                   {"timezone": "Pacific/Auckland", "previous": None}))
+    assert default_day(st, nz_midnight) == "2026-11-25"
+
+
 @pytest.mark.parametrize("day", ["2026-11-31", "2026-1-04", "20261124", "2026-11-24T00:00",
                                  "٢٠٢٦-١١-٢٤", "", "today"])
 def test_only_a_real_yyyy_mm_dd_date_is_a_day(day: str) -> None:

@@ -29,6 +29,7 @@ from ..domain.people import ROLES
 from ..domain.production import STORAGE_KINDS
 from ..domain.rules import RULES
 from ..domain.weapons import KINDS as WEAPON_KINDS
+from ..domain.zones import known_zones
 from ..security import PIN_RE
 from ..services.accounts import MAX_PASSWORD, MIN_PASSWORD
 
@@ -226,6 +227,29 @@ class PinIn(In):
     pin: NewPin
     current_pin: Pin | None = Field(
         default=None, description="Your current PIN, needed when one is set.")
+
+
+def _zone_names(schema: dict[str, Any]) -> None:
+    """The OpenAPI enum of a time zone: every IANA name this server's time zone
+    database knows (read when the document is built, not at import)."""
+    schema["enum"] = sorted(known_zones())
+
+
+def _known_zone(value: str) -> str:
+    if value not in known_zones():
+        raise ValueError("not an IANA time zone this server knows (e.g. America/Denver, "
+                         "Europe/London, UTC)")
+    return value
+
+
+class TimezoneIn(In):
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64),
+                        AfterValidator(_known_zone)] = Field(
+        description="An IANA time zone name, exactly as the time zone database spells "
+                    "it (America/Los_Angeles, Pacific/Auckland, UTC): the production's "
+                    "pages, CLI output and today's date follow it; the record and the "
+                    "API stay in UTC.",
+        json_schema_extra=_zone_names)
 
 
 class StorageIn(In):

@@ -31,7 +31,8 @@ def register(root: typer.Typer) -> None:
 def daily(day: Annotated[str | None, typer.Option(
               "--day", metavar="YYYY-MM-DD",
               help="The production day (default: the open shooting day's, else the last "
-                   "one's if dated yesterday or later, else today, UTC).")] = None,
+                   "one's if dated yesterday or later, else today, in the production's time "
+                   "zone).")] = None,
           out_file: Annotated[str | None, typer.Option(
               "--out", metavar="FILE.pdf",
               help="Where to write the PDF ('-': standard output; default "
@@ -56,8 +57,9 @@ def daily(day: Annotated[str | None, typer.Option(
             parse_day(day)  # before opening the database
         ctx = ctx_for(db, production)
         now = ctx.now()
-        the_day = parse_day(day or default_day(ctx.store.state(ctx.production),
-                                               now)).isoformat()
+        st = ctx.store.state(ctx.production)
+        the_day = parse_day(day or default_day(st, now, ctx.settings.zone_for(st.timezone))
+                            ).isoformat()
         target = out_file or f"{ctx.production}-daily-{the_day}.pdf"
         if target != "-":
             # Before the report is built: building it may sign a checkpoint.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from ..domain.errors import ColdcheckError, InvalidInput
@@ -31,6 +31,7 @@ from ..domain.incidents import COMPLAINT_ACK_HOURS
 from ..domain.narrative import describe
 from ..domain.production import alerts
 from ..domain.state import ProductionState
+from ..domain.zones import local_date
 from ..services.context import Context
 from ..services.ledger import latest_checkpoint, sign_checkpoint
 from .wording import (
@@ -67,14 +68,17 @@ def parse_day(value: str) -> date:
                            f"not {value!r}", field="day") from None
 
 
-def default_day(st: ProductionState, now: datetime) -> str:
+def default_day(st: ProductionState, now: datetime, tz: tzinfo | None = None) -> str:
     """The day a report is wanted for when none is named: the open shooting day's;
-    else the last shooting day's if it is dated yesterday (UTC) or later (a day
-    wrapped late, or in a time zone behind UTC); else today (UTC)."""
+    else the last shooting day's if it is dated yesterday or later on set (a day
+    wrapped after midnight); else today on set. "On set" is the calendar in
+    ``tz``, the zone the production's pages show (``Settings.zone_for``); None:
+    the production's own zone from the record (``ProductionState.zone``, UTC when
+    it has set none)."""
     current = st.day()
     if current is not None:
         return current.date
-    today = now.astimezone(UTC).date()
+    today = date.fromisoformat(local_date(now, st.zone if tz is None else tz))
     last = max(st.days.values(), key=lambda d: int(d.id[1:]), default=None)
     if last is not None and date.fromisoformat(last.date) >= today - timedelta(days=1):
         return last.date

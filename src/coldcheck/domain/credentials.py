@@ -72,7 +72,7 @@ def handler(s: ProductionState, p: Person, at: datetime,
     """The handler checks for ``p`` acting on ``w`` (or on ammunition, ``w``
     None): CUSTODY_ARMORER_ONLY, CUSTODY_QUALIFICATION_EXPIRED,
     CUSTODY_CREDENTIAL_NOT_COVERED, PEOPLE_ROLE_CONFLICT (checks.people.handler)."""
-    return checks.people.handler(p, at, s.credentials.get(p.id, {}),
+    return checks.people.handler(p, at, s.zone, s.credentials.get(p.id, {}),
                                  w.id if w is not None else None,
                                  weapon_class(s, w) if w is not None else None)
 
@@ -121,7 +121,7 @@ def classify(s: ProductionState, *, weapon: str, class_: str, armorer: str,
     cover it (an armorer's own qualification is what vouches for the reading)."""
     w = s.weapon(weapon)
     (c,) = _classes([class_])
-    refuse_or_pass(s, checks.people.armorer(s.person(armorer), at),
+    refuse_or_pass(s, checks.people.armorer(s.person(armorer), at, s.zone),
                    refusal=refused_action("weapon.classify", f"weapon:{w.id}"))
     if c in ("blank_only", "replica") and implied_class(w.kind) != c:
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is a {w.kind}: its class is "

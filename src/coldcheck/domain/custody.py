@@ -500,7 +500,7 @@ def record_evidence(s: ProductionState, *, weapon: str, incident: str, position:
         raise InvalidInput("INVALID_INPUT", f"incident {inc.id} is not an open incident naming "
                            f"weapon {w.id}")
     next_state(w, "record_evidence")
-    v = [*checks.people.armorer(a, at), *checks.handoff.evidence_taker_holds(w, a)]
+    v = [*checks.people.armorer(a, at, s.zone), *checks.handoff.evidence_taker_holds(w, a)]
     refuse_or_pass(s, v,
                    refusal=refused_action("ammo.evidence", f"weapon:{w.id}"))
     out: list[NewEvent] = []
@@ -538,7 +538,7 @@ def retire(s: ProductionState, *, weapon: str, reason: str, armorer: str,
     if w.storage is None:
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is with {w.custodian}: store it "
                            "before it is retired")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("weapon.retire", f"weapon:{w.id}"))
     return [ev("weapon.retired", weapon=w.id, reason=text(reason, "reason"))]
 

@@ -153,7 +153,7 @@ def acknowledge_pointing(s: ProductionState, *, scene: str, person: str,
     if not sc.pointing:
         raise InvalidInput("INVALID_INPUT", f"scene {sc.id} has no pointing plan")
     if p.is_armorer:
-        refuse_or_pass(s, checks.people.armorer(p, at),
+        refuse_or_pass(s, checks.people.armorer(p, at, s.zone),
                        refusal=refused_action("scene.pointing_ack", f"scene:{sc.id}"))
         role = "armorer"
     else:

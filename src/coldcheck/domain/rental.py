@@ -118,7 +118,7 @@ def open_receipt(s: ProductionState, *, vendor: str, manifest: list[dict[str, An
     ag, ins, due = _terms(agreement, insurance, due_back)
     a = s.person(armorer)
     rid = s.next_id("RC")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("receipt.open", f"vendor:{v['id']}"))
     return [ev("receipt.opened", receipt=rid, vendor=v["id"], agreement=ag, insurance=ins,
                due_back=due, manifest=lines, armorer=a.id)]
@@ -169,7 +169,7 @@ def check_item(s: ProductionState, *, receipt: str, armorer: str, at: datetime,
     if missing:
         difference, found_count = "missing_item", 0
         condition = text(condition or "not delivered", "condition")
-        refuse_or_pass(s, checks.people.armorer(a, at),
+        refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                        refusal=refused_action("receipt.check", f"receipt:{rc['id']}"))
     else:
         condition = text(condition, "condition")
@@ -215,7 +215,7 @@ def check_item(s: ProductionState, *, receipt: str, armorer: str, at: datetime,
                     if on is None:
                         raise InvalidInput("INVALID_INPUT", f"accessory for serial "
                                            f"{item['for_serial']}: check that weapon in first")
-                refuse_or_pass(s, checks.people.armorer(a, at),
+                refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                                refusal=refused_action("receipt.check", f"receipt:{rc['id']}"))
                 accessory = s.next_id("AC")
                 out = [ev("accessory.added", accessory=accessory, weapon=on,
@@ -256,7 +256,7 @@ def sign_receipt(s: ProductionState, *, receipt: str, armorer: str, at: datetime
                            f"{', '.join(map(str, open_lines))} not checked in (or recorded "
                            "missing) yet", lines=open_lines)
     a = s.person(armorer)
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("receipt.sign", f"receipt:{rc['id']}"))
     return [ev("receipt.signed", receipt=rc["id"], armorer=a.id, lines=len(rc["manifest"]),
                differences=differences(rc))]
@@ -267,7 +267,7 @@ def sign_receipt(s: ProductionState, *, receipt: str, armorer: str, at: datetime
 def add_accessory(s: ProductionState, *, weapon: str, description: str, armorer: str,
                   at: datetime, count_: int = 1, serial: str = "") -> list[NewEvent]:
     w, a = s.weapon(weapon), s.person(armorer)
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("accessory.add", f"weapon:{w.id}"))
     return [ev("accessory.added", accessory=s.next_id("AC"), weapon=w.id,
                description=text(description, "description", bound=bounds.NAME),
@@ -281,7 +281,7 @@ def found_accessory(s: ProductionState, *, accessory: str, armorer: str,
     if acc["state"] != "missing":
         raise Conflict("ACCESSORY_NOT_MISSING", f"accessory {acc['id']} is {acc['state']}, "
                        "not missing")
-    refuse_or_pass(s, checks.people.armorer(a, at),
+    refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                    refusal=refused_action("accessory.found", f"accessory:{acc['id']}"))
     return [ev("accessory.found", accessory=acc["id"], weapon=acc["weapon"], armorer=a.id)]
 
@@ -335,7 +335,7 @@ def return_to_vendor(s: ProductionState, *, vendor: str, armorer: str, at: datet
             raise InvalidInput("INVALID_INPUT", f"weapon {ident} goes back with its condition "
                                "out noted")
         conds[ident] = text(c or "as counted", f"condition of {ident}")
-    viol = [*checks.people.armorer(a, at)]
+    viol = [*checks.people.armorer(a, at, s.zone)]
     for w in ws:
         viol += checks.rental.weapon_returnable(s, s.weapon(w))
     for lot in ls:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from datetime import tzinfo
 from typing import Any, Generic, TypeVar
 
 from .ammunition import Lot
@@ -30,6 +31,7 @@ from .incidents import Complaint, Incident, Inspection, Override
 from .people import Person
 from .scenes import Day, Meeting, Scene
 from .weapons import EMPTY_LOAD, Weapon, next_state
+from .zones import zone_or_utc
 
 # Projection kinds, their id prefixes and classes.
 KINDS: dict[str, tuple[str, type]] = {
@@ -192,6 +194,14 @@ class ProductionState:
 
     def storage_loc(self, i: str) -> dict[str, Any]:
         return self._get(self.storage, "storage location", i)  # type: ignore[no-any-return]
+
+    @property
+    def zone(self) -> tzinfo:
+        """The production's own time zone (``production.timezone_set``), from the
+        record alone: UTC when it has set none (the server's default zone is a
+        setting, not an event, so the rules never read it) or when this machine
+        does not know the zone. The rules' calendar: what "today" is on set."""
+        return zone_or_utc(self.timezone)
 
     def day(self) -> Day | None:
         return self.days.get(self.current_day) if self.current_day else None

@@ -49,6 +49,17 @@ def check_zone(name: str) -> str:
     return name
 
 
+def zone_or_utc(name: str | None) -> tzinfo:
+    """The zone named ``name``; UTC for None, or for a name this machine's time
+    zone database does not know (a ledger moved to a machine without tzdata)."""
+    if name is None:
+        return UTC
+    try:
+        return zone(name)
+    except ValueError:
+        return UTC
+
+
 def local_date(at: datetime, tz: tzinfo) -> str:
     """The calendar date (YYYY-MM-DD) on set at the instant ``at``."""
     if at.tzinfo is None:

@@ -70,6 +70,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "person.renew_qualification": _r(*QUALIFICATION_RENEWERS),  # the domain checks it too
     "person.credential": _r(*QUALIFICATION_RENEWERS),  # record or revoke a credential
     "member.manage": _r("producer"),
+    "production.set_timezone": _r("producer"),  # the domain checks it too
     "device.manage": _r("armorer", "producer"),
     "storage.add": ARMORERS,
     # weapons and ammunition
@@ -116,8 +117,9 @@ ACTIONS: dict[str, frozenset[str]] = {
 # rule's code and record the attempt (`action.refused`, `weapon.handoff_refused`),
 # as the CLI does. On purpose: on *Rust* the 1st AD declaring a gun cold was the
 # step that failed, and that attempt must be in the record whichever door it came
-# through. Administration (people, members, devices, tokens, storage, the day's
-# planning, overrides) stays a permission: 403 ACTION_FORBIDDEN, nothing recorded.
+# through. Administration (people, members, devices, tokens, storage, the
+# production's time zone, the day's planning, overrides) stays a permission:
+# 403 ACTION_FORBIDDEN, nothing recorded.
 RULED: frozenset[str] = frozenset({
     "weapon.receive", "lot.receive", "lot.verify", "lot.destroy", "weapon.inspect",
     "inspection.witness", "weapon.issue", "weapon.return", "weapon.handoff", "weapon.store",

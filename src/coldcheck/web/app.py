@@ -46,6 +46,7 @@ def routes() -> list[BaseRoute]:
         get(p + "/people/{person}", people.person_page),
         post(p + "/people/{person}/briefing", people.brief),
         get(p + "/me/pin", people.my_pin), post(p + "/me/pin", people.set_my_pin),
+        post(p + "/timezone", people.set_timezone),
         get(p + "/scan", board.scan_page), get(p + "/resolve", board.resolve_json),
         get(p + "/labels", board.labels),
         get(p + "/labels/{kind}/{ident}.png", board.label_png),

@@ -45,6 +45,7 @@ from ..schemas import (
     SceneIn,
     StorageIn,
     StoreIn,
+    TimezoneIn,
     VerifyIn,
     WeaponIn,
     WitnessIn,
@@ -130,6 +131,15 @@ def set_own_pin(body: PinIn, call: Annotated[Call, act("person.set_own_pin")]) -
 def add_storage(body: StorageIn, call: Annotated[Call, act("storage.add")]) -> Response:
     return call.record(lambda ctx: a.add_storage(ctx, name=body.name, kind=body.kind,
                                                  actor=call.person))
+
+
+@router.post(PREFIX + "/timezone", tags=TAGS, response_model=Recorded,
+             summary="Set the production's time zone (the producer): pages, CLI output and "
+                     "today's date follow it; the record stays UTC")
+def set_timezone(body: TimezoneIn,
+                 call: Annotated[Call, act("production.set_timezone")]) -> Response:
+    return call.record(lambda ctx: a.set_timezone(ctx, timezone=body.timezone,
+                                                  actor=call.person))
 
 
 # ---- weapons and ammunition ------------------------------------------------------

@@ -145,7 +145,7 @@ def armorer_signs(s: ProductionState, armorer: Person, at: datetime,
     """The armorer signing passes the armorer checks; only what still blocks
     counts (an acknowledged role conflict does not stop a signature)."""
     a = armorer
-    if a.is_armorer and not rules.blocking(s, armorer_checks(a, at)):
+    if a.is_armorer and not rules.blocking(s, armorer_checks(a, at, s.zone)):
         return []
     return [Violation("INCIDENT_CLOSE_NEEDS_ACTION",
                       f"{a.name} ({a.id}) cannot sign as armorer", subject)]

@@ -49,7 +49,7 @@ def grounding_signed(s: ProductionState, armorer: Person, supervisor: Person, at
     people, neither one's PIN recorded by the other."""
     a, sup = armorer, supervisor
     out: list[Violation] = []
-    if not a.is_armorer or rules.blocking(s, armorer_checks(a, at)):
+    if not a.is_armorer or rules.blocking(s, armorer_checks(a, at, s.zone)):
         out.append(Violation("CUSTODY_WEAPON_GROUNDED",
                              f"{a.name} ({a.id}) cannot sign as armorer", subject))
     if "safety_supervisor" not in sup.roles:

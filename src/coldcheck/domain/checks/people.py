@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Violation
@@ -39,14 +39,16 @@ def lawful_handler(person: Person, creds: Mapping[str, Mapping[str, Any]]) -> li
 
 @produces("CUSTODY_CREDENTIAL_NOT_COVERED")
 def credential_covers(person: Person, creds: Mapping[str, Mapping[str, Any]], at: datetime,
-                      weapon: str | None, weapon_class: str | None) -> list[Violation]:
+                      tz: tzinfo, weapon: str | None,
+                      weapon_class: str | None) -> list[Violation]:
     """A property master's current credential covers the weapon's class (any
     current credential, for ammunition: ``weapon`` None); a full-automatic
     weapon needs a credential covering ``full_auto`` whoever handles it. An
-    armorer's qualification covers every other class."""
+    armorer's qualification covers every other class. A credential holds
+    through its expiry day on set (the date in ``tz``, the production's zone)."""
     if person.is_armorer and weapon_class != "full_auto":
         return []
-    day = at.date()
+    day = at.astimezone(tz).date()
     now = [c for c in creds.values() if not c["revoked"] and date.fromisoformat(c["expires"])
            >= day]
     if weapon is None and now:
@@ -69,11 +71,13 @@ def credential_covers(person: Person, creds: Mapping[str, Mapping[str, Any]], at
 
 
 @produces("CUSTODY_QUALIFICATION_EXPIRED")
-def qualification_current(person: Person, at: datetime) -> list[Violation]:
-    """The armorer's qualification has not expired on the day of ``at``; none
-    recorded counts as expired."""
+def qualification_current(person: Person, at: datetime, tz: tzinfo) -> list[Violation]:
+    """The armorer's qualification has not expired on the day of ``at`` on set:
+    the calendar date in ``tz``, the production's zone (``ProductionState.zone``);
+    none recorded counts as expired. A qualification "until 2026-11-24" holds
+    through that day on set, whatever the UTC date is there."""
     exp = person.qualification_expires
-    if exp is not None and date.fromisoformat(exp) >= at.date():
+    if exp is not None and date.fromisoformat(exp) >= at.astimezone(tz).date():
         return []
     return [Violation("CUSTODY_QUALIFICATION_EXPIRED",
                       f"armorer {person.name} ({person.id}) has no valid qualification "
@@ -92,24 +96,25 @@ def role_conflict(person: Person) -> list[Violation]:
                       "must acknowledge", f"person:{person.id}")]
 
 
-def armorer(person: Person, at: datetime) -> list[Violation]:
-    """Can this person act as armorer right now? Someone who is no armorer is
-    refused as such (and only as such); an armorer's qualification and role
-    conflicts are checked next."""
-    return armorer_only(person) or qualification_current(person, at) + role_conflict(person)
+def armorer(person: Person, at: datetime, tz: tzinfo) -> list[Violation]:
+    """Can this person act as armorer right now (``at``, dated in ``tz``, the
+    production's zone)? Someone who is no armorer is refused as such (and only
+    as such); an armorer's qualification and role conflicts are checked next."""
+    return armorer_only(person) or qualification_current(person, at, tz) \
+        + role_conflict(person)
 
 
-def handler(person: Person, at: datetime, creds: Mapping[str, Mapping[str, Any]],
+def handler(person: Person, at: datetime, tz: tzinfo, creds: Mapping[str, Mapping[str, Any]],
             weapon: str | None = None, weapon_class: str | None = None) -> list[Violation]:
     """Can this person handle this weapon (or, ``weapon`` None, ammunition) right
     now? An armorer as :func:`armorer`; a property master with a credential, if
     a current one covers the weapon's class; anyone else is refused as no
     armorer. A full-auto weapon needs a credential covering it in every hands."""
     if person.is_armorer:
-        return armorer(person, at) + (
-            credential_covers(person, creds, at, weapon, weapon_class)
+        return armorer(person, at, tz) + (
+            credential_covers(person, creds, at, tz, weapon, weapon_class)
             if weapon_class == "full_auto" else [])
-    return lawful_handler(person, creds) or credential_covers(person, creds, at, weapon,
+    return lawful_handler(person, creds) or credential_covers(person, creds, at, tz, weapon,
                                                                 weapon_class)
 
 

@@ -109,7 +109,7 @@ def board_ctx(page: Page) -> dict[str, Any]:
     # Page views run in a worker thread: the checkpoint read may block.
     data = queries.board(page.st, page.now,
                          signed=queries.signed_size(page.call.state.store, page.st))
-    report_day = default_day(page.st, page.now)
+    report_day = default_day(page.st, page.now, page.tz)
     report = (f"/api/v1/productions/{page.production}/reports/daily/{report_day}.pdf"
               if page.can("report.daily") else None)
     rows = weapon_rows(page, data)

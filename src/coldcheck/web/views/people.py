@@ -12,13 +12,14 @@ a log or the ledger.
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from starlette.responses import Response
 
 from ...domain.events import utc_text
 from ...domain.people import ROLES, Person
+from ...domain.zones import known_zones, zone_note
 from ...services import actions as a
 from ...services.accounts import AccessError
 from ..access import Outcome, Page, authorised, production_page, record, submit
@@ -37,14 +38,15 @@ EXPIRY_WARNING_DAYS = 30
 # ---- reading -------------------------------------------------------------------
 def qualification(p: Person, page: Page) -> dict[str, str] | None:
     """An armorer's qualification as the list shows it; None for everyone else.
-    "Today" is the rule's own (CUSTODY_QUALIFICATION_EXPIRED compares UTC dates),
-    so the list never says valid when the rule would refuse."""
+    "Today" is the rule's own (CUSTODY_QUALIFICATION_EXPIRED dates the moment in
+    the production's own zone, ``ProductionState.zone``), so the list never says
+    valid when the rule would refuse."""
     if not p.is_armorer:
         return None
     exp = p.qualification_expires
     if exp is None:
         return {"state": "missing", "text": "✖ Not recorded: cannot act as armorer"}
-    today = page.now.astimezone(UTC).date()
+    today = page.now.astimezone(page.st.zone).date()
     until = date.fromisoformat(exp)
     if until < today:
         return {"state": "expired", "text": f"✖ Expired {exp}: cannot act as armorer"}
@@ -76,10 +78,21 @@ def row(p: Person, page: Page) -> dict[str, Any]:
             "ack": ack}
 
 
+def zone_ctx(page: Page) -> dict[str, Any]:
+    """The production's time zone as the people page shows it, and, for whoever
+    may change it (the producer), the names to choose from."""
+    own = page.st.timezone
+    shown = page.zone_name
+    return {"zone": {"own": own, "shown": shown,
+                     "note": zone_note(shown, page.tz, page.now),
+                     "default": page.req.state.settings.timezone},
+            "zones": sorted(known_zones()) if page.can("production.set_timezone") else []}
+
+
 def people_ctx(page: Page) -> dict[str, Any]:
     people = sorted(page.st.people.values(), key=lambda p: int(p.id[1:]))
     rows = [row(p, page) for p in people]
-    return {"rows": rows, "topic": DEFAULT_TOPIC,
+    return {**zone_ctx(page), "rows": rows, "topic": DEFAULT_TOPIC,
             "unbriefed": [r["p"] for r in rows if not r["p"].briefed
                           and r["p"].receives],
             "conflicts": [r for r in rows if r["p"].role_conflicts and r["ack"] is None]}
@@ -94,7 +107,7 @@ def people(req: Req) -> Response:
 def credentials(p: Person, page: Page) -> list[dict[str, str]]:
     """A handler's credentials as the page lists them: in force, expiring (within
     30 days), expired or revoked, newest first."""
-    today = page.now.astimezone(UTC).date()
+    today = page.now.astimezone(page.st.zone).date()
     out = []
     for c in reversed(list(page.st.credentials.get(p.id, {}).values())):
         until = date.fromisoformat(c["expires"])
@@ -222,3 +235,21 @@ def set_my_pin(req: Req) -> Response:
 
     return submit(req, attempt, template="my_pin.html", block="pin_form", context=my_pin_ctx,
                   success=lambda o: f"/p/{prod}/me/pin")
+
+
+# ---- the production's time zone ------------------------------------------------
+@view
+def set_timezone(req: Req) -> Response:
+    """The producer sets the production's time zone: what ``POST /timezone`` runs
+    (``production.set_timezone``: anyone else gets ACTION_FORBIDDEN, nothing
+    recorded). A name the time zone database does not know is INVALID_INPUT,
+    saying what to write instead."""
+    f = req.form
+    prod = req.param("production")
+
+    def attempt() -> Outcome:
+        return record(req, "production.set_timezone", lambda ctx, call: a.set_timezone(
+            ctx, timezone=text(f, "timezone", "Time zone"), actor=call.person))
+
+    return submit(req, attempt, template="people.html", block="zone_form",
+                  context=people_ctx, success=lambda o: f"/p/{prod}/people")
