@@ -4,7 +4,7 @@ custody.py, they list the rule checks they apply (:mod:`coldcheck.domain.checks`
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import bounds, checks, rules
@@ -31,7 +31,7 @@ from .people import (
     validate_roles,
 )
 from .state import ProductionState
-from .zones import check_zone, local_date, zone
+from .zones import check_zone
 
 STORAGE_KINDS = ("safe", "cart", "vault", "locker")
 # Who may lead a safety meeting (the 1st AD attends one; the armorer or the
@@ -393,7 +393,7 @@ def credential_alerts(s: ProductionState, at: datetime) -> list[dict[str, str]]:
     """Handlers' credentials expiring within 30 days (the first notice), within 7
     (the second, which says so), or expired and not revoked: the days count on
     the production's calendar."""
-    today = date.fromisoformat(local_date(at, zone(s.timezone or "UTC")))
+    today = at.astimezone(s.zone).date()
     out: list[dict[str, str]] = []
     for p, c, left in expiring(s, today):
         kind = c["type"].replace("_", " ")
