@@ -206,3 +206,8 @@ def test_the_public_page_needs_no_account_and_refuses_what_it_should(
         assert f'class="ticket-number">{e.payload["complaint"]}<' in r.text
         r = c.post("/complaint/not-a-token", data={"text": "x", "form_token": form_token})
         assert r.status_code == 404 and "COMPLAINT_PAGE_UNKNOWN" in r.text
+        # Past the limit per address: 429, with Retry-After (every post above counted).
+        for _ in range(state.complaint_limiter.limit):
+            r = c.post(f"/complaint/{token}", data={"text": "again", "form_token": form_token})
+        assert r.status_code == 429 and "COMPLAINT_RATE_LIMITED" in r.text
+        assert int(r.headers["retry-after"]) > 0

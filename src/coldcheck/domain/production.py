@@ -23,7 +23,6 @@ from .errors import Conflict, InvalidInput
 from .events import NewEvent, parse_utc, utc_text
 from .incidents import COMPLAINT_VIA, DISCHARGE_KINDS, INCIDENT_KINDS, POSTER_PREFIX
 from .narrative import restore_loss
-from .subjects import PERSON_ID
 from .people import (
     QUALIFICATION_RENEWERS,
     require_role,
@@ -31,6 +30,7 @@ from .people import (
     validate_roles,
 )
 from .state import ProductionState
+from .subjects import PERSON_ID
 from .zones import check_zone
 
 STORAGE_KINDS = ("safe", "cart", "vault", "locker")

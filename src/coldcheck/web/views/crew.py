@@ -119,7 +119,9 @@ def _public(req: Req, *, problem: Problem | None = None, filed: dict[str, Any] |
     ctx = {"page": None, "problem": problem, "production_name": name, "filed": filed,
            "form_token": token, "form": req.form if filed is None else {},
            "path": req.request.url.path}
-    resp = render(req, "public_complaint.html", ctx, status=status)
+    wait = problem.extra.get("retry_after") if problem is not None else None
+    resp = render(req, "public_complaint.html", ctx, status=status,
+                  headers={"Retry-After": str(wait)} if status == 429 and wait else None)
     resp.set_cookie(FORM_COOKIE, token, max_age=3600, path="/complaint/", httponly=True,
                     samesite="strict", secure=req.state.settings.cookie_secure)
     return resp
