@@ -41,6 +41,7 @@ def test_the_cart_tablet_files_complaints_for_crew_without_an_account(
     tab.open("complaints")
     tab.page.get_by_role("link", name="File a safety complaint on this tablet").click()
     expect(tab.page.get_by_role("heading", name="File a safety complaint")).to_be_visible()
+    tab.shot("crew-complaint-form")
     assert tab.axe() == []
     # Anonymous: the name typed is dropped, the armorer is not the author.
     tab.page.get_by_label("What is unsafe").fill("Squibs stored next to the craft table")
@@ -77,6 +78,7 @@ def test_the_cart_tablet_files_complaints_for_crew_without_an_account(
     card.get_by_role("button", name=f"Acknowledge {anon}").click()
     card = tab.page.locator("li.complaint", has_text=f"{anon} ·")
     expect(card).to_contain_text("Answer from Lee Okafor: Squibs moved to the magazine box")
+    tab.shot("crew-complaint-list")
     ack = last_event(web_server)
     assert ack.type == "complaint.acknowledged" and ack.payload["complaint"] == anon
     assert page_errors(tab) == []
@@ -105,6 +107,7 @@ def test_the_qr_poster_and_its_public_page(new_tablet: Any, web_server: Served) 
     phone.page.goto(url)
     expect(phone.page.get_by_role("heading", name=re.compile("Safety complaint"))).to_be_visible()
     assert phone.axe() == []
+    phone.shot("crew-complaint-public-form")
     phone.page.get_by_label("What is unsafe").fill("Someone dry-fired the prop gun at lunch")
     phone.page.get_by_label("Send it anonymously").check()
     phone.page.get_by_role("button", name="File the complaint").click()

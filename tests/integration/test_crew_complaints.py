@@ -30,6 +30,7 @@ from coldcheck.config import Settings
 from coldcheck.documents.daily import daily_report
 from coldcheck.domain.errors import ColdcheckError
 from coldcheck.domain.production import alerts
+from coldcheck.domain.state import ProductionState
 from coldcheck.persistence.store import Store
 from coldcheck.services import actions as a
 from coldcheck.services import complaints as cs
@@ -83,7 +84,9 @@ def test_a_complaint_received_on_the_tablet_is_a_complaint_like_any_other(
     assert err.value.code == "INVALID_INPUT"
     r = verify_ledger(w.ctx)
     assert r.ok, r.failures
-    assert store.state(w.production).meta() == st.meta()
+    replayed = ProductionState.replayed(w.production, store.events(w.production))
+    assert replayed.meta() == store.state(w.production).meta()
+    assert replayed.received == st.received and set(replayed.received) == set(ids)
 
 
 def test_the_poster_token_works_until_the_poster_is_replaced_or_revoked(
