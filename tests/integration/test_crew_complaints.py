@@ -28,6 +28,7 @@ from test_web_beside_api import web_sign_in
 
 from coldcheck.config import Settings
 from coldcheck.documents.daily import daily_report
+from coldcheck.documents.pdf import render_html
 from coldcheck.domain.errors import ColdcheckError
 from coldcheck.domain.production import alerts
 from coldcheck.domain.state import ProductionState
@@ -70,6 +71,9 @@ def test_a_complaint_received_on_the_tablet_is_a_complaint_like_any_other(
     opened = {c["id"]: c for c in report.complaints_open}
     assert opened[ids[1]]["by"] == "Sam Ruiz, grip (no account, cart tablet)"
     assert {c["id"] for c in report.complaints_day if c["what"] == "filed"} >= set(ids)
+    html = render_html(report)
+    assert "Sam Ruiz, grip (no account, cart tablet)" in html
+    assert "anonymous (no account, cart tablet)" in html
     # Acknowledged exactly like a filed one.
     a.acknowledge_complaint(w.ctx, complaint=ids[0], by=p["supervisor"], response="Moved it")
     with pytest.raises(ColdcheckError) as err:
@@ -214,3 +218,38 @@ def test_the_public_page_needs_no_account_and_refuses_what_it_should(
             r = c.post(f"/complaint/{token}", data={"text": "again", "form_token": form_token})
         assert r.status_code == 429 and "COMPLAINT_RATE_LIMITED" in r.text
         assert int(r.headers["retry-after"]) > 0
+
+
+def test_the_poster_is_made_and_revoked_by_the_supervisor_on_the_armorers_session(
+        store: Store, backend_settings: Settings, clock: Any) -> None:
+    with api_world(store, backend_settings, clock) as aw:
+        p = aw.world.people
+        csrf = web_sign_in(aw, "armorer")
+        before = store.head(aw.production)
+        # The armorer's own roles may not make one: refused, nothing recorded.
+        r = post(aw, csrf, "complaints/poster")
+        assert r.status_code == 403 and "ACTION_FORBIDDEN" in r.text
+        assert store.head(aw.production) == before
+        page = aw.client.get(f"/p/{aw.production}/complaints/poster").text
+        assert "No QR complaint poster is in use" in page
+        r = post(aw, csrf, "complaints/poster", act_as="BADGE-SUPERVISOR",
+                 act_pin=aw.world.pins["supervisor"])
+        assert r.status_code == 303, r.text
+        e = list(store.events(aw.production))[-1]
+        assert e.type == "complaint.poster_issued" and e.actor == p["supervisor"]
+        assert e.payload["by"] == p["supervisor"]
+        page = aw.client.get(f"/p/{aw.production}/complaints/poster").text
+        url = re.search(r"https://testserver/complaint/[A-Za-z0-9_-]{32}", page)
+        assert url is not None and "<svg" in page
+        assert aw.client.get(url.group(0)).status_code == 200
+        r = post(aw, csrf, "complaints/poster/revoke", act_as="BADGE-PRODUCER",
+                 act_pin=aw.world.pins["producer"])
+        assert r.status_code == 303, r.text
+        assert list(store.events(aw.production))[-1].type == "complaint.poster_revoked"
+        assert aw.client.get(url.group(0)).status_code == 404
+        # Nothing left to revoke: the stable code, nothing recorded.
+        head = store.head(aw.production)
+        r = post(aw, csrf, "complaints/poster/revoke", act_as="BADGE-PRODUCER",
+                 act_pin=aw.world.pins["producer"])
+        assert r.status_code == 409 and "POSTER_NOT_ACTIVE" in r.text
+        assert store.head(aw.production) == head
