@@ -515,20 +515,23 @@ class _Gather:
             if c.acknowledged_at is None:
                 later = ack_later.get(c.id)
                 self.r.complaints_open.append({
-                    "id": c.id, "by": self.name(c.by), "by_name": self.short(c.by),
+                    "id": c.id, "by": self.st.complainant(c, ids=True),
+                    "by_name": self.st.complainant(c),
                     "text": c.text, "filed_at": c.filed_at,
                     "hours": int(hours), "overdue": hours > COMPLAINT_ACK_HOURS,
                     "later": None if later is None else {
                         "seq": later.seq, "at": later.at, "by": self.name(later.payload["by"]),
                         "response": later.payload["response"]}})
         for e in self.mine:
-            if e.type in ("complaint.filed", "complaint.acknowledged"):
+            if e.type in ("complaint.filed", "complaint.received", "complaint.acknowledged"):
                 c = self.st.complaints[e.payload["complaint"]]
+                ack = e.type == "complaint.acknowledged"
                 self.r.complaints_day.append({
                     "seq": e.seq, "at": e.at, "id": c.id,
-                    "what": "filed" if e.type == "complaint.filed" else "acknowledged",
-                    "by": self.name(e.payload["by"]),
-                    "text": c.text if e.type == "complaint.filed" else e.payload["response"]})
+                    "what": "acknowledged" if ack else "filed",
+                    "by": self.name(e.payload["by"]) if ack
+                    else self.st.complainant(c, ids=True),
+                    "text": e.payload["response"] if ack else c.text})
 
 
 def _short_where(where: str) -> str:

@@ -23,6 +23,7 @@ class Bound:
 
 TEXT = Bound(1, 2000)  # descriptions, findings, complaints, responses, notes, reasons
 OVERRIDE_REASON = Bound(10, 2000)  # a soft rule bent needs a reason worth reading
+COMPLAINANT = Bound(0, 120)  # the name (or role) someone without an account gives; may be empty
 NAME = Bound(1, 200)  # people, productions, scenes, storage, makes, models, suppliers, topics
 SERIAL = Bound(1, 64)
 BADGE = Bound(1, 64)

@@ -49,6 +49,13 @@ class NotFound(ColdcheckError):
                          what=what, id=ident)
 
 
+class UnknownPage(ColdcheckError):
+    """A public page's secret address that names nothing (COMPLAINT_PAGE_UNKNOWN):
+    answered as a page that does not exist."""
+
+    kind = "not_found"
+
+
 class Conflict(ColdcheckError):
     kind = "conflict"
 
@@ -137,6 +144,9 @@ ERROR_CODES: dict[str, str] = {
     "SCENE_NOT_PLANNED": "The weapon or performer is not in the scene's plan.",
     "ALREADY_WITNESSED": "The person has already witnessed this inspection.",
     "ALREADY_ACKNOWLEDGED": "The complaint was acknowledged already.",
+    "COMPLAINT_PAGE_UNKNOWN": "The complaint page's address is not the production's current "
+                              "QR poster (mistyped, revoked or replaced by a newer poster).",
+    "POSTER_NOT_ACTIVE": "No QR complaint poster is in use on the production.",
     "KEY_MISSING": "The production's signing key is not in the key folder (or, for a key "
                    "kept in the database, no usable master key file is set).",
     "KEY_MISMATCH": "The key in the key folder (or sealed in the database) is not the key "

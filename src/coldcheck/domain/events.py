@@ -143,6 +143,13 @@ EVENT_TYPES: dict[str, EventType] = dict([
        "An incident closed with a corrective action signed by armorer and supervisor."),
     _e("complaint.filed", "complaint by text", "A safety complaint was filed."),
     _e("complaint.acknowledged", "complaint by response", "A safety complaint was acknowledged."),
+    _e("complaint.received", "complaint text name role via device",
+       "A safety complaint from someone without an account (cart tablet or QR poster), "
+       "anonymous or named."),
+    _e("complaint.poster_issued", "poster nonce by",
+       "A QR poster for complaints without an account was issued; it replaces any before it."),
+    _e("complaint.poster_revoked", "poster by",
+       "The QR complaint poster was revoked: its page no longer takes complaints."),
     _e("rule.overridden", "override rule subject reason supervisor day",
        "The safety supervisor bent a soft rule for a subject, with a reason."),
     _e("action.refused", "action subject codes messages subjects",

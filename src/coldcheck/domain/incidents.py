@@ -8,6 +8,10 @@ INCIDENT_KINDS = ("discharge", "misfire", "squib", "live_ammunition", "failed_ve
                   "count_discrepancy", "complaint", "other")
 DISCHARGE_KINDS = frozenset({"discharge", "misfire", "squib"})
 COMPLAINT_ACK_HOURS = 24
+# How a complaint from someone without an account came in (complaint.received).
+COMPLAINT_VIA = ("tablet", "poster")
+# The id prefix of the QR complaint posters (complaint.poster_issued): QR1, QR2 ...
+POSTER_PREFIX = "QR"
 
 
 @dataclass

@@ -162,12 +162,29 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
                                     f"{p['text']}",
     "complaint.acknowledged": lambda p, n: f"{n(p['by'])} acknowledged {p['complaint']}: "
                                            f"{p['response']}",
+    "complaint.received": lambda p, n: f"{_complainant(p)} filed complaint {p['complaint']} "
+                                       f"without an account, {_via(p['via'])}: {p['text']}",
+    "complaint.poster_issued": lambda p, n: f"{n(p['by'])} issued QR complaint poster "
+                                            f"{p['poster']} (any earlier poster stops working)",
+    "complaint.poster_revoked": lambda p, n: f"{n(p['by'])} revoked QR complaint poster "
+                                             f"{p['poster']}",
     "rule.overridden": lambda p, n: f"{n(p['supervisor'])} overrode {p['rule']} for "
                                     f"{p['subject']}: {p['reason']}",
     "action.refused": lambda p, n: f"REFUSED {p['action']} ({p['subject']}): {_codes(p)}",
     "ledger.restored": lambda p, n: _restored(p),
     "note.added": lambda p, n: f"Note on event {p['refers_to']}: {p['text']}",
 }
+
+
+def _complainant(p: Mapping[str, Any]) -> str:
+    """Who filed a complaint received without an account, as they gave it."""
+    if not p["name"]:
+        return "Someone anonymous"
+    return f"{p['name']} ({p['role']})" if p["role"] else str(p["name"])
+
+
+def _via(via: str) -> str:
+    return {"tablet": "on the cart tablet", "poster": "from the QR poster"}.get(via, via)
 
 
 def restore_loss(p: Mapping[str, Any]) -> str:

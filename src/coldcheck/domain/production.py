@@ -22,7 +22,7 @@ from .credentials import EXPIRY_NOTICE_DAYS, expiring, handler
 from .custody import open_incident
 from .errors import Conflict, InvalidInput
 from .events import NewEvent, parse_utc, utc_text
-from .incidents import DISCHARGE_KINDS, INCIDENT_KINDS
+from .incidents import COMPLAINT_VIA, DISCHARGE_KINDS, INCIDENT_KINDS, POSTER_PREFIX
 from .narrative import restore_loss
 from .people import (
     QUALIFICATION_RENEWERS,
@@ -31,6 +31,7 @@ from .people import (
     validate_roles,
 )
 from .state import ProductionState
+from .subjects import PERSON_ID
 from .zones import check_zone
 
 STORAGE_KINDS = ("safe", "cart", "vault", "locker")
@@ -250,6 +251,54 @@ def acknowledge_complaint(s: ProductionState, *, complaint: str, by: str,
         raise Conflict("ALREADY_ACKNOWLEDGED", f"complaint {c.id} was acknowledged already")
     return [ev("complaint.acknowledged", complaint=c.id, by=p.id,
                response=text(response, "response"))]
+
+
+def receive_complaint(s: ProductionState, *, text_: str, name: str, role: str, via: str,
+                      device: str) -> list[NewEvent]:
+    """A complaint from someone without an account: typed on the cart tablet
+    (``via`` "tablet", ``device`` the tablet's ``device:<id>``) or on the page of
+    the QR poster (``via`` "poster", no device). ``name`` and ``role`` are what
+    they chose to give: both empty for an anonymous complaint. It is a complaint
+    like a filed one (COMPLAINT_ACKNOWLEDGE), acknowledged the same way."""
+    if via not in COMPLAINT_VIA:
+        raise InvalidInput("INVALID_INPUT", f"via must be one of {', '.join(COMPLAINT_VIA)}, "
+                           f"not {via!r}", field="via")
+    if via == "tablet" and not device.startswith("device:"):
+        raise InvalidInput("INVALID_INPUT", "a complaint typed on a tablet names the tablet "
+                           "(device:<id>)", field="device")
+    if via == "poster" and device:
+        raise InvalidInput("INVALID_INPUT", "a complaint from the poster page names no device",
+                           field="device")
+    given = {"name": text(name, "name", bound=bounds.COMPLAINANT),
+             "role": text(role, "role", bound=bounds.COMPLAINANT)}
+    for what, value in given.items():
+        if PERSON_ID.fullmatch(value):  # it would put the complaint in that person's timeline
+            raise InvalidInput("INVALID_INPUT", f"the {what} is words, not a person's id "
+                               f"like {value!r}", field=what)
+    return [ev("complaint.received", complaint=s.next_id("C"), text=text(text_, "complaint"),
+               via=via, device=device, **given)]
+
+
+def issue_poster(s: ProductionState, *, by: str, nonce: str) -> list[NewEvent]:
+    """A new QR complaint poster (the producer or the safety supervisor); the one
+    before it, if any, stops working. ``nonce`` is random: the page's secret
+    address is derived from it on the server and never recorded."""
+    require_role(s.person(by), "safety_supervisor", "producer")
+    if not (16 <= len(nonce) <= 64 and all(c in "0123456789abcdef" for c in nonce)):
+        raise InvalidInput("INVALID_INPUT", "a poster nonce is 16 to 64 hex digits",
+                           field="nonce")
+    last = int(s.poster["poster"][len(POSTER_PREFIX):]) if s.poster else 0
+    return [ev("complaint.poster_issued", poster=f"{POSTER_PREFIX}{last + 1}", nonce=nonce,
+               by=by)]
+
+
+def revoke_poster(s: ProductionState, *, by: str) -> list[NewEvent]:
+    """Revoke the QR complaint poster (the producer or the safety supervisor)."""
+    require_role(s.person(by), "safety_supervisor", "producer")
+    if s.poster is None or s.poster["revoked_at"] is not None:
+        raise Conflict("POSTER_NOT_ACTIVE", "no QR complaint poster is in use: nothing to "
+                       "revoke")
+    return [ev("complaint.poster_revoked", poster=s.poster["poster"], by=by)]
 
 
 _SUBJECT_TABLES = {"person": "people", "weapon": "weapons", "lot": "lots", "scene": "scenes",

@@ -157,6 +157,14 @@ class ProductionState:
         self.accessories: dict[str, dict[str, Any]] = {}
         self.kits_out: dict[str, list[str]] = {}
         self.vendor_returns: dict[str, dict[str, Any]] = {}
+        # Complaints received from someone without an account (complaint.received),
+        # by id: what they gave ("name", "role", both "" if anonymous), "via"
+        # ("tablet" or "poster") and "device". Their Complaint entity has by "";
+        # kept here, like duds, so that ledgers written before verify unchanged.
+        self.received: dict[str, dict[str, str]] = {}
+        # The QR complaint poster last issued ("poster", "nonce", "by", "at",
+        # "revoked_at"), or None: only the last one issued ever works.
+        self.poster: dict[str, Any] | None = None
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
@@ -191,6 +199,24 @@ class ProductionState:
 
     def complaint(self, i: str) -> Complaint:
         return self._get(self.complaints, "complaint", i)  # type: ignore[no-any-return]
+
+    def complainant(self, c: Complaint, *, ids: bool = False) -> str:
+        """Who a complaint is from, in words: the person who filed it (with their
+        id if ``ids``), or, for one received without an account, the name and role
+        given ("anonymous" if none) and where it was typed."""
+        got = self.received.get(c.id)
+        if got is None:
+            p = self.people.get(c.by)
+            if p is None:
+                return c.by
+            return f"{p.name} ({p.id})" if ids else p.name
+        who = got["name"] or "anonymous"
+        if got["name"] and got["role"]:
+            who += f", {got['role']}"
+        elif got["role"]:
+            who += f" ({got['role']})"
+        where = "cart tablet" if got["via"] == "tablet" else "QR poster"
+        return f"{who} (no account, {where})"
 
     def storage_loc(self, i: str) -> dict[str, Any]:
         return self._get(self.storage, "storage location", i)  # type: ignore[no-any-return]
@@ -314,6 +340,9 @@ class ProductionState:
                    if self.credentials else {}),
                 **({"weapon_classes": dict(self.weapon_classes)}
                    if self.weapon_classes else {}),
+                **({"received": {k: dict(v) for k, v in self.received.items()}}
+                   if self.received else {}),
+                **({"poster": dict(self.poster)} if self.poster is not None else {}),
                 **({"rental": json.loads(json.dumps(self._rental()))}
                    if any(self._rental().values()) else {})}
 
@@ -344,6 +373,9 @@ class ProductionState:
         st.credentials = {k: {c: dict(v) for c, v in cs.items()}
                           for k, cs in meta.get("credentials", {}).items()}
         st.weapon_classes = dict(meta.get("weapon_classes", {}))
+        st.received = {k: dict(v) for k, v in meta.get("received", {}).items()}
+        poster = meta.get("poster")
+        st.poster = None if poster is None else dict(poster)
         rental = meta.get("rental") or {}  # absent: nothing rented or kitted yet
         st.vendors = dict(rental.get("vendors", {}))
         st.receipts = dict(rental.get("receipts", {}))
@@ -419,7 +451,8 @@ META_EVENTS = frozenset({"weapon.returned", "weapon.cleaned", "weapon.function_c
                          "vendor.added", "inventory.owner_recorded", "receipt.opened",
                          "receipt.item_checked", "receipt.signed", "accessory.added",
                          "accessory.found", "weapon.kit_issued", "weapon.kit_returned",
-                         "vendor.returned"})
+                         "vendor.returned", "complaint.received", "complaint.poster_issued",
+                         "complaint.poster_revoked"})
 
 ENTITY_TABLES = {"person": "people", "storage": "storage", "weapon": "weapons", "lot": "lots",
            "day": "days", "scene": "scenes", "meeting": "meetings",
@@ -906,6 +939,30 @@ def _complaint(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.complaints[p["complaint"]] = Complaint(id=p["complaint"], by=p["by"], text=p["text"],
                                              filed_at=ev.at)
     return {("complaint", p["complaint"])}
+
+
+@on("complaint.received")
+def _complaint_received(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s._bump("C", p["complaint"])
+    s.complaints[p["complaint"]] = Complaint(id=p["complaint"], by="", text=p["text"],
+                                             filed_at=ev.at)
+    s.received[p["complaint"]] = {"name": p["name"], "role": p["role"], "via": p["via"],
+                                  "device": p["device"]}
+    return {("complaint", p["complaint"])}
+
+
+@on("complaint.poster_issued")
+def _poster_issued(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.poster = {"poster": p["poster"], "nonce": p["nonce"], "by": p["by"], "at": ev.at,
+                "revoked_at": None}
+    return set()
+
+
+@on("complaint.poster_revoked")
+def _poster_revoked(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    if s.poster is not None and s.poster["poster"] == p["poster"]:
+        s.poster["revoked_at"] = ev.at
+    return set()
 
 
 @on("complaint.acknowledged")

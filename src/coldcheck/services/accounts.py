@@ -59,6 +59,8 @@ ACCESS_CODES: dict[str, str] = {
     "LOGIN_RATE_LIMITED": "Too many failed sign-ins from this address: wait, then retry.",
     "PIN_RATE_LIMITED": "Too many wrong PINs entered from this account (whoever's PIN was "
                         "typed): wait, then retry.",
+    "COMPLAINT_RATE_LIMITED": "Too many complaints sent from this address through the QR "
+                              "poster's page in a short time: wait, then retry.",
     "SESSION_EXPIRED": "The session cookie is unknown, signed out or expired: sign in again.",
     "TOKEN_INVALID": "The bearer token is not one this server issued.",
     "TOKEN_EXPIRED": "The bearer token is past its expiry time.",

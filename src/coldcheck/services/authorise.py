@@ -47,7 +47,13 @@ from .context import Context, utc_now
 from .core import check_pin
 from .hub import Hub
 from .idempotency import Outcome
-from .limits import AttemptLimiter, pin_failed, pin_limiter, sign_in_limiter
+from .limits import (
+    AttemptLimiter,
+    complaint_limiter,
+    pin_failed,
+    pin_limiter,
+    sign_in_limiter,
+)
 from .pairing import Pairings
 from .permissions import ACTING, PIN_ACTIONS, RECORDING, allowed, may_ask
 from .readmodel import ReadModel, Replica, event_json
@@ -69,6 +75,7 @@ class AppState:
     clock: Callable[[], datetime]
     limiter: AttemptLimiter = field(default_factory=sign_in_limiter)
     pin_limiter: AttemptLimiter = field(default_factory=pin_limiter)
+    complaint_limiter: AttemptLimiter = field(default_factory=complaint_limiter)
     pairings: Pairings = field(default_factory=Pairings)  # phones' one-time codes
     # SQLite only: a connection the event loop reads on (heads, credentials), so a
     # read request never waits for a worker thread. None on PostgreSQL, where a

@@ -41,6 +41,22 @@ class AttemptLimiter:
             q.popleft()
         return q
 
+    def spend(self, key: str) -> None:
+        """Count one use under ``key``, whatever its outcome: refused once ``limit``
+        uses fall within ``window`` (for pages anyone may post to, where every
+        post counts, not only the failed ones)."""
+        with self._turn:
+            now = time.monotonic()
+            q = self._recent(key, now)
+            if len(q) >= self.limit:
+                wait = int(q[0] + self.window - now) + 1
+                raise AccessError(self.code, f"{self.message}; try again in {wait} s",
+                                  kind="rate_limited", retry_after=wait)
+            q.append(now)
+            if len(self._fails) > 10_000:  # bounded memory: forget idle keys
+                for k in [k for k in self._fails if not self._recent(k, now)]:
+                    del self._fails[k]
+
     @contextmanager
     def attempt(self, key: str, failed: Callable[[BaseException], bool]) -> Iterator[None]:
         """Run one attempt under ``key``: refused when the failures reach the limit,
@@ -94,6 +110,15 @@ def pin_limiter() -> AttemptLimiter:
     everyone's PINs (and how many PINs it can lock on purpose)."""
     return AttemptLimiter("PIN_RATE_LIMITED", "too many wrong PINs entered from this account",
                           limit=20)
+
+
+def complaint_limiter() -> AttemptLimiter:
+    """Posts to the QR poster's public complaint page per client address (each
+    counts, filed or not): the page needs no account, so this is what bounds a
+    script filling the record with complaints. A crew behind one set Wi-Fi
+    shares an address: the limit leaves room for a dozen real complaints."""
+    return AttemptLimiter("COMPLAINT_RATE_LIMITED", "too many complaints sent from this "
+                          "address", limit=12, window=15 * 60)
 
 
 PIN_CODES = frozenset({"PIN_INVALID", "PIN_LOCKED"})

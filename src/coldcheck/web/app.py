@@ -19,7 +19,7 @@ from ..services.authorise import AppState
 from ..services.faults import fault_of
 from .errors import Problem
 from .http import WebGuard, WebHeaders, render_text
-from .views import auth, board, custody, day, people, safety
+from .views import auth, board, crew, custody, day, people, safety
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("coldcheck.web")
@@ -85,6 +85,12 @@ def routes() -> list[BaseRoute]:
         post(p + "/incidents/{incident}/close", safety.close_incident),
         get(p + "/complaints", safety.complaints), post(p + "/complaints", safety.file_complaint),
         post(p + "/complaints/{complaint}/acknowledge", safety.acknowledge_complaint),
+        # complaints from crew without an account (issue 15, part 5)
+        get(p + "/complaints/crew", crew.crew_page), post(p + "/complaints/crew", crew.crew_file),
+        get(p + "/complaints/poster", crew.poster_page),
+        post(p + "/complaints/poster", crew.poster_issue),
+        post(p + "/complaints/poster/revoke", crew.poster_revoke),
+        get("/complaint/{token}", crew.public_page), post("/complaint/{token}", crew.public_file),
         get(p + "/overrides", safety.overrides), post(p + "/overrides", safety.override),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

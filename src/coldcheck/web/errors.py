@@ -128,6 +128,10 @@ NEXT_STEPS: dict[str, str] = {
                          "plan one.",
     "ALREADY_WITNESSED": "Nothing to do: that witness already confirmed.",
     "ALREADY_ACKNOWLEDGED": "Nothing to do: the complaint is acknowledged.",
+    "COMPLAINT_PAGE_UNKNOWN": "Scan the poster on set again, or ask the armorer to file it on "
+                              "the cart tablet (Complaints → File a safety complaint): this "
+                              "poster may have been replaced.",
+    "POSTER_NOT_ACTIVE": "Nothing to revoke: make a new poster if one is needed.",
     "KEY_MISSING": "Restore the production's signing key file (or the master key file, for "
                    "keys kept in the database) on the server.",
     "KEY_MISMATCH": "Restore the production's own signing key file (or the master key file "
@@ -151,6 +155,8 @@ NEXT_STEPS: dict[str, str] = {
     "ACCOUNT_LOCKED": "Wait until the time shown, then sign in again.",
     "LOGIN_RATE_LIMITED": "Wait a few minutes before trying again.",
     "PIN_RATE_LIMITED": "Too many wrong PINs from this account: wait a few minutes.",
+    "COMPLAINT_RATE_LIMITED": "Wait a few minutes and send it again, or file it on the cart "
+                              "tablet with the armorer.",
     "SESSION_EXPIRED": "Sign in again. Your form is kept: submit it again afterwards.",
     "CSRF_FAILED": "Reload the page and submit again.",
     "ACTION_FORBIDDEN": "Ask someone who holds the role this action needs.",

@@ -23,6 +23,17 @@
     if (field && token) field.value = token;
   }, true);
 
+  // A form marked data-once (the QR poster's public page: without an account
+  // there is no idempotency key) is sent once: a second tap while the first is
+  // on its way does nothing (again possible after 10 s, if the network failed).
+  document.addEventListener("submit", function (e) {
+    const f = e.target;
+    if (!f.hasAttribute || !f.hasAttribute("data-once")) return;
+    if (f.dataset.sent) { e.preventDefault(); return; }
+    f.dataset.sent = "1";
+    setTimeout(function () { delete f.dataset.sent; }, 10000);
+  });
+
   function focusFirst(root) {
     const el = (root || document).querySelector("[data-autofocus]");
     if (el) el.focus({ preventScroll: false });
