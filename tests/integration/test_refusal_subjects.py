@@ -70,6 +70,15 @@ def expired_armorer(w: World) -> None:
     w.inspect("revolver", armorer="expired")
 
 
+def uncovered_class(w: World) -> None:
+    a.add_credential(w.ctx, person=w.people["props"], type_="entertainment_firearms_permit",
+                     issuer="California DOJ", number="EFP-1", classes=["handgun"],
+                     expires="2031-01-31", actor=w.people["producer"])
+    a.classify_weapon(w.ctx, weapon=w.weapons["revolver"], weapon_class="long_gun",
+                      armorer=w.people["armorer"])
+    w.inspect("revolver", armorer="props")
+
+
 def stale_inspection(w: World) -> None:
     old = w.inspect("revolver")
     w.inspect("revolver")
@@ -101,6 +110,7 @@ SCENARIOS: dict[str, Scenario] = {
     "AMMO_CALIBRE_MISMATCH": wrong_calibre,
     "CUSTODY_ARMORER_ONLY": not_an_armorer,
     "CUSTODY_QUALIFICATION_EXPIRED": expired_armorer,
+    "CUSTODY_CREDENTIAL_NOT_COVERED": uncovered_class,
     "CUSTODY_INSPECTION_REQUIRED": stale_inspection,
     "SCENE_BLANKS_NEED_HOT": blanks_for_a_cold_scene,
     "INCIDENT_CLOSE_NEEDS_ACTION": closing_without_action,
