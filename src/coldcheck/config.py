@@ -85,10 +85,11 @@ class Settings(BaseSettings):
     timezone: str = Field(
         "UTC",
         description="Default IANA time zone (e.g. America/Denver) for productions that have "
-                    "not set their own (`coldcheck production timezone`): pages and CLI output "
-                    "show times in it with its abbreviation (14:03:27 MST), and its "
-                    "calendar decides what today is. What is recorded, the API and --json "
-                    "stay in UTC.")
+                    "not set their own (`coldcheck production timezone`): pages, CLI output "
+                    "and PDF reports show times in it with its abbreviation (14:03:27 MST), "
+                    "and its calendar dates a day opened without a date. The rules date "
+                    "expiries on the production's own zone, UTC until it sets one. What is "
+                    "recorded, the API and --json stay in UTC.")
 
     @field_validator("origin_host")
     @classmethod
