@@ -254,7 +254,7 @@ def test_a_role_conflict_is_flagged_in_the_list_until_the_safety_supervisor_ackn
     form = tab.page.locator("#person-form")
     form.get_by_label("Full name").fill("Pat Ruiz")
     form.get_by_label("Armorer", exact=True).check()
-    form.get_by_label("Prop master").check()
+    form.get_by_label("Prop master", exact=True).check()
     form.get_by_label("Badge code").fill("B-200")
     form.get_by_label("Armorer qualification valid until").fill("2099-12-31")
     tab.page.get_by_role("button", name="Add this person").click()  # no PIN: not here yet
