@@ -9,6 +9,7 @@ import segno
 from starlette.responses import Response
 
 from ...documents import default_day
+from ...domain.custody import VERIFY_METHODS
 from ...domain.errors import NotFound
 from ...domain.events import EVENT_TYPES, parse_utc
 from ...domain.weapons import Weapon
@@ -165,7 +166,9 @@ def lot_ctx(page: Page, lot: str) -> dict[str, Any]:
 @view
 def lot_page(req: Req) -> Response:
     page = production_page(req)
-    return render(req, "lot.html", page.ctx(**lot_ctx(page, req.param("lot"))))
+    method = req.query("method")
+    return render(req, "lot.html", page.ctx(**lot_ctx(page, req.param("lot")),
+                                            method=method if method in VERIFY_METHODS else ""))
 
 
 # ---- scanning ------------------------------------------------------------------

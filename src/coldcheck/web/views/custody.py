@@ -81,9 +81,14 @@ def verify(req: Req) -> Response:
             ctx, lot=lot, count=count, method=text(f, "method", "Method"),
             armorer=call.person, failed_finding=finding), subjects=[lot])
 
+    # Round by round (``tally``): back to the tally with the method kept, so the
+    # next tap is the next round.
+    method = f.get("method") or ""
+    keep = f"?method={method}" if f.get("tally") and method in VERIFY_METHODS else ""
     return submit(req, attempt, template="lot.html", block="verify_form",
-                  context=lambda p: {**lot_ctx(p, lot), "methods": VERIFY_METHODS},
-                  success=lambda o: f"/p/{prod}/lots/{lot}")
+                  context=lambda p: {**lot_ctx(p, lot), "methods": VERIFY_METHODS,
+                                     "method": method},
+                  success=lambda o: f"/p/{prod}/lots/{lot}{keep}")
 
 
 # ---- inspection -----------------------------------------------------------------------
