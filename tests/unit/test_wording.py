@@ -56,7 +56,7 @@ def test_a_refusal_is_a_sentence_and_its_codes_stand_apart() -> None:
     opened = plain_item({"type": "incident.opened", "text": "INCIDENT INC2 (misfire): x",
                          "payload": {"kind": "misfire", "description": "Rifle failed",
                                      "rule": "INCIDENT_DISCHARGE"}})
-    assert opened["text"] == "Misfire reported: Rifle failed"
+    assert opened["text"] == "Incident opened: Misfire. Rifle failed"
     assert opened["codes"] == ["INCIDENT_DISCHARGE"]
     other = plain_item({"type": "weapon.stored", "text": "Sam locked W1 in ST1", "payload": {}})
     assert other == {"type": "weapon.stored", "text": "Sam locked W1 in ST1", "payload": {},

@@ -101,6 +101,9 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
     else:
         text = str(item.get("text", ""))
         if item.get("type") == "incident.opened":
-            text = f"{incident_words(str(p.get('kind')))} reported: {p.get('description')}"
+            # "Incident opened: Misfire. Rifle failed…", not "Misfire reported:"
+            # (a headline such as "Live ammunition found" takes no verb after it).
+            text = f"Incident opened: {incident_words(str(p.get('kind')))}. " \
+                   f"{p.get('description')}"
             codes = [str(p["rule"])] if p.get("rule") else []
     return {**item, "text": plain_words(text), "codes": codes}
