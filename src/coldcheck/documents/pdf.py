@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 import segno
+from markupsafe import Markup, escape
 
 from ..domain.errors import InvalidInput
 from ..domain.zones import as_moment, local_text, localise, zone_abbr, zone_note
@@ -51,22 +52,41 @@ def _when(ctx: jinja2.runtime.Context, at: str | None) -> str:
     return local_text(at, _tz(ctx), date=True, seconds=False) if at else ""
 
 
-@jinja2.pass_context
-def _clock(ctx: jinja2.runtime.Context, at: str | None, seconds: bool = True) -> str:
-    """A time of day in a table whose column head names the zone ("Time, MST"):
-    "14:03:27"; with the zone after it when the day's times are in more than one
-    (a change to or from summer time), and with the date when it is not the
-    report's day (a night shoot carried past midnight)."""
-    if not at:
-        return ""
+def _clock_parts(ctx: jinja2.runtime.Context, at: str, seconds: bool) -> tuple[str, list[str]]:
+    """A time of day where the column head names the zone ("Time, MST"): "14:03:27",
+    and what else it needs: the zone when the day's times are in more than one (a
+    change to or from summer time), the date when it is not the report's day (a
+    night shoot carried past local midnight)."""
     t = _local(at, _tz(ctx))
-    text = t.strftime("%H:%M:%S" if seconds else "%H:%M")
+    extra = []
     if not ctx.get("zone_abbr"):
-        text += f" {zone_abbr(t)}"
+        extra.append(zone_abbr(t))
     r = ctx.get("r")
     if r is not None and t.date().isoformat() != getattr(r, "day", ""):
-        text += f" ({t.strftime('%b')} {t.day})"
-    return text
+        extra.append(f"{t.strftime('%b')} {t.day}")
+    return t.strftime("%H:%M:%S" if seconds else "%H:%M"), extra
+
+
+@jinja2.pass_context
+def _clock(ctx: jinja2.runtime.Context, at: str | None) -> Markup:
+    """A table cell's time: the extras (see _clock_parts) on a line of their own,
+    so that the narrow time column never overflows."""
+    if not at:
+        return Markup("")
+    time, extra = _clock_parts(ctx, at, seconds=True)
+    if not extra:
+        return Markup(escape(time))
+    return Markup('{}<br><span class="muted">{}</span>').format(time, " ".join(extra))
+
+
+@jinja2.pass_context
+def _hm(ctx: jinja2.runtime.Context, at: str | None) -> str:
+    """A time to the minute inside a sentence ("out 14:03–14:20"): "14:03", or
+    "14:03 MDT, Nov 25" when it needs its extras."""
+    if not at:
+        return ""
+    time, extra = _clock_parts(ctx, at, seconds=False)
+    return " ".join([time, ", ".join(extra)]) if extra else time
 
 
 @jinja2.pass_context
@@ -77,7 +97,7 @@ def _stamps(ctx: jinja2.runtime.Context, text: str) -> str:
 
 _env.filters["when"] = _when
 _env.filters["hms"] = _clock
-_env.filters["hm"] = jinja2.pass_context(lambda ctx, at: _clock(ctx, at, seconds=False))
+_env.filters["hm"] = _hm
 _env.filters["stamps"] = _stamps
 
 

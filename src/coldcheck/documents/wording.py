@@ -95,7 +95,8 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
             what = f"{item.get('actor_name', 'Someone')} could not " \
                    f"{attempt_words(str(p.get('action')), str(p.get('subject')))}"
         else:
-            what = re.sub(r":\s*[A-Z0-9_, ]+(;|$)", r"\1", str(item.get("text", "")))
+            what = re.sub(r":\s*[A-Z0-9_, ]+(?: \(about [^)]*\))?(;|$)", r"\1",
+                          str(item.get("text", "")))
             what = what.replace("REFUSED ", "Refused: ", 1)
         text = f"{what}: {reasons}" if reasons else what
     else:
