@@ -465,7 +465,7 @@ class _Gather:
                 status.append(f"evidence for {lt.incident}")
             if not lt.balanced:
                 status.append(f"{lt.in_weapons} in weapons")
-            kind = lt.kind + (f" ({lt.load} load)" if lt.load else "")
+            kind = round_words(lt.kind) + (f" ({lt.load} load)" if lt.load else "")
             dummy = None
             if lt.kind == "dummy":
                 dummy = (f"{lt.verified_total} of {lt.received} checked round by round; "
@@ -482,6 +482,7 @@ class _Gather:
             w = self.st.weapons[i.weapon]
             self.r.inspections.append({
                 "id": i.id, "seq": e.seq, "at": e.at, "weapon": f"{w.id} ({w.serial})",
+                "weapon_id": w.id, "serial": w.serial,
                 "armorer": self.name(i.armorer), "scene": i.scene or "—",
                 "load": _load(i.load), "complete": i.complete, "missing": i.missing,
                 "positions": len(i.positions), "barrel_clear": i.barrel_clear,
@@ -581,6 +582,7 @@ def _load(load: dict[str, object] | None) -> str:
     if not load or not load.get("count"):
         return "empty"
     n, kind = load["count"], str(load["kind"])
-    return f"{n} {kind}{'' if n == 1 else 's'} from {load['lot']}"
+    # "6 dummies", "10 blanks", "1 dummy" (never "6 dummys")
+    return plain_words(f"{n} {kind} from {load['lot']}")
 
 

@@ -75,7 +75,7 @@ def _clock(ctx: jinja2.runtime.Context, at: str | None) -> Markup:
         return Markup("")
     time, extra = _clock_parts(ctx, at, seconds=True)
     if not extra:
-        return Markup(escape(time))
+        return escape(time)
     return Markup('{}<br><span class="muted">{}</span>').format(time, " ".join(extra))
 
 

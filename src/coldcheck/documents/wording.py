@@ -77,7 +77,9 @@ def plain_words(text: str) -> str:
     count them: "6 dummy from L1" -> "6 dummies from L1"."""
     def count(m: re.Match[str]) -> str:
         n, kind = m.group(1), m.group(2)
-        return f"{n} {kind}" if n == "1" and kind != "live" else f"{n} {round_words(kind)}"
+        if n == "1":  # "1 dummy", "1 live round"
+            return f"1 {kind} round" if kind == "live" else f"1 {kind}"
+        return f"{n} {round_words(kind)}"
 
     text = _KIND_RE.sub(lambda m: KIND_CODE_WORDS[m.group(1)], plain_roles(text))
     return _COUNT_RE.sub(count, text)
