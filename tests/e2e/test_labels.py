@@ -183,7 +183,9 @@ def test_labels_never_print_a_dangling_separator(demo: Settings) -> None:
                 assert SEP * 2 not in text and f"{SEP.strip()}{SEP.strip()}" not in text
         # A replica's second line says what it is, with no calibre and no separator.
         w4 = next(lb for lb in all_labels(st) if lb.id == "W4")
-        assert w4.lines[1] == "non-firing replica"
+        assert w4.lines[2] == "non-firing replica"
+        # The serial on its own line, whole (a sticker never breaks it beside the id).
+        assert w4.title == "W4" and w4.lines[0] == "S/N REP-SAA-001"
         assert [lb.id for lb in choose(st, ["L1", "l1", "lot:L1"])] == ["L1"]
         with pytest.raises(NotFound):
             choose(st, ["person:W1"])

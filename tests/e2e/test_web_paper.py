@@ -41,7 +41,7 @@ def test_the_incident_page_reads_as_plain_english_and_links_its_evidence(
     assert "as 1st AD" in joined and "first_ad" not in joined
     assert "REFUSED" not in joined and "INCIDENT INC2" not in joined
     assert "Sam Reyes could not inspect W3: weapon W3 is frozen" in joined
-    assert "Misfire reported: Rifle failed to fire" in joined
+    assert "Incident opened: Misfire. Rifle failed to fire" in joined
     for s in sentences:
         assert not CODE.search(s), f"a code inside the sentence: {s!r}"
     codes = tab.page.locator("ol.timeline small.code").all_inner_texts()

@@ -32,6 +32,8 @@ def test_recorded_text_reads_roles_and_counts_as_words() -> None:
     assert plain_words("inspected W1 (IN2): 6 dummy from L1") == \
         "inspected W1 (IN2): 6 dummies from L1"
     assert plain_words("1 dummy from L1; 10 blank from L2") == "1 dummy from L1; 10 blanks from L2"
+    assert plain_words("1 live from L9; 2 live from L9") == \
+        "1 live round from L9; 2 live rounds from L9"
     assert plain_words("(blank_only, 9mm PAK)") == "(blank-firing, 9mm PAK)"
     assert plain_words("a dummy lot, first_address") == "a dummy lot, first_address"
     assert attempt_words("day.meal_break", "day:D1") == "call a meal break D1"
@@ -56,7 +58,7 @@ def test_a_refusal_is_a_sentence_and_its_codes_stand_apart() -> None:
     opened = plain_item({"type": "incident.opened", "text": "INCIDENT INC2 (misfire): x",
                          "payload": {"kind": "misfire", "description": "Rifle failed",
                                      "rule": "INCIDENT_DISCHARGE"}})
-    assert opened["text"] == "Misfire reported: Rifle failed"
+    assert opened["text"] == "Incident opened: Misfire. Rifle failed"
     assert opened["codes"] == ["INCIDENT_DISCHARGE"]
     other = plain_item({"type": "weapon.stored", "text": "Sam locked W1 in ST1", "payload": {}})
     assert other == {"type": "weapon.stored", "text": "Sam locked W1 in ST1", "payload": {},

@@ -47,7 +47,8 @@ def daily(day: Annotated[str | None, typer.Option(
     timeline, weapons and lots at the end of the day, inspections and witnesses,
     incidents, overrides, refusals, safety meetings and every open safety complaint;
     the last page is the latest signed checkpoint as text and QR code (signed first if
-    the ledger grew), the verifier key and the command that checks it."""
+    the ledger grew), the verifier key and the command that checks it. Times are in
+    the production's time zone, with its abbreviation; --json stays in UTC."""
     def go() -> dict[str, Any]:
         # Imported here: every other command starts without Jinja2 and segno.
         from ..documents import check_paper, daily_report, default_day, parse_day, render_pdf

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from ..domain.errors import ColdcheckError, InvalidInput
@@ -31,12 +31,13 @@ from ..domain.incidents import COMPLAINT_ACK_HOURS
 from ..domain.narrative import describe
 from ..domain.production import alerts
 from ..domain.state import ProductionState
-from ..domain.zones import local_date
+from ..domain.zones import local_date, local_text, localise
 from ..services.context import Context
 from ..services.ledger import latest_checkpoint, sign_checkpoint
 from .wording import (
     attempt_words,
     incident_words,
+    plain_item,
     plain_roles,
     plain_words,
     role_words,
@@ -142,6 +143,10 @@ class DailyReport:
     handled: list[dict[str, Any]] = field(default_factory=list)
     untouched: int = 0  # weapons that stayed where they were all day
     at_wrap: dict[str, int] = field(default_factory=dict)
+    # Times on paper are the production's local time with its zone (the ledger and
+    # ``to_dict`` stay UTC): its own zone as it is now, else the server's default.
+    zone: str = "UTC"
+    tz: tzinfo = UTC
 
     @property
     def first_seq(self) -> int | None:
@@ -162,6 +167,7 @@ class DailyReport:
                 "incidents": [i["id"] for i in self.incidents],
                 "overrides": [o["id"] for o in self.overrides],
                 "refusals": [r["seq"] for r in self.refusals],
+                "timezone": self.zone,
                 "checkpoint": None if cp is None else {
                     "tree_size": cp.tree_size, "note": cp.note, "signed_now": cp.signed_now,
                     "covers_report": cp.covers_report, "warning": cp.warning},
@@ -216,6 +222,8 @@ def daily_report(ctx: Context, *, day: str, at: datetime | None = None,
         as_of = min(utc_text(now), f"{the_day}T23:59:59.999999Z")
     if checkpoint is not None and mine:
         checkpoint.covers_report = checkpoint.tree_size > mine[-1].seq
+    own = next((str(e.payload["timezone"]) for e in reversed(events)
+                if e.type == "production.timezone_set"), None)
     r = DailyReport(
         production=ctx.production, name=str(prod["name"]), origin=str(prod["origin"]),
         verifier_key=str(prod["verifier_key"]), day=the_day, generated_at=utc_text(now),
@@ -224,7 +232,10 @@ def daily_report(ctx: Context, *, day: str, at: datetime | None = None,
         timeline=[], weapons=[], lots=[], verifications=[], inspections=[], custody=[],
         incidents=[], overrides=[], refusals=[], meetings=[], scenes=[],
         complaints_open=[], complaints_day=[],
-        alerts=alerts(st, parse_utc(as_of)) if st.seq else [], checkpoint=checkpoint)
+        alerts=[dict(x, message=_plain_alert(x["message"]))
+                for x in (alerts(st, parse_utc(as_of)) if st.seq else [])],
+        checkpoint=checkpoint,
+        zone=ctx.settings.zone_name(own), tz=ctx.settings.zone_for(own))
     _Gather(r, st, mine, later).run()
     return r
 
@@ -373,13 +384,34 @@ class _Gather:
         return rows
 
     def entry(self, e: Event) -> dict[str, Any]:
+        """A row: the entry as a sentence in plain words, with its times local, and
+        apart (printed small beside it) the codes it carries: a refusal's rule
+        codes, an incident's id and rule."""
+        text, codes = describe(e.type, e.payload, self.name), []
+        if e.type in REFUSALS or e.type == "incident.opened":
+            plain = plain_item({"type": e.type, "payload": e.payload, "text": text,
+                                "actor_name": self.name(e.actor)})
+            text, codes = plain["text"], list(dict.fromkeys(plain["codes"]))
+            if e.type == "incident.opened":
+                codes.insert(0, str(e.payload["incident"]))
+        else:
+            text = plain_words(text)
         return {"seq": e.seq, "last": e.seq, "at": e.at, "type": e.type,
                 "actor": self.name(e.actor)
                 if e.actor in self.st.people else e.actor, "device": e.device,
-                "text": plain_words(describe(e.type, e.payload, self.name)),
+                "text": self.local(e, text), "codes": codes,
                 "refused": e.type in REFUSALS,
                 "alarm": e.type in ("incident.opened", "weapon.frozen",
                                     "ammo.verification_failed", "rule.overridden")}
+
+    def local(self, e: Event, text: str) -> str:
+        """A sentence with the times in it in the report's zone: the narrative writes
+        a due time as "due back 14:35 UTC" and other times as RFC 3339 UTC."""
+        due = e.payload.get("due_at")
+        if isinstance(due, str) and len(due) >= 16:
+            text = text.replace(f"{due[11:16]} UTC",
+                                local_text(due, self.r.tz, seconds=False))
+        return localise(text, self.r.tz)
 
     def attempt(self, e: Event) -> str:
         p = e.payload
@@ -436,7 +468,7 @@ class _Gather:
                 status.append(f"evidence for {lt.incident}")
             if not lt.balanced:
                 status.append(f"{lt.in_weapons} in weapons")
-            kind = lt.kind + (f" ({lt.load} load)" if lt.load else "")
+            kind = round_words(lt.kind) + (f" ({lt.load} load)" if lt.load else "")
             dummy = None
             if lt.kind == "dummy":
                 dummy = (f"{lt.verified_total} of {lt.received} checked round by round; "
@@ -453,6 +485,7 @@ class _Gather:
             w = self.st.weapons[i.weapon]
             self.r.inspections.append({
                 "id": i.id, "seq": e.seq, "at": e.at, "weapon": f"{w.id} ({w.serial})",
+                "weapon_id": w.id, "serial": w.serial,
                 "armorer": self.name(i.armorer), "scene": i.scene or "—",
                 "load": _load(i.load), "complete": i.complete, "missing": i.missing,
                 "positions": len(i.positions), "barrel_clear": i.barrel_clear,
@@ -534,6 +567,13 @@ class _Gather:
                     "text": e.payload["response"] if ack else c.text})
 
 
+def _plain_alert(message: str) -> str:
+    """An alert as the board words it, its kind codes read out: "incident INC1
+    (live_ammunition) open" -> "incident INC1 (live ammunition) open"."""
+    return plain_words(re.sub(r"\(([a-z]+(?:_[a-z]+)+)\)",
+                              lambda m: f"({m.group(1).replace('_', ' ')})", message))
+
+
 def _short_where(where: str) -> str:
     """"with Alex Stone (P6)" -> "with Alex Stone"; storage keeps its name only."""
     return re.sub(r" \((?:P|ST)[0-9]+\)$", "", where)
@@ -548,6 +588,7 @@ def _load(load: dict[str, object] | None) -> str:
     if not load or not load.get("count"):
         return "empty"
     n, kind = load["count"], str(load["kind"])
-    return f"{n} {kind}{'' if n == 1 else 's'} from {load['lot']}"
+    # "6 dummies", "10 blanks", "1 dummy" (never "6 dummys")
+    return plain_words(f"{n} {kind} from {load['lot']}")
 
 

@@ -32,7 +32,9 @@ SIZE_NAMES = ("sheet", *SIZES)
 # The sheet's grid, in mm: labels of one size, left to right then top to bottom,
 # so that a guillotine cuts them apart (and a test finds each one).
 SHEET = {"margin": 10.0, "width": 60.0, "height": 31.0, "gap": 3.0, "qr": 25.0}
-SEP = " · "
+# No-break spaces: a line never starts or ends with the separator (a label too
+# narrow for "L2 · BLANKS" breaks inside a part, never beside the dot).
+SEP = "\u00a0·\u00a0"
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,11 @@ def weapon_label(st: ProductionState, ident: str) -> Label:
     w = st.weapon(ident)
     what = f"{w.make} {w.model}".strip()
     kind = KIND_WORDS.get(w.kind, w.kind.replace("_", " "))
-    return Label("weapon", w.id, joined(w.id, w.serial),
-                 (what, joined(kind, w.calibre if w.is_firearm else None)), f"weapon:{w.id}")
+    # The serial on a line of its own: beside the id, a narrow sticker broke it at
+    # a hyphen ("COLT-" / "SAA-5521"), and a serial is read character by character.
+    return Label("weapon", w.id, w.id,
+                 (joined(f"S/N {w.serial}" if w.serial else None), what,
+                  joined(kind, w.calibre if w.is_firearm else None)), f"weapon:{w.id}")
 
 
 def lot_label(st: ProductionState, ident: str) -> Label:

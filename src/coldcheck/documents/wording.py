@@ -78,7 +78,9 @@ def plain_words(text: str) -> str:
     count them: "6 dummy from L1" -> "6 dummies from L1"."""
     def count(m: re.Match[str]) -> str:
         n, kind = m.group(1), m.group(2)
-        return f"{n} {kind}" if n == "1" and kind != "live" else f"{n} {round_words(kind)}"
+        if n == "1":  # "1 dummy", "1 live round"
+            return f"1 {kind} round" if kind == "live" else f"1 {kind}"
+        return f"{n} {round_words(kind)}"
 
     text = _KIND_RE.sub(lambda m: KIND_CODE_WORDS[m.group(1)], plain_roles(text))
     return _COUNT_RE.sub(count, text)
@@ -96,12 +98,16 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
             what = f"{item.get('actor_name', 'Someone')} could not " \
                    f"{attempt_words(str(p.get('action')), str(p.get('subject')))}"
         else:
-            what = re.sub(r":\s*[A-Z0-9_, ]+(;|$)", r"\1", str(item.get("text", "")))
+            what = re.sub(r":\s*[A-Z0-9_, ]+(?: \(about [^)]*\))?(;|$)", r"\1",
+                          str(item.get("text", "")))
             what = what.replace("REFUSED ", "Refused: ", 1)
         text = f"{what}: {reasons}" if reasons else what
     else:
         text = str(item.get("text", ""))
         if item.get("type") == "incident.opened":
-            text = f"{incident_words(str(p.get('kind')))} reported: {p.get('description')}"
+            # "Incident opened: Misfire. Rifle failed…", not "Misfire reported:"
+            # (a headline such as "Live ammunition found" takes no verb after it).
+            text = f"Incident opened: {incident_words(str(p.get('kind')))}. " \
+                   f"{p.get('description')}"
             codes = [str(p["rule"])] if p.get("rule") else []
     return {**item, "text": plain_words(text), "codes": codes}
