@@ -41,6 +41,7 @@ class ReceiptLine:
     condition: str | None
     difference: str | None
     item: str | None  # what it became: W1, L2, AC3
+    now: str = ""  # "goes back", "still here", "went back (VR1)", "" (nothing taken in)
 
 
 @dataclass
@@ -156,6 +157,21 @@ def _came_in(st: ProductionState, kind: str, ident: str) -> tuple[str, str | Non
     return f"receipt {rc}", None  # pragma: no cover - an owner from a receipt has its line
 
 
+def _now(st: ProductionState, x: ReceiptLine, going: set[str]) -> str:
+    """Where the item of a receipt line is now, seen from this manifest."""
+    if x.item is None:
+        return ""
+    if x.item in going:
+        return "goes back"
+    kind = x.kind
+    back = st.gone_back(kind, x.item)
+    if back is not None:
+        return f"went back ({back})"
+    if kind == "accessory" and st.accessories[x.item]["state"] == "missing":
+        return "missing from its kit"
+    return "still here"
+
+
 def return_manifest(ctx: Context, vendor: str, *, return_id: str | None = None,
                     at: datetime) -> ReturnManifest:
     """The manifest of return ``return_id`` to ``vendor``; without one, of the
@@ -236,6 +252,7 @@ def return_manifest(ctx: Context, vendor: str, *, return_id: str | None = None,
             f"{lot.calibre}, lot {lot.supplier_lot}", came_in=came, rounds=rounds[lot_id],
             condition_out=conditions.get(lot_id), held=held))
     m.loose = [_accessory(st, a) for a in accs if st.accessories[a]["weapon"] is None]
+    going = set(weapons) | set(lots) | set(accs)
     for rc in st.receipts.values():
         if rc["vendor"] != v["id"]:
             continue
@@ -256,6 +273,8 @@ def return_manifest(ctx: Context, vendor: str, *, return_id: str | None = None,
                     serial=c["serial"], count=c["count"], found=c["count"],
                     condition=c["condition"], difference=c["difference"],
                     item=c["weapon"] or c["lot"] or c["accessory"]))
+        for x in lines:
+            x.now = _now(st, x, going)
         sig = rc["signed"]
         m.receipts.append(ReceiptPart(
             id=rc["id"], opened_at=rc["opened_at"], agreement=rc["agreement"],
