@@ -134,6 +134,14 @@ def test_the_cli_checks_a_delivery_in_returns_it_and_prints_the_manifest(
     assert vendors[0]["still_here"] == {"weapon": ["W1", "W2", "W3"], "lot": ["L1"],
                                         "accessory": ["AC1", "AC2"]}
 
+    # A kit piece on W3; found when it was never missing is a conflict (exit 4).
+    ev = cj(db, "kit", "add", "W3", "--description", "Western holster", "--armorer", "P1")
+    assert ev[0]["type"] == "accessory.added" and ev[0]["payload"]["weapon"] == "W3"
+    err = cj(db, "kit", "found", ev[0]["payload"]["accessory"], "--armorer", "P1", code=4)
+    assert err["error"]["code"] == "ACCESSORY_NOT_MISSING"
+    err = cj(db, "kit", "add", "W3", "--description", "Belt", "--armorer", "P2", code=3)
+    assert err["error"]["code"] == "CUSTODY_ARMORER_ONLY"
+
     # An open incident holds W3 back: RENTAL_RETURN_HELD (exit 3), recorded.
     cj(db, "incident", "report", "--kind", "other", "--description", "Cylinder binds",
        "--by", "P1", "--weapon", "W3")

@@ -40,12 +40,14 @@ owner = group("Who owns a weapon or lot already in inventory: vendor, agreement,
               "due-back date.")
 receipt = group("Deliveries from a vendor, checked in item by item against their manifest "
                 "and signed by the receiving armorer.")
+kit = group("A weapon's kit: accessories that go out and come back with it.")
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(vendor, name="vendor")
     app.add_typer(owner, name="owner")
     app.add_typer(receipt, name="receipt")
+    app.add_typer(kit, name="kit")
 
 
 def item_ref(value: str) -> str:
@@ -361,3 +363,35 @@ def receipt_show(receipt_id: Annotated[str, typer.Argument(metavar="RECEIPT",
               [["extra", c["kind"], c["description"], c["count"], c["condition"],
                 c["difference"]] for c in rc["extras"]])
     run(as_json, lambda: r.receipt_view(ctx_for(db, production), receipt_id), show)
+
+
+# ---------------------------------------------------------------- kits
+@kit.command("add")
+def kit_add(weapon_id: Annotated[str, typer.Argument(metavar="WEAPON",
+                                                     help="The weapon, e.g. W1.")],
+            description: Annotated[str, Req(help="What it is: a holster, magazines, a "
+                                            "sling.")],
+            armorer: Annotated[str, Req()],
+            count: Annotated[int, Req(help="How many pieces.")] = 1,
+            serial: Annotated[str, Req(help="Its serial, if it has one.")] = "",
+            db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
+    """List an accessory on a weapon's kit: it goes out with the weapon at issue and
+    is expected back with it at return."""
+    from ..services import rental as r
+
+    run(as_json, lambda: r.add_accessory(ctx_for(db, production), weapon=weapon_id,
+                                         description=description, armorer=armorer,
+                                         count=count, serial=serial))
+
+
+@kit.command("found")
+def kit_found(accessory_id: Annotated[str, typer.Argument(metavar="ACCESSORY",
+                                                          help="The accessory, e.g. AC2.")],
+              armorer: Annotated[str, Req()], db: DbOpt = None, production: ProdOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """An accessory noted missing from a kit (KIT_ACCESSORY_MISSING) was found: it is
+    back with its weapon."""
+    from ..services import rental as r
+
+    run(as_json, lambda: r.found_accessory(ctx_for(db, production), accessory=accessory_id,
+                                           armorer=armorer))
