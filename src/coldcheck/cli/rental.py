@@ -125,10 +125,11 @@ def vendor_return(vendor_id: Annotated[str, typer.Argument(metavar="VENDOR",
                            "every weapon going back needs one; lots default to 'as "
                            "counted').")] = None,
                   weapon_ids: Annotated[list[str] | None, Req(
-                      "--weapon", help="Only these weapons go back (repeat; default: all of "
-                                       "the vendor's still here).")] = None,
+                      "--weapon", help="A weapon that goes back (repeat). Naming weapons or "
+                                       "lots sends only those; naming none sends everything "
+                                       "of the vendor's still here.")] = None,
                   lot: Annotated[list[str] | None, Req(
-                      help="Only these lots go back (repeat; default: all still here).")]
+                      help="A lot that goes back, with the rounds on hand (repeat).")]
                   = None,
                   db: DbOpt = None, production: ProdOpt = None,
                   as_json: JsonOpt = False) -> None:
