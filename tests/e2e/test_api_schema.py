@@ -30,9 +30,8 @@ from coldcheck.domain import bounds
 from coldcheck.domain.people import ROLES
 from coldcheck.persistence.store import Store
 from coldcheck.security import hasher
-from coldcheck.services import accounts
+from coldcheck.services import accounts, rental
 from coldcheck.services import actions as a
-from coldcheck.services import rental
 
 EXAMPLES = 12
 HEADERS: dict[str, str] = {}

@@ -70,8 +70,14 @@ def test_a_delivery_is_checked_in_line_by_line_and_signed_on_the_tablet(
     tab.page.locator("#line-4").get_by_role("button", name="Not delivered").click()
     expect(tab.page.locator("#line-4")).to_contain_text("missing item")
 
+    extra = tab.page.locator("#extra")
+    extra.get_by_label("What it is").fill("Cleaning kit")
+    extra.get_by_label("Condition on arrival").fill("new, sealed")
+    extra.get_by_role("button", name="Check in the extra item").click()
+    expect(tab.page.locator("#lines")).to_contain_text("Extra: Cleaning kit")
+
     sign = tab.page.locator("#sign")
-    expect(sign).to_contain_text("2 differences from the manifest")
+    expect(sign).to_contain_text("3 differences from the manifest")
     sign.get_by_label("Your PIN").fill("0000")
     sign.get_by_role("button", name=f"Sign receipt {rc}").click()
     expect(tab.page.locator("#sign")).to_contain_text("PIN_INVALID")

@@ -74,6 +74,7 @@ def routes() -> list[BaseRoute]:
         get(p + "/receipts", rental.receipts),
         get(p + "/receipts/{receipt}", rental.receipt_page),
         post(p + "/receipts/{receipt}/check", rental.check_line),
+        post(p + "/receipts/{receipt}/extra", rental.extra),
         post(p + "/receipts/{receipt}/sign", rental.sign),
         # the day
         get(p + "/day", day.day_page), post(p + "/day/open", day.open_day),

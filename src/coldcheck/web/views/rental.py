@@ -65,6 +65,25 @@ def check_line(req: Req) -> Response:
 
 
 @view
+def extra(req: Req) -> Response:
+    """An accessory that came in the delivery without being on its manifest."""
+    f = req.form
+    prod, receipt = req.param("production"), req.param("receipt")
+
+    def attempt() -> Outcome:
+        item = {"kind": "accessory", "description": text(f, "description", "What it is"),
+                "count": integer(f, "count", "Count found", default=1)}
+        condition = text(f, "condition", "Condition on arrival")
+        return record(req, "receipt.check", lambda ctx, call: r.check_item(
+            ctx, receipt=receipt, armorer=call.person, extra=item, condition=condition,
+            photo_ref=f.get("photo_ref") or ""))
+
+    return submit(req, attempt, template="receipt.html", block="extra_form",
+                  context=lambda p: receipt_ctx(p, receipt),
+                  success=lambda o: f"/p/{prod}/receipts/{receipt}")
+
+
+@view
 def sign(req: Req) -> Response:
     f = req.form
     prod, receipt = req.param("production"), req.param("receipt")
