@@ -36,7 +36,8 @@ BY_ROLE = {"armorer": "armorer", "assistant_armorer": "assistant", "prop_master"
 PARAMS = {"weapon": "W1", "lot": "L1", "person": "P1", "scene": "SC1", "inspection": "IN1",
           "incident": "INC1", "complaint": "C1", "credential": "CR1",
           "device": "dev-0000000000",
-          "token_id": "tok_000000000000", "index": "0",
+          "token_id": "tok_000000000000", "index": "0", "vendor": "V1", "receipt": "RC1",
+          "accessory": "AC1", "line": "1",
           "day": "2026-11-20"}  # a day before the production: a short report
 
 

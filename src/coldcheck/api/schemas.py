@@ -27,6 +27,7 @@ from ..domain.custody import CONTENTS, VERIFY_METHODS, WITNESS_ROLES
 from ..domain.incidents import INCIDENT_KINDS
 from ..domain.people import ROLES
 from ..domain.production import STORAGE_KINDS
+from ..domain.rental import VENDOR_KINDS
 from ..domain.rules import RULES
 from ..domain.weapons import KINDS as WEAPON_KINDS
 from ..domain.zones import known_zones
@@ -349,6 +350,9 @@ class ReturnIn(In):
     lost: Count = 0
     misfire: Text | None = Field(default=None, description="Report a misfire: what happened "
                                  "(opens an incident, freezes the weapon).")
+    missing_accessories: Annotated[list[Id], Field(max_length=100)] = Field(
+        default=[], description="Accessories of the weapon's kit that did not come back "
+                                "(KIT_ACCESSORY_MISSING).")
 
 
 class DudIn(In):
@@ -432,6 +436,149 @@ class WrapIn(In):
 class NoteIn(In):
     refers_to: Annotated[int, Field(ge=0, le=2**53)]
     text: Text
+
+
+# ---- rentals: vendors, owners, deliveries, kits, returns (issue 16, part 3) ------
+VendorKind = Literal["rental_house", "production"]
+if set(VendorKind.__args__) != set(VENDOR_KINDS):  # type: ignore[attr-defined]
+    raise AssertionError("api/schemas.py is out of step with the domain: vendor kinds")
+ItemRef = Annotated[str, StringConstraints(min_length=3, max_length=40,
+                                           pattern=r"^(weapon|lot):[A-Za-z0-9]+$")]
+Terms = Annotated[str, StringConstraints(max_length=bounds.NAME.high)]
+Short = Annotated[str, StringConstraints(max_length=bounds.SERIAL.high)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Serial = Annotated[str, words(bounds.SERIAL)]
+Calibre = Annotated[str, words(bounds.CALIBRE)]
+
+
+class VendorIn(In):
+    name: Name
+    kind: VendorKind = "rental_house"
+    contact: Terms = ""
+
+
+class OwnerIn(In):
+    item: ItemRef = Field(description="The weapon or lot: weapon:W1 or lot:L2.")
+    vendor: Id
+    agreement: Terms = ""
+    insurance: Terms = ""
+    due_back: IsoDate | None = None
+
+
+class WeaponLine(In):
+    kind: Literal["weapon"]
+    serial: Serial
+    make: Name
+    model: Name
+    calibre: Calibre
+    weapon_kind: WeaponKind = "firearm"
+    chambers: Annotated[int, within(bounds.CHAMBERS)] = 1
+    magazine_capacity: Annotated[int, within(bounds.MAGAZINE_CAPACITY)] = 0
+
+
+class AccessoryLine(In):
+    kind: Literal["accessory"]
+    description: Name
+    count: Annotated[int, within(bounds.LOT_ROUNDS)] = 1
+    serial: Short = ""
+    for_serial: Short = Field(default="", description="The weapon's serial whose kit it "
+                              "joins (that line checked in first).")
+
+
+class LotLine(In):
+    kind: Literal["lot"]
+    lot_kind: LotKind
+    load: BlankLoad | None = None
+    calibre: Calibre
+    supplier_lot: Name
+    count: Annotated[int, within(bounds.LOT_ROUNDS)]
+
+
+ManifestLine = Annotated[WeaponLine | AccessoryLine | LotLine, Field(discriminator="kind")]
+
+
+class ReceiptIn(In):
+    vendor: Id
+    manifest: Annotated[list[ManifestLine], Field(min_length=1, max_length=500)]
+    agreement: Terms = ""
+    insurance: Terms = ""
+    due_back: IsoDate | None = None
+
+
+class Photo(In):
+    photo_sha256: Sha256 | None = Field(default=None, description="SHA-256 of a photo of "
+                                        "the item (the photo itself is kept elsewhere).")
+    photo_ref: Terms = Field(default="", description="Where the photo is kept.")
+
+
+class CheckLineIn(Photo):
+    condition: Text = Field(description="Its condition on arrival.")
+    storage: Id | None = Field(default=None, description="Where a weapon or lot goes.")
+    serial: Serial | None = Field(default=None, description="The serial on the weapon, if "
+                                  "not the manifest's (serial_differs).")
+    count: Annotated[int, within(bounds.LOT_ROUNDS)] | None = Field(
+        default=None, description="How many arrived, if not the manifest's (count_differs).")
+
+
+class MissingLineIn(Photo):
+    condition: Annotated[str, StringConstraints(max_length=bounds.TEXT.high)] = Field(
+        default="", description="What was said about it (default: not delivered).")
+
+
+class ExtraItemIn(Photo):
+    item: ManifestLine
+    condition: Text
+    storage: Id | None = None
+    count: Annotated[int, within(bounds.LOT_ROUNDS)] | None = None
+
+
+class SignIn(In):
+    pin: Pin = Field(description="The receiving armorer's (the caller's) own PIN.")
+
+
+class VendorReturnIn(In):
+    pin: Pin = Field(description="The returning armorer's (the caller's) own PIN.")
+    conditions: Annotated[dict[Id, Text], Field(max_length=1000)] = Field(
+        default={}, description="Condition out of each weapon (needed) and lot (default: "
+                                "as counted), by id.")
+    weapons: Annotated[list[Id], Field(max_length=500)] | None = Field(
+        default=None, description="Only these weapons go back (default: all still here, "
+                                  "or none when only lots are named).")
+    lots: Annotated[list[Id], Field(max_length=500)] | None = Field(
+        default=None, description="Only these lots go back (default: all still here, or "
+                                  "none when only weapons are named).")
+
+
+class AccessoryIn(In):
+    description: Name
+    count: Annotated[int, within(bounds.LOT_ROUNDS)] = 1
+    serial: Short = ""
+
+
+class VendorOut(Out):
+    id: str
+    name: str
+    kind: str
+    contact: str
+    still_here: dict[str, list[str]]
+    receipts: list[str]
+    returns: list[str]
+
+
+class ReceiptOut(Out):
+    id: str
+    vendor: str
+    vendor_name: str
+    agreement: str
+    insurance: str
+    due_back: str | None
+    armorer: str
+    opened_at: str
+    lines: list[dict[str, Any]]
+    extras: list[dict[str, Any]]
+    open_lines: list[int]
+    differences: list[dict[str, Any]]
+    signed: dict[str, Any] | None
 
 
 # ---- answers -------------------------------------------------------------------

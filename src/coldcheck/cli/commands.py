@@ -591,13 +591,20 @@ def return_(weapon_id: str, from_: Annotated[str, Req("--from", help="The perfor
             armorer: Annotated[str, Req()], fired: int = 0, lost: int = 0,
             misfire: Annotated[str | None, Req(help="Report a misfire: what happened (opens "
                                                "an incident and freezes the weapon).")] = None,
+            missing_accessory: Annotated[list[str] | None, Req(
+                "--missing-accessory", help="An accessory of the weapon's kit that did not "
+                                            "come back (repeat; KIT_ACCESSORY_MISSING).")]
+            = None,
             db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
-    """Performer → armorer; the armorer unloads and counts what came back."""
+    """Performer → armorer; the armorer unloads and counts what came back, and the
+    weapon's kit comes back with it (but for accessories noted missing)."""
     from ..services import actions as a
 
     run(as_json, lambda: a.return_weapon(ctx_for(db, production), weapon=weapon_id,
                                          performer=from_, armorer=armorer, fired=fired,
-                                         lost=lost, misfire=misfire))
+                                         lost=lost, misfire=misfire,
+                                         missing_accessories=_lines(missing_accessory)
+                                         or None))
 
 
 def handoff(weapon_id: str, from_: Annotated[str, Req("--from")], to: Annotated[str, Req()],

@@ -168,7 +168,7 @@ def check_item(s: ProductionState, *, receipt: str, armorer: str, at: datetime,
     out: list[NewEvent] = []
     if missing:
         difference, found_count = "missing_item", 0
-        condition = text(condition or "not delivered", "condition")
+        condition = text(condition.strip() or "not delivered", "condition")
         refuse_or_pass(s, checks.people.armorer(a, at, s.zone),
                        refusal=refused_action("receipt.check", f"receipt:{rc['id']}"))
     else:

@@ -47,7 +47,7 @@ def _r(*roles: str) -> frozenset[str]:
 # The actions whose request carries someone's PIN: wrong PINs entered through
 # them count against the caller's account (services/authorise.py, ``pin_limiter``).
 PIN_ACTIONS = frozenset({"person.set_own_pin", "inspection.witness", "incident.close",
-                         "weapon.ground"})
+                         "weapon.ground", "receipt.sign", "vendor.return"})
 
 # Actions a person may do on someone else's signed-in, registered tablet by
 # badge + their own PIN ("acting by PIN", services/authorise.py ``act_as``):
@@ -92,6 +92,17 @@ ACTIONS: dict[str, frozenset[str]] = {
     "weapon.function_check": HANDLERS,
     "weapon.ground": ARMORERS | _r("safety_supervisor"),
     "weapon.repair": HANDLERS,
+    # where weapons come from and go back to: the vendors and the terms they rent
+    # on are the producer's paperwork as much as the armorer's; deliveries, kits
+    # and returns are custody (the rules let armorers through)
+    "vendor.add": ARMORERS | _r("producer"),
+    "owner.record": ARMORERS | _r("producer"),
+    "receipt.open": ARMORERS,
+    "receipt.check": ARMORERS,
+    "receipt.sign": ARMORERS,
+    "accessory.add": ARMORERS,
+    "accessory.found": ARMORERS,
+    "vendor.return": ARMORERS,
     # the shooting day
     "day.open": _r("first_ad", "producer"),
     "day.meal_break": _r("first_ad"),
@@ -109,6 +120,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     # documents
     "report.daily": ARMORERS | _r("first_ad", "safety_supervisor", "producer", "investigator"),
     "incident.export": ARMORERS | _r("safety_supervisor", "producer", "investigator"),
+    "vendor.manifest": ARMORERS | _r("producer"),
 }
 
 # Custody and safety actions: the rule engine decides who may do them, for every
@@ -124,12 +136,15 @@ RULED: frozenset[str] = frozenset({
     "weapon.receive", "lot.receive", "lot.verify", "lot.destroy", "weapon.inspect",
     "inspection.witness", "weapon.issue", "weapon.return", "weapon.handoff", "weapon.store",
     "weapon.record_evidence", "weapon.dud", "weapon.clean", "weapon.function_check",
-    "weapon.ground", "weapon.repair", "day.wrap", "incident.close"})
+    "weapon.ground", "weapon.repair", "day.wrap", "incident.close",
+    "receipt.open", "receipt.check", "receipt.sign", "accessory.add", "accessory.found",
+    "vendor.return"})
 
 # Actions that append events to the production's ledger: they need a registered
 # device (X-Coldcheck-Device), recorded in every event they write.
 RECORDING: frozenset[str] = frozenset(ACTIONS) - {
-    "read", "token.own", "member.manage", "device.manage", "report.daily", "incident.export"}
+    "read", "token.own", "member.manage", "device.manage", "report.daily", "incident.export",
+    "vendor.manifest"}
 
 
 def allowed(action: str, roles: Iterable[str]) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from ..domain import rental
 from ..domain.errors import NotFound
 from ..domain.events import Event
+from ..domain.state import ProductionState
 from .actions import _run
 from .context import Context
 from .core import check_pin
@@ -84,3 +85,44 @@ def return_to_vendor(ctx: Context, *, vendor: str, armorer: str, pin: str | None
                                   action=f"return to {vendor}", at=when)}
     return _run(ctx, armorer, when, rental.return_to_vendor, vendor=vendor, armorer=armorer,
                 conditions=conditions, weapons=weapons, lots=lots, pins=checked)
+
+
+# ---- reading ------------------------------------------------------------------
+
+def vendor_rows(st: ProductionState) -> list[dict[str, Any]]:
+    """Every vendor, what of theirs is still here, and their returns (oldest first)."""
+    return [{"id": v["id"], "name": v["name"], "kind": v["kind"], "contact": v["contact"],
+             "still_here": rental.still_here(st, v["id"]),
+             "receipts": [rc["id"] for rc in st.receipts.values() if rc["vendor"] == v["id"]],
+             "returns": [x["id"] for x in st.vendor_returns.values()
+                         if x["vendor"] == v["id"]]}
+            for v in st.vendors.values()]
+
+
+def vendors(ctx: Context) -> list[dict[str, Any]]:
+    return vendor_rows(ctx.store.state(ctx.production))
+
+
+def receipt_row(st: ProductionState, rc: dict[str, Any]) -> dict[str, Any]:
+    """A receipt as the CLI, the API and the tablet show it: each manifest line
+    with what was checked in against it (None: not yet), the extra items, and
+    the signature."""
+    by_line = {c["line"]: c for c in rc["checked"] if c["line"] is not None}
+    return {"id": rc["id"], "vendor": rc["vendor"],
+            "vendor_name": st.vendors[rc["vendor"]]["name"],
+            "agreement": rc["agreement"], "insurance": rc["insurance"],
+            "due_back": rc["due_back"], "armorer": rc["armorer"], "opened_at": rc["opened_at"],
+            "lines": [dict(x, checked=by_line.get(x["line"])) for x in rc["manifest"]],
+            "extras": [c for c in rc["checked"] if c["line"] is None],
+            "open_lines": [x["line"] for x in rc["manifest"] if x["line"] not in by_line],
+            "differences": rental.differences(rc), "signed": rc["signed"]}
+
+
+def receipts(ctx: Context) -> list[dict[str, Any]]:
+    st = ctx.store.state(ctx.production)
+    return [receipt_row(st, rc) for rc in st.receipts.values()]
+
+
+def receipt_view(ctx: Context, receipt: str) -> dict[str, Any]:
+    st = ctx.store.state(ctx.production)
+    return receipt_row(st, st.receipt(receipt))

@@ -19,7 +19,7 @@ from ..services.authorise import AppState
 from ..services.faults import fault_of
 from .errors import Problem
 from .http import WebGuard, WebHeaders, render_text
-from .views import auth, board, crew, custody, day, people, safety
+from .views import auth, board, crew, custody, day, people, rental, safety
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("coldcheck.web")
@@ -71,6 +71,12 @@ def routes() -> list[BaseRoute]:
         post(p + "/weapons/{weapon}/ground", custody.ground),
         post(p + "/weapons/{weapon}/repair", custody.repair),
         post(p + "/weapons/{weapon}/handoff", custody.handoff),
+        # deliveries from vendors
+        get(p + "/receipts", rental.receipts),
+        get(p + "/receipts/{receipt}", rental.receipt_page),
+        post(p + "/receipts/{receipt}/check", rental.check_line),
+        post(p + "/receipts/{receipt}/extra", rental.extra),
+        post(p + "/receipts/{receipt}/sign", rental.sign),
         # the day
         get(p + "/day", day.day_page), post(p + "/day/open", day.open_day),
         post(p + "/day/meal-break", day.meal_break), post(p + "/scenes", day.plan_scene),

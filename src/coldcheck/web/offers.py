@@ -30,7 +30,8 @@ DOERS: dict[str, frozenset[str]] = {
         "weapon.receive", "lot.receive", "lot.verify", "lot.destroy", "weapon.inspect",
         "weapon.issue", "weapon.return", "weapon.store", "weapon.record_evidence",
         "weapon.dud", "weapon.clean", "weapon.function_check", "weapon.repair", "day.wrap",
-        "storage.add")},
+        "storage.add", "receipt.open", "receipt.check", "receipt.sign", "accessory.add",
+        "accessory.found", "vendor.return")},
     "meeting.hold": frozenset(MEETING_LEADERS),
 }
 
@@ -72,6 +73,7 @@ MENU: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("", "Board", ("read",)),
     ("armory", "Armory", ("read",)),
     ("intake", "Intake", ("lot.receive", "weapon.receive")),
+    ("receipts", "Deliveries", ("receipt.check",)),
     ("day", "Day", ("read",)),
     ("people", "People", ("read",)),
     ("incidents", "Incidents", ("read",)),

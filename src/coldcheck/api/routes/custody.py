@@ -261,7 +261,8 @@ def return_weapon(weapon: WeaponId, body: ReturnIn,
                   call: Annotated[Call, act("weapon.return")]) -> Response:
     return call.record(lambda ctx: a.return_weapon(
         ctx, weapon=weapon, performer=body.performer, armorer=call.person, fired=body.fired,
-        lost=body.lost, misfire=body.misfire))
+        lost=body.lost, misfire=body.misfire,
+        missing_accessories=list(body.missing_accessories) or None))
 
 
 @router.post(PREFIX + "/weapons/{weapon}/dud", tags=TAGS, response_model=Recorded,
