@@ -224,13 +224,22 @@ def _nothing() -> None:
     pass
 
 
+def _root(ctx: typer.Context) -> None:
+    """Every command: its database connections are closed when it ends, however it
+    ends (a refusal exits 3), so a process running many commands in turn (the
+    tests, a script importing the CLI) never holds one pool per command."""
+    from .common import close_contexts
+
+    ctx.call_on_close(close_contexts)
+
+
 app = typer.Typer(
     name="coldcheck", cls=LazyRoot, no_args_is_help=True, add_completion=False,
     rich_markup_mode=MARKUP,
     help="Chain of custody and a tamper-evident ledger for prop firearms and ammunition on "
          "set. Every action is checked against the rule catalogue (docs/rules.md) and "
          "recorded; witness PINs are prompted, never passed as arguments.")
-app.callback()(_nothing)
+app.callback()(_root)
 
 
 def finish(typer_app: Any = tree, path: str = "") -> None:

@@ -98,6 +98,12 @@ def ctx_for(db: str | None, production: str | None) -> Context:
     return ctx
 
 
+def close_contexts() -> None:
+    """Dispose of the stores the command opened (their connection pools)."""
+    while _contexts:
+        _contexts.pop().store.dispose()
+
+
 def shown_zone() -> tuple[str, tzinfo]:
     """The name and zone the command's human output shows times in: the
     production's time zone as it is now (after the command), else the server's
