@@ -49,9 +49,10 @@ def test_a_double_tap_and_a_resubmitted_page_record_the_verification_once(
     tab = armorer(new_tablet)
     before = verified(web_server)
     tab.open("lots/L1")
+    tab.page.get_by_text("Record a count instead").click()
     tab.page.get_by_label("Rounds verified good").fill("2")
-    fields = form_fields(tab, "#verify form")
-    tab.page.get_by_role("button", name="Record verification").dblclick()
+    fields = form_fields(tab, "#verify form:has(#v-count)")
+    tab.page.get_by_role("button", name="Record the count").dblclick()
     tab.page.wait_for_url(re.compile(r".*/lots/L1\?done="))
     assert verified(web_server) == before + 2
     # The same form sent again (a tap that got through, or Back and submit again):
@@ -75,23 +76,23 @@ def test_a_stale_page_says_what_changed_records_nothing_and_keeps_the_form(
     tab.open("lots/L1")
     other = tab.page.context.new_page()  # a second screen changes the lot meanwhile
     other.goto(f"{tab.base}/p/{PROD}/lots/L1")
-    other.get_by_label("Rounds verified good").fill("1")
-    other.get_by_role("button", name="Record verification").click()
+    other.get_by_role("button", name=re.compile(r"Round \d+ is good")).click()  # one tap
     other.wait_for_url(re.compile(r".*done="))
     before = verified(web_server)
+    tab.page.get_by_text("Record a count instead").click()
     tab.page.get_by_label("Rounds verified good").fill("3")
-    tab.page.get_by_label("Method").select_option("weight")
-    tab.page.get_by_role("button", name="Record verification").click()
+    tab.page.get_by_label("Method", exact=True).select_option("weight")
+    tab.page.get_by_role("button", name="Record the count").click()
     box = tab.page.locator(".problem", has_text="CONCURRENT_UPDATE")
     expect(box).to_be_visible()
     expect(box).to_contain_text("Nothing was recorded")
     expect(box).to_contain_text("verified round")
     assert verified(web_server) == before
     expect(tab.page.get_by_label("Rounds verified good")).to_have_value("3")
-    expect(tab.page.get_by_label("Method")).to_have_value("weight")
+    expect(tab.page.get_by_label("Method", exact=True)).to_have_value("weight")
     tab.shot("tablet-stale-page")
     # Having looked, the armorer submits again: now it is recorded, once.
-    tab.page.get_by_role("button", name="Record verification").click()
+    tab.page.get_by_role("button", name="Record the count").click()
     tab.page.wait_for_url(re.compile(r".*done="))
     assert verified(web_server) == before + 3
 

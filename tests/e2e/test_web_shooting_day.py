@@ -109,8 +109,9 @@ def test_a_whole_shooting_day_runs_through_the_tablet_and_a_second_board_follows
     lot.get_by_role("button", name="Record the lot").click()
     recorded(tab, "received: 12 dummy .45 Colt")
     lot_id = tab.page.url.rsplit("/", 1)[1].split("?")[0]
+    tab.page.get_by_text("Record a count instead").click()
     tab.page.get_by_label("Rounds verified good").fill("3")
-    tab.page.get_by_role("button", name="Record verification").click()
+    tab.page.get_by_role("button", name="Record the count").click()
     recorded(tab, f"verified round 3 of {lot_id}")
 
     # Loading six unverified dummies is refused (the Rust dummies).
@@ -126,8 +127,9 @@ def test_a_whole_shooting_day_runs_through_the_tablet_and_a_second_board_follows
     problem(tab, "AMMO_DUMMY_UNVERIFIED")
     tab.shot("tablet-refusal-unverified-dummies")
     tab.open(f"lots/{lot_id}")
+    tab.page.get_by_text("Record a count instead").click()
     tab.page.get_by_label("Rounds verified good").fill("3")
-    tab.page.get_by_role("button", name="Record verification").click()
+    tab.page.get_by_role("button", name="Record the count").click()
     recorded(tab, f"verified round 6 of {lot_id}")
     inspect_all_dummy()
     tab.page.wait_for_url(re.compile(r".*/inspections/IN\d+"))
