@@ -29,6 +29,7 @@ def test_the_board_says_at_once_it_lost_the_cart_and_marks_itself_stale(
     banner = page.locator("#net-banner")
     expect(banner).to_contain_text("No connection to the cart since")
     expect(page.locator("#board")).to_have_class(re.compile(r"\bstale\b"))
+    expect(page.locator("#live")).to_contain_text("Offline")
     expect(page.locator("[data-stale]")).to_contain_text("STALE: the board as of")
     tab.shot("offline-board-stale")
     page.context.set_offline(False)

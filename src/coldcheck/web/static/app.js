@@ -456,7 +456,7 @@
       b.id = "net-banner";
       b.className = "net-banner";
       b.setAttribute("role", "alert");
-      document.body.insertBefore(b, document.body.firstChild);
+      document.body.appendChild(b);
     }
     return b;
   }
@@ -487,6 +487,12 @@
   }
   function markDown() {
     if (!net.down) { net.down = true; net.since = new Date(); }
+    const live = document.getElementById("live");
+    if (live) {
+      live.className = "live off";
+      live.querySelector(".dot").textContent = "○";
+      live.querySelector(".live-text").textContent = "Offline: no connection to the cart";
+    }
     showNet();
     markStale();
     if (!net.probing) net.probing = setInterval(probe, 2000);
@@ -522,7 +528,7 @@
     const target = (form.getAttribute("hx-target") || "").replace(/^#/, "");
     net.queue.push({ form: form, url: url, target: target,
                      body: new URLSearchParams(new FormData(form)).toString() });
-    pendingNote(form, "⏳ Not sent yet: the cart cannot be reached. It is sent as soon as " +
+    pendingNote(form, "◷ Not sent yet: the cart cannot be reached. It is sent as soon as " +
                       "the connection is back, and the cart's answer shows here.");
   }
   function answer(q, r) {
@@ -553,7 +559,7 @@
       net.queue.shift();
       return answer(next, r).then(flush);
     }).catch(function () {
-      pendingNote(next.form, "⏳ Not sent yet: the cart cannot be reached. It is sent as soon " +
+      pendingNote(next.form, "◷ Not sent yet: the cart cannot be reached. It is sent as soon " +
                              "as the connection is back.");
       markDown();
     });
