@@ -192,7 +192,7 @@
     }
     const es = new EventSource(live.dataset.stream);
     es.onopen = function () { live.className = "live on"; dot.textContent = "●"; text.textContent = "Live: updates without reloading"; };
-    es.onerror = function () { live.className = "live off"; dot.textContent = "○"; text.textContent = "Reconnecting… (the board also refreshes every 30 s)"; };
+    es.onerror = function () { live.className = "live off"; dot.textContent = "○"; text.textContent = "Reconnecting… (the board also refreshes every 30 s)"; probe(); };
     live.dataset.types.split(" ").forEach(function (t) { es.addEventListener(t, refresh); });
     es.addEventListener("error", function (e) {
       if (e.data) { es.close(); live.className = "live off"; text.textContent = "Live updates stopped: sign in again."; }
@@ -435,7 +435,155 @@
       });
     }
   });
+  // ---- when the tablet loses the cart (issue 17 part 3) ----
+  // The page says so at once: the browser's offline event, a failed request, or
+  // the cart's health check (every 5 s) failing. The board stays, marked STALE
+  // with the time it was last current. A form sent while the cart cannot be
+  // reached is kept, with its values and its idempotency key, and sent again as
+  // soon as the cart answers; the cart decides (recorded, or refused with its
+  // rule code) and the answer is shown as if it had come the first time. The
+  // key makes the resend safe: a form that did reach the cart is recorded once.
+  // Nothing is decided on the tablet, and nothing is written to its storage (a
+  // queued form may hold a PIN): closing the page drops what is waiting, and the
+  // banner says so.
+  const net = { down: false, since: null, boardAt: null, queue: [], probing: null };
+  const HEALTH = "/api/v1/health";
+  function hhmmss(d) { return d.toTimeString().slice(0, 8); }
+  function netBanner() {
+    let b = document.getElementById("net-banner");
+    if (!b) {
+      b = document.createElement("div");
+      b.id = "net-banner";
+      b.className = "net-banner";
+      b.setAttribute("role", "alert");
+      document.body.appendChild(b);
+    }
+    return b;
+  }
+  function showNet() {
+    const b = netBanner();
+    if (!net.down) { b.hidden = true; return; }
+    const waiting = net.queue.length;
+    b.hidden = false;
+    b.innerHTML = "";
+    const strong = document.createElement("b");
+    strong.textContent = "✖ No connection to the cart since " + hhmmss(net.since) + ".";
+    b.appendChild(strong);
+    b.appendChild(document.createTextNode(" " + (waiting
+      ? waiting + (waiting === 1 ? " action is" : " actions are") +
+        " waiting and will be sent when the connection is back: keep this page open."
+      : "What you see may be out of date; nothing you do is lost: it is sent when the cart answers.")));
+  }
+  function markStale() {
+    const board = document.getElementById("board");
+    if (!board || board.classList.contains("stale")) return;
+    board.classList.add("stale");
+    const note = document.createElement("p");
+    note.className = "stale-note";
+    note.setAttribute("data-stale", "");
+    note.textContent = "STALE: the board as of " + hhmmss(net.boardAt || net.since) +
+      ". It updates again when the cart answers.";
+    board.insertBefore(note, board.firstChild);
+  }
+  function markDown() {
+    if (!net.down) { net.down = true; net.since = new Date(); }
+    const live = document.getElementById("live");
+    if (live) {
+      live.className = "live off";
+      live.querySelector(".dot").textContent = "○";
+      live.querySelector(".live-text").textContent = "Offline: no connection to the cart";
+    }
+    showNet();
+    markStale();
+    if (!net.probing) net.probing = setInterval(probe, 2000);
+  }
+  function markUp() {
+    if (!net.down) return;
+    net.down = false;
+    clearInterval(net.probing);
+    net.probing = null;
+    showNet();
+    flush().then(function () {
+      const board = document.getElementById("board");
+      if (board && window.htmx) window.htmx.trigger(board, "refresh");
+    });
+  }
+  function probe() {
+    return fetch(HEALTH, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { if (r.ok) markUp(); else markDown(); })
+      .catch(function () { markDown(); });
+  }
+  function pendingNote(form, text) {
+    let n = form.querySelector(".pending");
+    if (!n) {
+      n = document.createElement("p");
+      n.className = "pending";
+      n.setAttribute("role", "status");
+      form.insertBefore(n, form.firstChild);
+    }
+    n.textContent = text;
+  }
+  function queueForm(form, url) {
+    if (net.queue.some(function (q) { return q.form === form; })) return;
+    const target = (form.getAttribute("hx-target") || "").replace(/^#/, "");
+    net.queue.push({ form: form, url: url, target: target,
+                     body: new URLSearchParams(new FormData(form)).toString() });
+    pendingNote(form, "◷ Not sent yet: the cart cannot be reached. It is sent as soon as " +
+                      "the connection is back, and the cart's answer shows here.");
+  }
+  function answer(q, r) {
+    const to = r.headers.get("HX-Redirect");
+    if (to) { window.location.assign(to); return Promise.resolve(); }
+    return r.text().then(function (html) {
+      const old = q.target && document.getElementById(q.target);
+      if (!old) { window.location.reload(); return; }
+      const box = document.createElement("div");
+      box.innerHTML = html;
+      const fresh = box.firstElementChild;
+      if (!fresh) return;
+      old.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      wire(fresh.parentNode || document);
+      if (!showProblem(fresh.parentNode || document)) focusFirst(fresh.parentNode || document);
+    });
+  }
+  function flush() {
+    const next = net.queue[0];
+    if (!next) return Promise.resolve();
+    pendingNote(next.form, "Sending now…");
+    return fetch(next.url, {
+      method: "POST", body: next.body, credentials: "same-origin",
+      headers: { "HX-Request": "true", "X-CSRF-Token": cookie("coldcheck_csrf"),
+                 "Content-Type": "application/x-www-form-urlencoded" }
+    }).then(function (r) {
+      net.queue.shift();
+      return answer(next, r).then(flush);
+    }).catch(function () {
+      pendingNote(next.form, "◷ Not sent yet: the cart cannot be reached. It is sent as soon " +
+                             "as the connection is back.");
+      markDown();
+    });
+  }
+  document.addEventListener("htmx:sendError", function (e) {
+    const elt = e.detail.elt;
+    const form = elt && (elt.tagName === "FORM" ? elt : elt.closest && elt.closest("form"));
+    const cfg = e.detail.requestConfig || {};
+    if (form && (cfg.verb || "").toLowerCase() === "post") queueForm(form, cfg.path);
+    markDown();
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "board") net.boardAt = new Date();
+  });
+  window.addEventListener("offline", markDown);
+  window.addEventListener("online", probe);
+  window.addEventListener("beforeunload", function (e) {
+    if (net.queue.length) { e.preventDefault(); e.returnValue = ""; }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    net.boardAt = new Date();
+    setInterval(function () { if (!net.down) probe(); }, 5000);
+    if (navigator.onLine === false) markDown();
     const cancel = document.getElementById("scanner-cancel");
     if (cancel) cancel.addEventListener("click", closeScanner);
     const photo = document.getElementById("scanner-photo");
