@@ -344,3 +344,20 @@ def test_the_cli_imports_reports_line_errors_and_exports(cli_world: World,
     assert r11.exit_code == 0 and r11.output.startswith("entry,weapon,received_seq")
     r12 = cli(w, "export", "lots", "--out", "-")
     assert r12.exit_code == 0 and "BLANKS9-2026" in r12.output
+
+
+def test_a_weapon_checked_in_from_a_delivery_is_received_from_its_vendor(w: World) -> None:
+    arm = w.people["armorer"]
+    v = str(r.add_vendor(w.ctx, name="Stembridge Gun Rentals", kind="rental_house",
+                         actor=arm)[0].payload["vendor"])
+    rc = str(r.open_receipt(w.ctx, vendor=v, armorer=arm, manifest=[
+        {"kind": "weapon", "serial": "RH-92-001", "make": "Beretta", "model": "92FS",
+         "calibre": "9mm PAK", "weapon_kind": "blank_only", "chambers": 1,
+         "magazine_capacity": 15}])[0].payload["receipt"])
+    got = r.check_item(w.ctx, receipt=rc, armorer=arm, line=1, condition="good",
+                       storage=w.storage["safe"])[0].payload["weapon"]
+    line = next(x for x in books.bound_book(w.ctx).acquisitions if x["weapon"] == got)
+    assert line["received_from"] == f"Stembridge Gun Rentals (delivery {rc})"
+    assert line["serial"] == "RH-92-001"
+    exported = books.weapon_rows(w.state())
+    assert next(x for x in exported if x["id"] == got)["owner"] == "Stembridge Gun Rentals"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -408,7 +408,7 @@ def bound_book(ctx: Context, *, at: datetime | None = None) -> BoundBook:
 
     lines: dict[str, dict[str, Any]] = {}
     about: dict[int, str] = {}  # seq of a book entry -> weapon
-    returns: dict[int, dict[str, Any]] = {}  # seq of vendor.returned -> payload
+    returns: dict[int, Mapping[str, Any]] = {}  # seq of vendor.returned -> payload
     notes: list[Event] = []
     receipts = st.receipts
     for e in events:
