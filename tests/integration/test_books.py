@@ -361,3 +361,39 @@ def test_a_weapon_checked_in_from_a_delivery_is_received_from_its_vendor(w: Worl
     assert line["serial"] == "RH-92-001"
     exported = books.weapon_rows(w.state())
     assert next(x for x in exported if x["id"] == got)["owner"] == "Stembridge Gun Rentals"
+
+
+# ---- the API ------------------------------------------------------------------
+
+@pytest.fixture
+def aw(store: Store, backend_settings: Settings, clock: Any) -> Iterator[Any]:
+    from api_support import api_world
+
+    with api_world(store, backend_settings, clock, production="books-api") as aw:
+        yield aw
+
+
+def test_the_api_exports_the_same_files_with_the_read_permission(aw: Any) -> None:
+    head = aw.world.seq()
+    h = aw.h("alex", device=False)  # a performer: `read` is everyone's
+    r1 = aw.client.get(aw.url("/exports/weapons.csv"), headers=h)
+    assert r1.status_code == 200 and r1.headers["content-type"].startswith("text/csv")
+    assert 'filename="books-api-weapons.csv"' in r1.headers["content-disposition"]
+    assert r1.text == books.to_csv(books.WEAPON_EXPORT, books.weapon_rows(aw.world.state()))
+    r2 = aw.client.get(aw.url("/exports/lots.csv"), params={"all": "true"}, headers=h)
+    assert r2.status_code == 200 and r2.text.count("\r\n") == len(aw.world.lots) + 1
+    day = aw.world.state().days[aw.world.day].date
+    r3 = aw.client.get(aw.url("/exports/events.csv"), params={"from": day}, headers=h)
+    assert r3.status_code == 200 and r3.text.startswith("seq,time_utc,time_local")
+    assert f'books-api-events-{day}.csv' in r3.headers["content-disposition"]
+    r4 = aw.client.get(aw.url("/exports/events.csv"),
+                       params={"from": "2026-11-30", "to": "2026-11-01"}, headers=h)
+    assert r4.status_code == 422 and r4.json()["code"] == "INVALID_INPUT"
+    r5 = aw.client.get(aw.url("/exports/bound-book.csv"), headers=h)
+    assert r5.status_code == 200 and r5.text.startswith("entry,weapon,received_seq")
+    r6 = aw.client.get(aw.url("/exports/bound-book.pdf"), params={"paper": "letter"},
+                       headers=h)
+    assert r6.status_code == 200 and r6.content.startswith(b"%PDF")
+    r7 = aw.client.get(aw.url("/exports/weapons.csv"))
+    assert r7.status_code == 401
+    assert aw.world.seq() == head  # nothing recorded
