@@ -200,10 +200,13 @@ def export_events(out_file: OutOpt = None,
     actor, what it is about, and the sentence the timeline shows. A day (--from), a
     range (--from, --to) or everything. Records nothing."""
     def go() -> dict[str, Any]:
-        from ..services.books import EVENT_EXPORT, event_rows, to_csv
+        from ..services.books import EVENT_EXPORT, event_rows, parse_date, to_csv
 
-        ctx = ctx_for(db, production)
         last = end if end is not None else start
+        if start and last and parse_date(last, "to") < parse_date(start, "from"):
+            raise InvalidInput("INVALID_INPUT", f"--to {last} is before --from {start}",
+                               field="to")
+        ctx = ctx_for(db, production)
         suffix = f"-{start}" + (f"-to-{last}" if last != start else "") if start else ""
         target = out_file or f"{ctx.production}-events{suffix}.csv"
         if target != "-":
