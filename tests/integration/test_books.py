@@ -401,3 +401,22 @@ def test_the_api_exports_the_same_files_with_the_read_permission(aw: Any) -> Non
     r7 = aw.client.get(aw.url("/exports/weapons.csv"))
     assert r7.status_code == 401
     assert aw.world.seq() == head  # nothing recorded
+
+
+def test_text_a_spreadsheet_would_run_is_exported_as_text_and_imported_back(
+        w: World) -> None:
+    arm = w.people["armorer"]
+    data = ("serial,make,model,calibre,kind,storage\n"
+            "=1+2,@SUM(A1),-rifle,+P,firearm,Weapons safe\n")
+    books.import_csv(w.ctx, what="weapons", data=data, armorer=arm)
+    a.add_note(w.ctx, refers_to=0, text='=HYPERLINK("http://x.example","click")', actor=arm)
+    out = books.to_csv(books.WEAPON_EXPORT, books.weapon_rows(w.state()))
+    assert "'=1+2,'@SUM(A1),'-rifle,'+P," in out
+    events = books.to_csv(books.EVENT_EXPORT, books.event_rows(w.ctx))
+    assert not any(c.startswith(books.FORMULA_START) for row in csv.reader(io.StringIO(events))
+                   for c in row)
+    ctx, other = fresh(w)
+    books.import_csv(ctx, what="weapons", data=out, armorer=other)
+    got = next(x for x in ctx.store.state(ctx.production).weapons.values()
+               if x.make == "@SUM(A1)")
+    assert (got.serial, got.model, got.calibre) == ("=1+2", "-rifle", "+P")

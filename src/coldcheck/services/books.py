@@ -114,7 +114,8 @@ def read_rows(data: str, what: str) -> tuple[list[tuple[int, dict[str, str]]], l
                 if len(raw) > len(names):
                     rows.append((line, {"__extra__": str(len(raw) - len(names))}))
                 else:
-                    rows.append((line, {n: raw[i].strip() for i, n in enumerate(names)
+                    rows.append((line, {n: uncell(raw[i].strip())
+                                        for i, n in enumerate(names)
                                         if n and i < len(raw)}))
             line = reader.line_num + 1
             if len(rows) > IMPORT_MAX_ROWS:
@@ -264,13 +265,35 @@ LOT_EXPORT = ["id", *LOT_COLUMNS, "storage_id", "received", "on_hand", "owner"]
 EVENT_EXPORT = ["seq", "time_utc", "time_local", "type", "actor", "subjects", "sentence"]
 
 
+# A cell a spreadsheet would run as a formula (=, +, -, @, or a tab or carriage
+# return first): text recorded on set (a note, a complaint's sentence, a make)
+# must not become a command on the computer that opens the export. Such a cell
+# is written with an apostrophe first, which spreadsheets show as text and the
+# import takes off again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def uncell(value: str) -> str:
+    """A cell as the import reads it: the apostrophe :func:`cell` adds, taken off."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) \
+        else value
+
+
 def to_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     buf = io.StringIO(newline="")
     w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\r\n",
                        extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        w.writerow({k: "" if v is None else v for k, v in r.items()})
+        w.writerow({k: cell(v) for k, v in r.items()})
     return buf.getvalue()
 
 
