@@ -420,3 +420,27 @@ def test_text_a_spreadsheet_would_run_is_exported_as_text_and_imported_back(
     got = next(x for x in ctx.store.state(ctx.production).weapons.values()
                if x.make == "@SUM(A1)")
     assert (got.serial, got.model, got.calibre) == ("=1+2", "-rifle", "+P")
+
+
+def test_a_crash_midway_leaves_the_production_as_it_was(w: World,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process failing between rows (here: the third row's decision raises what
+    no refusal is) rolls the one transaction back: no half-import."""
+    head, before = w.seq(), w.snapshot()
+    real, calls = books.custody.receive_weapon, []
+
+    def flaky(*args: Any, **kw: Any) -> Any:
+        calls.append(kw["serial"])
+        if len(calls) == 3:
+            raise OSError("the disk went away")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(books.custody, "receive_weapon", flaky)
+    with pytest.raises(OSError):
+        books.import_csv(w.ctx, what="weapons", data=WEAPONS_CSV, armorer=w.people["armorer"])
+    monkeypatch.undo()
+    assert len(calls) == 3 and w.seq() == head and w.snapshot() == before
+    res = books.import_csv(w.ctx, what="weapons", data=WEAPONS_CSV,
+                           armorer=w.people["armorer"])  # run again: it all goes in
+    assert [e.seq for e in res.events] == [head, head + 1, head + 2]
+    assert verify_ledger(w.ctx).ok
