@@ -156,6 +156,8 @@ ERROR_CODES: dict[str, str] = {
     "LEDGER_DIVERGED": "The ledger no longer holds what a checkpoint of its key vouched for; "
                        "nothing is signed over it.",
     "FILE_EXISTS": "The output file exists already; nothing was overwritten.",
+    "IMPORT_ROWS_INVALID": "An inventory import file has rows that would be refused; nothing "
+                           "was imported.",
     "BACKUP_UNSUPPORTED": "coldcheck backup copies SQLite databases; PostgreSQL has pg_dump.",
     "RESTORE_REFUSED": "The backup does not verify, or would drop a production; nothing "
                        "was changed.",

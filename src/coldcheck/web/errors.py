@@ -143,6 +143,8 @@ NEXT_STEPS: dict[str, str] = {
                          "it still applies.",
     "FILE_EXISTS": "Nothing was overwritten: choose another file name, or replace it on "
                    "purpose.",
+    "IMPORT_ROWS_INVALID": "Correct the lines listed (each with its reason), check the file "
+                           "again with --dry-run, then import it: nothing was recorded.",
     "BACKUP_UNSUPPORTED": "Back up a PostgreSQL server with pg_dump, then check the restored "
                           "copy with `coldcheck ledger verify`.",
     "RESTORE_REFUSED": "Nothing was changed: find a backup that verifies (coldcheck ledger "
