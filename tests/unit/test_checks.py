@@ -239,6 +239,8 @@ CASES = [
              {"person": "P2", "role": "performer", "pin_set_by": "P2"}]), person("P5")),
          "weapon:W1"),
     # ---- ammo ----
+    Case(ammo.live_listed, lambda: ammo.live_listed("live", supplier_lot="A1"),
+         lambda: ammo.live_listed("blank", supplier_lot="A1"), "supplier_lot:A1"),
     Case(ammo.live_forbidden,
          lambda: ammo.live_forbidden("live", count=5, calibre=".45 Colt", supplier="Acme",
                                      supplier_lot="A1", incident="INC1"),

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..domain import credentials, custody
-from ..domain.errors import ColdcheckError, InvalidInput, RuleViolation, Violation
+from ..domain import checks, credentials, custody
+from ..domain.errors import ColdcheckError, InvalidInput, RuleViolation
 from ..domain.events import Event, NewEvent
 from ..domain.narrative import describe
 from ..domain.state import ProductionState
@@ -180,14 +180,9 @@ def _decide(s: ProductionState, what: str, row: dict[str, str], *, armorer: str,
             magazine_capacity=_whole(row, "magazine_capacity", 0),
             storage=_storage(s, row["storage"]), armorer=armorer, at=at)
     kind = row["kind"].lower()
-    if kind == "live":
-        # The rule of `ammo intake` (checks.ammo.live_forbidden), without the
-        # incident: a line of a file is not ammunition presented on set.
-        raise RuleViolation([Violation(
-            "AMMO_LIVE_FORBIDDEN", "live ammunition is never accepted on a production: the "
-            "whole import is refused. Remove the line; live rounds actually on the property "
-            "are presented with `coldcheck ammo intake`, which records the refusal and opens "
-            "an incident", f"supplier_lot:{row['supplier_lot']}")])
+    live = checks.ammo.live_listed(kind, supplier_lot=row["supplier_lot"])
+    if live:
+        raise RuleViolation(live)
     return custody.receive_lot(
         s, kind=kind, calibre=row["calibre"], supplier=row["supplier"],
         supplier_lot=row["supplier_lot"], count_=_whole(row, "count", None),

@@ -28,6 +28,20 @@ def live_forbidden(kind: str, *, count: int, calibre: str, supplier: str, suppli
                       f"{incident} opened. Remove it from the property.", "intake")]
 
 
+@produces("AMMO_LIVE_FORBIDDEN")
+def live_listed(kind: str, *, supplier_lot: str) -> list[Violation]:
+    """In an inventory file (``coldcheck import lots``): a line of live ammunition
+    refuses the whole import. No incident: a line of a file is not ammunition
+    presented on set; live rounds actually on the property go through intake."""
+    if kind != "live":
+        return []
+    return [Violation("AMMO_LIVE_FORBIDDEN", "live ammunition is never accepted on a "
+                      "production: the whole import is refused. Remove the line; live rounds "
+                      "actually on the property are presented with `coldcheck ammo intake`, "
+                      "which records the refusal and opens an incident",
+                      f"supplier_lot:{supplier_lot}")]
+
+
 @produces("AMMO_LOT_QUARANTINED")
 def not_quarantined(lot: Lot) -> list[Violation]:
     """A lot named by an open incident or a failed verification is not used."""
