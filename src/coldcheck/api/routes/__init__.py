@@ -12,5 +12,6 @@ from . import session  # noqa: E402
 from . import custody  # noqa: E402
 from . import admin  # noqa: E402
 from . import reports  # noqa: E402
+from . import webhook  # noqa: E402
 
-__all__ = ["admin", "custody", "reads", "reports", "router", "session"]
+__all__ = ["admin", "custody", "reads", "reports", "router", "session", "webhook"]
