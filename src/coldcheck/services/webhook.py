@@ -199,7 +199,9 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> None:
     """POST ``body``; return on a 2xx answer, raise otherwise."""
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    if not url.lower().startswith(("http://", "https://")):  # set_webhook allows no other
+        raise ValueError("not an http(s) URL")
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     with _OPENER.open(req, timeout=TIMEOUT_S) as r:
         r.read(1024)
 
