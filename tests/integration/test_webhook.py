@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from api_support import ApiWorld, api_world
+from api_support import PASSWORD, ApiWorld, api_world
 
 from coldcheck.config import Settings
 from coldcheck.persistence import tables as t
@@ -113,6 +113,17 @@ def alert_codes(aw: ApiWorld) -> dict[str, str]:
     r = aw.get("producer", "/status")
     assert r.status_code == 200, r.text
     return {x["code"]: x["message"] for x in r.json()["alerts"]}
+
+
+def web_sign_in(aw: ApiWorld, username: str) -> None:
+    c = aw.client
+    c.cookies.clear()
+    c.get("/signin")
+    r = c.post("/signin", data={"username": username, "password": PASSWORD,
+                                "signin_token": c.cookies.get("coldcheck_signin") or "",
+                                "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    c.cookies.set("coldcheck_device", aw.device_key, path=f"/p/{aw.production}/")
 
 
 # ---- setting it ------------------------------------------------------------------
@@ -274,6 +285,11 @@ def test_a_dead_receiver_shows_on_the_board_and_never_blocks_custody(
     assert row["last_error"] == "connection refused" and row["attempts"] == 1
     failing = alert_codes(aw)["WEBHOOK_FAILING"]
     assert "connection refused" in failing and "next try" in failing
+    # The tablet's board says it too.
+    web_sign_in(aw, "armorer")
+    page = aw.client.get(f"/p/{aw.production}/")
+    assert page.status_code == 200
+    assert "WEBHOOK_FAILING" in page.text and "connection refused" in page.text
 
     # Custody with the receiver dead: the custody path never posts anything.
     calls: list[str] = []
@@ -320,3 +336,24 @@ def test_clearing_the_webhook_stops_delivery(aw: ApiWorld, dead_url: str) -> Non
     # Nothing to clear twice.
     r = aw.client.delete(aw.url("/webhook"), headers=aw.h("producer"))
     assert r.status_code == 422 and r.json()["code"] == "INVALID_INPUT"
+
+
+def test_the_serve_thread_delivers_on_its_own(aw: ApiWorld, backend_settings: Settings) -> None:
+    good = Receiver()
+    worker = hook.Worker(backend_settings.database_url, every=0.05)
+    try:
+        set_hook(aw, good.url)
+        open_incident(aw)
+        worker.start()
+        done = threading.Event()
+        for _ in range(200):  # a bound, not a timing assertion
+            if good.posts:
+                done.set()
+                break
+            done.wait(0.05)
+        assert done.is_set(), "the worker posted nothing"
+    finally:
+        worker.stop()
+        good.close()
+    (row,) = rows(aw)
+    assert row["delivered_at"] is not None
