@@ -70,10 +70,9 @@ def new_secret() -> str:
 
 
 def check_secret(secret: str) -> str:
-    if not SECRET_MIN <= len(secret) <= SECRET_MAX or not secret.isprintable() \
-            or any(c.isspace() for c in secret):
+    if not SECRET_MIN <= len(secret) <= SECRET_MAX or any(not "!" <= c <= "~" for c in secret):
         raise InvalidInput("INVALID_INPUT", f"a webhook secret is {SECRET_MIN} to {SECRET_MAX} "
-                           "printable characters without spaces", field="secret")
+                           "printable ASCII characters without spaces", field="secret")
     return secret
 
 
