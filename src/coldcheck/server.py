@@ -119,7 +119,7 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
 
     # The alert webhook's deliveries, in a thread of their own: a slow or dead
     # receiver delays nothing the server answers.
-    worker = Worker(settings.database_url).start()
+    worker = Worker(settings).start()
     with lock, contextlib.closing(worker):
         uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False,
                     proxy_headers=False, timeout_graceful_shutdown=5,

@@ -141,7 +141,7 @@ def test_the_producer_sets_it_and_the_secret_is_only_a_fingerprint_in_the_record
             t.events.c.entry)).scalars()]
         kept = c.execute(t.webhooks.select()).all()
     assert not any(SECRET.encode() in x for x in entries)
-    assert [k.secret for k in kept] == [SECRET]
+    assert [k.secret for k in kept] == ["plain:" + SECRET]  # no master key here
     for path in ("/events", "/status"):
         assert SECRET not in aw.get("producer", path).text
     # Set again, it names the URL it replaces.
@@ -340,7 +340,7 @@ def test_clearing_the_webhook_stops_delivery(aw: ApiWorld, dead_url: str) -> Non
 
 def test_the_serve_thread_delivers_on_its_own(aw: ApiWorld, backend_settings: Settings) -> None:
     good = Receiver()
-    worker = hook.Worker(backend_settings.database_url, every=0.05)
+    worker = hook.Worker(backend_settings, every=0.05)
     try:
         set_hook(aw, good.url)
         open_incident(aw)
@@ -357,3 +357,34 @@ def test_the_serve_thread_delivers_on_its_own(aw: ApiWorld, backend_settings: Se
         good.close()
     (row,) = rows(aw)
     assert row["delivered_at"] is not None
+
+
+def test_with_a_master_key_the_secret_is_kept_sealed(
+        aw: ApiWorld, backend_settings: Settings, tmp_path: Any) -> None:
+    from coldcheck.ledger.keys import generate_master_key_file
+
+    master = tmp_path / "master.key"
+    generate_master_key_file(master)
+    sealed_settings = backend_settings.model_copy(update={"master_key_file": master})
+    ctx = aw.world.ctx
+    ctx.settings = sealed_settings
+    good = Receiver()
+    try:
+        hook.set_webhook(ctx, url=good.url, secret=SECRET, actor=aw.person("producer"))
+        with aw.world.store.engine.connect() as c:
+            (kept,) = c.execute(t.webhooks.select().with_only_columns(
+                t.webhooks.c.secret)).scalars()
+        assert kept.startswith("sealed:") and SECRET not in kept
+        open_incident(aw)
+        t0 = later(aw)
+        # Without the master key the posts are neither signed nor sent: the board says why.
+        hook.deliver(aw.world.store, backend_settings, at=t0)
+        assert good.posts == []
+        assert "sealed" in rows(aw)[0]["last_error"]
+        assert "COLDCHECK_MASTER_KEY_FILE" in alert_codes(aw)["WEBHOOK_FAILING"]
+        # With it, the post goes out signed under the secret the producer set.
+        hook.deliver(aw.world.store, sealed_settings, at=t0 + timedelta(minutes=5))
+        ((h, b),) = good.posts
+        assert hook.verify_signature(SECRET, h[hook.SIGNATURE_HEADER], b)
+    finally:
+        good.close()

@@ -73,7 +73,7 @@ def webhook_deliver(db: DbOpt = None, production: ProdOpt = None,
         from ..services import webhook as hook
 
         ctx = ctx_for(db, production)
-        return hook.deliver(ctx.store, at=ctx.now(), production=ctx.production)
+        return hook.deliver(ctx.store, ctx.settings, at=ctx.now(), production=ctx.production)
 
     def show(r: dict[str, dict[str, int]]) -> None:
         if not r:

@@ -23,6 +23,7 @@ its fingerprint only, and no answer, log line or error message carries it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -42,6 +43,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import __version__
+from ..config import Settings
 from ..domain import production as prod
 from ..domain.errors import InvalidInput
 from ..domain.events import Event, parse_utc, utc_text
@@ -96,6 +98,48 @@ def verify_signature(secret: str, header: str, body: bytes) -> bool:
     return hmac.compare_digest(sign(secret, ts, body), f"t={ts},v1={parts.get('v1', '')}")
 
 
+# ---- keeping the secret -----------------------------------------------------------
+# With a master key (COLDCHECK_MASTER_KEY_FILE, the one that seals signing keys)
+# the secret is kept sealed (AES-256-GCM, ledger.keys.seal_secret): a copy of the
+# database does not give it away. Without one it is kept as it is, like the
+# bearer of a token would be; the server must read it back to sign.
+SEALED, PLAIN = "sealed:", "plain:"
+PURPOSE = "webhook"
+
+
+class SecretUnavailable(Exception):
+    """The kept secret cannot be read (sealed, and the master key is missing or
+    another): the posts are not signed, nor sent; the board says why."""
+
+
+def keep_secret(settings: Settings, production: str, secret: str) -> str:
+    if settings.master_key_file is None:
+        return PLAIN + secret
+    from ..ledger.keys import seal_secret
+    from .ledger import master_key
+
+    sealed = seal_secret(secret.encode(), master_key(settings), purpose=PURPOSE,
+                         production=production)
+    return SEALED + base64.b64encode(sealed).decode()
+
+
+def read_secret(settings: Settings | None, production: str, kept: str) -> str:
+    if kept.startswith(PLAIN):
+        return kept[len(PLAIN):]
+    if settings is None or settings.master_key_file is None:
+        raise SecretUnavailable("the webhook secret is sealed: set COLDCHECK_MASTER_KEY_FILE "
+                                "to the master key it was sealed with")
+    from ..domain.errors import ColdcheckError
+    from ..ledger.keys import SealedKeyError, unseal_secret
+    from .ledger import master_key
+
+    try:
+        return unseal_secret(base64.b64decode(kept[len(SEALED):]), master_key(settings),
+                             purpose=PURPOSE, production=production).decode()
+    except (ColdcheckError, SealedKeyError, ValueError) as err:
+        raise SecretUnavailable(f"the webhook secret does not open: {err}") from None
+
+
 # ---- setting it ----------------------------------------------------------------
 def set_webhook(ctx: Context, *, url: str, secret: str | None, actor: str,
                 at: datetime | None = None) -> tuple[list[Event], str | None]:
@@ -108,10 +152,11 @@ def set_webhook(ctx: Context, *, url: str, secret: str | None, actor: str,
         new = prod.set_webhook(tx.state, url=url, secret_fingerprint=secret_fingerprint(secret),
                                by=actor)
         events = tx.append(new, actor=actor, device=ctx.device, at=when)
+        kept = keep_secret(ctx.settings, ctx.production, secret)
         ins = _insert(ctx.store)(t.webhooks).values(
-            production_id=ctx.production, secret=secret, set_at=utc_text(when))
+            production_id=ctx.production, secret=kept, set_at=utc_text(when))
         tx.conn.execute(ins.on_conflict_do_update(
-            index_elements=["production_id"], set_={"secret": secret,
+            index_elements=["production_id"], set_={"secret": kept,
                                                     "set_at": utc_text(when)}))
     return events, secret if generated else None
 
@@ -226,25 +271,31 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_FIRST_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S))
 
 
-def deliver(store: Store, *, at: datetime | None = None, production: str | None = None,
+def deliver(store: Store, settings: Settings | None = None, *, at: datetime | None = None,
+            production: str | None = None,
             post: Post = http_post) -> dict[str, dict[str, int]]:
     """One round: for each production with a webhook (or just ``production``),
     queue the alerts newly due and post those whose next try has come. Returns
     per production how many were queued, delivered and failed. Never raises
-    for a receiver's failure; it is recorded on the alert's row."""
+    for a receiver's failure; it is recorded on the alert's row. ``settings``
+    gives the master key a sealed secret needs."""
     out: dict[str, dict[str, int]] = {}
     with store.engine.connect() as c:
         q = select(t.webhooks.c.production_id, t.webhooks.c.secret)
         if production is not None:
             q = q.where(t.webhooks.c.production_id == production)
         hooks = [(str(p), str(s)) for p, s in c.execute(q)]
-    for prod_id, secret in hooks:
+    for prod_id, kept in hooks:
+        try:
+            secret: str | SecretUnavailable = read_secret(settings, prod_id, kept)
+        except SecretUnavailable as err:
+            secret = err
         out[prod_id] = _deliver_one(store, prod_id, secret, at or utc_now(), post)
     return out
 
 
-def _deliver_one(store: Store, production: str, secret: str, at: datetime,
-                 post: Post) -> dict[str, int]:
+def _deliver_one(store: Store, production: str, secret: str | SecretUnavailable,
+                 at: datetime, post: Post) -> dict[str, int]:
     st = store.state(production)
     counts = {"queued": 0, "delivered": 0, "failed": 0}
     if st.webhook is None:
@@ -271,14 +322,17 @@ def _deliver_one(store: Store, production: str, secret: str, at: datetime,
         if not _claim(store, production, alert_id, next_try, at):
             continue  # another deliverer took it
         body = payload.encode()
-        headers = {"Content-Type": "application/json", ID_HEADER: alert_id,
-                   SIGNATURE_HEADER: sign(secret, int(at.timestamp()), body),
-                   "User-Agent": f"coldcheck/{__version__}"}
         error: str | None = None
-        try:
-            post(url, body, headers)
-        except Exception as err:  # any failure of the receiver or the network
-            error = describe_failure(err)
+        if isinstance(secret, SecretUnavailable):
+            error = str(secret)
+        else:
+            headers = {"Content-Type": "application/json", ID_HEADER: alert_id,
+                       SIGNATURE_HEADER: sign(secret, int(at.timestamp()), body),
+                       "User-Agent": f"coldcheck/{__version__}"}
+            try:
+                post(url, body, headers)
+            except Exception as err:  # any failure of the receiver or the network
+                error = describe_failure(err)
         tries = int(attempts) + 1
         with store.engine.connect() as c, c.begin():
             where = and_(d.c.production_id == production, d.c.alert_id == alert_id)
@@ -294,7 +348,7 @@ def _deliver_one(store: Store, production: str, secret: str, at: datetime,
                 log.warning("webhook post of %s for %s failed (attempt %d): %s", alert_id,
                             production, tries, error)
                 if "HTTP" not in error:
-                    break  # the receiver is unreachable: the rest wait for the next round
+                    break  # unreachable, or unsigned: the rest wait for the next round
     return counts
 
 
@@ -352,8 +406,8 @@ class Worker:
     """Runs :func:`deliver` every SCAN_EVERY_S seconds in a daemon thread, on its
     own store, until :meth:`stop`. Nothing it meets stops it."""
 
-    def __init__(self, database_url: str, every: float = SCAN_EVERY_S) -> None:
-        self.database_url, self.every = database_url, every
+    def __init__(self, settings: Settings, every: float = SCAN_EVERY_S) -> None:
+        self.settings, self.every = settings, every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="coldcheck-webhook",
                                         daemon=True)
@@ -369,12 +423,12 @@ class Worker:
     close = stop  # for contextlib.closing
 
     def _run(self) -> None:
-        store = Store(self.database_url)
+        store = Store(self.settings.database_url)
         try:
             while not self._stop.wait(self.every):
                 try:
                     if inspect(store.engine).has_table("webhooks"):
-                        deliver(store)
+                        deliver(store, self.settings)
                 except Exception:
                     log.exception("webhook round failed")
         finally:
