@@ -388,3 +388,14 @@ def test_with_a_master_key_the_secret_is_kept_sealed(
         assert hook.verify_signature(SECRET, h[hook.SIGNATURE_HEADER], b)
     finally:
         good.close()
+
+
+def test_migration_0008_builds_exactly_the_webhook_tables_of_the_code(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    store.migrate()
+    with store.engine.connect() as c:
+        diffs = compare_metadata(MigrationContext.configure(c), t.metadata)
+    ours = [d for d in diffs if "webhook" in repr(d)]
+    assert ours == [], ours
