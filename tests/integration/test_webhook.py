@@ -399,3 +399,25 @@ def test_migration_0008_builds_exactly_the_webhook_tables_of_the_code(store: Sto
         diffs = compare_metadata(MigrationContext.configure(c), t.metadata)
     ours = [d for d in diffs if "webhook" in repr(d)]
     assert ours == [], ours
+
+
+def test_ledger_verify_catches_a_webhook_secret_replaced_outside_coldcheck(
+        aw: ApiWorld, receiver: Receiver) -> None:
+    from coldcheck.services.context import context
+    from coldcheck.services.verify import verify_ledger
+    from coldcheck.services.vouch import CODE
+
+    set_hook(aw, receiver.url)
+    store, settings = aw.world.store, aw.world.ctx.settings
+
+    def caught() -> list[str]:
+        r = verify_ledger(context(settings, aw.production, store=store))
+        return [f.subject for f in r.failures if f.code == CODE]
+
+    assert caught() == []
+    with store.engine.begin() as c:  # someone's own secret slipped in by hand
+        c.execute(t.webhooks.update().values(secret="plain:attacker-secret-123456"))
+    assert caught() == ["production:hook-test"]
+    with store.engine.begin() as c:
+        c.execute(t.webhooks.delete())
+    assert caught() == ["production:hook-test"]
