@@ -371,20 +371,20 @@ def failing(store: Store, production: str, st: ProductionState,
     if st.webhook is None:
         return []
     d = t.webhook_deliveries
-    q = (select(d.c.last_error, d.c.last_try_at, d.c.next_try_at)
-         .where(d.c.production_id == production, d.c.delivered_at.is_(None),
-                d.c.attempts > 0).order_by(d.c.last_try_at.desc()))
+    q = (select(d.c.last_error, d.c.last_try_at, d.c.next_try_at, d.c.attempts)
+         .where(d.c.production_id == production, d.c.delivered_at.is_(None)))
     if conn is None:
         with store.engine.connect() as c:
             rows = c.execute(q).all()
     else:
         rows = conn.execute(q).all()
         conn.rollback()  # leave no read transaction open on a shared connection
-    if not rows:
-        return []
-    last_error, last_try, _ = rows[0]
-    nxt = min(r[2] for r in rows)
-    n = len(rows)
+    tried = sorted((r for r in rows if r.attempts > 0), key=lambda r: r.last_try_at)
+    if not tried:
+        return []  # nothing has failed yet: the first tries are still to come
+    last_error, last_try = tried[-1].last_error, tried[-1].last_try_at
+    nxt = min(r.next_try_at for r in tried)
+    n = len(rows)  # every alert waiting, tried or queued behind the failing ones
     return [{"code": "WEBHOOK_FAILING", "subject": f"production:{production}",
              "message": f"{n} alert{'s' if n != 1 else ''} not delivered to the webhook "
                         f"{st.webhook['url']}: {last_error} (last try {last_try[:19]}Z); "
