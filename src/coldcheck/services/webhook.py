@@ -290,7 +290,10 @@ def deliver(store: Store, settings: Settings | None = None, *, at: datetime | No
             secret: str | SecretUnavailable = read_secret(settings, prod_id, kept)
         except SecretUnavailable as err:
             secret = err
-        out[prod_id] = _deliver_one(store, prod_id, secret, at or utc_now(), post)
+        try:
+            out[prod_id] = _deliver_one(store, prod_id, secret, at or utc_now(), post)
+        except Exception:  # one production's trouble holds up no other's alerts
+            log.exception("webhook round failed for %s", prod_id)
     return out
 
 
