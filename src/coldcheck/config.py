@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     master_key_file: Path | None = Field(
         None,
         description="File of the 32-byte master key that seals signing keys kept in the "
-                    "database (mode 0600; `coldcheck ledger master-key` makes one).")
+                    "database, and alert webhook secrets (mode 0600; `coldcheck ledger "
+                    "master-key` makes one).")
     origin_host: str = Field(
         "coldcheck.local",
         description="Host part of each ledger's origin line: <host>/productions/<id>.")

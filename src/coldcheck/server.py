@@ -115,7 +115,12 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
                   f"signed ({where}).", file=sys.stderr)
     finally:
         store.dispose()
-    with lock:
+    from .services.webhook import Worker
+
+    # The alert webhook's deliveries, in a thread of their own: a slow or dead
+    # receiver delays nothing the server answers.
+    worker = Worker(settings).start()
+    with lock, contextlib.closing(worker):
         uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False,
                     proxy_headers=False, timeout_graceful_shutdown=5,
                     ssl_certfile=str(tls_cert) if tls_cert else None,

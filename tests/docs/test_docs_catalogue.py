@@ -59,6 +59,9 @@ ALERT_ONLY_CODES = {
     # Status-board alert: a handler's credential expires within 30 days, or expired
     # (domain/production.py: credential_alerts). The refusal is a rule's.
     "CREDENTIAL_EXPIRING",
+    # Status-board alert: the alert webhook failed to deliver (services/webhook.py:
+    # failing). Not an error: what it was posting about is recorded either way.
+    "WEBHOOK_FAILING",
 }
 
 CODE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")

@@ -158,6 +158,7 @@ STATE_DEPENDENT = re.compile("|".join([
     r" holds blanks; only dummies are verified ",
     r"^weapon \S+ \((retired|non_firing_replica|rubber|airsoft)\) fires nothing$",  # duds
     r"^the time zone is already ",  # the zone the production has: nothing to record
+    r"^no alert webhook is set: ",  # removing a webhook that is not there
     # two fields together
     r"^dummies have no load$", r"^blanks need a load: ", r"^name a weapon, lot or person$",
     r"^an issue to a performer names the scene$",

@@ -243,6 +243,21 @@ def _known_zone(value: str) -> str:
     return value
 
 
+class WebhookIn(In):
+    url: Annotated[str, StringConstraints(
+        min_length=8, max_length=2000,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/@]+(/\S*)?$")] = Field(
+        description="Where coldcheck posts the production's alerts (an incident opened, a "
+                    "weapon overdue, a complaint unacknowledged for 24 hours): an http:// "
+                    "or https:// address, without a user name or password in it.")
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=200,
+                                             pattern=r"^[!-~]+$")] = Field(
+        description="The secret each post is signed with (HMAC-SHA256, header "
+                    "Coldcheck-Signature): 16 to 200 printable ASCII characters, no spaces. "
+                    "Kept outside the record and never answered: "
+                    "the event carries its fingerprint only.")
+
+
 class TimezoneIn(In):
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64),
                         AfterValidator(_known_zone)] = Field(

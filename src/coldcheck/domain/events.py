@@ -31,6 +31,11 @@ EVENT_TYPES: dict[str, EventType] = dict([
        "A production and its ledger were created."),
     _e("production.timezone_set", "timezone previous",
        "The production's time zone (an IANA name) was set: what local time and today mean."),
+    _e("production.webhook_set", "url secret_fingerprint previous_url",
+       "The producer set the production's outgoing alert webhook (its secret is never in "
+       "events: only a fingerprint)."),
+    _e("production.webhook_cleared", "url",
+       "The producer removed the production's outgoing alert webhook."),
     _e("person.added", "person name roles badge department qualification_expires",
        "A person joined the production with roles (PIN hashes are never in events)."),
     _e("person.pin_set", "person verifier", "A person's witness PIN was set or changed."),

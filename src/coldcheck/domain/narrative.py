@@ -30,6 +30,10 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "production.created": lambda p, n: f"Production {p['name']} created; ledger {p['origin']}",
     "production.timezone_set": lambda p, n: f"Time zone set to {p['timezone']}"
     + (f" (was {p['previous']})" if p["previous"] else ""),
+    "production.webhook_set": lambda p, n: f"Alert webhook set to {p['url']}"
+    + (f" (was {p['previous_url']})" if p["previous_url"] else "")
+    + f"; secret {p['secret_fingerprint'][-8:]}",
+    "production.webhook_cleared": lambda p, n: f"Alert webhook to {p['url']} removed",
     "person.added": lambda p, n: f"{p['name']} ({p['person']}) joined as "
                                  f"{', '.join(p['roles'])}",
     "person.pin_set": lambda p, n: f"{n(p['person'])} set a witness PIN",

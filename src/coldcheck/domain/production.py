@@ -60,6 +60,37 @@ def set_timezone(s: ProductionState, *, timezone: str, by: str | None) -> list[N
     return [ev("production.timezone_set", timezone=zone_name, previous=s.timezone)]
 
 
+WEBHOOK_URL_MAX = 2000
+
+
+def set_webhook(s: ProductionState, *, url: str, secret_fingerprint: str,
+                by: str) -> list[NewEvent]:
+    """The producer points the production's alert webhook at ``url`` (http or
+    https). The secret itself never enters the record: only its fingerprint."""
+    require_role(s.person(by), "producer")
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if (not sep or scheme.lower() not in ("http", "https") or not host
+            or len(url) > WEBHOOK_URL_MAX or any(c.isspace() for c in url)):
+        raise InvalidInput("INVALID_INPUT", "the webhook URL must be an http:// or https:// "
+                           f"address of at most {WEBHOOK_URL_MAX} characters", field="url")
+    if "@" in rest.split("/", 1)[0]:
+        raise InvalidInput("INVALID_INPUT", "put no user name or password in the webhook URL: "
+                           "the secret signs each post", field="url")
+    previous = s.webhook["url"] if s.webhook else None
+    return [ev("production.webhook_set", url=url, secret_fingerprint=secret_fingerprint,
+               previous_url=previous)]
+
+
+def clear_webhook(s: ProductionState, *, by: str) -> list[NewEvent]:
+    """The producer removes the alert webhook: nothing more is posted."""
+    require_role(s.person(by), "producer")
+    if s.webhook is None:
+        raise InvalidInput("INVALID_INPUT", "no alert webhook is set: nothing to remove")
+    return [ev("production.webhook_cleared", url=s.webhook["url"])]
+
+
 def add_person(s: ProductionState, *, name: str, roles: list[str], badge: str,
                department: str = "", qualification_expires: str | None = None,
                pin_verifier: str | None = None) -> list[NewEvent]:

@@ -165,6 +165,9 @@ class ProductionState:
         # The QR complaint poster last issued ("poster", "nonce", "by", "at",
         # "revoked_at"), or None: only the last one issued ever works.
         self.poster: dict[str, Any] | None = None
+        # The outgoing alert webhook (production.webhook_set): url, secret
+        # fingerprint and when it was set; None when none is set or it was cleared.
+        self.webhook: dict[str, Any] | None = None
         # (seq, what) of the last event a signed checkpoint must cover (an
         # incident opened, a day wrapped): alerts() says so until one does.
         self.checkpoint_due: tuple[int, str] | None = None
@@ -343,6 +346,7 @@ class ProductionState:
                 **({"received": {k: dict(v) for k, v in self.received.items()}}
                    if self.received else {}),
                 **({"poster": dict(self.poster)} if self.poster is not None else {}),
+                **({"webhook": dict(self.webhook)} if self.webhook is not None else {}),
                 **({"rental": json.loads(json.dumps(self._rental()))}
                    if any(self._rental().values()) else {})}
 
@@ -376,6 +380,8 @@ class ProductionState:
         st.received = {k: dict(v) for k, v in meta.get("received", {}).items()}
         poster = meta.get("poster")
         st.poster = None if poster is None else dict(poster)
+        hook = meta.get("webhook")
+        st.webhook = None if hook is None else dict(hook)
         rental = meta.get("rental") or {}  # absent: nothing rented or kitted yet
         st.vendors = dict(rental.get("vendors", {}))
         st.receipts = dict(rental.get("receipts", {}))
@@ -482,6 +488,19 @@ def _production(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
 @on("production.timezone_set")
 def _timezone(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
     s.timezone = p["timezone"]
+    return {STATE}
+
+
+@on("production.webhook_set")
+def _webhook_set(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.webhook = {"url": p["url"], "secret_fingerprint": p["secret_fingerprint"],
+                 "set_at": ev.at}
+    return {STATE}
+
+
+@on("production.webhook_cleared")
+def _webhook_cleared(s: ProductionState, ev: Event, p: dict[str, Any]) -> Touched:
+    s.webhook = None
     return {STATE}
 
 

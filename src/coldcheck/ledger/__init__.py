@@ -15,8 +15,10 @@ from coldcheck.ledger.keys import (
     load_signer,
     master_key_id,
     seal_key,
+    seal_secret,
     sealed_master_id,
     unseal_key,
+    unseal_secret,
 )
 from coldcheck.ledger.merkle import (
     EMPTY_TREE_HASH,
@@ -92,6 +94,7 @@ __all__ = [
     "prove_tree",
     "root_from_leaves",
     "seal_key",
+    "seal_secret",
     "sealed_master_id",
     "sign_checkpoint",
     "split_stored_hash_index",
@@ -101,4 +104,5 @@ __all__ = [
     "stored_hashes_for_record",
     "tree_hash",
     "unseal_key",
+    "unseal_secret",
 ]

@@ -35,7 +35,7 @@ from coldcheck.ledger.note import Signer, _check_key_name
 
 __all__ = ["KEY_FILE_MODE", "MASTER_KEY_SIZE", "SealedKeyError", "generate_key_file",
            "generate_master_key_file", "load_master_key", "load_signer", "master_key_id",
-           "seal_key", "sealed_master_id", "unseal_key"]
+           "seal_key", "seal_secret", "sealed_master_id", "unseal_key", "unseal_secret"]
 
 KEY_FILE_MODE = 0o600
 _MAX_KEY_FILE_SIZE = 64 * 1024
@@ -263,6 +263,52 @@ def unseal_key(sealed: bytes, master: bytes, *, production: str, name: str) -> S
         raise SealedKeyError("it does not open under its own master key: the sealed key, "
                              "or the production it names, was altered") from None
     return Signer.from_seed(name, seed)
+
+
+# Other secrets the server must read back (the alert webhook's signing secret)
+# are sealed the same way under the same master key, with their own magic and
+# associated data (what the secret is for and the production), so neither a
+# sealed signing key nor another production's secret opens in their place.
+# Layout: b"ccs1" || 8-byte master key id || 12-byte nonce || ciphertext and tag.
+SECRET_MAGIC = b"ccs1"
+
+
+def _secret_context(header: bytes, purpose: str, production: str) -> bytes:
+    return header + f"coldcheck sealed secret\n{purpose}\n{production}\n".encode()
+
+
+def seal_secret(secret: bytes, master: bytes, *, purpose: str, production: str) -> bytes:
+    """``secret`` sealed with ``master`` for ``purpose`` on ``production``."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(master) != MASTER_KEY_SIZE:
+        raise ValueError("a master key is 32 bytes")
+    nonce = secrets.token_bytes(12)
+    header = SECRET_MAGIC + master_key_id(master)
+    return header + nonce + AESGCM(master).encrypt(
+        nonce, secret, _secret_context(header, purpose, production))
+
+
+def unseal_secret(sealed: bytes, master: bytes, *, purpose: str, production: str) -> bytes:
+    """Open a secret sealed by :func:`seal_secret`; SealedKeyError if it does not
+    (another master key, altered, or sealed for something else)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(master) != MASTER_KEY_SIZE:
+        raise ValueError("a master key is 32 bytes")
+    if len(sealed) < 4 + 8 + 12 + 16 or not sealed.startswith(SECRET_MAGIC):
+        raise SealedKeyError("not a sealed coldcheck secret")
+    kid = sealed[4:12]
+    if kid != master_key_id(master):
+        raise SealedKeyError(f"it was sealed under another master key (id {kid.hex()}; this "
+                             f"one is {master_key_id(master).hex()})", other_master=True)
+    try:
+        return AESGCM(master).decrypt(sealed[12:24], sealed[24:],
+                                      _secret_context(sealed[:12], purpose, production))
+    except InvalidTag:
+        raise SealedKeyError("it does not open under its own master key: the sealed "
+                             "secret, or the production it names, was altered") from None
 
 
 def generate_master_key_file(path: Path) -> None:

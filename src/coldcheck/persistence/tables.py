@@ -211,3 +211,33 @@ auth_events = Table(
 )
 
 APPEND_ONLY_ACCESS = ("auth_events",)
+
+
+# ---- the outgoing alert webhook (migration 0008) --------------------------------
+# Neither is part of the record. ``webhooks`` holds the secret that signs each
+# post (its fingerprint and the URL are in production.webhook_set); the row goes
+# when the webhook is cleared. ``webhook_deliveries`` is the outbox: one row per
+# alert due to be posted, keyed by the alert's id (the idempotency id the
+# receiver dedupes on), with the attempts made so far.
+webhooks = Table(
+    "webhooks", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), primary_key=True),
+    Column("secret", Text, nullable=False),  # never logged, never in events or answers
+    Column("set_at", String(32), nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("production_id", String(64), ForeignKey("productions.id"), nullable=False),
+    Column("alert_id", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON, the same at every attempt
+    Column("created_at", String(32), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_try_at", String(32)),
+    Column("next_try_at", String(32), nullable=False),
+    Column("delivered_at", String(32)),
+    PrimaryKeyConstraint("production_id", "alert_id", name="pk_webhook_deliveries"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+)

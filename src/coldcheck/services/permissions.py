@@ -71,6 +71,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "person.credential": _r(*QUALIFICATION_RENEWERS),  # record or revoke a credential
     "member.manage": _r("producer"),
     "production.set_timezone": _r("producer"),  # the domain checks it too
+    "production.set_webhook": _r("producer"),  # set or remove; the domain checks it too
     "device.manage": _r("armorer", "producer"),
     "storage.add": ARMORERS,
     # weapons and ammunition
@@ -130,7 +131,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 # as the CLI does. On purpose: on *Rust* the 1st AD declaring a gun cold was the
 # step that failed, and that attempt must be in the record whichever door it came
 # through. Administration (people, members, devices, tokens, storage, the
-# production's time zone, the day's planning, overrides) stays a permission:
+# production's time zone and alert webhook, the day's planning, overrides) stays a permission:
 # 403 ACTION_FORBIDDEN, nothing recorded.
 RULED: frozenset[str] = frozenset({
     "weapon.receive", "lot.receive", "lot.verify", "lot.destroy", "weapon.inspect",

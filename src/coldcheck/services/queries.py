@@ -19,8 +19,12 @@ from .context import Context
 
 
 def status(ctx: Context, at: datetime | None = None) -> dict[str, Any]:
+    from .webhook import failing
+
     st = ctx.store.state(ctx.production)
-    return board(st, ctx.now(at), signed=signed_size(ctx.store, st))
+    data = board(st, ctx.now(at), signed=signed_size(ctx.store, st))
+    data["alerts"] += failing(ctx.store, ctx.production, st)
+    return data
 
 
 def signed_size(store: Store, st: ProductionState,

@@ -57,7 +57,7 @@ class Replica:
     events: list[Event] = field(default_factory=list)
     index: dict[str, list[int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _board: tuple[int, int, int | None, bytes] | None = None
+    _board: tuple[int, int, int | None, tuple[Any, ...], bytes] | None = None
     _timelines: dict[tuple[str | None, ...], tuple[int, bytes]] = field(default_factory=dict)
 
     @property
@@ -74,19 +74,23 @@ class Replica:
                 self.index.setdefault(ident, []).append(e.seq)
 
     # ---- the status board ----------------------------------------------------------
-    def board_json(self, at: datetime, signed: int | None = None) -> bytes:
+    def board_json(self, at: datetime, signed: int | None = None,
+                   extra: list[dict[str, str]] | None = None) -> bytes:
         """The board of services.queries.board as JSON, cached per head, second
-        (overdue alerts depend on the time) and signed checkpoint size
-        (``services.queries.signed_size``, read by the caller: it may query)."""
+        (overdue alerts depend on the time), signed checkpoint size
+        (``services.queries.signed_size``, read by the caller: it may query) and
+        ``extra`` alerts read by the caller (``services.webhook.failing``)."""
         second = int(at.timestamp())
+        more = tuple(tuple(sorted(a.items())) for a in extra or ())
         with self.lock:
             cached = self._board
-            if cached is not None and cached[:3] == (self.seq, second, signed):
-                return cached[3]
-            data = json.dumps(board(self.state, at, signed=signed), ensure_ascii=False,
-                              separators=(",", ":")).encode()
-            self._board = (self.seq, second, signed, data)
-            return data
+            if cached is not None and cached[:4] == (self.seq, second, signed, more):
+                return cached[4]
+            data = board(self.state, at, signed=signed)
+            data["alerts"] += [dict(a) for a in extra or ()]
+            raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+            self._board = (self.seq, second, signed, more, raw)
+            return raw
 
     # ---- timelines -----------------------------------------------------------------
     def timeline(self, *, weapon: str | None = None, lot: str | None = None,

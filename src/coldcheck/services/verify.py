@@ -144,9 +144,10 @@ LEDGER_ERROR_CODES: dict[str, str] = {
         "The timeline index lacks a row for something an event names, or holds a row no "
         "event gives: a timeline would leave out or invent events.",
     "LEDGER_CREDENTIAL_MISMATCH":
-        "A stored PIN hash, password hash, account link or device key is not the one the "
-        "record committed (its fingerprint differs, or the record never set it): someone "
-        "with the database file changed who can sign, witness or write.",
+        "A stored PIN hash, password hash, account link, device key or alert webhook "
+        "secret is not the one the record committed (its fingerprint differs, or the record "
+        "never set it): someone with the database file changed who can sign, witness or "
+        "write, or what signs the production's alerts.",
 }
 
 # Order of precedence between failures that name the same entry: the most

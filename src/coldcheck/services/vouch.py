@@ -23,7 +23,7 @@ CODE = "LEDGER_CREDENTIAL_MISMATCH"
 
 
 def fingerprint(kind: str, stored: str) -> str:
-    """``kind`` is ``pin``, ``password`` or ``device``."""
+    """``kind`` is ``pin``, ``password``, ``device`` or ``webhook`` (the secret itself)."""
     digest = hashlib.sha256(f"coldcheck verifier v1\n{kind}\n{stored}".encode()).hexdigest()
     return FINGERPRINT_PREFIX + digest
 
@@ -107,4 +107,30 @@ def compare(c: Connection, state: ProductionState) -> list[Finding]:
         elif want.get("revoked") and r.revoked_at is None:
             out.append(Finding(subject, f"device {dev} was revoked in the record but its row "
                                "was made usable again", True))
+    out += _webhook(c, state)
     return out
+
+
+def _webhook(c: Connection, state: ProductionState) -> list[Finding]:
+    """The alert webhook's kept secret against production.webhook_set's fingerprint
+    (a sealed one is not opened here: that needs the master key)."""
+    from sqlalchemy import inspect
+
+    if not inspect(c).has_table("webhooks"):
+        return []
+    kept = c.execute(select(t.webhooks.c.secret).where(
+        t.webhooks.c.production_id == state.production)).scalar()
+    hook, subject = state.webhook, f"production:{state.production}"
+    if hook is None and kept is not None:
+        return [Finding(subject, "an alert webhook secret is kept but the record has no "
+                                 "webhook set: it was put there outside coldcheck", True)]
+    if hook is not None and kept is None:
+        return [Finding(subject, "the alert webhook set in the record has no kept secret: "
+                                 "it was removed outside coldcheck (set the webhook again)",
+                        True)]
+    if hook is not None and str(kept).startswith("plain:") and \
+            fingerprint("webhook", str(kept)[6:]) != hook["secret_fingerprint"]:
+        return [Finding(subject, "the kept alert webhook secret is not the one the record "
+                                 "says the producer set: it was replaced outside coldcheck",
+                        True)]
+    return []

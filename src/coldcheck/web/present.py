@@ -140,6 +140,14 @@ def when(ctx: jinja2.runtime.Context, at: Moment) -> Markup:
     return time_html(at, _tz(ctx), date=True, utc_beside=True)
 
 
+@jinja2.pass_context
+def localised(ctx: jinja2.runtime.Context, text: str) -> str:
+    """An alert's message with its RFC 3339 UTC times in the pages' zone."""
+    from ..domain.zones import localise
+
+    return localise(text, _tz(ctx))
+
+
 def roles_text(roles: list[str]) -> str:
     return ", ".join(role_words(r) for r in roles)
 
@@ -156,6 +164,7 @@ def conflict_text(conflict: str) -> str:
 FILTERS: dict[str, Callable[..., Any]] = {
     "state_label": state_label, "load_text": load_text, "load_class": load_class,
     "load_word": load_word, "hhmm": hhmm, "when": when, "clock": clock,
+    "localised": localised,
     "roles_text": roles_text, "conflict_text": conflict_text,
     "incident_words": incident_words, "round_words": round_words,
 }

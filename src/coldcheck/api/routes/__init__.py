@@ -12,6 +12,7 @@ from . import session  # noqa: E402
 from . import custody  # noqa: E402
 from . import admin  # noqa: E402
 from . import reports  # noqa: E402
-from . import exports, rental  # noqa: E402
+from . import exports, rental, webhook  # noqa: E402
 
-__all__ = ["admin", "custody", "exports", "reads", "rental", "reports", "router", "session"]
+__all__ = ["admin", "custody", "exports", "reads", "rental", "reports", "router", "session",
+           "webhook"]

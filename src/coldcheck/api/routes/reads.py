@@ -16,6 +16,7 @@ from ...domain.errors import InvalidInput
 from ...services import ledger as L
 from ...services.queries import signed_size
 from ...services.readmodel import event_json
+from ...services.webhook import failing
 from .. import stream
 from ..auth import Call, Reader, Writer
 from ..schemas import (
@@ -63,7 +64,14 @@ async def status(call: Annotated[Call, READ]) -> Response:
             signed = await run_in_threadpool(signed_size, api.store, rep.state)
         else:
             signed = signed_size(api.store, rep.state, api.loop_conn)
-    return Response(rep.board_json(call.now(), signed), media_type=JSON)
+    # The alert webhook's failures (WEBHOOK_FAILING): read only when one is set.
+    extra = None
+    if rep.state.webhook is not None:
+        if api.loop_conn is None:
+            extra = await run_in_threadpool(failing, api.store, rep.production, rep.state)
+        else:
+            extra = failing(api.store, rep.production, rep.state, api.loop_conn)
+    return Response(rep.board_json(call.now(), signed, extra), media_type=JSON)
 
 
 @router.get(PREFIX + "/timeline", tags=TAGS, response_model=list[TimelineEntry],

@@ -13,7 +13,7 @@ from ...domain.custody import VERIFY_METHODS
 from ...domain.errors import NotFound
 from ...domain.events import EVENT_TYPES, parse_utc
 from ...domain.weapons import Weapon
-from ...services import queries
+from ...services import queries, webhook
 from ..access import Page, production_page
 from ..http import Req, go, json_response, render, view
 from ..present import load_class
@@ -110,6 +110,7 @@ def board_ctx(page: Page) -> dict[str, Any]:
     # Page views run in a worker thread: the checkpoint read may block.
     data = queries.board(page.st, page.now,
                          signed=queries.signed_size(page.call.state.store, page.st))
+    data["alerts"] += webhook.failing(page.call.state.store, page.production, page.st)
     report_day = default_day(page.st, page.now, page.tz)
     report = (f"/api/v1/productions/{page.production}/reports/daily/{report_day}.pdf"
               if page.can("report.daily") else None)
