@@ -35,8 +35,10 @@ from ..security import PIN_RE
 from ..services.accounts import MAX_PASSWORD, MIN_PASSWORD
 
 # A character the rules do not trim: Python's str.strip() also takes the four
-# ASCII separators U+001C to U+001F as blank, which a regex's \s does not.
-_KEPT = r"[^\s\x1c-\x1f]"
+# ASCII separators U+001C to U+001F as blank, which a regex's \s does not, and
+# NEL (U+0085), which the server's regex engine counts in \s and a JSON Schema
+# (ECMAScript) \s does not: named, so that both read the pattern alike.
+_KEPT = r"[^\s\x1c-\x1f\x85]"
 
 
 def words(bound: Bound) -> StringConstraints:
@@ -246,7 +248,7 @@ def _known_zone(value: str) -> str:
 class WebhookIn(In):
     url: Annotated[str, StringConstraints(
         min_length=8, max_length=2000,
-        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/@]+(/\S*)?$")] = Field(
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x85/@]+(/[^\s\x85]*)?$")] = Field(
         description="Where coldcheck posts the production's alerts (an incident opened, a "
                     "weapon overdue, a complaint unacknowledged for 24 hours): an http:// "
                     "or https:// address, without a user name or password in it.")
