@@ -101,9 +101,8 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
     app = create_app(settings)
     from .persistence.store import Store
     from .services.ledger import key_problems
-    from .web.welcome import welcome
-
     from .services.vouch import mismatches
+    from .web.welcome import welcome
 
     store = Store(settings.database_url)
     try:
