@@ -101,10 +101,24 @@ def serve(settings: Settings, *, host: str, port: int, tls_cert: Path | None = N
     app = create_app(settings)
     from .persistence.store import Store
     from .services.ledger import key_problems
+    from .services.vouch import mismatches
     from .web.welcome import welcome
 
     store = Store(settings.database_url)
     try:
+        # Witness PINs, passwords and devices as the record vouches for them: a
+        # PIN hash copied onto another person's row, a device planted by hand,
+        # and the server would accept them. It does not start on such a database.
+        found = mismatches(store)
+        if found:
+            for line in found:
+                print(f"ERROR: {line}", file=sys.stderr)
+            print("coldcheck will not serve a database whose credentials differ from what "
+                  "its ledger vouches for. Run `coldcheck ledger verify` to see each one; "
+                  "have the person set their PIN again (`coldcheck person pin`), revoke "
+                  "and register the device again, or restore a verified backup.",
+                  file=sys.stderr)
+            raise SystemExit(5)
         print(welcome(store, f"{scheme}://{host}:{port}"), file=sys.stderr)
         for problem in key_problems(store, settings):
             where = f"key folder: {settings.resolved_key_dir()}"

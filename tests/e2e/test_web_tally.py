@@ -77,3 +77,24 @@ def test_a_failed_round_quarantines_the_lot_from_the_tally(
     assert state(web_server).lot(lot).quarantined
     types = [e.type for e in events(web_server)[-4:]]
     assert "ammo.verification_failed" in types and "incident.opened" in types
+
+
+def test_a_live_round_found_in_a_box_is_refused_and_quarantines_the_box(
+        new_tablet: Any, web_server: Served) -> None:
+    lot = _new_dummy_lot(web_server)
+    tab = armorer_tablet(new_tablet)
+    page = tab.page
+    tab.open("intake")
+    form = page.locator("#lot-intake")
+    form.get_by_label("LIVE rounds (refused and recorded)").check()
+    form.get_by_label("Calibre").fill(".45 Colt")
+    form.get_by_label("Supplier", exact=True).fill("unknown")
+    form.get_by_label("Supplier lot number").fill("found among the dummies")
+    form.get_by_label("Round count").fill("1")
+    form.get_by_label("LIVE rounds only: found in a box already here?").select_option(lot)
+    form.get_by_role("button", name="Record the lot").click()
+    expect(page.locator(".problem")).to_contain_text("AMMO_LIVE_FORBIDDEN")
+    tab.shot("intake-live-found-in-box")
+    assert state(web_server).lot(lot).quarantined
+    opened = [e for e in events(web_server) if e.type == "incident.opened"][-1]
+    assert opened.payload["lots"] == [lot]

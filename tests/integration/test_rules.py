@@ -175,6 +175,28 @@ def test_live_rounds_are_refused_even_from_a_qualified_armorer_with_a_load(w: Wo
             records=("ammo.intake_refused", "incident.opened"))
 
 
+@covers("AMMO_LIVE_FORBIDDEN", "refused")
+def test_a_live_round_found_in_a_box_of_dummies_quarantines_that_box(w: World) -> None:
+    """Rust: a live round among the dummies. Presented at intake with the box it
+    was found in, the incident names that lot, which nobody may load from."""
+    seq = w.seq()
+    box = w.lots["dummies"]
+    refused(w, "AMMO_LIVE_FORBIDDEN", a.receive_lot, w.ctx, armorer=w.people["armorer"],
+            kind="live", calibre=".45 Colt", supplier="unknown", supplier_lot="found loose",
+            count=1, storage=w.storage["safe"], found_in=box,
+            records=("ammo.intake_refused", "incident.opened"), changes=True)
+    opened = w.events_since(seq)[1]
+    assert opened.payload["lots"] == [box]
+    assert f"found in lot {box}" in opened.payload["description"]
+    assert w.state().lot(box).quarantined
+    refused(w, "AMMO_LOT_QUARANTINED", w.inspect, "revolver", content="dummy", n=1,
+            lot="dummies", scene="cold")
+    err = refusal(a.receive_lot, w.ctx, armorer=w.people["armorer"], kind="dummy",
+                  calibre=".45 Colt", supplier="x", supplier_lot="y", count=1,
+                  storage=w.storage["safe"], found_in=box)
+    assert err.code == "INVALID_INPUT"  # only live rounds are "found in" a box
+
+
 @covers("AMMO_LIVE_FORBIDDEN", "allowed")
 def test_dummy_and_blank_lots_are_taken_into_inventory(w: World) -> None:
     st0 = w.state()

@@ -125,3 +125,28 @@ def test_links_devices_and_pins_verify_and_a_tampered_row_fails(
         assert "device:dev-x" in caught()
     finally:
         store.dispose()
+
+
+def test_the_server_will_not_start_on_a_database_whose_credentials_were_tampered(
+        demo: Settings, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 19 part 3: the server compares the credential tables with the record
+    at start, as `ledger verify` does, and refuses to serve, naming the person."""
+    import uvicorn
+
+    from coldcheck import server
+
+    started: list[bool] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append(True))
+    server.serve(demo, host="127.0.0.1", port=8999)  # untouched: it starts
+    assert started == [True]
+    have = pins(demo)
+    armorer, other = sorted(have)[0], sorted(have)[1]
+    with Attacker(Path(demo.database_url)) as x:
+        x.sql("UPDATE credentials SET pin_hash = ? WHERE person_id = ?", have[armorer], other)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        server.serve(demo, host="127.0.0.1", port=8999)
+    assert stop.value.code == 5 and started == [True]
+    err = capsys.readouterr().err
+    assert f"{CODE}: person:{other}" in err and "will not serve" in err

@@ -294,6 +294,8 @@ class LotIn(In):
     count: Annotated[int, within(bounds.LOT_ROUNDS)]
     storage: Id
     load: BlankLoad | None = None
+    found_in: Id | None = Field(default=None, description="Live rounds only: the lot (box) "
+                                "they were found in; the incident names it and quarantines it.")
 
 
 class VerifyIn(In):

@@ -376,6 +376,9 @@ def ammo_intake(kind: Annotated[str, Req(help="dummy or blank (live is refused)"
                 supplier_lot: Annotated[str, Req()], count: Annotated[int, Req()],
                 storage_id: Annotated[str, Req("--storage")], armorer: Annotated[str, Req()],
                 load: Annotated[str | None, Req(help="Blanks: full, half or quarter.")] = None,
+                found_in: Annotated[str | None, Req(
+                    help="Live rounds found in a box already here: that lot (L1). The "
+                         "incident names it, so it is quarantined.")] = None,
                 db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """Take an ammunition lot into inventory. Live ammunition is refused and opens an
     incident."""
@@ -384,7 +387,7 @@ def ammo_intake(kind: Annotated[str, Req(help="dummy or blank (live is refused)"
     run(as_json, lambda: a.receive_lot(
         ctx_for(db, production), armorer=armorer, kind=kind, calibre=calibre,
         supplier=supplier, supplier_lot=supplier_lot, count=count, storage=storage_id,
-        load=load))
+        load=load, found_in=found_in))
 
 
 @ammo.command("verify")

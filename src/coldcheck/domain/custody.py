@@ -64,7 +64,10 @@ def receive_weapon(s: ProductionState, *, serial: str, make: str, model: str, ca
 
 def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
                 supplier_lot: str, count_: int, storage: str, armorer: str, at: datetime,
-                load: str | None = None) -> list[NewEvent]:
+                load: str | None = None, found_in: str | None = None) -> list[NewEvent]:
+    """Take a lot into inventory. Live rounds are refused and open an incident;
+    ``found_in`` names the lot (the box) they were found in, which the incident
+    names too, so that box is quarantined until the incident is closed."""
     if kind not in LOT_KINDS:
         raise InvalidInput("INVALID_INPUT", f"lot kind must be one of {', '.join(LOT_KINDS)}")
     count(count_, "round count", bound=bounds.LOT_ROUNDS)
@@ -73,6 +76,10 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
     supplier_lot = text(supplier_lot, "supplier lot", bound=bounds.NAME)
     s.storage_loc(storage)
     a = s.person(armorer)
+    box = s.lot(found_in) if found_in else None
+    if box is not None and kind != "live":
+        raise InvalidInput("INVALID_INPUT", "found in names the box live rounds were found "
+                           "in; other rounds are taken in as a lot of their own")
     inc = s.next_id("INC")
     live = checks.ammo.live_forbidden(kind, count=count_, calibre=calibre,
                                       supplier=supplier, supplier_lot=supplier_lot,
@@ -84,8 +91,11 @@ def receive_lot(s: ProductionState, *, kind: str, calibre: str, supplier: str,
                incident=inc),
             ev("incident.opened", incident=inc, kind="live_ammunition",
                description=f"Live ammunition presented at intake by {a.name}: {count_} x "
-                           f"{calibre}, {supplier} lot {supplier_lot}",
-               weapons=[], lots=[], reported_by=armorer, rule=live[0].code)])
+                           f"{calibre}, {supplier} lot {supplier_lot}"
+                           + (f", found in lot {box.id} ({box.kind}, {box.supplier} lot "
+                              f"{box.supplier_lot})" if box is not None else ""),
+               weapons=[], lots=[box.id] if box is not None else [], reported_by=armorer,
+               rule=live[0].code)])
     if kind == "blank" and load not in BLANK_LOADS:
         raise InvalidInput("INVALID_INPUT", f"blanks need a load: {', '.join(BLANK_LOADS)}")
     if kind == "dummy" and load is not None:

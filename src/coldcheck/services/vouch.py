@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
 from ..domain.state import ProductionState
 from ..domain.verifiers import FINGERPRINT_PREFIX
 from ..persistence import tables as t
+
+if TYPE_CHECKING:
+    from ..persistence.store import Store
 
 CODE = "LEDGER_CREDENTIAL_MISMATCH"
 
@@ -134,3 +137,20 @@ def _webhook(c: Connection, state: ProductionState) -> list[Finding]:
                                  "says the producer set: it was replaced outside coldcheck",
                         True)]
     return []
+
+
+def mismatches(store: Store) -> list[str]:
+    """Every production's credential tables against the record, as ``coldcheck
+    serve`` checks them before it answers anyone: one line per finding the
+    record vouches against (``LEDGER_CREDENTIAL_MISMATCH``), naming the person,
+    account or device. Findings from before fingerprints existed are not
+    failures (``ledger verify`` notes them)."""
+    out = []
+    for p in store.productions():
+        prod = str(p["id"])
+        state = store.state(prod)
+        with store.engine.connect() as c:
+            for f in compare(c, state):
+                if f.vouched:
+                    out.append(f"{prod}: {CODE}: {f.subject}: {f.message}")
+    return out

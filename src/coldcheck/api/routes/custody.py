@@ -158,7 +158,7 @@ def receive_lot(body: LotIn, call: Annotated[Call, act("lot.receive")]) -> Respo
     return call.record(lambda ctx: a.receive_lot(
         ctx, armorer=call.person, kind=body.kind, calibre=body.calibre,
         supplier=body.supplier, supplier_lot=body.supplier_lot, count=body.count,
-        storage=body.storage, load=body.load))
+        storage=body.storage, load=body.load, found_in=body.found_in))
 
 
 @router.post(PREFIX + "/lots/{lot}/verifications", tags=TAGS, response_model=Recorded,

@@ -20,7 +20,8 @@ from .board import lot_ctx, weapon_ctx
 
 # ---- intake ------------------------------------------------------------------------
 def intake_ctx(page: Page) -> dict[str, Any]:
-    return {"storage": list(page.st.storage.values()), "loads": BLANK_LOADS, "kinds": KINDS}
+    return {"storage": list(page.st.storage.values()), "loads": BLANK_LOADS, "kinds": KINDS,
+            "lots": list(page.st.lots.values())}
 
 
 @view
@@ -42,7 +43,8 @@ def intake_lot(req: Req) -> Response:
             supplier=text(f, "supplier", "Supplier"),
             supplier_lot=text(f, "supplier_lot", "Supplier lot"), count=count,
             storage=text(f, "storage", "Storage"),
-            load=optional(f, "load") if kind == "blank" else None))
+            load=optional(f, "load") if kind == "blank" else None,
+            found_in=optional(f, "found_in") if kind == "live" else None))
 
     return submit(req, attempt, template="intake.html", block="lot_form", context=intake_ctx,
                   success=lambda o: f"/p/{prod}/lots/{o.payload('ammo.lot_received', 'lot')}")
