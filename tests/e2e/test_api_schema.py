@@ -161,6 +161,7 @@ STATE_DEPENDENT = re.compile("|".join([
     r"^no alert webhook is set: ",  # removing a webhook that is not there
     # two fields together
     r"^dummies have no load$", r"^blanks need a load: ", r"^name a weapon, lot or person$",
+    r"^found in names the box live rounds were found in",
     r"^an issue to a performer names the scene$",
     r"^A password is 10 to 256 characters\.$",  # needed only when the username is new
     # rentals: what the receipt's line is (a weapon or lot needs storage), which
