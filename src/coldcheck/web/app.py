@@ -45,6 +45,8 @@ def routes() -> list[BaseRoute]:
         get(p + "/people/new", people.new_person),
         get(p + "/people/{person}", people.person_page),
         post(p + "/people/{person}/briefing", people.brief),
+        post(p + "/people/{person}/credentials", people.add_credential),
+        post(p + "/people/{person}/credentials/revoke", people.revoke_credential),
         get(p + "/me/pin", people.my_pin), post(p + "/me/pin", people.set_my_pin),
         post(p + "/timezone", people.set_timezone),
         get(p + "/scan", board.scan_page), get(p + "/resolve", board.resolve_json),

@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ...domain.credentials import CREDENTIAL_TYPES, WEAPON_CLASSES
 from ...domain.events import utc_text
 from ...domain.people import ROLES, Person
 from ...domain.zones import known_zones, zone_note
@@ -130,7 +131,8 @@ def person_ctx(page: Page, person: str | None = None) -> dict[str, Any]:
     p = page.st.person(person or page.req.param("person"))
     return {"p": p, "r": row(p, page), "timeline": page.timeline(person=p.id),
             "topic": DEFAULT_TOPIC, "role_labels": ROLE_LABELS,
-            "credentials": credentials(p, page)}
+            "credentials": credentials(p, page), "credential_types": CREDENTIAL_TYPES,
+            "weapon_classes": WEAPON_CLASSES}
 
 
 @view
@@ -208,6 +210,39 @@ def brief(req: Req) -> Response:
         return submit(req, attempt, template="people.html", block="people_list",
                       context=people_ctx, success=lambda o: f"/p/{prod}/people")
     return submit(req, attempt, template="person.html", block="briefing_form",
+                  context=lambda page: person_ctx(page, person),
+                  success=lambda o: f"/p/{prod}/people/{person}")
+
+
+# ---- a handler's credentials (the producer or the safety supervisor records them) ----
+@view
+def add_credential(req: Req) -> Response:
+    f = req.form
+    prod, person = req.param("production"), req.param("person")
+
+    def attempt() -> Outcome:
+        return record(req, "person.credential", lambda ctx, call: a.add_credential(
+            ctx, person=person, type_=text(f, "type", "Credential"),
+            issuer=text(f, "issuer", "Issued by"), number=text(f, "number", "Number"),
+            classes=many(f, "classes"), expires=text(f, "expires", "Expires"),
+            actor=call.person))
+
+    return submit(req, attempt, template="person.html", block="credential_form",
+                  context=lambda page: person_ctx(page, person),
+                  success=lambda o: f"/p/{prod}/people/{person}")
+
+
+@view
+def revoke_credential(req: Req) -> Response:
+    f = req.form
+    prod, person = req.param("production"), req.param("person")
+
+    def attempt() -> Outcome:
+        return record(req, "person.credential", lambda ctx, call: a.revoke_credential(
+            ctx, person=person, credential=text(f, "credential", "Credential"),
+            reason=text(f, "reason", "Why"), actor=call.person))
+
+    return submit(req, attempt, template="person.html", block="credential_form",
                   context=lambda page: person_ctx(page, person),
                   success=lambda o: f"/p/{prod}/people/{person}")
 
