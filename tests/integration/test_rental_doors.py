@@ -271,7 +271,14 @@ def test_the_api_checks_a_delivery_in_and_returns_it_with_the_matrix_and_the_rul
     # The manifest before the return, then the return, then the manifest of it.
     r = aw.get("producer", f"/vendors/{v}/manifest.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    assert "To go back to Stembridge" in pdf_text(r.content, tmp_path)
+    text = " ".join(pdf_text(r.content, tmp_path).split())
+    assert "To go back to Stembridge" in text and "Times in UTC" in text, text[:1500]
+    assert "UTC UTC" not in text
+    # On paper, times are the production's local time with its zone.
+    assert aw.post("producer", "/timezone", {"timezone": "America/Denver"}).status_code == 200
+    text = " ".join(pdf_text(aw.get("producer", f"/vendors/{v}/manifest.pdf").content,
+                             tmp_path).split())
+    assert "Times in America/Denver" in text and " MST" in text, text[:600]
     assert aw.get("alex", f"/vendors/{v}/manifest.pdf").status_code == 403
     conds = {k.partition(":")[2]: "good" for k, o in w.state().owners.items()
              if k.startswith("weapon:") and o["returned"] is None}

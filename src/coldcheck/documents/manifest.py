@@ -13,7 +13,7 @@ signature lines for the vendor and the armorer. Making it records nothing.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..domain import checks
@@ -115,6 +115,10 @@ class ReturnManifest:
     lots: list[LotPart] = field(default_factory=list)
     loose: list[str] = field(default_factory=list)  # accessories not on a weapon's kit
     incidents: list[IncidentPart] = field(default_factory=list)
+    # Times on paper: the production's zone as it is now, else the server's default
+    # (as the daily report); the ledger and to_dict stay UTC.
+    zone: str = "UTC"
+    tz: tzinfo = UTC
 
     @property
     def draft(self) -> bool:
@@ -223,6 +227,7 @@ def return_manifest(ctx: Context, vendor: str, *, return_id: str | None = None,
         return_id=vr["id"] if vr else None, returned_at=vr["at"] if vr else None,
         returned_seq=vr["seq"] if vr else None, armorer=_person(st, vr["armorer"]) if vr
         else None, generated_at=utc_text(at), head=st.seq,
+        zone=ctx.settings.zone_name(st.timezone), tz=ctx.settings.zone_for(st.timezone),
         agreements=sorted({o["agreement"] for o in st.owners.values()
                            if o["vendor"] == v["id"] and o["agreement"]}))
     for w_id in weapons:

@@ -37,7 +37,7 @@ _env.filters["plain_roles"] = plain_roles
 
 # ---- times: the production's local time with its zone (the report's ``tz``) --------
 def _tz(ctx: jinja2.runtime.Context) -> tzinfo:
-    r = ctx.get("r")
+    r = ctx.get("r") or ctx.get("m")  # the daily report, or a return manifest
     tz = getattr(r, "tz", None)
     return tz if isinstance(tz, tzinfo) else UTC
 
