@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from . import bounds, checks
 from .common import ev, iso_date, refuse_or_pass, refused_action, text
 from .errors import InvalidInput, NotFound
-from .people import ARMORER_ROLES, PROP_ROLES, QUALIFICATION_RENEWERS, require_role
+from .people import (
+    ARMORER_ROLES,
+    PROP_ROLES,
+    QUALIFICATION_RENEWERS,
+    handles_weapons,
+    require_role,
+)
 from .weapons import NON_FIREARM_KINDS
 
 if TYPE_CHECKING:
@@ -53,18 +59,10 @@ def weapon_class(s: ProductionState, w: Weapon) -> str | None:
     return s.weapon_classes.get(w.id) or implied_class(w.kind)
 
 
-def current(creds: dict[str, dict[str, Any]], day: date) -> list[dict[str, Any]]:
-    """The credentials in force on ``day``: not revoked, not expired."""
-    return [c for c in creds.values()
-            if not c["revoked"] and date.fromisoformat(c["expires"]) >= day]
-
-
 def is_handler(s: ProductionState, p: Person) -> bool:
-    """An armorer, or a property master holding an unrevoked credential: one
-    end of armorer → performer → armorer (whether the credential covers this
-    weapon today is CUSTODY_CREDENTIAL_NOT_COVERED's question)."""
-    return p.is_armorer or (p.is_prop and any(not c["revoked"]
-                                              for c in s.credentials.get(p.id, {}).values()))
+    """One end of armorer → performer → armorer: a lawful handler
+    (:func:`~.people.handles_weapons`)."""
+    return handles_weapons(p, s.credentials.get(p.id, {}))
 
 
 def handler(s: ProductionState, p: Person, at: datetime,
@@ -123,12 +121,13 @@ def classify(s: ProductionState, *, weapon: str, class_: str, armorer: str,
     (c,) = _classes([class_])
     refuse_or_pass(s, checks.people.armorer(s.person(armorer), at, s.zone),
                    refusal=refused_action("weapon.classify", f"weapon:{w.id}"))
-    if c in ("blank_only", "replica") and implied_class(w.kind) != c:
+    implied = implied_class(w.kind)
+    if implied is not None and c != implied:
+        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is a {w.kind}; its class is "
+                           f"{implied}")
+    if implied is None and c in ("blank_only", "replica"):
         raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is a {w.kind}: its class is "
                            "handgun, long_gun or full_auto")
-    if implied_class(w.kind) is not None and implied_class(w.kind) != c:
-        raise InvalidInput("INVALID_INPUT", f"weapon {w.id} is a {w.kind}; its class is "
-                           f"{implied_class(w.kind)}")
     return [ev("weapon.classified", weapon=w.id, weapon_class=c)]
 
 

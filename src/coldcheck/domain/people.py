@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from .errors import InvalidInput
 
@@ -55,6 +58,20 @@ class Person:
     def receives(self) -> bool:
         """A performer or a stand-in: someone a weapon is issued to."""
         return any(r in self.roles for r in RECEIVER_ROLES)
+
+
+def handles_weapons(person: Person, creds: Mapping[str, Mapping[str, Any]]) -> bool:
+    """A lawful handler: an armorer, or a property master holding a credential
+    that is not revoked (``creds``: theirs). Whether one covers a given weapon
+    today is CUSTODY_CREDENTIAL_NOT_COVERED's question (:func:`in_force`)."""
+    return person.is_armorer or (person.is_prop and any(not c["revoked"]
+                                                        for c in creds.values()))
+
+
+def in_force(creds: Mapping[str, Mapping[str, Any]], day: date) -> list[Mapping[str, Any]]:
+    """The credentials in force on ``day`` (on set): not revoked, not expired."""
+    return [c for c in creds.values()
+            if not c["revoked"] and date.fromisoformat(c["expires"]) >= day]
 
 
 def validate_roles(roles: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Violation
+from ..people import handles_weapons, in_force
 from . import produces
 
 if TYPE_CHECKING:
@@ -27,8 +28,7 @@ def armorer_only(person: Person) -> list[Violation]:
 def lawful_handler(person: Person, creds: Mapping[str, Mapping[str, Any]]) -> list[Violation]:
     """The person handling a weapon or ammunition is an armorer, or a property
     master (or assistant) holding a credential that is not revoked."""
-    if person.is_armorer or (person.is_prop and any(not c["revoked"]
-                                                    for c in creds.values())):
+    if handles_weapons(person, creds):
         return []
     extra = (": a property master handles weapons only with a recorded credential"
              if person.is_prop else "; only the armorer handles weapons")
@@ -48,9 +48,7 @@ def credential_covers(person: Person, creds: Mapping[str, Mapping[str, Any]], at
     through its expiry day on set (the date in ``tz``, the production's zone)."""
     if person.is_armorer and weapon_class != "full_auto":
         return []
-    day = at.astimezone(tz).date()
-    now = [c for c in creds.values() if not c["revoked"] and date.fromisoformat(c["expires"])
-           >= day]
+    now = in_force(creds, at.astimezone(tz).date())
     if weapon is None and now:
         return []
     if weapon is not None and weapon_class is not None \

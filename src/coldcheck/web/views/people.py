@@ -12,6 +12,7 @@ a log or the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,14 +48,22 @@ def qualification(p: Person, page: Page) -> dict[str, str] | None:
     exp = p.qualification_expires
     if exp is None:
         return {"state": "missing", "text": "✖ Not recorded: cannot act as armorer"}
+    state, text = expiry(exp, page)
+    return {"state": state, "text": text + (": cannot act as armorer"
+                                            if state == "expired" else "")}
+
+
+def expiry(exp: str, page: Page) -> tuple[str, str]:
+    """An expiry date as the pages word it, on the rules' calendar (the
+    production's zone): ``expired``, ``soon`` (within EXPIRY_WARNING_DAYS) or ``ok``."""
     today = page.now.astimezone(page.st.zone).date()
     until = date.fromisoformat(exp)
     if until < today:
-        return {"state": "expired", "text": f"✖ Expired {exp}: cannot act as armorer"}
+        return "expired", f"✖ Expired {exp}"
     if until <= today + timedelta(days=EXPIRY_WARNING_DAYS):
         left = "last day today" if until == today else f"{(until - today).days} days left"
-        return {"state": "soon", "text": f"▲ Until {exp} ({left})"}
-    return {"state": "ok", "text": f"✔ Until {exp}"}
+        return "soon", f"▲ Until {exp} ({left})"
+    return "ok", f"✔ Until {exp}"
 
 
 def pin_state(p: Person, page: Page) -> dict[str, str | None]:
@@ -108,18 +117,9 @@ def people(req: Req) -> Response:
 def credentials(p: Person, page: Page) -> list[dict[str, str]]:
     """A handler's credentials as the page lists them: in force, expiring (within
     30 days), expired or revoked, newest first."""
-    today = page.now.astimezone(page.st.zone).date()
     out = []
     for c in reversed(list(page.st.credentials.get(p.id, {}).values())):
-        until = date.fromisoformat(c["expires"])
-        if c["revoked"]:
-            state, word = "expired", "✖ Revoked"
-        elif until < today:
-            state, word = "expired", f"✖ Expired {c['expires']}"
-        elif until <= today + timedelta(days=EXPIRY_WARNING_DAYS):
-            state, word = "soon", f"▲ Until {c['expires']} ({(until - today).days} days left)"
-        else:
-            state, word = "ok", f"✔ Until {c['expires']}"
+        state, word = ("expired", "✖ Revoked") if c["revoked"] else expiry(c["expires"], page)
         out.append({"state": state, "text": word, "id": c["id"],
                     "what": f"{c['type'].replace('_', ' ').capitalize()} {c['number']}",
                     "issuer": c["issuer"],
@@ -215,36 +215,31 @@ def brief(req: Req) -> Response:
 
 
 # ---- a handler's credentials (the producer or the safety supervisor records them) ----
-@view
-def add_credential(req: Req) -> Response:
-    f = req.form
+def _credential_submit(req: Req, attempt: Callable[[], Outcome]) -> Response:
     prod, person = req.param("production"), req.param("person")
-
-    def attempt() -> Outcome:
-        return record(req, "person.credential", lambda ctx, call: a.add_credential(
-            ctx, person=person, type_=text(f, "type", "Credential"),
-            issuer=text(f, "issuer", "Issued by"), number=text(f, "number", "Number"),
-            classes=many(f, "classes"), expires=text(f, "expires", "Expires"),
-            actor=call.person))
-
     return submit(req, attempt, template="person.html", block="credential_form",
                   context=lambda page: person_ctx(page, person),
                   success=lambda o: f"/p/{prod}/people/{person}")
+
+
+@view
+def add_credential(req: Req) -> Response:
+    f, person = req.form, req.param("person")
+    return _credential_submit(req, lambda: record(
+        req, "person.credential", lambda ctx, call: a.add_credential(
+            ctx, person=person, type_=text(f, "type", "Credential"),
+            issuer=text(f, "issuer", "Issued by"), number=text(f, "number", "Number"),
+            classes=many(f, "classes"), expires=text(f, "expires", "Expires"),
+            actor=call.person)))
 
 
 @view
 def revoke_credential(req: Req) -> Response:
-    f = req.form
-    prod, person = req.param("production"), req.param("person")
-
-    def attempt() -> Outcome:
-        return record(req, "person.credential", lambda ctx, call: a.revoke_credential(
+    f, person = req.form, req.param("person")
+    return _credential_submit(req, lambda: record(
+        req, "person.credential", lambda ctx, call: a.revoke_credential(
             ctx, person=person, credential=text(f, "credential", "Credential"),
-            reason=text(f, "reason", "Why"), actor=call.person))
-
-    return submit(req, attempt, template="person.html", block="credential_form",
-                  context=lambda page: person_ctx(page, person),
-                  success=lambda o: f"/p/{prod}/people/{person}")
+            reason=text(f, "reason", "Why"), actor=call.person)))
 
 
 # ---- your own PIN ------------------------------------------------------------------
