@@ -9,16 +9,15 @@ CI=true they fail)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from test_daily_pages import flat
+from test_daily_pages import pages_of as daily_pages_of
 
 from coldcheck.config import Settings
 from coldcheck.demo import run_demo
@@ -26,25 +25,13 @@ from coldcheck.documents import DailyReport, daily_report, render_html, render_p
 from coldcheck.persistence.store import Store
 from coldcheck.services import actions as a
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 DAY = "2026-11-24"
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)  # the demo runs 09:00-12:40 UTC
 
 
-def tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        msg = f"{name} is not installed (scripts/test installs it from Debian's packages)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return found
-
-
 def pages_of(pdf: Path) -> list[str]:
-    text = subprocess.run([tool("pdftotext"), "-enc", "UTF-8", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
-    return [" ".join(p.split()) for p in text.split("\f")[:-1]]
+    """Each page's text, its whitespace folded (test_daily_pages reads the PDF)."""
+    return [flat(p) for p in daily_pages_of(pdf)]
 
 
 def report_in(zone: str | None, tmp: Path) -> tuple[DailyReport, Path]:
