@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DbOpt, JsonOpt, out, progress, run, settings
+from .common import DbOpt, ForceOpt, JsonOpt, out, progress, run, settings
 from .ledger import VERIFY_FAILED
 
 
@@ -17,8 +17,7 @@ def backup(out_file: Annotated[str | None, typer.Option(
                "--out", metavar="FILE.db",
                help="Where to write the copy (default ./<database>-backup-<UTC time>.db).")]
            = None,
-           force: Annotated[bool, typer.Option(
-               "--force", help="Replace the file if it exists.")] = False,
+           force: ForceOpt = False,
            db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Copy the SQLite database while coldcheck runs (one consistent snapshot), check
     the copy (integrity, and ledger verify of every production against its key

@@ -13,6 +13,7 @@ from ..domain.errors import ColdcheckError, InvalidInput
 from .app import group
 from .common import (
     DbOpt,
+    ForceOpt,
     JsonOpt,
     ProdOpt,
     ctx_for,
@@ -42,7 +43,6 @@ ArmorerOpt = Annotated[str, typer.Option(
 DryOpt = Annotated[bool, typer.Option(
     "--dry-run", help="Check every row against the production and list every error with "
                       "its line number; write nothing.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
 
 
 def _read(path: str) -> str:

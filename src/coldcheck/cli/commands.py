@@ -10,6 +10,7 @@ from ..domain.errors import InvalidInput, NotFound
 from .app import group
 from .common import (
     DbOpt,
+    ForceOpt,
     JsonOpt,
     ProdOpt,
     ctx_for,
@@ -674,8 +675,7 @@ def incident_export(incident_id: str,
                         "--out", metavar="FILE.zip",
                         help="Where to write the package (default "
                              "./<production>-<incident>-evidence.zip).")] = None,
-                    force: Annotated[bool, typer.Option(
-                        "--force", help="Replace the file if it exists.")] = False,
+                    force: ForceOpt = False,
                     db: DbOpt = None, production: ProdOpt = None,
                     as_json: JsonOpt = False) -> None:
     """Write an incident's evidence package (ZIP): the exact ledger entries about the

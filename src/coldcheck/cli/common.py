@@ -61,6 +61,8 @@ DbOpt = Annotated[str | None, typer.Option(
 ProdOpt = Annotated[str | None, typer.Option(
     "--production", "-p", help="Production id (needed when a database holds several).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
+PaperOpt = Annotated[str, typer.Option(help="Paper size: a4 or letter.")]
 
 EXIT = {"invalid": 2, "not_found": 2, "refused": 3, "conflict": 4, "locked": 4,
         "forbidden": 4, "unavailable": 6}

@@ -20,7 +20,9 @@ from ..domain.errors import InvalidInput
 from .app import group
 from .common import (
     DbOpt,
+    ForceOpt,
     JsonOpt,
+    PaperOpt,
     ProdOpt,
     ctx_for,
     err,
@@ -166,10 +168,8 @@ def vendor_manifest(vendor_id: Annotated[str, typer.Argument(metavar="VENDOR",
                         "--out", metavar="FILE.pdf",
                         help="Where to write the PDF ('-': standard output; default "
                              "./<production>-<vendor>-manifest.pdf).")] = None,
-                    paper: Annotated[str, typer.Option(help="Paper size: a4 or letter.")]
-                    = "a4",
-                    force: Annotated[bool, typer.Option(
-                        "--force", help="Replace the file if it exists.")] = False,
+                    paper: PaperOpt = "a4",
+                    force: ForceOpt = False,
                     db: DbOpt = None, production: ProdOpt = None,
                     as_json: JsonOpt = False) -> None:
     """The return manifest as PDF, made from the record: what came in on each receipt

@@ -10,7 +10,9 @@ import typer
 from .app import group
 from .common import (
     DbOpt,
+    ForceOpt,
     JsonOpt,
+    PaperOpt,
     ProdOpt,
     ctx_for,
     err,
@@ -37,9 +39,8 @@ def daily(day: Annotated[str | None, typer.Option(
               "--out", metavar="FILE.pdf",
               help="Where to write the PDF ('-': standard output; default "
                    "./<production>-daily-<day>.pdf).")] = None,
-          paper: Annotated[str, typer.Option(help="Paper size: a4 or letter.")] = "a4",
-          force: Annotated[bool, typer.Option(
-              "--force", help="Replace the file if it exists.")] = False,
+          paper: PaperOpt = "a4",
+          force: ForceOpt = False,
           db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """The daily report as PDF. Page 1 is a one-page summary for people (who handled
     which weapon, incidents, open complaints, counts at wrap) with sign-off lines for
@@ -94,8 +95,7 @@ def labels(ids: Annotated[list[str] | None, typer.Option(
                "--out", metavar="FILE.pdf",
                help="Where to write the PDF ('-': standard output; default "
                     "./<production>-labels-<size>.pdf).")] = None,
-           force: Annotated[bool, typer.Option(
-               "--force", help="Replace the file if it exists.")] = False,
+           force: ForceOpt = False,
            db: DbOpt = None, production: ProdOpt = None, as_json: JsonOpt = False) -> None:
     """QR labels as PDF: for weapons and ammunition boxes, and badges for people. One
     label or a chosen set (--id), as a sheet or at a sticker size (--size). Records
